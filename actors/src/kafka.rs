@@ -1,0 +1,14 @@
+//! Kafka clients, configured the way thoth-messaging configures them.
+
+mod admin;
+mod context;
+mod error;
+mod metadata;
+mod publisher;
+mod settings;
+
+pub use admin::{TopicAdmin, TopicDescription, TopicOptions, TopicOutcome};
+pub use context::ClientLogging;
+pub use error::KafkaError;
+pub use publisher::{Delivered, ThothPublisher};
+pub use settings::{KafkaSettings, Secret, TopicSettings};

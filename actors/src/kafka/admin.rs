@@ -1,0 +1,156 @@
+//! Topic administration: creating Thoth's topics on clusters that do not create them on
+//! first use (`auto.create.topics.enable=false`, as in Thoth's own Strimzi cluster).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::Timeout;
+
+use crate::kafka::{ClientLogging, KafkaError, KafkaSettings, TopicSettings};
+
+/// How topics are created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicOptions {
+    /// Partitions per topic (Thoth uses 1).
+    pub partitions: i32,
+    /// Replicas per partition (Thoth uses 1).
+    pub replication_factor: i32,
+    /// `retention.ms`; the broker's default when `None`.
+    pub retention_ms: Option<i64>,
+    /// Compression settings from Thoth's `KAFKA_TOPIC_*` variables.
+    pub topic_settings: TopicSettings,
+}
+
+/// What happened to one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicOutcome {
+    /// It was created.
+    Created,
+    /// It was there already; its settings were left as they were.
+    AlreadyExisted,
+    /// The broker refused it.
+    Failed(String),
+}
+
+/// A topic as the cluster sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDescription {
+    /// The full topic name.
+    pub name: String,
+    /// Its partition count, or `None` when the topic does not exist.
+    pub partitions: Option<usize>,
+    /// Records currently held.
+    pub records: u64,
+}
+
+/// An admin client for one cluster.
+pub struct TopicAdmin {
+    admin: Arc<AdminClient<ClientLogging>>,
+    bootstrap_servers: String,
+    timeout: Duration,
+}
+
+impl TopicAdmin {
+    /// An admin client whose requests give up after `timeout`.
+    pub fn new(settings: &KafkaSettings, timeout: Duration) -> Result<Self, KafkaError> {
+        let admin = settings
+            .client_config()
+            .create_with_context(ClientLogging::default())
+            .map_err(|source| KafkaError::Client {
+                role: "admin client",
+                source,
+            })?;
+        Ok(TopicAdmin {
+            admin: Arc::new(admin),
+            bootstrap_servers: settings.bootstrap_servers.clone(),
+            timeout,
+        })
+    }
+
+    /// Creates each topic that does not exist, and reports every topic's outcome.
+    pub async fn create(
+        &self,
+        topics: &[String],
+        options: &TopicOptions,
+    ) -> Result<Vec<(String, TopicOutcome)>, KafkaError> {
+        let retention = options.retention_ms.map(|ms| ms.to_string());
+        let compression_level = options.topic_settings.compression_level.map(|level| level.to_string());
+        let new_topics: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|topic| {
+                let mut new_topic = NewTopic::new(
+                    topic,
+                    options.partitions,
+                    TopicReplication::Fixed(options.replication_factor),
+                );
+                if let Some(retention) = &retention {
+                    new_topic = new_topic.set("retention.ms", retention);
+                }
+                if let Some(compression) = &options.topic_settings.compression_type {
+                    new_topic = new_topic.set("compression.type", compression);
+                }
+                if let Some(level) = &compression_level {
+                    new_topic = new_topic.set("compression.level", level);
+                }
+                new_topic
+            })
+            .collect();
+        let admin_options = AdminOptions::new().operation_timeout(Some(Timeout::After(self.timeout)));
+        let results = self
+            .admin
+            .create_topics(new_topics.iter(), &admin_options)
+            .await
+            .map_err(|source| KafkaError::Admin { source })?;
+        Ok(results
+            .into_iter()
+            .map(|result| match result {
+                Ok(topic) => (topic, TopicOutcome::Created),
+                Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => (topic, TopicOutcome::AlreadyExisted),
+                Err((topic, code)) => (topic, TopicOutcome::Failed(code.to_string())),
+            })
+            .collect())
+    }
+
+    /// For each of `topics`: whether it exists, its partitions and how many records it holds
+    /// (the sum over partitions of high minus low watermark).
+    pub async fn describe(&self, topics: &[String]) -> Result<Vec<TopicDescription>, KafkaError> {
+        let admin = Arc::clone(&self.admin);
+        let timeout = Timeout::After(self.timeout);
+        let wanted = topics.to_vec();
+        let described = tokio::task::spawn_blocking(move || {
+            let client = admin.inner();
+            let metadata = client.fetch_metadata(None, timeout)?;
+            wanted
+                .into_iter()
+                .map(|name| {
+                    let Some(topic) = metadata.topics().iter().find(|topic| topic.name() == name) else {
+                        return Ok(TopicDescription {
+                            name,
+                            partitions: None,
+                            records: 0,
+                        });
+                    };
+                    let mut records = 0;
+                    for partition in topic.partitions() {
+                        let (low, high) = client.fetch_watermarks(&name, partition.id(), timeout)?;
+                        records += u64::try_from(high - low).unwrap_or(0);
+                    }
+                    Ok(TopicDescription {
+                        name,
+                        partitions: Some(topic.partitions().len()),
+                        records,
+                    })
+                })
+                .collect::<Result<Vec<_>, rdkafka::error::KafkaError>>()
+        })
+        .await
+        .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
+        .map_err(|source| KafkaError::Metadata {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            source,
+        })?;
+        Ok(described)
+    }
+}

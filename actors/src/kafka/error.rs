@@ -1,0 +1,51 @@
+//! Kafka failures, with the topic or cluster they concern.
+
+/// What went wrong talking to Kafka.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    /// librdkafka refused the configuration (an unknown value, SSL without a certificate...).
+    #[error("cannot create a Kafka {role}")]
+    Client {
+        /// `producer`, `consumer` or `admin client`.
+        role: &'static str,
+        /// librdkafka's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The cluster did not answer a metadata request.
+    #[error("cannot read the topic list from the Kafka cluster at {bootstrap_servers}")]
+    Metadata {
+        /// Where it was asked.
+        bootstrap_servers: String,
+        /// librdkafka's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// Topics that were to be written do not exist.
+    #[error("{} topic{} missing on the cluster: {} (create them with `investigator topics create`)", .0.len(), if .0.len() == 1 { " is" } else { "s are" }, .0.join(", "))]
+    MissingTopics(Vec<String>),
+    /// A record could not be delivered.
+    #[error("delivery to topic '{topic}' failed")]
+    Delivery {
+        /// The topic.
+        topic: String,
+        /// librdkafka's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The admin request as a whole failed.
+    #[error("the Kafka admin request failed")]
+    Admin {
+        /// librdkafka's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The broker refused to create a topic.
+    #[error("creating topic '{topic}' failed: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// The broker's error code.
+        reason: String,
+    },
+}

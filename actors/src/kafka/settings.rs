@@ -1,0 +1,206 @@
+//! Client settings, one field per `KAFKA_*` variable thoth-messaging reads.
+
+use std::fmt;
+
+use rdkafka::ClientConfig;
+
+/// A value that must not be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for handing to the client that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// librdkafka settings shared by producers, consumers and admin clients. Only what is set
+/// is passed on, as thoth-messaging does; librdkafka's defaults apply to the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSettings {
+    /// `bootstrap.servers` (`KAFKA_BOOTSTRAP_SERVERS`).
+    pub bootstrap_servers: String,
+    /// `client.id` (`KAFKA_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// `message.max.bytes` (`KAFKA_MESSAGE_MAX_BYTES`).
+    pub message_max_bytes: Option<u64>,
+    /// `receive.message.max.bytes` (`KAFKA_RECEIVE_MESSAGE_MAX_BYTES`).
+    pub receive_message_max_bytes: Option<u64>,
+    /// `security.protocol` (`KAFKA_SECURITY_PROTOCOL`): `plaintext`, `ssl`, `sasl_plaintext`, `sasl_ssl`.
+    pub security_protocol: Option<String>,
+    /// `ssl.certificate.location` (`KAFKA_SSL_CERTIFICATE_LOCATION`).
+    pub ssl_certificate_location: Option<String>,
+    /// `ssl.ca.location` (`KAFKA_SSL_CA_LOCATION`).
+    pub ssl_ca_location: Option<String>,
+    /// `ssl.endpoint.identification.algorithm` (`KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM`).
+    pub ssl_endpoint_identification_algorithm: Option<String>,
+    /// `ssl.key.location` (`KAFKA_SSL_KEY_LOCATION`).
+    pub ssl_key_location: Option<String>,
+    /// `ssl.key.password` (`KAFKA_SSL_KEY_PASSWORD`).
+    pub ssl_key_password: Option<Secret>,
+    /// `sasl.mechanism` (`KAFKA_SASL_MECHANISM`): `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`.
+    pub sasl_mechanism: Option<String>,
+    /// `sasl.username` (`KAFKA_SASL_USERNAME`).
+    pub sasl_username: Option<String>,
+    /// `sasl.password` (`KAFKA_SASL_PASSWORD`).
+    pub sasl_password: Option<Secret>,
+    /// `group.id` (`KAFKA_CONSUMER_GROUP_ID`), `thoth.investigator` by default.
+    pub consumer_group_id: String,
+    /// `group.instance.id` (`KAFKA_CONSUMER_GROUP_INSTANCE_ID`).
+    pub consumer_group_instance_id: Option<String>,
+    /// `max.poll.interval.ms` (`KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS`).
+    pub consumer_max_poll_interval_ms: Option<u64>,
+    /// `auto.offset.reset` (`KAFKA_CONSUMER_AUTO_OFFSET_RESET`).
+    pub consumer_auto_offset_reset: Option<String>,
+}
+
+/// Settings applied to topics the investigator creates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopicSettings {
+    /// `compression.type` (`KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE`).
+    pub compression_type: Option<String>,
+    /// `compression.level` (`KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL`).
+    pub compression_level: Option<i32>,
+}
+
+impl KafkaSettings {
+    /// Settings for a cluster at `bootstrap_servers`, everything else unset.
+    pub fn new(bootstrap_servers: impl Into<String>) -> Self {
+        KafkaSettings {
+            bootstrap_servers: bootstrap_servers.into(),
+            client_id: None,
+            message_max_bytes: None,
+            receive_message_max_bytes: None,
+            security_protocol: None,
+            ssl_certificate_location: None,
+            ssl_ca_location: None,
+            ssl_endpoint_identification_algorithm: None,
+            ssl_key_location: None,
+            ssl_key_password: None,
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            consumer_group_id: "thoth.investigator".to_owned(),
+            consumer_group_instance_id: None,
+            consumer_max_poll_interval_ms: None,
+            consumer_auto_offset_reset: None,
+        }
+    }
+
+    /// The configuration shared by every client: connection, size limits and security.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap_servers);
+        let optional: [(&str, Option<String>); 12] = [
+            ("client.id", self.client_id.clone()),
+            ("message.max.bytes", self.message_max_bytes.map(|n| n.to_string())),
+            (
+                "receive.message.max.bytes",
+                self.receive_message_max_bytes.map(|n| n.to_string()),
+            ),
+            ("security.protocol", self.security_protocol.clone()),
+            ("ssl.certificate.location", self.ssl_certificate_location.clone()),
+            ("ssl.ca.location", self.ssl_ca_location.clone()),
+            (
+                "ssl.endpoint.identification.algorithm",
+                self.ssl_endpoint_identification_algorithm.clone(),
+            ),
+            ("ssl.key.location", self.ssl_key_location.clone()),
+            (
+                "ssl.key.password",
+                self.ssl_key_password.as_ref().map(|s| s.expose().to_owned()),
+            ),
+            ("sasl.mechanism", self.sasl_mechanism.clone()),
+            ("sasl.username", self.sasl_username.clone()),
+            (
+                "sasl.password",
+                self.sasl_password.as_ref().map(|s| s.expose().to_owned()),
+            ),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                config.set(key, value);
+            }
+        }
+        config
+    }
+
+    /// The configuration of a consumer in the investigator's group. Offsets are never
+    /// committed automatically: the investigator decides when a record is done.
+    pub fn consumer_config(&self) -> ClientConfig {
+        let mut config = self.client_config();
+        config.set("group.id", &self.consumer_group_id);
+        config.set("enable.auto.commit", "false");
+        config.set("enable.partition.eof", "false");
+        if let Some(instance) = &self.consumer_group_instance_id {
+            config.set("group.instance.id", instance);
+        }
+        if let Some(interval) = self.consumer_max_poll_interval_ms {
+            config.set("max.poll.interval.ms", interval.to_string());
+        }
+        if let Some(reset) = &self.consumer_auto_offset_reset {
+            config.set("auto.offset.reset", reset);
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_set_keys_reach_librdkafka() {
+        let mut settings = KafkaSettings::new("broker:9093");
+        settings.security_protocol = Some("SSL".to_owned());
+        settings.ssl_ca_location = Some("/etc/kafka/ca.crt".to_owned());
+        settings.sasl_password = Some(Secret::new("hunter2"));
+        let config = settings.client_config();
+        assert_eq!(config.get("bootstrap.servers"), Some("broker:9093"));
+        assert_eq!(config.get("security.protocol"), Some("SSL"));
+        assert_eq!(config.get("ssl.ca.location"), Some("/etc/kafka/ca.crt"));
+        assert_eq!(config.get("sasl.password"), Some("hunter2"));
+        assert_eq!(config.get("client.id"), None);
+        assert_eq!(config.get("group.id"), None);
+    }
+
+    #[test]
+    fn consumers_join_the_configured_group_and_never_auto_commit() {
+        let mut settings = KafkaSettings::new("broker:9092");
+        settings.consumer_max_poll_interval_ms = Some(900_000);
+        let config = settings.consumer_config();
+        assert_eq!(config.get("group.id"), Some("thoth.investigator"));
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        assert_eq!(config.get("max.poll.interval.ms"), Some("900000"));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let mut settings = KafkaSettings::new("broker:9092");
+        settings.ssl_key_password = Some(Secret::new("key-pass"));
+        settings.sasl_password = Some(Secret::new("sasl-pass"));
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("key-pass") && !printed.contains("sasl-pass"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Identities of the knowledge graph and their normalisation, as Thoth defines them.
+//!
+//! - [`PackageName`]: PEP 503 canonical names (`Flask_SQLAlchemy` -> `flask-sqlalchemy`).
+//! - [`PackageVersion`]: PEP 440 versions, normalised and ordered (newest first where asked).
+//! - [`IndexUrl`]: package index URLs, with Thoth's `pypi.python.org` -> `pypi.org` alias.
+//! - [`SolverName`]: `solver-<os>-<os_version>-py<digits>` and the environment it stands for.
+//!
+//! Boundary: pure functions only. No I/O, no async, no clock; everything here is unit-tested
+//! on values. Later, the decision rules per message live here too.
+
+mod index_url;
+mod package_name;
+mod solver;
+mod version;
+
+pub use index_url::{IndexUrl, IndexUrlError};
+pub use package_name::{PackageName, PackageNameError, normalize_package_name};
+pub use solver::{SolverEnvironment, SolverName, SolverNameError};
+pub use version::{PackageVersion, VersionError, sort_newest_first};

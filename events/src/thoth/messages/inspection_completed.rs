@@ -1,0 +1,22 @@
+//! `thoth.inspection-completed` (schema v1).
+
+use serde::{Deserialize, Serialize};
+
+use crate::thoth::defaults;
+
+/// An Amun inspection finished and its results can be synced into the graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectionCompleted {
+    /// The sender, e.g. `graph-refresh-job`.
+    pub component_name: String,
+    /// The sender's own version, free-form.
+    pub service_version: String,
+    /// The schema version, `"v1"` when absent.
+    #[serde(default = "defaults::v1")]
+    pub version: String,
+    /// The inspection's document id.
+    pub inspection_id: String,
+    /// Sync even if the document was synced before.
+    #[serde(default)]
+    pub force_sync: bool,
+}

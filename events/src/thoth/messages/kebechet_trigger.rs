@@ -1,0 +1,21 @@
+//! `thoth.kebechet-trigger` (schema v1).
+
+use serde::{Deserialize, Serialize};
+
+use crate::thoth::{JsonObject, defaults};
+
+/// A GitHub webhook for Kebechet, forwarded by user-api.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KebechetTrigger {
+    /// The sender, e.g. `graph-refresh-job`.
+    pub component_name: String,
+    /// The sender's own version, free-form.
+    pub service_version: String,
+    /// The schema version, `"v1"` when absent.
+    #[serde(default = "defaults::v1")]
+    pub version: String,
+    /// The webhook's JSON body, as received.
+    pub webhook_payload: JsonObject,
+    /// The id to give the workflow.
+    pub job_id: Option<String>,
+}

@@ -1,0 +1,89 @@
+//! `investigator topics create | list`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
+
+use crate::cli::TopicsCreateArgs;
+use crate::error::CliError;
+use crate::settings::Settings;
+
+/// Creates every Thoth topic of the deployment that does not exist yet.
+pub async fn create(settings: &Settings, args: &TopicsCreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let kafka = settings.require_kafka()?;
+    let admin = TopicAdmin::new(kafka, Duration::from_secs(args.timeout))?;
+    let topics: Vec<String> = settings
+        .naming
+        .all_topics()
+        .into_iter()
+        .map(|(_, topic)| topic)
+        .collect();
+    let options = TopicOptions {
+        partitions: args.partitions,
+        replication_factor: args.replication_factor,
+        retention_ms: args.retention_ms,
+        topic_settings: settings.topics.clone(),
+    };
+    let outcomes = admin.create(&topics, &options).await?;
+
+    let (mut created, mut existed, mut failed) = (0, 0, 0);
+    for (topic, outcome) in &outcomes {
+        match outcome {
+            TopicOutcome::Created => {
+                created += 1;
+                writeln!(out, "created  {topic}")?;
+            }
+            TopicOutcome::AlreadyExisted => {
+                existed += 1;
+                writeln!(out, "exists   {topic}")?;
+            }
+            TopicOutcome::Failed(reason) => {
+                failed += 1;
+                writeln!(out, "failed   {topic}: {reason}")?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{} topics: {created} created, {existed} already existed, {failed} failed",
+        outcomes.len()
+    )?;
+    tracing::info!(created, existed, failed, "topics created");
+    if failed > 0 {
+        return Err(CliError::TopicsFailed {
+            failed,
+            total: outcomes.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Shows which Thoth topics of the deployment exist, with their partitions and records.
+pub async fn list(settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
+    let kafka = settings.require_kafka()?;
+    let topics: Vec<String> = settings
+        .naming
+        .all_topics()
+        .into_iter()
+        .map(|(_, topic)| topic)
+        .collect();
+    let described = TopicAdmin::new(kafka, Duration::from_secs(30))?
+        .describe(&topics)
+        .await?;
+    for topic in described {
+        match topic.partitions {
+            Some(partitions) => writeln!(
+                out,
+                "present  {:>3} partition(s)  {:>9} record(s)  {}",
+                partitions, topic.records, topic.name
+            )?,
+            None => writeln!(
+                out,
+                "missing  {:>3}               {:>9}            {}",
+                "-", "-", topic.name
+            )?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! What a command can fail with, and the exit status each failure gives.
+
+use std::io;
+use std::path::PathBuf;
+
+use investigator_actors::kafka::KafkaError;
+use investigator_events::thoth::{DecodeError, MessagesFileError};
+
+use crate::settings::SettingsError;
+
+/// A command's failure.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The environment is not a usable configuration.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A message given on the command line is not a valid Thoth message.
+    #[error("the message was not sent")]
+    InvalidMessage(#[from] DecodeError),
+    /// A messages file is not valid; nothing from it was sent.
+    #[error("nothing from {path} was sent")]
+    InvalidMessagesFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: MessagesFileError,
+    },
+    /// The subcommand exists in the command line but not yet in this build.
+    #[error("`investigator {command}` is not available in this build yet: {reason}")]
+    NotAvailable {
+        /// The subcommand.
+        command: &'static str,
+        /// What is missing.
+        reason: &'static str,
+    },
+    /// Talking to Kafka failed.
+    #[error(transparent)]
+    Kafka(#[from] KafkaError),
+    /// Some topics could not be created (each is listed in the output).
+    #[error("{failed} of {total} topics could not be created")]
+    TopicsFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many were asked for.
+        total: usize,
+    },
+    /// An input file or standard input could not be read.
+    #[error("cannot read {what}")]
+    Read {
+        /// The file, or `standard input`.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The output could not be written.
+    #[error("cannot write the output")]
+    Output(#[from] io::Error),
+}
+
+impl CliError {
+    /// 2 when the invocation or its input is wrong (as for clap's usage errors), 1 when
+    /// something failed while doing what was asked.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Settings(_)
+            | CliError::InvalidMessage(_)
+            | CliError::InvalidMessagesFile { .. }
+            | CliError::NotAvailable { .. }
+            | CliError::Read { .. } => 2,
+            CliError::Kafka(_) | CliError::TopicsFailed { .. } | CliError::Output(_) => 1,
+        }
+    }
+}

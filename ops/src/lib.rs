@@ -1,0 +1,49 @@
+//! The `investigator` binary's library: command line, configuration, telemetry, and one
+//! module per command. `main.rs` only parses, configures and calls [`run`], so everything
+//! here is reachable from tests without spawning a process.
+//!
+//! Boundary: this crate wires the others together; it holds no domain rules.
+
+pub mod cli;
+mod commands;
+mod error;
+pub mod settings;
+pub mod telemetry;
+
+use std::io::Write;
+
+pub use cli::Cli;
+pub use commands::emit::sender_defaults;
+pub use error::CliError;
+pub use settings::{Settings, SettingsError};
+
+use cli::{Command, TopicsCommand};
+
+/// Runs one command, writing its report to `out` (logs go to standard error).
+pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
+    match cli.command {
+        Command::Emit(args) => commands::emit::run(settings, &args, out).await,
+        Command::Topics {
+            command: TopicsCommand::Create(args),
+        } => commands::topics::create(settings, &args, out).await,
+        Command::Topics {
+            command: TopicsCommand::List,
+        } => commands::topics::list(settings, out).await,
+        Command::Serve => Err(CliError::NotAvailable {
+            command: "serve",
+            reason: "the ingest pipeline is not built yet",
+        }),
+        Command::Migrate => Err(CliError::NotAvailable {
+            command: "migrate",
+            reason: "there are no migrations yet",
+        }),
+        Command::Replay => Err(CliError::NotAvailable {
+            command: "replay",
+            reason: "there is no event log yet",
+        }),
+        Command::Sync => Err(CliError::NotAvailable {
+            command: "sync",
+            reason: "there is no knowledge graph yet",
+        }),
+    }
+}

@@ -1,0 +1,339 @@
+//! Configuration: one typed struct, from defaults and environment variables, using Thoth's
+//! variable names wherever Thoth has one. This is the only module that reads the environment.
+//!
+//! Every problem is collected and reported at once, naming the variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
+use investigator_events::thoth::{ConsumerMode, TopicNaming};
+
+/// Everything the investigator is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Topic naming from `THOTH_DEPLOYMENT_NAME`.
+    pub naming: TopicNaming,
+    /// `THOTH_CONSUMER_MODE`: a JSON list or a single word; `["middletier", "backend"]` by default.
+    pub consumer_modes: Vec<ConsumerMode>,
+    /// Kafka clients, when `KAFKA_BOOTSTRAP_SERVERS` is set.
+    pub kafka: Option<KafkaSettings>,
+    /// Settings for topics the investigator creates (`KAFKA_TOPIC_*`).
+    pub topics: TopicSettings,
+    /// `DATABASE_URL`, when set.
+    pub database_url: Option<Secret>,
+    /// The `tracing` filter (`RUST_LOG`), `info` by default.
+    pub log_filter: String,
+}
+
+/// One setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingProblem {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// What is wrong with its value.
+    pub problem: String,
+}
+
+/// Every setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SettingsError(pub Vec<SettingProblem>);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for SettingProblem { variable, problem } in &self.0 {
+            write!(f, "\n  {variable}: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+const SECURITY_PROTOCOLS: &[&str] = &["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
+/// GSSAPI (Kerberos) needs a build with Cyrus SASL, which this one is not.
+const SASL_MECHANISMS: &[&str] = &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"];
+const OFFSET_RESETS: &[&str] = &["smallest", "earliest", "beginning", "largest", "latest", "end", "error"];
+const COMPRESSION_TYPES: &[&str] = &["uncompressed", "producer", "gzip", "snappy", "lz4", "zstd"];
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Settings::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables, as if they were the environment.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
+        let mut reader = Reader {
+            vars: &vars,
+            problems: Vec::new(),
+        };
+        let settings = Settings {
+            naming: reader.naming(),
+            consumer_modes: reader.consumer_modes(),
+            kafka: reader.kafka(),
+            topics: TopicSettings {
+                compression_type: reader.one_of("KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE", COMPRESSION_TYPES, false),
+                compression_level: reader.number("KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL"),
+            },
+            database_url: reader.text("DATABASE_URL").map(Secret::new),
+            log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+        };
+        if reader.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError(reader.problems))
+        }
+    }
+
+    /// The Kafka settings, or an error saying how to give them.
+    pub fn require_kafka(&self) -> Result<&KafkaSettings, SettingsError> {
+        self.kafka.as_ref().ok_or_else(|| {
+            SettingsError(vec![SettingProblem {
+                variable: "KAFKA_BOOTSTRAP_SERVERS",
+                problem: "not set; this command needs a Kafka cluster (for example 127.0.0.1:9092)".to_owned(),
+            }])
+        })
+    }
+}
+
+struct Reader<'a> {
+    vars: &'a HashMap<String, String>,
+    problems: Vec<SettingProblem>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, variable: &'static str, problem: impl Into<String>) {
+        self.problems.push(SettingProblem {
+            variable,
+            problem: problem.into(),
+        });
+    }
+
+    /// A set, non-empty value (thoth-messaging treats an empty value as unset).
+    fn text(&self, variable: &str) -> Option<String> {
+        self.vars.get(variable).filter(|value| !value.is_empty()).cloned()
+    }
+
+    fn number<N: std::str::FromStr>(&mut self, variable: &'static str) -> Option<N> {
+        let value = self.text(variable)?;
+        match value.trim().parse() {
+            Ok(number) => Some(number),
+            Err(_) => {
+                self.problem(variable, format!("'{value}' is not a whole number"));
+                None
+            }
+        }
+    }
+
+    /// A whole number that Thoth may have written as a float (`900000.0`).
+    fn whole_number(&mut self, variable: &'static str) -> Option<u64> {
+        let value = self.text(variable)?;
+        let parsed = value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 9.0e15);
+        if parsed.is_none() {
+            self.problem(variable, format!("'{value}' is not a whole, non-negative number"));
+        }
+        parsed.map(|n| n as u64)
+    }
+
+    fn one_of(&mut self, variable: &'static str, allowed: &[&str], case_sensitive: bool) -> Option<String> {
+        let value = self.text(variable)?;
+        let matches = |candidate: &&str| {
+            if case_sensitive {
+                **candidate == value
+            } else {
+                candidate.eq_ignore_ascii_case(&value)
+            }
+        };
+        if allowed.iter().any(matches) {
+            Some(value)
+        } else {
+            self.problem(variable, format!("'{value}' is not one of {}", allowed.join(", ")));
+            None
+        }
+    }
+
+    fn existing_file(&mut self, variable: &'static str) -> Option<String> {
+        let path = self.text(variable)?;
+        if !Path::new(&path).is_file() {
+            self.problem(variable, format!("'{path}' is not a readable file"));
+        }
+        Some(path)
+    }
+
+    fn naming(&mut self) -> TopicNaming {
+        // Thoth prefixes whenever the variable is set, even to the empty string.
+        let deployment_name = self.vars.get("THOTH_DEPLOYMENT_NAME").cloned();
+        match TopicNaming::new(deployment_name) {
+            Ok(naming) => naming,
+            Err(error) => {
+                self.problem("THOTH_DEPLOYMENT_NAME", error.to_string());
+                TopicNaming::default()
+            }
+        }
+    }
+
+    fn consumer_modes(&mut self) -> Vec<ConsumerMode> {
+        const VARIABLE: &str = "THOTH_CONSUMER_MODE";
+        let default = vec![ConsumerMode::Middletier, ConsumerMode::Backend];
+        let Some(value) = self.text(VARIABLE) else {
+            return default;
+        };
+        let names: Vec<String> = if value.trim_start().starts_with('[') {
+            match serde_json::from_str(&value) {
+                Ok(names) => names,
+                Err(error) => {
+                    self.problem(
+                        VARIABLE,
+                        format!("'{value}' is neither a mode name nor a JSON list of mode names: {error}"),
+                    );
+                    return default;
+                }
+            }
+        } else {
+            vec![value.trim().to_owned()]
+        };
+        if names.is_empty() {
+            self.problem(VARIABLE, "the list of modes is empty");
+            return default;
+        }
+        let mut modes = Vec::new();
+        for name in names {
+            match name.parse::<ConsumerMode>() {
+                Ok(mode) if !modes.contains(&mode) => modes.push(mode),
+                Ok(_) => {}
+                Err(error) => self.problem(VARIABLE, error.to_string()),
+            }
+        }
+        modes
+    }
+
+    fn kafka(&mut self) -> Option<KafkaSettings> {
+        let bootstrap_servers = self.text("KAFKA_BOOTSTRAP_SERVERS")?;
+        let mut kafka = KafkaSettings::new(bootstrap_servers);
+        kafka.client_id = self.text("KAFKA_CLIENT_ID");
+        kafka.message_max_bytes = self.number("KAFKA_MESSAGE_MAX_BYTES");
+        kafka.receive_message_max_bytes = self.number("KAFKA_RECEIVE_MESSAGE_MAX_BYTES");
+        kafka.security_protocol = self.one_of("KAFKA_SECURITY_PROTOCOL", SECURITY_PROTOCOLS, false);
+        kafka.ssl_certificate_location = self.existing_file("KAFKA_SSL_CERTIFICATE_LOCATION");
+        kafka.ssl_ca_location = self.existing_file("KAFKA_SSL_CA_LOCATION");
+        kafka.ssl_endpoint_identification_algorithm =
+            self.one_of("KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM", &["none", "https"], false);
+        kafka.ssl_key_location = self.existing_file("KAFKA_SSL_KEY_LOCATION");
+        kafka.ssl_key_password = self.text("KAFKA_SSL_KEY_PASSWORD").map(Secret::new);
+        kafka.sasl_mechanism = self.one_of("KAFKA_SASL_MECHANISM", SASL_MECHANISMS, true);
+        kafka.sasl_username = self.text("KAFKA_SASL_USERNAME");
+        kafka.sasl_password = self.text("KAFKA_SASL_PASSWORD").map(Secret::new);
+        if let Some(group) = self.text("KAFKA_CONSUMER_GROUP_ID") {
+            kafka.consumer_group_id = group;
+        }
+        kafka.consumer_group_instance_id = self.text("KAFKA_CONSUMER_GROUP_INSTANCE_ID");
+        kafka.consumer_max_poll_interval_ms = self.whole_number("KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS");
+        kafka.consumer_auto_offset_reset = self.one_of("KAFKA_CONSUMER_AUTO_OFFSET_RESET", OFFSET_RESETS, true);
+        Some(kafka)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use investigator_events::thoth::MessageKind;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    #[test]
+    fn defaults_follow_thoth() {
+        let settings = settings(&[]).expect("no variables is valid");
+        assert_eq!(
+            settings.consumer_modes,
+            [ConsumerMode::Middletier, ConsumerMode::Backend]
+        );
+        assert_eq!(settings.naming.topic(MessageKind::ThothRepoInit), "thoth.repo-init");
+        assert!(settings.kafka.is_none() && settings.database_url.is_none());
+        assert_eq!(settings.log_filter, "info");
+    }
+
+    #[test]
+    fn thoth_variables_are_read_with_thoth_semantics() {
+        let settings = settings(&[
+            ("THOTH_DEPLOYMENT_NAME", "ocp4-stage"),
+            ("THOTH_CONSUMER_MODE", r#"["backend"]"#),
+            ("KAFKA_BOOTSTRAP_SERVERS", "kafka:9093"),
+            ("KAFKA_CONSUMER_GROUP_ID", "thoth.message-metrics"),
+            ("KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS", "900000.0"),
+            ("KAFKA_SECURITY_PROTOCOL", "SSL"),
+            ("KAFKA_SASL_PASSWORD", "s3cret"),
+            ("KAFKA_CLIENT_ID", ""),
+            ("DATABASE_URL", "postgresql://thoth:pw@db/thoth"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            settings.naming.topic(MessageKind::ThothRepoInit),
+            "ocp4-stage.thoth.repo-init"
+        );
+        assert_eq!(settings.consumer_modes, [ConsumerMode::Backend]);
+        let kafka = settings.kafka.expect("kafka set");
+        assert_eq!(kafka.bootstrap_servers, "kafka:9093");
+        assert_eq!(kafka.consumer_group_id, "thoth.message-metrics");
+        assert_eq!(kafka.consumer_max_poll_interval_ms, Some(900_000));
+        assert_eq!(kafka.security_protocol.as_deref(), Some("SSL"));
+        assert_eq!(kafka.client_id, None, "empty means unset, as in thoth-messaging");
+        assert!(!format!("{kafka:?}").contains("s3cret"));
+        assert!(!format!("{:?}", settings.database_url).contains("pw@"));
+    }
+
+    #[test]
+    fn a_bare_mode_word_is_a_one_element_list() {
+        assert_eq!(
+            settings(&[("THOTH_CONSUMER_MODE", "metrics")])
+                .expect("valid")
+                .consumer_modes,
+            [ConsumerMode::Metrics]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_variable() {
+        let error = settings(&[
+            ("THOTH_CONSUMER_MODE", r#"["backend", "frontend"]"#),
+            ("THOTH_DEPLOYMENT_NAME", "smaug prod"),
+            ("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"),
+            ("KAFKA_MESSAGE_MAX_BYTES", "lots"),
+            ("KAFKA_SASL_MECHANISM", "GSSAPI"),
+            ("KAFKA_SSL_CA_LOCATION", "/nonexistent/ca.crt"),
+            ("KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE", "brotli"),
+        ])
+        .expect_err("invalid");
+        let variables: Vec<_> = error.0.iter().map(|problem| problem.variable).collect();
+        assert_eq!(
+            variables,
+            [
+                "THOTH_DEPLOYMENT_NAME",
+                "THOTH_CONSUMER_MODE",
+                "KAFKA_MESSAGE_MAX_BYTES",
+                "KAFKA_SSL_CA_LOCATION",
+                "KAFKA_SASL_MECHANISM",
+                "KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE"
+            ]
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("unknown consumer mode 'frontend'") && text.contains("'lots' is not a whole number"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_empty_deployment_name_still_prefixes_as_in_thoth() {
+        let settings = settings(&[("THOTH_DEPLOYMENT_NAME", "")]).expect("valid");
+        assert_eq!(settings.naming.topic(MessageKind::ThothRepoInit), ".thoth.repo-init");
+    }
+}

@@ -1,0 +1,22 @@
+//! Logging: `tracing` to standard error, filtered by `RUST_LOG`.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the subscriber once; later calls (tests) leave the first one in place.
+pub fn init(filter: &str) {
+    let (filter, invalid) = match EnvFilter::try_new(filter) {
+        Ok(filter) => (filter, None),
+        Err(error) => (EnvFilter::new("info"), Some(error)),
+    };
+    let installed = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init()
+        .is_ok();
+    if let (true, Some(error)) = (installed, invalid) {
+        tracing::warn!(%error, "RUST_LOG is not a valid filter; logging at info");
+    }
+}

@@ -1,0 +1,137 @@
+//! The connection pool.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    target: String,
+}
+
+/// What can go wrong reaching the database. Messages never contain the password.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// The URL or key=value string cannot be parsed.
+    #[error("the database URL is not a valid PostgreSQL connection string: {reason}")]
+    InvalidUrl {
+        /// The parser's explanation.
+        reason: String,
+    },
+    /// The pool could not be built from the settings.
+    #[error("cannot build a connection pool for {target}: {reason}")]
+    Pool {
+        /// host:port/database, without credentials.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+    /// No connection could be made, or a query on it failed.
+    #[error("cannot reach PostgreSQL at {target}")]
+    Unreachable {
+        /// host:port/database, without credentials.
+        target: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// What the server says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `server_version`, e.g. `15.19 (Debian 15.19-0+deb12u1)`.
+    pub version: String,
+    /// The database connected to.
+    pub database: String,
+}
+
+impl Database {
+    /// A pool of at most `max_connections` for `url` (`postgresql://user@host:port/db` or
+    /// libpq's `key=value` form). No connection is made until one is needed.
+    pub fn connect_lazy(url: &str, max_connections: usize) -> Result<Self, DatabaseError> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|error| DatabaseError::InvalidUrl {
+            reason: error.to_string(),
+        })?;
+        let target = describe_target(&config);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|error| DatabaseError::Pool {
+                target: target.clone(),
+                reason: error.to_string(),
+            })?;
+        Ok(Database { pool, target })
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// host:port/database, safe to log.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Connects and asks the server for its version and the current database.
+    pub async fn server_info(&self) -> Result<ServerInfo, DatabaseError> {
+        let unreachable = |source: Box<dyn std::error::Error + Send + Sync>| DatabaseError::Unreachable {
+            target: self.target.clone(),
+            source,
+        };
+        let client = self.pool.get().await.map_err(|error| unreachable(Box::new(error)))?;
+        let row = client
+            .query_one("SELECT current_setting('server_version'), current_database()", &[])
+            .await
+            .map_err(|error| unreachable(Box::new(error)))?;
+        Ok(ServerInfo {
+            version: row.get(0),
+            database: row.get(1),
+        })
+    }
+}
+
+fn describe_target(config: &tokio_postgres::Config) -> String {
+    let host = config.get_hosts().first().map_or_else(
+        || "localhost".to_owned(),
+        |host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        },
+    );
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let database = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+    format!("{host}:{port}/{database}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_never_shows_the_password() {
+        let database = Database::connect_lazy("postgresql://thoth:s3cret@db.example:6543/knowledge", 2).expect("valid");
+        assert_eq!(database.target(), "db.example:6543/knowledge");
+    }
+
+    #[test]
+    fn an_unparseable_url_is_refused_without_echoing_it() {
+        let error = Database::connect_lazy("postgresql://thoth:s3cret@db:notaport/x", 2)
+            .err()
+            .expect("invalid port");
+        assert!(matches!(error, DatabaseError::InvalidUrl { .. }));
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+}
