@@ -1,0 +1,45 @@
+# Shared by the scripts in this directory; source it, do not run it.
+# Everything the scripts keep between runs lives under INVESTIGATOR_HOME, outside the clone.
+
+INVESTIGATOR_HOME=${INVESTIGATOR_HOME:-$HOME/.cache/investigator}
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mkdir -p "$INVESTIGATOR_HOME"
+
+say() { printf '[investigator] %s\n' "$*" >&2; }
+die() { printf '[investigator] error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+# Installs the Debian packages among "$@" that are not installed yet.
+apt_install() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing packages ${missing[*]} and no apt-get to install them"
+  say "installing ${missing[*]} with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() {
+  local port=$1 tries=${2:-100}
+  for _ in $(seq "$tries"); do port_open "$port" && return 0; sleep 0.05; done
+  return 1
+}
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$INVESTIGATOR_HOME/target}

@@ -1,0 +1,35 @@
+//! Where the infrastructure is, as `scripts/test.sh` exports it. The harness's only reader of
+//! the environment.
+
+fn required(variable: &str, what: &str) -> String {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{variable} is not set: it names {what}. Run the tests with scripts/test.sh, which starts the \
+             infrastructure and sets it (arguments go to cargo nextest, e.g. scripts/test.sh -E 'test(interop)')"
+        ),
+    }
+}
+
+/// A PostgreSQL URL whose user may create databases.
+pub fn database_url() -> String {
+    required("DATABASE_URL", "a PostgreSQL server the tests may create databases on")
+}
+
+/// The broker's `host:port`.
+pub fn kafka_bootstrap_servers() -> String {
+    required("KAFKA_BOOTSTRAP_SERVERS", "the tansu broker")
+}
+
+/// The Python interpreter of the venv holding thoth-messaging.
+pub fn thoth_python() -> String {
+    required(
+        "INVESTIGATOR_TEST_PYTHON",
+        "the Python of the venv with thoth-messaging",
+    )
+}
+
+/// Whether logs should be printed.
+pub fn test_log() -> bool {
+    std::env::var("TEST_LOG").is_ok_and(|value| !value.is_empty() && value != "0")
+}

@@ -1,0 +1,51 @@
+//! The real `investigator` binary, run as a user would run it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What a run of the binary gave.
+#[derive(Debug)]
+pub struct InvestigatorRun {
+    /// The exit status code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// The binary built next to the test executable (`scripts/test.sh` builds it first).
+fn binary() -> PathBuf {
+    let test_executable = std::env::current_exe().expect("the test executable's path");
+    // <target>/<profile>/deps/<test> -> <target>/<profile>/investigator
+    let profile_dir = test_executable
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target layout");
+    let binary = profile_dir.join("investigator");
+    assert!(
+        binary.is_file(),
+        "{} does not exist: build it with `cargo build -p investigator` (scripts/test.sh does)",
+        binary.display()
+    );
+    binary
+}
+
+/// Runs `investigator <args>` with `env` added to the environment, `stdin` on its input.
+pub async fn investigator(args: &[&str], env: &[(String, String)]) -> InvestigatorRun {
+    let mut command = tokio::process::Command::new(binary());
+    command
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("investigator finished within 120 s")
+        .expect("investigator could be started");
+    InvestigatorRun {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}

@@ -1,0 +1,189 @@
+//! A deployment of its own per test on the shared broker.
+
+use std::time::{Duration, Instant};
+
+use investigator_actors::kafka::{ClientLogging, KafkaSettings, TopicAdmin};
+use investigator_events::thoth::TopicNaming;
+use investigator_ops::Settings;
+use rdkafka::admin::AdminOptions;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use uuid::Uuid;
+
+use crate::{environment, teardown};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A Thoth deployment name unique to one test: its 19 topics are fresh, and are deleted when
+/// the value is dropped.
+pub struct TestKafka {
+    /// `THOTH_DEPLOYMENT_NAME` of this test.
+    pub deployment: String,
+    /// The broker.
+    pub bootstrap_servers: String,
+    naming: TopicNaming,
+}
+
+/// A record read back from the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Full topic name.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key bytes, if any.
+    pub key: Option<Vec<u8>>,
+    /// How many headers it has.
+    pub header_count: usize,
+    /// Value bytes.
+    pub payload: Vec<u8>,
+}
+
+impl TestKafka {
+    /// A new deployment name on the broker of `KAFKA_BOOTSTRAP_SERVERS`; no topic is created.
+    pub fn new() -> Self {
+        crate::init_logging();
+        let deployment = format!("test-{}", &Uuid::new_v4().simple().to_string()[..12]);
+        let naming = TopicNaming::new(Some(deployment.clone())).expect("test deployment names are valid");
+        TestKafka {
+            deployment,
+            bootstrap_servers: environment::kafka_bootstrap_servers(),
+            naming,
+        }
+    }
+
+    /// The environment `investigator` (and thoth-messaging) would get for this deployment.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), self.bootstrap_servers.clone()),
+            ("THOTH_DEPLOYMENT_NAME".to_owned(), self.deployment.clone()),
+        ]
+    }
+
+    /// The investigator's settings for this deployment.
+    pub fn settings(&self) -> Settings {
+        Settings::from_vars(self.vars()).expect("test settings are valid")
+    }
+
+    /// Topic naming of this deployment.
+    pub fn naming(&self) -> &TopicNaming {
+        &self.naming
+    }
+
+    /// Every Thoth topic name of this deployment.
+    pub fn topics(&self) -> Vec<String> {
+        self.naming.all_topics().into_iter().map(|(_, topic)| topic).collect()
+    }
+
+    fn kafka_settings(&self) -> KafkaSettings {
+        KafkaSettings::new(self.bootstrap_servers.clone())
+    }
+
+    /// The number of records in each of this deployment's topics (`None`: the topic does not exist).
+    pub async fn topic_records(&self) -> Vec<(String, Option<u64>)> {
+        let admin = TopicAdmin::new(&self.kafka_settings(), TIMEOUT).expect("admin client");
+        admin
+            .describe(&self.topics())
+            .await
+            .expect("describe topics")
+            .into_iter()
+            .map(|topic| (topic.name, topic.partitions.map(|_| topic.records)))
+            .collect()
+    }
+
+    /// Records in all of this deployment's topics together.
+    pub async fn total_records(&self) -> u64 {
+        self.topic_records()
+            .await
+            .into_iter()
+            .filter_map(|(_, records)| records)
+            .sum()
+    }
+
+    /// Reads this deployment's topics from the beginning until `count` records have arrived
+    /// (then half a second more, so that extra records are seen too), or until 20 s passed.
+    /// Partitions are assigned directly, without joining a consumer group.
+    pub async fn read_records(&self, count: usize) -> Vec<Record> {
+        let mut config = self.kafka_settings().consumer_config();
+        config.set("group.id", format!("{}-reader", self.deployment));
+        let consumer: StreamConsumer<ClientLogging> = config
+            .create_with_context(ClientLogging::default())
+            .expect("test consumer");
+        let metadata = consumer.fetch_metadata(None, TIMEOUT).expect("topic metadata");
+        let mut assignment = TopicPartitionList::new();
+        for topic in metadata
+            .topics()
+            .iter()
+            .filter(|topic| self.naming.kind_of_topic(topic.name()).is_some())
+        {
+            for partition in topic.partitions() {
+                assignment
+                    .add_partition_offset(topic.name(), partition.id(), Offset::Beginning)
+                    .expect("valid assignment");
+            }
+        }
+        drop(metadata);
+        consumer.assign(&assignment).expect("assign partitions");
+        drop(assignment);
+
+        let mut records = Vec::new();
+        let deadline = Instant::now() + TIMEOUT;
+        let mut settle: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            let until = settle.unwrap_or(deadline);
+            if now >= until {
+                break;
+            }
+            match tokio::time::timeout(until - now, consumer.recv()).await {
+                Ok(Ok(message)) => {
+                    records.push(Record {
+                        topic: message.topic().to_owned(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        key: message.key().map(<[u8]>::to_vec),
+                        header_count: message.headers().map_or(0, |headers| headers.count()),
+                        payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                    });
+                    if records.len() >= count && settle.is_none() {
+                        settle = Some(Instant::now() + Duration::from_millis(500));
+                    }
+                }
+                Ok(Err(error)) => panic!("consumer error: {error}"),
+                Err(_) => break,
+            }
+        }
+        tokio::task::spawn_blocking(move || drop(consumer))
+            .await
+            .expect("consumer closed");
+        records
+    }
+}
+
+impl Default for TestKafka {
+    fn default() -> Self {
+        TestKafka::new()
+    }
+}
+
+impl Drop for TestKafka {
+    fn drop(&mut self) {
+        let settings = self.kafka_settings();
+        let topics = self.topics();
+        teardown::run_to_completion(async move {
+            let admin: rdkafka::admin::AdminClient<ClientLogging> =
+                match settings.client_config().create_with_context(ClientLogging::default()) {
+                    Ok(admin) => admin,
+                    Err(error) => return eprintln!("teardown: no admin client: {error}"),
+                };
+            let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+            // Topics the test never created answer UnknownTopic; that is fine.
+            let _ = admin
+                .delete_topics(&names, &AdminOptions::new().operation_timeout(Some(TIMEOUT)))
+                .await;
+        });
+    }
+}

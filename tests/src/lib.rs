@@ -1,0 +1,34 @@
+//! The shared harness of the end-to-end tests.
+//!
+//! Each test gets real infrastructure of its own:
+//! - [`TestDatabase`]: a fresh PostgreSQL database, dropped when the test ends;
+//! - [`TestKafka`]: a deployment prefix of its own on the tansu broker, so 19 fresh Thoth
+//!   topics, deleted when the test ends;
+//! - [`ThothPeer`]: Thoth's own Python library (thoth-messaging 0.16.2) as the other party;
+//! - [`investigator`]: the real `investigator` binary, for what a user would type.
+//!
+//! `scripts/test.sh` starts the infrastructure and exports where it is (see
+//! [`environment`]). Logs are printed only when `TEST_LOG=1`.
+
+pub mod environment;
+pub mod fixtures;
+mod investigator_binary;
+mod kafka;
+mod postgres;
+mod teardown;
+mod thoth_peer;
+
+pub use investigator_binary::{InvestigatorRun, investigator};
+pub use kafka::{Record, TestKafka};
+pub use postgres::TestDatabase;
+pub use thoth_peer::{PeerRecord, ThothPeer};
+
+/// Installs log output for the test process once, when `TEST_LOG` is set.
+pub fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if environment::test_log() {
+            investigator_ops::telemetry::init(&std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_owned()));
+        }
+    });
+}

@@ -1,0 +1,103 @@
+//! A fresh database per test.
+
+use investigator_projections::Database;
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+use crate::{environment, teardown};
+
+/// A database created for one test and dropped when the value is dropped.
+pub struct TestDatabase {
+    /// The database name, `investigator_test_<uuid>`.
+    pub name: String,
+    /// A URL for it.
+    pub url: String,
+    /// A pool on it.
+    pub database: Database,
+    server_url: String,
+}
+
+impl TestDatabase {
+    /// Creates an empty database on the server of `DATABASE_URL`.
+    pub async fn create() -> Self {
+        crate::init_logging();
+        let server_url = environment::database_url();
+        let name = format!("investigator_test_{}", Uuid::new_v4().simple());
+        let client = connect(&server_url).await;
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|error| panic!("cannot create database {name}: {error}"));
+        let url = with_database(&server_url, &name);
+        let database = Database::connect_lazy(&url, 4).expect("the test database URL is valid");
+        TestDatabase {
+            name,
+            url,
+            database,
+            server_url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (server_url, name) = (self.server_url.clone(), self.name.clone());
+        self.database.pool().close();
+        teardown::run_to_completion(async move {
+            let client = connect(&server_url).await;
+            if let Err(error) = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+            {
+                eprintln!("teardown: cannot drop database {name}: {error}");
+            }
+        });
+    }
+}
+
+/// A plain connection to the server's maintenance database.
+pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("cannot connect to PostgreSQL ({error}); is DATABASE_URL right?"));
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "test connection closed");
+        }
+    });
+    client
+}
+
+/// `url` with its database replaced by `database`, for both URL and key=value forms.
+fn with_database(url: &str, database: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return format!("{url} dbname={database}");
+    };
+    let (location, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(location, query)| (location, Some(query)));
+    let authority = location.split_once('/').map_or(location, |(authority, _)| authority);
+    match query {
+        Some(query) => format!("{scheme}://{authority}/{database}?{query}"),
+        None => format!("{scheme}://{authority}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced() {
+        assert_eq!(
+            with_database("postgresql://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgresql://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/x?sslmode=disable", "t1"),
+            "postgres://u:p@h/t1?sslmode=disable"
+        );
+        assert_eq!(with_database("postgresql://h:1", "t1"), "postgresql://h:1/t1");
+        assert_eq!(with_database("host=h user=u", "t1"), "host=h user=u dbname=t1");
+    }
+}

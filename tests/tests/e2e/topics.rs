@@ -1,0 +1,104 @@
+//! `investigator topics create | list`.
+
+use investigator_tests::{TestKafka, investigator};
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn topics_create_makes_all_19_thoth_topics_with_the_asked_partitions_and_retention() {
+    let kafka = TestKafka::new();
+    let run = investigator(
+        &["topics", "create", "--partitions", "3", "--retention-ms", "3600000"],
+        &kafka.vars(),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("19 topics: 19 created, 0 already existed, 0 failed"),
+        "{}",
+        run.stdout
+    );
+
+    let admin = TestAdmin::new(&kafka);
+    for topic in kafka.topics() {
+        assert!(topic.starts_with(&format!("{}.thoth.", kafka.deployment)));
+        assert_eq!(admin.partitions(&topic), Some(3), "{topic}");
+        assert_eq!(admin.retention_ms(&topic).await.as_deref(), Some("3600000"), "{topic}");
+    }
+
+    let again = investigator(&["topics", "create", "--partitions", "5"], &kafka.vars()).await;
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("19 topics: 0 created, 19 already existed, 0 failed"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        admin.partitions(&kafka.topics()[0]),
+        Some(3),
+        "existing topics are left as they are"
+    );
+
+    let list = investigator(&["topics", "list"], &kafka.vars()).await;
+    assert_eq!(list.code, Some(0), "{}", list.stderr);
+    assert_eq!(
+        list.stdout
+            .lines()
+            .filter(|line| line.starts_with("present    3 partition(s)          0 record(s)"))
+            .count(),
+        19,
+        "{}",
+        list.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn topics_commands_without_a_cluster_say_which_setting_is_missing() {
+    let run = investigator(
+        &["topics", "create"],
+        &[("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new())],
+    )
+    .await;
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("KAFKA_BOOTSTRAP_SERVERS: not set"),
+        "{}",
+        run.stderr
+    );
+}
+
+struct TestAdmin {
+    admin: AdminClient<DefaultClientContext>,
+}
+
+impl TestAdmin {
+    fn new(kafka: &TestKafka) -> Self {
+        let admin = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &kafka.bootstrap_servers)
+            .create()
+            .expect("admin client");
+        TestAdmin { admin }
+    }
+
+    fn partitions(&self, topic: &str) -> Option<usize> {
+        let metadata = self
+            .admin
+            .inner()
+            .fetch_metadata(Some(topic), std::time::Duration::from_secs(10))
+            .ok()?;
+        metadata.topics().first().map(|topic| topic.partitions().len())
+    }
+
+    async fn retention_ms(&self, topic: &str) -> Option<String> {
+        let results = self
+            .admin
+            .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+            .await
+            .ok()?;
+        let resource = results.into_iter().next()?.ok()?;
+        resource.get("retention.ms").and_then(|entry| entry.value.clone())
+    }
+}
