@@ -32,7 +32,11 @@ case $action in
     ;;
   stop)
     if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null || true
+      pid=$(cat "$pidfile")
+      # The pidfile may outlive a reboot; only a process that is a tansu broker is stopped.
+      if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q 'tansu broker'; then
+        kill "$pid"
+      fi
       rm -f "$pidfile" "$portfile"
     fi
     ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs, through apt-get, the system packages the build and the tests need and this machine
-# lacks. Safe to run again: installed packages are skipped, and nothing runs when none is missing.
+# Installs what the build and the tests need and this machine lacks: Debian packages through
+# apt-get, and cargo-nextest. Rust itself (1.92 or newer, from rustup) must be there already.
+# Safe to run again: what is installed is skipped, and nothing runs when nothing is missing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -10,3 +11,9 @@ command -v cargo >/dev/null 2>&1 || die "cargo is not installed; install Rust (h
 # clusters; python3-venv hosts Thoth's own libraries and the tansu broker.
 apt_install build-essential pkg-config libssl-dev zlib1g-dev perl python3 python3-venv ca-certificates
 python3 -m venv --help >/dev/null 2>&1 || die "python3 has no venv module"
+
+# The tests run under cargo-nextest (per-test processes, filters, a timeout for hung tests).
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest (a few minutes, once)"
+  cargo install --locked --quiet cargo-nextest >&2 || die "cannot install cargo-nextest"
+fi

@@ -34,6 +34,9 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A URL with its password (if any) masked, for printing.
+redact_url() { printf '%s' "$1" | sed -E 's#(://[^:@/]*):[^@/]*@#\1:***@#'; }
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for_port() {
@@ -43,3 +46,22 @@ wait_for_port() {
 }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$INVESTIGATOR_HOME/target}
+
+# Makes this machine ready and exports where everything is: DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS
+# (a tansu broker named $1), INVESTIGATOR_TEST_PYTHON and TANSU_BIN.
+prepare_infrastructure() {
+  local broker=$1
+  "$REPO_ROOT/scripts/install-system.sh"
+  load_exports "$REPO_ROOT/scripts/postgres.sh"
+  load_exports "$REPO_ROOT/scripts/python-peer.sh"
+  load_exports "$REPO_ROOT/scripts/broker.sh" start "$broker"
+  export DATABASE_URL KAFKA_BOOTSTRAP_SERVERS INVESTIGATOR_TEST_PYTHON TANSU_BIN
+}
+
+# Runs a script that prints `export ...` lines and applies them. A failing script stops us here
+# (`eval "$(script)"` would carry on with whatever the variables held before).
+load_exports() {
+  local exports
+  exports=$("$@") || die "$(basename "$1") failed"
+  eval "$exports"
+}

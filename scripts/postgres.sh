@@ -9,7 +9,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 command -v psql >/dev/null 2>&1 || apt_install postgresql-client
-answers() { psql "$1" -XAtqc 'select 1' >/dev/null 2>&1; }
+# -w: never prompt for a password (a server that wants one is not ours to use).
+answers() { PGCONNECT_TIMEOUT=5 psql -w "$1" -XAtqc 'select 1' >/dev/null 2>&1; }
 
 if [ "${1:-}" != "--private" ]; then
   if [ -n "${DATABASE_URL:-}" ] && answers "$DATABASE_URL"; then

@@ -9,11 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/install-system.sh"
-eval "$("$REPO_ROOT/scripts/postgres.sh")"
-eval "$("$REPO_ROOT/scripts/python-peer.sh")"
-eval "$("$REPO_ROOT/scripts/broker.sh" start dev)"
-export DATABASE_URL KAFKA_BOOTSTRAP_SERVERS
+prepare_infrastructure dev
 export THOTH_DEPLOYMENT_NAME=${THOTH_DEPLOYMENT_NAME:-local}
 
 say "building the investigator (release; the first build takes several minutes)"
@@ -30,7 +26,7 @@ cat >&2 <<SUMMARY
 
 What runs now:
   Kafka (tansu, in memory)  $KAFKA_BOOTSTRAP_SERVERS   stop: scripts/broker.sh stop dev
-  PostgreSQL                ${DATABASE_URL}
+  PostgreSQL                $(redact_url "$DATABASE_URL")
   Topics                    Thoth's 19, prefixed '$THOTH_DEPLOYMENT_NAME.'
 
 Try:

@@ -6,21 +6,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-"$REPO_ROOT/scripts/install-system.sh"
-eval "$("$REPO_ROOT/scripts/postgres.sh")"
-eval "$("$REPO_ROOT/scripts/python-peer.sh")"
 broker=test-$$
-eval "$("$REPO_ROOT/scripts/broker.sh" start "$broker")"
 trap '"$REPO_ROOT/scripts/broker.sh" stop "$broker"' EXIT
-export DATABASE_URL KAFKA_BOOTSTRAP_SERVERS INVESTIGATOR_TEST_PYTHON TANSU_BIN
-say "PostgreSQL: ${DATABASE_URL%%\?*}   Kafka (tansu): $KAFKA_BOOTSTRAP_SERVERS   cargo target: $CARGO_TARGET_DIR"
+prepare_infrastructure "$broker"
+say "PostgreSQL: $(redact_url "$DATABASE_URL")   Kafka (tansu): $KAFKA_BOOTSTRAP_SERVERS   cargo target: $CARGO_TARGET_DIR"
 
 # The end-to-end tests run the real `investigator` binary, so it is built first.
 cargo build --workspace --bins --quiet
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
-  [ $# -eq 0 ] && cargo test --workspace --doc --quiet
-else
-  say "cargo-nextest not found; running the tests with cargo test"
-  cargo test --workspace --no-fail-fast "$@"
-fi
+cargo nextest run --workspace --no-fail-fast "$@"
+# nextest does not run doc tests; run them too when the whole suite was asked for.
+if [ $# -eq 0 ]; then cargo test --workspace --doc --quiet; fi

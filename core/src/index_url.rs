@@ -36,16 +36,10 @@ impl IndexUrl {
     pub fn parse(raw: &str) -> Result<Self, IndexUrlError> {
         let url = raw.trim();
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(IndexUrlError::Character {
-                url: raw.to_owned(),
-                what: "whitespace or a control character",
-            });
+            return Err(IndexUrlError::Character { url: raw.to_owned(), what: "whitespace or a control character" });
         }
         if url.contains('?') || url.contains('#') {
-            return Err(IndexUrlError::Character {
-                url: raw.to_owned(),
-                what: "a query or a fragment",
-            });
+            return Err(IndexUrlError::Character { url: raw.to_owned(), what: "a query or a fragment" });
         }
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(IndexUrlError::Scheme(raw.to_owned()));
@@ -59,16 +53,10 @@ impl IndexUrl {
             return Err(IndexUrlError::NoHost(raw.to_owned()));
         }
         let host = host.to_ascii_lowercase();
-        let host = ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == host)
-            .map_or(host.as_str(), |(_, canonical)| canonical);
+        let host = ALIASES.iter().find(|(alias, _)| *alias == host).map_or(host.as_str(), |(_, canonical)| canonical);
         let path = path.trim_end_matches('/');
-        let normalized = if path.is_empty() {
-            format!("{scheme}://{host}")
-        } else {
-            format!("{scheme}://{host}/{path}")
-        };
+        let normalized =
+            if path.is_empty() { format!("{scheme}://{host}") } else { format!("{scheme}://{host}/{path}") };
         Ok(IndexUrl(normalized))
     }
 
@@ -118,25 +106,10 @@ mod tests {
 
     #[test]
     fn what_is_not_an_http_index_is_refused() {
-        assert_eq!(
-            IndexUrl::parse("pypi.org/simple"),
-            Err(IndexUrlError::Scheme("pypi.org/simple".to_owned()))
-        );
-        assert_eq!(
-            IndexUrl::parse("ftp://x/simple"),
-            Err(IndexUrlError::Scheme("ftp://x/simple".to_owned()))
-        );
-        assert_eq!(
-            IndexUrl::parse("https:///simple"),
-            Err(IndexUrlError::NoHost("https:///simple".to_owned()))
-        );
-        assert!(matches!(
-            IndexUrl::parse("https://pypi.org/sim ple"),
-            Err(IndexUrlError::Character { .. })
-        ));
-        assert!(matches!(
-            IndexUrl::parse("https://pypi.org/simple?x=1"),
-            Err(IndexUrlError::Character { .. })
-        ));
+        assert_eq!(IndexUrl::parse("pypi.org/simple"), Err(IndexUrlError::Scheme("pypi.org/simple".to_owned())));
+        assert_eq!(IndexUrl::parse("ftp://x/simple"), Err(IndexUrlError::Scheme("ftp://x/simple".to_owned())));
+        assert_eq!(IndexUrl::parse("https:///simple"), Err(IndexUrlError::NoHost("https:///simple".to_owned())));
+        assert!(matches!(IndexUrl::parse("https://pypi.org/sim ple"), Err(IndexUrlError::Character { .. })));
+        assert!(matches!(IndexUrl::parse("https://pypi.org/simple?x=1"), Err(IndexUrlError::Character { .. })));
     }
 }

@@ -40,10 +40,7 @@ impl PackageName {
             return Err(PackageNameError::Empty);
         };
         if let Some(character) = raw.chars().find(|c| !c.is_ascii_alphanumeric() && !is_separator(*c)) {
-            return Err(PackageNameError::Character {
-                name: raw.to_owned(),
-                character,
-            });
+            return Err(PackageNameError::Character { name: raw.to_owned(), character });
         }
         let last = raw.chars().next_back().unwrap_or(first);
         if is_separator(first) || is_separator(last) {
@@ -111,36 +108,18 @@ mod tests {
             ("PyYAML", "pyyaml"),
             ("x", "x"),
         ] {
-            assert_eq!(
-                PackageName::parse(raw).map(|name| name.to_string()),
-                Ok(canonical.to_owned())
-            );
+            assert_eq!(PackageName::parse(raw).map(|name| name.to_string()), Ok(canonical.to_owned()));
         }
     }
 
     #[test]
     fn invalid_names_are_refused_with_the_reason() {
         assert_eq!(PackageName::parse(""), Err(PackageNameError::Empty));
-        assert!(matches!(
-            PackageName::parse("flask 2"),
-            Err(PackageNameError::Character { character: ' ', .. })
-        ));
-        assert!(matches!(
-            PackageName::parse("numpy==1.0"),
-            Err(PackageNameError::Character { character: '=', .. })
-        ));
-        assert!(matches!(
-            PackageName::parse("-flask"),
-            Err(PackageNameError::Edge { .. })
-        ));
-        assert!(matches!(
-            PackageName::parse("flask."),
-            Err(PackageNameError::Edge { .. })
-        ));
-        assert!(matches!(
-            PackageName::parse("flåsk"),
-            Err(PackageNameError::Character { character: 'å', .. })
-        ));
+        assert!(matches!(PackageName::parse("flask 2"), Err(PackageNameError::Character { character: ' ', .. })));
+        assert!(matches!(PackageName::parse("numpy==1.0"), Err(PackageNameError::Character { character: '=', .. })));
+        assert!(matches!(PackageName::parse("-flask"), Err(PackageNameError::Edge { .. })));
+        assert!(matches!(PackageName::parse("flask."), Err(PackageNameError::Edge { .. })));
+        assert!(matches!(PackageName::parse("flåsk"), Err(PackageNameError::Character { character: 'å', .. })));
     }
 
     proptest! {

@@ -70,30 +70,18 @@ impl SolverName {
         };
         let parts: Vec<&str> = rest.split('-').collect();
         let [os_name, os_version, python] = parts.as_slice() else {
-            return Err(SolverNameError::PartCount {
-                name: name.to_owned(),
-                found: parts.len(),
-            });
+            return Err(SolverNameError::PartCount { name: name.to_owned(), found: parts.len() });
         };
         if os_name.is_empty() {
-            return Err(SolverNameError::EmptyPart {
-                name: name.to_owned(),
-                part: "OS name",
-            });
+            return Err(SolverNameError::EmptyPart { name: name.to_owned(), part: "OS name" });
         }
         if os_version.is_empty() {
-            return Err(SolverNameError::EmptyPart {
-                name: name.to_owned(),
-                part: "OS version",
-            });
+            return Err(SolverNameError::EmptyPart { name: name.to_owned(), part: "OS version" });
         }
         let python_digits = python
             .strip_prefix("py")
             .filter(|digits| digits.len() >= 2 && digits.chars().all(|c| c.is_ascii_digit()))
-            .ok_or_else(|| SolverNameError::PythonVersion {
-                name: name.to_owned(),
-                part: (*python).to_owned(),
-            })?;
+            .ok_or_else(|| SolverNameError::PythonVersion { name: name.to_owned(), part: (*python).to_owned() })?;
         Ok(SolverName {
             os_name: (*os_name).to_owned(),
             os_version: normalize_os_version(os_name, os_version),
@@ -106,9 +94,7 @@ impl SolverName {
     pub fn for_environment(os_name: &str, os_version: &str, python_version: &str) -> Result<Self, SolverNameError> {
         let python_digits: String = python_version.split('.').collect();
         let well_formed = python_version.split('.').count() == 2
-            && python_version
-                .split('.')
-                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+            && python_version.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
         if !well_formed {
             return Err(SolverNameError::PythonRelease(python_version.to_owned()));
         }
@@ -133,16 +119,8 @@ impl SolverName {
 
     /// The environment the knowledge graph files this solver's results under.
     pub fn environment(&self) -> SolverEnvironment {
-        let os_name = if self.os_name == "ubi" {
-            "rhel".to_owned()
-        } else {
-            self.os_name.clone()
-        };
-        SolverEnvironment {
-            os_name,
-            os_version: self.os_version.clone(),
-            python_version: self.python_version(),
-        }
+        let os_name = if self.os_name == "ubi" { "rhel".to_owned() } else { self.os_name.clone() };
+        SolverEnvironment { os_name, os_version: self.os_version.clone(), python_version: self.python_version() }
     }
 }
 
@@ -156,11 +134,7 @@ fn normalize_os_version(os_name: &str, os_version: &str) -> String {
 
 impl fmt::Display for SolverName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{PREFIX}{}-{}-py{}",
-            self.os_name, self.os_version, self.python_digits
-        )
+        write!(f, "{PREFIX}{}-{}-py{}", self.os_name, self.os_version, self.python_digits)
     }
 }
 
@@ -198,15 +172,9 @@ mod tests {
 
     #[test]
     fn rhel_versions_count_by_major_and_ubi_is_rhel() {
-        assert_eq!(
-            SolverName::parse("solver-rhel-8.3-py38").expect("valid").to_string(),
-            "solver-rhel-8-py38"
-        );
+        assert_eq!(SolverName::parse("solver-rhel-8.3-py38").expect("valid").to_string(), "solver-rhel-8-py38");
         assert_eq!(environment("solver-ubi-8.5-py39"), env("rhel", "8", "3.9"));
-        assert_eq!(
-            SolverName::parse("solver-ubi-8-py39").expect("valid").to_string(),
-            "solver-ubi-8-py39"
-        );
+        assert_eq!(SolverName::parse("solver-ubi-8-py39").expect("valid").to_string(), "solver-ubi-8-py39");
         assert_eq!(environment("solver-fedora-35.1-py310"), env("fedora", "35.1", "3.10"));
     }
 
@@ -215,9 +183,7 @@ mod tests {
         let name = SolverName::for_environment("rhel", "8.5", "3.8").expect("valid");
         assert_eq!(name.to_string(), "solver-rhel-8-py38");
         assert_eq!(
-            SolverName::for_environment("fedora", "35", "3.10")
-                .expect("valid")
-                .to_string(),
+            SolverName::for_environment("fedora", "35", "3.10").expect("valid").to_string(),
             "solver-fedora-35-py310"
         );
         assert_eq!(
@@ -228,43 +194,20 @@ mod tests {
 
     #[test]
     fn malformed_names_say_what_is_wrong() {
-        assert_eq!(
-            SolverName::parse("rhel-8-py38"),
-            Err(SolverNameError::Prefix("rhel-8-py38".to_owned()))
-        );
+        assert_eq!(SolverName::parse("rhel-8-py38"), Err(SolverNameError::Prefix("rhel-8-py38".to_owned())));
         assert_eq!(
             SolverName::parse("solver-rhel-py38"),
-            Err(SolverNameError::PartCount {
-                name: "solver-rhel-py38".to_owned(),
-                found: 2
-            })
+            Err(SolverNameError::PartCount { name: "solver-rhel-py38".to_owned(), found: 2 })
         );
         assert_eq!(
             SolverName::parse("solver-rhel-8-extra-py38"),
-            Err(SolverNameError::PartCount {
-                name: "solver-rhel-8-extra-py38".to_owned(),
-                found: 4
-            })
+            Err(SolverNameError::PartCount { name: "solver-rhel-8-extra-py38".to_owned(), found: 4 })
         );
-        assert!(matches!(
-            SolverName::parse("solver--8-py38"),
-            Err(SolverNameError::EmptyPart { part: "OS name", .. })
-        ));
-        for bad in [
-            "solver-rhel-8-38",
-            "solver-rhel-8-py3",
-            "solver-rhel-8-py3x",
-            "solver-rhel-8-python38",
-        ] {
-            assert!(
-                matches!(SolverName::parse(bad), Err(SolverNameError::PythonVersion { .. })),
-                "{bad}"
-            );
+        assert!(matches!(SolverName::parse("solver--8-py38"), Err(SolverNameError::EmptyPart { part: "OS name", .. })));
+        for bad in ["solver-rhel-8-38", "solver-rhel-8-py3", "solver-rhel-8-py3x", "solver-rhel-8-python38"] {
+            assert!(matches!(SolverName::parse(bad), Err(SolverNameError::PythonVersion { .. })), "{bad}");
         }
         let message = SolverName::parse("solver-rhel-8-py3").expect_err("bad").to_string();
-        assert!(
-            message.contains("py<digits>") && message.contains("solver-rhel-8-py3"),
-            "{message}"
-        );
+        assert!(message.contains("py<digits>") && message.contains("solver-rhel-8-py3"), "{message}");
     }
 }

@@ -26,10 +26,7 @@ impl PackageVersion {
     pub fn parse(raw: &str) -> Result<Self, VersionError> {
         pep440_rs::Version::from_str(raw.trim())
             .map(PackageVersion)
-            .map_err(|error| VersionError {
-                version: raw.to_owned(),
-                reason: error.to_string(),
-            })
+            .map_err(|error| VersionError { version: raw.to_owned(), reason: error.to_string() })
     }
 
     /// The normalised string, as stored in the knowledge graph.
@@ -86,16 +83,10 @@ mod tests {
 
     #[test]
     fn normalises_alternative_spellings() {
-        for (raw, normalized) in [
-            ("1.0-alpha1", "1.0a1"),
-            ("v2.3", "2.3"),
-            ("1.0-1", "1.0.post1"),
-            ("1.0+LOCAL.7", "1.0+local.7"),
-        ] {
-            assert_eq!(
-                PackageVersion::parse(raw).map(|v| v.normalized()),
-                Ok(normalized.to_owned())
-            );
+        for (raw, normalized) in
+            [("1.0-alpha1", "1.0a1"), ("v2.3", "2.3"), ("1.0-1", "1.0.post1"), ("1.0+LOCAL.7", "1.0+local.7")]
+        {
+            assert_eq!(PackageVersion::parse(raw).map(|v| v.normalized()), Ok(normalized.to_owned()));
         }
     }
 
@@ -107,10 +98,7 @@ mod tests {
             .collect();
         sort_newest_first(&mut versions);
         let order: Vec<_> = versions.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            order,
-            ["1.1rc1", "1.0.post1", "1.0+local", "1.0", "1.0a1", "1.0.dev0", "0.9"]
-        );
+        assert_eq!(order, ["1.1rc1", "1.0.post1", "1.0+local", "1.0", "1.0a1", "1.0.dev0", "0.9"]);
         assert!(versions[4].is_prerelease() && versions[5].is_prerelease() && !versions[3].is_prerelease());
         assert!(versions[2].is_local());
     }

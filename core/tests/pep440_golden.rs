@@ -16,12 +16,7 @@ fn golden() -> Golden {
         .as_array()
         .expect("normalised cases")
         .iter()
-        .map(|case| {
-            (
-                case[0].as_str().expect("input").to_owned(),
-                case[1].as_str().map(str::to_owned),
-            )
-        })
+        .map(|case| (case[0].as_str().expect("input").to_owned(), case[1].as_str().map(str::to_owned)))
         .collect();
     let newest_first = value["newest_first"]
         .as_array()
@@ -29,10 +24,7 @@ fn golden() -> Golden {
         .iter()
         .map(|version| version.as_str().expect("version").to_owned())
         .collect();
-    Golden {
-        normalised,
-        newest_first,
-    }
+    Golden { normalised, newest_first }
 }
 
 #[test]

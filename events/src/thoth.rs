@@ -8,17 +8,20 @@
 //!   panics; [`ThothMessage::encode`] writes what pydantic v1's `.json()` writes.
 //! - [`parse_messages_file`] reads the messaging-CLI file format.
 
+mod catalogue;
 pub(crate) mod decode;
 mod kind;
 mod message;
 pub mod messages;
 mod messages_file;
 pub mod python_json;
+mod schema_version;
 mod topic;
 
+pub use catalogue::{MessageKind, ThothMessage};
 pub use decode::{DecodeError, DecodeReason};
-pub use kind::{ConsumerMode, KindSpec, MessageKind, UnknownConsumerMode, UnknownMessageType};
-pub use message::{ThothMessage, WireMessage};
+pub use kind::{ConsumerMode, KindSpec, UnknownConsumerMode, UnknownMessageType};
+pub use message::{Header, WireMessage};
 pub use messages::*;
 pub use messages_file::{
     MessagesFileEntryError, MessagesFileError, SenderDefaults, parse_messages_file, with_sender_defaults,
@@ -30,18 +33,6 @@ pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 
 /// Defaults of pydantic fields, for `#[serde(default = ...)]`.
 mod defaults {
-    pub fn v1() -> String {
-        "v1".to_owned()
-    }
-    pub fn v2() -> String {
-        "v2".to_owned()
-    }
-    pub fn v4() -> String {
-        "v4".to_owned()
-    }
-    pub fn v5() -> String {
-        "v5".to_owned()
-    }
     pub fn yes() -> bool {
         true
     }

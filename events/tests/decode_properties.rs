@@ -38,9 +38,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
@@ -52,10 +50,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        (0..FIELD_NAMES.len()).prop_map(|index| FIELD_NAMES[index].to_owned()),
-        "[a-z_]{1,10}",
-    ]
+    prop_oneof![(0..FIELD_NAMES.len()).prop_map(|index| FIELD_NAMES[index].to_owned()), "[a-z_]{1,10}",]
 }
 
 fn json_object() -> impl Strategy<Value = Map<String, Value>> {
@@ -120,18 +115,12 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         );
         let error = ThothMessage::decode(MessageKind::KebechetTrigger, payload.as_bytes()).expect_err("too deep");
         assert!(
-            matches!(
-                error.reason,
-                DecodeReason::MalformedJson { .. } | DecodeReason::InvalidValue { .. }
-            ),
+            matches!(error.reason, DecodeReason::MalformedJson { .. } | DecodeReason::InvalidValue { .. }),
             "{error}"
         );
 
-        let unknown_key = format!(
-            r#"{{"component_name": "c", "deep": {}{}}}"#,
-            "{\"a\":".repeat(depth),
-            "}".repeat(depth)
-        );
+        let unknown_key =
+            format!(r#"{{"component_name": "c", "deep": {}{}}}"#, "{\"a\":".repeat(depth), "}".repeat(depth));
         assert!(ThothMessage::decode(MessageKind::ThothRepoInit, unknown_key.as_bytes()).is_err());
     }
 }
@@ -155,22 +144,14 @@ fn strict_types_refuse_what_pydantic_strict_types_refuse() {
     let missing = format!("{{{base}}}");
     let error =
         ThothMessage::decode(MessageKind::UpdateProvidesSourceDistro, missing.as_bytes()).expect_err("value missing");
-    assert_eq!(
-        (error.field.as_deref(), error.reason),
-        (Some("value"), DecodeReason::MissingField)
-    );
+    assert_eq!((error.field.as_deref(), error.reason), (Some("value"), DecodeReason::MissingField));
 
     let int_as_bool = r#"{"component_name": "c", "service_version": "1", "message": "m", "justification_type": "t", "count": true, "adviser_version": "1"}"#;
     assert!(ThothMessage::decode(MessageKind::AdviseJustification, int_as_bool.as_bytes()).is_err());
 
     let positional = r#"["c", "1", "v1", "https://github.com/a/b", null]"#;
     let error = ThothMessage::decode(MessageKind::ThothRepoInit, positional.as_bytes()).expect_err("array");
-    assert_eq!(
-        error.reason,
-        DecodeReason::NotAnObject {
-            found: "an array".to_owned()
-        }
-    );
+    assert_eq!(error.reason, DecodeReason::NotAnObject { found: "an array".to_owned() });
 
     let metadata_as_array = r#"{"component_name": "c", "service_version": "1", "metadata": [5, "p", "1", "i"]}"#;
     let error =

@@ -15,10 +15,7 @@ const COMPAT_EXPECTED: &str = include_str!("golden/thoth-messages.compat.expecte
 const SCALARS: &str = include_str!("golden/python-json-scalars.json");
 
 fn sender() -> SenderDefaults {
-    SenderDefaults {
-        component_name: "unused".to_owned(),
-        service_version: "unused".to_owned(),
-    }
+    SenderDefaults { component_name: "unused".to_owned(), service_version: "unused".to_owned() }
 }
 
 fn decode_file(file: &str) -> Vec<ThothMessage> {
@@ -51,7 +48,7 @@ fn full_messages() -> Vec<ThothMessage> {
         AdviseJustification {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             message: s("Package 'flask' has a CVE — consider 2.0.3"),
             justification_type: s("WARNING"),
             count: 42,
@@ -61,7 +58,7 @@ fn full_messages() -> Vec<ThothMessage> {
         AdviserTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v5"),
+            version: some("v5"),
             recommendation_type: s("stable"),
             dev: true,
             debug: true,
@@ -92,7 +89,7 @@ fn full_messages() -> Vec<ThothMessage> {
         BuildAnalysisTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             base_image: some("quay.io/thoth-station/s2i-thoth-ubi8-py38:v0.35.1"),
             base_image_analysis_id: some("package-extract-211011-base"),
             buildlog_document_id: some("buildlog-211011-abc"),
@@ -114,7 +111,7 @@ fn full_messages() -> Vec<ThothMessage> {
         CveProvided {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("Jinja2"),
             package_version: s("2.10"),
             index_url: pypi(),
@@ -123,7 +120,7 @@ fn full_messages() -> Vec<ThothMessage> {
         HashMismatch {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             index_url: pypi(),
             package_name: s("tensorflow"),
             package_version: s("2.4.1"),
@@ -137,7 +134,7 @@ fn full_messages() -> Vec<ThothMessage> {
         InspectionCompleted {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             inspection_id: s("inspection-tensorflow-2.4.1-8a5f"),
             force_sync: true,
         }
@@ -145,7 +142,7 @@ fn full_messages() -> Vec<ThothMessage> {
         KebechetRunUrlTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v2"),
+            version: some("v2"),
             url: some("https://github.com/acme/app"),
             service_name: some("github"),
             installation_id: some("1234567"),
@@ -161,7 +158,7 @@ fn full_messages() -> Vec<ThothMessage> {
         KebechetTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             webhook_payload: object(json!({
                 "action": "opened", "number": 7,
                 "repository": {"full_name": "acme/app", "private": false, "stars": 1.0},
@@ -173,7 +170,7 @@ fn full_messages() -> Vec<ThothMessage> {
         MissingPackage {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             index_url: pypi(),
             package_name: s("left-pad"),
         }
@@ -181,7 +178,7 @@ fn full_messages() -> Vec<ThothMessage> {
         MissingVersion {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             index_url: pypi(),
             package_name: s("urllib3"),
             package_version: s("1.26.0"),
@@ -190,7 +187,7 @@ fn full_messages() -> Vec<ThothMessage> {
         PackageExtractTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v2"),
+            version: some("v2"),
             image: s("quay.io/acme/app:1.0"),
             environment_type: s("buildtime"),
             is_external: false,
@@ -206,7 +203,7 @@ fn full_messages() -> Vec<ThothMessage> {
         PackageReleased {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             index_url: pypi(),
             package_name: s("numpy"),
             package_version: s("1.21.0rc1"),
@@ -215,7 +212,7 @@ fn full_messages() -> Vec<ThothMessage> {
         ProvenanceCheckerTrigger {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v4"),
+            version: some("v4"),
             debug: true,
             authenticated: true,
             origin: some("https://github.com/acme/app"),
@@ -225,16 +222,14 @@ fn full_messages() -> Vec<ThothMessage> {
             ]),
             job_id: some("provenance-checker-211011-05"),
             kebechet_metadata: Some(object(json!({"source": "kebechet"}))),
-            justification: Some(vec![object(
-                json!({"type": "ERROR", "message": "Artifact hash mismatch"}),
-            )]),
+            justification: Some(vec![object(json!({"type": "ERROR", "message": "Artifact hash mismatch"}))]),
             stack_info: Some(vec![object(json!({"type": "INFO", "message": "ok"}))]),
         }
         .into(),
         SiUnanalyzedPackage {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("requests"),
             package_version: s("2.26.0"),
             index_url: pypi(),
@@ -243,7 +238,7 @@ fn full_messages() -> Vec<ThothMessage> {
         SolvedPackage {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("Flask"),
             package_version: s("2.0.1"),
             index_url: pypi(),
@@ -253,7 +248,7 @@ fn full_messages() -> Vec<ThothMessage> {
         ThothRepoInit {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             project_url: s("https://github.com/acme/app"),
             job_id: some("repo-init-211011-06"),
         }
@@ -261,7 +256,7 @@ fn full_messages() -> Vec<ThothMessage> {
         UnresolvedPackage {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("daiquiri"),
             index_url: pypi(),
             package_version: some("==3.0.1"),
@@ -271,7 +266,7 @@ fn full_messages() -> Vec<ThothMessage> {
         UnrevsolvedPackage {
             component_name: component_name.clone(),
             service_version: service_version.clone(),
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("six"),
             package_version: s("1.16.0"),
         }
@@ -279,7 +274,7 @@ fn full_messages() -> Vec<ThothMessage> {
         UpdateProvidesSourceDistro {
             component_name,
             service_version,
-            version: s("v1"),
+            version: some("v1"),
             package_name: s("pyyaml"),
             package_version: s("5.4.1"),
             index_url: pypi(),
@@ -298,11 +293,7 @@ fn every_type_decodes_to_the_right_fields() {
         assert_eq!(decoded, expected);
     }
     let kinds: Vec<_> = decoded.iter().map(ThothMessage::kind).collect();
-    assert_eq!(
-        kinds,
-        MessageKind::ALL.to_vec(),
-        "one message of each type, in catalogue order"
-    );
+    assert_eq!(kinds, MessageKind::ALL.to_vec(), "one message of each type, in catalogue order");
 }
 
 fn assert_encodes_like_thoth(file: &str, expected_lines: &str) {
@@ -349,20 +340,12 @@ fn floats_and_strings_are_written_as_python_json_dumps_writes_them() {
     for case in floats {
         let bits = u64::from_str_radix(case[0].as_str().expect("hex"), 16).expect("hex bits");
         let value = f64::from_bits(bits);
-        assert_eq!(
-            python_json::to_string(&value),
-            case[1].as_str().expect("text"),
-            "bits {bits:016x}"
-        );
+        assert_eq!(python_json::to_string(&value), case[1].as_str().expect("text"), "bits {bits:016x}");
     }
     let strings = cases["strings"].as_array().expect("strings");
     assert!(strings.len() >= 2000);
     for case in strings {
         let text = case[0].as_str().expect("string");
-        assert_eq!(
-            python_json::to_string(text),
-            case[1].as_str().expect("text"),
-            "{text:?}"
-        );
+        assert_eq!(python_json::to_string(text), case[1].as_str().expect("text"), "{text:?}");
     }
 }

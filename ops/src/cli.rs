@@ -99,8 +99,8 @@ pub struct EmitArgs {
 pub enum TopicsCommand {
     /// Create every Thoth topic of the deployment that does not exist (existing ones are left as they are)
     Create(TopicsCreateArgs),
-    /// Show which Thoth topics of the deployment exist, with their partition counts
-    List,
+    /// Show which Thoth topics of the deployment exist, with their partitions and record counts
+    List(TopicsListArgs),
 }
 
 /// `investigator topics create`.
@@ -123,17 +123,20 @@ pub struct TopicsCreateArgs {
     pub timeout: u64,
 }
 
+/// `investigator topics list`.
+#[derive(Debug, Args)]
+pub struct TopicsListArgs {
+    /// Seconds to wait for the cluster
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
 fn parse_kind(base_name: &str) -> Result<MessageKind, String> {
-    base_name
-        .parse::<MessageKind>()
-        .map_err(|error| format!("{error}\n\n{}", emit_after_help()))
+    base_name.parse::<MessageKind>().map_err(|error| format!("{error}\n\n{}", emit_after_help()))
 }
 
 fn emit_after_help() -> String {
-    let names: Vec<String> = MessageKind::ALL
-        .iter()
-        .map(|kind| format!("  {}", kind.base_name()))
-        .collect();
+    let names: Vec<String> = MessageKind::ALL.iter().map(|kind| format!("  {}", kind.base_name())).collect();
     format!("Message types (base names):\n{}", names.join("\n"))
 }
 
@@ -151,36 +154,17 @@ mod tests {
     #[test]
     fn emit_takes_a_base_name_with_json_or_a_file() {
         let cli = Cli::try_parse_from(["investigator", "emit", "thoth.repo-init", "--json", "{}"]).expect("valid");
-        let Command::Emit(args) = cli.command else {
-            panic!("emit expected")
-        };
+        let Command::Emit(args) = cli.command else { panic!("emit expected") };
         assert_eq!(args.base_name, Some(MessageKind::ThothRepoInit));
 
+        assert!(Cli::try_parse_from(["investigator", "emit", "thoth.repo-init"]).is_err(), "--json is required");
+        assert!(Cli::try_parse_from(["investigator", "emit"]).is_err(), "a source is required");
         assert!(
-            Cli::try_parse_from(["investigator", "emit", "thoth.repo-init"]).is_err(),
-            "--json is required"
-        );
-        assert!(
-            Cli::try_parse_from(["investigator", "emit"]).is_err(),
-            "a source is required"
-        );
-        assert!(
-            Cli::try_parse_from([
-                "investigator",
-                "emit",
-                "thoth.repo-init",
-                "--json",
-                "{}",
-                "--from-file",
-                "f"
-            ])
-            .is_err(),
+            Cli::try_parse_from(["investigator", "emit", "thoth.repo-init", "--json", "{}", "--from-file", "f"])
+                .is_err(),
             "one source only"
         );
         let unknown = Cli::try_parse_from(["investigator", "emit", "thoth.nope", "--json", "{}"]).expect_err("unknown");
-        assert!(
-            unknown.to_string().contains("thoth.investigator.unresolved-package"),
-            "lists the known types"
-        );
+        assert!(unknown.to_string().contains("thoth.investigator.unresolved-package"), "lists the known types");
     }
 }

@@ -37,6 +37,17 @@ pub enum CliError {
     /// Talking to Kafka failed.
     #[error(transparent)]
     Kafka(#[from] KafkaError),
+    /// The arguments do not say what to do.
+    #[error("{0}")]
+    Usage(&'static str),
+    /// Some messages were not delivered (each outcome is listed in the output).
+    #[error("{failed} of {total} messages were not delivered (the output lists which; the others were sent)")]
+    NotDelivered {
+        /// How many failed.
+        failed: usize,
+        /// How many were sent for.
+        total: usize,
+    },
     /// Some topics could not be created (each is listed in the output).
     #[error("{failed} of {total} topics could not be created")]
     TopicsFailed {
@@ -65,11 +76,15 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Settings(_)
+            | CliError::Usage(_)
             | CliError::InvalidMessage(_)
             | CliError::InvalidMessagesFile { .. }
             | CliError::NotAvailable { .. }
             | CliError::Read { .. } => 2,
-            CliError::Kafka(_) | CliError::TopicsFailed { .. } | CliError::Output(_) => 1,
+            CliError::Kafka(_)
+            | CliError::NotDelivered { .. }
+            | CliError::TopicsFailed { .. }
+            | CliError::Output(_) => 1,
         }
     }
 }

@@ -23,27 +23,15 @@ use cli::{Command, TopicsCommand};
 pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Emit(args) => commands::emit::run(settings, &args, out).await,
-        Command::Topics {
-            command: TopicsCommand::Create(args),
-        } => commands::topics::create(settings, &args, out).await,
-        Command::Topics {
-            command: TopicsCommand::List,
-        } => commands::topics::list(settings, out).await,
-        Command::Serve => Err(CliError::NotAvailable {
-            command: "serve",
-            reason: "the ingest pipeline is not built yet",
-        }),
-        Command::Migrate => Err(CliError::NotAvailable {
-            command: "migrate",
-            reason: "there are no migrations yet",
-        }),
-        Command::Replay => Err(CliError::NotAvailable {
-            command: "replay",
-            reason: "there is no event log yet",
-        }),
-        Command::Sync => Err(CliError::NotAvailable {
-            command: "sync",
-            reason: "there is no knowledge graph yet",
-        }),
+        Command::Topics { command: TopicsCommand::Create(args) } => {
+            commands::topics::create(settings, &args, out).await
+        }
+        Command::Topics { command: TopicsCommand::List(args) } => commands::topics::list(settings, &args, out).await,
+        Command::Serve => {
+            Err(CliError::NotAvailable { command: "serve", reason: "the ingest pipeline is not built yet" })
+        }
+        Command::Migrate => Err(CliError::NotAvailable { command: "migrate", reason: "there are no migrations yet" }),
+        Command::Replay => Err(CliError::NotAvailable { command: "replay", reason: "there is no event log yet" }),
+        Command::Sync => Err(CliError::NotAvailable { command: "sync", reason: "there is no knowledge graph yet" }),
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
+use investigator_projections::Database;
 
 /// Everything the investigator is configured with.
 #[derive(Debug, Clone)]
@@ -57,18 +58,27 @@ const OFFSET_RESETS: &[&str] = &["smallest", "earliest", "beginning", "largest",
 const COMPRESSION_TYPES: &[&str] = &["uncompressed", "producer", "gzip", "snappy", "lz4", "zstd"];
 
 impl Settings {
-    /// Reads the process environment.
+    /// Reads the process environment. A variable whose value is not UTF-8 is a problem only if
+    /// it is one we read.
     pub fn from_env() -> Result<Self, SettingsError> {
-        Settings::from_vars(std::env::vars())
+        let mut vars = HashMap::new();
+        for (name, value) in std::env::vars_os() {
+            if let Ok(name) = name.into_string() {
+                vars.insert(name, value.into_string().ok());
+            }
+        }
+        Settings::read(&vars)
     }
 
     /// Reads the given variables, as if they were the environment.
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SettingsError> {
-        let vars: HashMap<String, String> = vars.into_iter().collect();
-        let mut reader = Reader {
-            vars: &vars,
-            problems: Vec::new(),
-        };
+        let vars: HashMap<String, Option<String>> = vars.into_iter().map(|(name, value)| (name, Some(value))).collect();
+        Settings::read(&vars)
+    }
+
+    /// `None` values stand for values that are not UTF-8.
+    fn read(vars: &HashMap<String, Option<String>>) -> Result<Self, SettingsError> {
+        let mut reader = Reader { vars, problems: Vec::new() };
         let settings = Settings {
             naming: reader.naming(),
             consumer_modes: reader.consumer_modes(),
@@ -77,14 +87,10 @@ impl Settings {
                 compression_type: reader.one_of("KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE", COMPRESSION_TYPES, false),
                 compression_level: reader.number("KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL"),
             },
-            database_url: reader.text("DATABASE_URL").map(Secret::new),
+            database_url: reader.database_url(),
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         };
-        if reader.problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(SettingsError(reader.problems))
-        }
+        if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
 
     /// The Kafka settings, or an error saying how to give them.
@@ -99,21 +105,30 @@ impl Settings {
 }
 
 struct Reader<'a> {
-    vars: &'a HashMap<String, String>,
+    vars: &'a HashMap<String, Option<String>>,
     problems: Vec<SettingProblem>,
 }
 
 impl Reader<'_> {
     fn problem(&mut self, variable: &'static str, problem: impl Into<String>) {
-        self.problems.push(SettingProblem {
-            variable,
-            problem: problem.into(),
-        });
+        self.problems.push(SettingProblem { variable, problem: problem.into() });
+    }
+
+    /// The value as set, empty or not; a value that is not UTF-8 is a problem.
+    fn raw(&mut self, variable: &'static str) -> Option<String> {
+        match self.vars.get(variable) {
+            Some(Some(value)) => Some(value.clone()),
+            Some(None) => {
+                self.problem(variable, "the value is not valid UTF-8");
+                None
+            }
+            None => None,
+        }
     }
 
     /// A set, non-empty value (thoth-messaging treats an empty value as unset).
-    fn text(&self, variable: &str) -> Option<String> {
-        self.vars.get(variable).filter(|value| !value.is_empty()).cloned()
+    fn text(&mut self, variable: &'static str) -> Option<String> {
+        self.raw(variable).filter(|value| !value.is_empty())
     }
 
     fn number<N: std::str::FromStr>(&mut self, variable: &'static str) -> Option<N> {
@@ -121,7 +136,7 @@ impl Reader<'_> {
         match value.trim().parse() {
             Ok(number) => Some(number),
             Err(_) => {
-                self.problem(variable, format!("'{value}' is not a whole number"));
+                self.problem(variable, format!("'{value}' is not a whole number in the allowed range"));
                 None
             }
         }
@@ -130,11 +145,7 @@ impl Reader<'_> {
     /// A whole number that Thoth may have written as a float (`900000.0`).
     fn whole_number(&mut self, variable: &'static str) -> Option<u64> {
         let value = self.text(variable)?;
-        let parsed = value
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 9.0e15);
+        let parsed = value.trim().parse::<f64>().ok().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 9.0e15);
         if parsed.is_none() {
             self.problem(variable, format!("'{value}' is not a whole, non-negative number"));
         }
@@ -144,11 +155,7 @@ impl Reader<'_> {
     fn one_of(&mut self, variable: &'static str, allowed: &[&str], case_sensitive: bool) -> Option<String> {
         let value = self.text(variable)?;
         let matches = |candidate: &&str| {
-            if case_sensitive {
-                **candidate == value
-            } else {
-                candidate.eq_ignore_ascii_case(&value)
-            }
+            if case_sensitive { **candidate == value } else { candidate.eq_ignore_ascii_case(&value) }
         };
         if allowed.iter().any(matches) {
             Some(value)
@@ -160,15 +167,24 @@ impl Reader<'_> {
 
     fn existing_file(&mut self, variable: &'static str) -> Option<String> {
         let path = self.text(variable)?;
-        if !Path::new(&path).is_file() {
+        let readable = Path::new(&path).is_file() && std::fs::File::open(&path).is_ok();
+        if !readable {
             self.problem(variable, format!("'{path}' is not a readable file"));
         }
         Some(path)
     }
 
+    fn database_url(&mut self) -> Option<Secret> {
+        let url = self.text("DATABASE_URL")?;
+        if let Err(error) = Database::check_url(&url) {
+            self.problem("DATABASE_URL", error.to_string());
+        }
+        Some(Secret::new(url))
+    }
+
     fn naming(&mut self) -> TopicNaming {
         // Thoth prefixes whenever the variable is set, even to the empty string.
-        let deployment_name = self.vars.get("THOTH_DEPLOYMENT_NAME").cloned();
+        let deployment_name = self.raw("THOTH_DEPLOYMENT_NAME");
         match TopicNaming::new(deployment_name) {
             Ok(naming) => naming,
             Err(error) => {
@@ -252,10 +268,7 @@ mod tests {
     #[test]
     fn defaults_follow_thoth() {
         let settings = settings(&[]).expect("no variables is valid");
-        assert_eq!(
-            settings.consumer_modes,
-            [ConsumerMode::Middletier, ConsumerMode::Backend]
-        );
+        assert_eq!(settings.consumer_modes, [ConsumerMode::Middletier, ConsumerMode::Backend]);
         assert_eq!(settings.naming.topic(MessageKind::ThothRepoInit), "thoth.repo-init");
         assert!(settings.kafka.is_none() && settings.database_url.is_none());
         assert_eq!(settings.log_filter, "info");
@@ -275,10 +288,7 @@ mod tests {
             ("DATABASE_URL", "postgresql://thoth:pw@db/thoth"),
         ])
         .expect("valid");
-        assert_eq!(
-            settings.naming.topic(MessageKind::ThothRepoInit),
-            "ocp4-stage.thoth.repo-init"
-        );
+        assert_eq!(settings.naming.topic(MessageKind::ThothRepoInit), "ocp4-stage.thoth.repo-init");
         assert_eq!(settings.consumer_modes, [ConsumerMode::Backend]);
         let kafka = settings.kafka.expect("kafka set");
         assert_eq!(kafka.bootstrap_servers, "kafka:9093");
@@ -293,9 +303,7 @@ mod tests {
     #[test]
     fn a_bare_mode_word_is_a_one_element_list() {
         assert_eq!(
-            settings(&[("THOTH_CONSUMER_MODE", "metrics")])
-                .expect("valid")
-                .consumer_modes,
+            settings(&[("THOTH_CONSUMER_MODE", "metrics")]).expect("valid").consumer_modes,
             [ConsumerMode::Metrics]
         );
     }
@@ -328,6 +336,29 @@ mod tests {
         assert!(
             text.contains("unknown consumer mode 'frontend'") && text.contains("'lots' is not a whole number"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_one_is_reported_without_its_password() {
+        let error = settings(&[("DATABASE_URL", "postgresql://thoth:s3cret@db:port/x")]).expect_err("invalid");
+        assert_eq!(error.0[0].variable, "DATABASE_URL");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_is_a_problem_only_for_our_variables() {
+        let vars: HashMap<String, Option<String>> = [
+            ("SOMEONE_ELSES".to_owned(), None),
+            ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), Some("kafka:9092".to_owned())),
+            ("KAFKA_CLIENT_ID".to_owned(), None),
+        ]
+        .into_iter()
+        .collect();
+        let error = Settings::read(&vars).expect_err("KAFKA_CLIENT_ID is ours");
+        assert_eq!(
+            error.0,
+            [SettingProblem { variable: "KAFKA_CLIENT_ID", problem: "the value is not valid UTF-8".to_owned() }]
         );
     }
 

@@ -53,26 +53,24 @@ impl Database {
     /// A pool of at most `max_connections` for `url` (`postgresql://user@host:port/db` or
     /// libpq's `key=value` form). No connection is made until one is needed.
     pub fn connect_lazy(url: &str, max_connections: usize) -> Result<Self, DatabaseError> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|error| DatabaseError::InvalidUrl {
-            reason: error.to_string(),
-        })?;
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|error| DatabaseError::InvalidUrl { reason: error.to_string() })?;
         let target = describe_target(&config);
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(max_connections.max(1))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|error| DatabaseError::Pool {
-                target: target.clone(),
-                reason: error.to_string(),
-            })?;
+            .map_err(|error| DatabaseError::Pool { target: target.clone(), reason: error.to_string() })?;
         Ok(Database { pool, target })
+    }
+
+    /// Checks that `url` is a PostgreSQL connection string, without connecting; gives the
+    /// `host:port/database` it names (no credentials).
+    pub fn check_url(url: &str) -> Result<String, DatabaseError> {
+        tokio_postgres::Config::from_str(url)
+            .map(|config| describe_target(&config))
+            .map_err(|error| DatabaseError::InvalidUrl { reason: error.to_string() })
     }
 
     /// The pool, for queries.
@@ -96,10 +94,7 @@ impl Database {
             .query_one("SELECT current_setting('server_version'), current_database()", &[])
             .await
             .map_err(|error| unreachable(Box::new(error)))?;
-        Ok(ServerInfo {
-            version: row.get(0),
-            database: row.get(1),
-        })
+        Ok(ServerInfo { version: row.get(0), database: row.get(1) })
     }
 }
 
@@ -128,9 +123,7 @@ mod tests {
 
     #[test]
     fn an_unparseable_url_is_refused_without_echoing_it() {
-        let error = Database::connect_lazy("postgresql://thoth:s3cret@db:notaport/x", 2)
-            .err()
-            .expect("invalid port");
+        let error = Database::connect_lazy("postgresql://thoth:s3cret@db:notaport/x", 2).err().expect("invalid port");
         assert!(matches!(error, DatabaseError::InvalidUrl { .. }));
         assert!(!error.to_string().contains("s3cret"), "{error}");
     }

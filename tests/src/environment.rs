@@ -23,13 +23,15 @@ pub fn kafka_bootstrap_servers() -> String {
 
 /// The Python interpreter of the venv holding thoth-messaging.
 pub fn thoth_python() -> String {
-    required(
-        "INVESTIGATOR_TEST_PYTHON",
-        "the Python of the venv with thoth-messaging",
-    )
+    required("INVESTIGATOR_TEST_PYTHON", "the Python of the venv with thoth-messaging")
 }
 
 /// Whether logs should be printed.
 pub fn test_log() -> bool {
     std::env::var("TEST_LOG").is_ok_and(|value| !value.is_empty() && value != "0")
+}
+
+/// The log filter for the test process and the binaries it runs, when `TEST_LOG` is set.
+pub fn test_log_filter() -> String {
+    std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_owned())
 }

@@ -5,11 +5,8 @@ use std::path::PathBuf;
 
 /// The fixture files: every type with every field, with required fields only, and older
 /// schema versions with unknown keys.
-pub const MESSAGE_FILES: [&str; 3] = [
-    "thoth-messages.full.json",
-    "thoth-messages.minimal.json",
-    "thoth-messages.compat.json",
-];
+pub const MESSAGE_FILES: [&str; 3] =
+    ["thoth-messages.full.json", "thoth-messages.minimal.json", "thoth-messages.compat.json"];
 
 /// The directory of the golden files.
 pub fn golden_dir() -> PathBuf {

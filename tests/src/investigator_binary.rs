@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::environment;
+
 /// What a run of the binary gave.
 #[derive(Debug)]
 pub struct InvestigatorRun {
@@ -18,10 +20,7 @@ pub struct InvestigatorRun {
 fn binary() -> PathBuf {
     let test_executable = std::env::current_exe().expect("the test executable's path");
     // <target>/<profile>/deps/<test> -> <target>/<profile>/investigator
-    let profile_dir = test_executable
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target layout");
+    let profile_dir = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout");
     let binary = profile_dir.join("investigator");
     assert!(
         binary.is_file(),
@@ -33,19 +32,20 @@ fn binary() -> PathBuf {
 
 /// Runs `investigator <args>` with `env` added to the environment, `stdin` on its input.
 pub async fn investigator(args: &[&str], env: &[(String, String)]) -> InvestigatorRun {
+    let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
     let mut command = tokio::process::Command::new(binary());
-    command
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
+    command.args(args).envs(env.iter().map(|(k, v)| (k, v))).env("RUST_LOG", log_filter).kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), command.output())
         .await
         .expect("investigator finished within 120 s")
         .expect("investigator could be started");
-    InvestigatorRun {
+    let run = InvestigatorRun {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    if environment::test_log() {
+        eprintln!("investigator {}: exit {:?}\n{}", args.join(" "), run.code, run.stderr);
     }
+    run
 }

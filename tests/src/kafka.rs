@@ -48,11 +48,7 @@ impl TestKafka {
         crate::init_logging();
         let deployment = format!("test-{}", &Uuid::new_v4().simple().to_string()[..12]);
         let naming = TopicNaming::new(Some(deployment.clone())).expect("test deployment names are valid");
-        TestKafka {
-            deployment,
-            bootstrap_servers: environment::kafka_bootstrap_servers(),
-            naming,
-        }
+        TestKafka { deployment, bootstrap_servers: environment::kafka_bootstrap_servers(), naming }
     }
 
     /// The environment `investigator` (and thoth-messaging) would get for this deployment.
@@ -75,7 +71,7 @@ impl TestKafka {
 
     /// Every Thoth topic name of this deployment.
     pub fn topics(&self) -> Vec<String> {
-        self.naming.all_topics().into_iter().map(|(_, topic)| topic).collect()
+        self.naming.topic_names()
     }
 
     fn kafka_settings(&self) -> KafkaSettings {
@@ -96,11 +92,7 @@ impl TestKafka {
 
     /// Records in all of this deployment's topics together.
     pub async fn total_records(&self) -> u64 {
-        self.topic_records()
-            .await
-            .into_iter()
-            .filter_map(|(_, records)| records)
-            .sum()
+        self.topic_records().await.into_iter().filter_map(|(_, records)| records).sum()
     }
 
     /// Reads this deployment's topics from the beginning until `count` records have arrived
@@ -109,16 +101,11 @@ impl TestKafka {
     pub async fn read_records(&self, count: usize) -> Vec<Record> {
         let mut config = self.kafka_settings().consumer_config();
         config.set("group.id", format!("{}-reader", self.deployment));
-        let consumer: StreamConsumer<ClientLogging> = config
-            .create_with_context(ClientLogging::default())
-            .expect("test consumer");
+        let consumer: StreamConsumer<ClientLogging> =
+            config.create_with_context(ClientLogging::default()).expect("test consumer");
         let metadata = consumer.fetch_metadata(None, TIMEOUT).expect("topic metadata");
         let mut assignment = TopicPartitionList::new();
-        for topic in metadata
-            .topics()
-            .iter()
-            .filter(|topic| self.naming.kind_of_topic(topic.name()).is_some())
-        {
+        for topic in metadata.topics().iter().filter(|topic| self.naming.kind_of_topic(topic.name()).is_some()) {
             for partition in topic.partitions() {
                 assignment
                     .add_partition_offset(topic.name(), partition.id(), Offset::Beginning)
@@ -156,9 +143,7 @@ impl TestKafka {
                 Err(_) => break,
             }
         }
-        tokio::task::spawn_blocking(move || drop(consumer))
-            .await
-            .expect("consumer closed");
+        tokio::task::spawn_blocking(move || drop(consumer)).await.expect("consumer closed");
         records
     }
 }
@@ -181,9 +166,7 @@ impl Drop for TestKafka {
                 };
             let names: Vec<&str> = topics.iter().map(String::as_str).collect();
             // Topics the test never created answer UnknownTopic; that is fine.
-            let _ = admin
-                .delete_topics(&names, &AdminOptions::new().operation_timeout(Some(TIMEOUT)))
-                .await;
+            let _ = admin.delete_topics(&names, &AdminOptions::new().operation_timeout(Some(TIMEOUT))).await;
         });
     }
 }

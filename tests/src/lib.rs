@@ -28,7 +28,7 @@ pub fn init_logging() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if environment::test_log() {
-            investigator_ops::telemetry::init(&std::env::var("RUST_LOG").unwrap_or_else(|_| "debug".to_owned()));
+            investigator_ops::telemetry::init(&environment::test_log_filter());
         }
     });
 }

@@ -30,12 +30,7 @@ impl TestDatabase {
             .unwrap_or_else(|error| panic!("cannot create database {name}: {error}"));
         let url = with_database(&server_url, &name);
         let database = Database::connect_lazy(&url, 4).expect("the test database URL is valid");
-        TestDatabase {
-            name,
-            url,
-            database,
-            server_url,
-        }
+        TestDatabase { name, url, database, server_url }
     }
 }
 
@@ -45,9 +40,7 @@ impl Drop for TestDatabase {
         self.database.pool().close();
         teardown::run_to_completion(async move {
             let client = connect(&server_url).await;
-            if let Err(error) = client
-                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await
+            if let Err(error) = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
             {
                 eprintln!("teardown: cannot drop database {name}: {error}");
             }
@@ -73,9 +66,7 @@ fn with_database(url: &str, database: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return format!("{url} dbname={database}");
     };
-    let (location, query) = rest
-        .split_once('?')
-        .map_or((rest, None), |(location, query)| (location, Some(query)));
+    let (location, query) = rest.split_once('?').map_or((rest, None), |(location, query)| (location, Some(query)));
     let authority = location.split_once('/').map_or(location, |(authority, _)| authority);
     match query {
         Some(query) => format!("{scheme}://{authority}/{database}?{query}"),
@@ -93,10 +84,7 @@ mod tests {
             with_database("postgresql://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgresql://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(
-            with_database("postgres://u:p@h/x?sslmode=disable", "t1"),
-            "postgres://u:p@h/t1?sslmode=disable"
-        );
+        assert_eq!(with_database("postgres://u:p@h/x?sslmode=disable", "t1"), "postgres://u:p@h/t1?sslmode=disable");
         assert_eq!(with_database("postgresql://h:1", "t1"), "postgresql://h:1/t1");
         assert_eq!(with_database("host=h user=u", "t1"), "host=h user=u dbname=t1");
     }

@@ -8,12 +8,10 @@ pub(crate) fn run_to_completion<F>(work: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let thread = std::thread::spawn(
-        move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(runtime) => runtime.block_on(work),
-            Err(error) => eprintln!("teardown: cannot start a runtime: {error}"),
-        },
-    );
+    let thread = std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(work),
+        Err(error) => eprintln!("teardown: cannot start a runtime: {error}"),
+    });
     if thread.join().is_err() {
         eprintln!("teardown: the clean-up thread panicked");
     }

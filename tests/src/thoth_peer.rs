@@ -38,11 +38,7 @@ fn script() -> PathBuf {
 
 async fn run_peer(args: &[&str], env: &[(String, String)]) -> String {
     let mut command = tokio::process::Command::new(environment::thoth_python());
-    command
-        .arg(script())
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .kill_on_drop(true);
+    command.arg(script()).args(args).envs(env.iter().map(|(k, v)| (k, v))).kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), command.output())
         .await
         .expect("thoth_peer.py finished within 120 s")
@@ -78,11 +74,7 @@ impl ThothPeer {
 
     /// Reads up to `count` records of the deployment's topics and parses each with its model.
     pub async fn consume(&self, count: usize) -> Vec<PeerRecord> {
-        let output = run_peer(
-            &["consume", "--count", &count.to_string(), "--timeout", "60"],
-            &self.env,
-        )
-        .await;
+        let output = run_peer(&["consume", "--count", &count.to_string(), "--timeout", "60"], &self.env).await;
         let report: Value = serde_json::from_str(&output).expect("consume prints JSON");
         let text = |record: &Value, key: &str| record[key].as_str().map(str::to_owned);
         report["records"]

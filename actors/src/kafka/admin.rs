@@ -58,15 +58,8 @@ impl TopicAdmin {
         let admin = settings
             .client_config()
             .create_with_context(ClientLogging::default())
-            .map_err(|source| KafkaError::Client {
-                role: "admin client",
-                source,
-            })?;
-        Ok(TopicAdmin {
-            admin: Arc::new(admin),
-            bootstrap_servers: settings.bootstrap_servers.clone(),
-            timeout,
-        })
+            .map_err(|source| KafkaError::Client { role: "admin client", source })?;
+        Ok(TopicAdmin { admin: Arc::new(admin), bootstrap_servers: settings.bootstrap_servers.clone(), timeout })
     }
 
     /// Creates each topic that does not exist, and reports every topic's outcome.
@@ -80,11 +73,8 @@ impl TopicAdmin {
         let new_topics: Vec<NewTopic<'_>> = topics
             .iter()
             .map(|topic| {
-                let mut new_topic = NewTopic::new(
-                    topic,
-                    options.partitions,
-                    TopicReplication::Fixed(options.replication_factor),
-                );
+                let mut new_topic =
+                    NewTopic::new(topic, options.partitions, TopicReplication::Fixed(options.replication_factor));
                 if let Some(retention) = &retention {
                     new_topic = new_topic.set("retention.ms", retention);
                 }
@@ -126,31 +116,20 @@ impl TopicAdmin {
                 .into_iter()
                 .map(|name| {
                     let Some(topic) = metadata.topics().iter().find(|topic| topic.name() == name) else {
-                        return Ok(TopicDescription {
-                            name,
-                            partitions: None,
-                            records: 0,
-                        });
+                        return Ok(TopicDescription { name, partitions: None, records: 0 });
                     };
                     let mut records = 0;
                     for partition in topic.partitions() {
                         let (low, high) = client.fetch_watermarks(&name, partition.id(), timeout)?;
                         records += u64::try_from(high - low).unwrap_or(0);
                     }
-                    Ok(TopicDescription {
-                        name,
-                        partitions: Some(topic.partitions().len()),
-                        records,
-                    })
+                    Ok(TopicDescription { name, partitions: Some(topic.partitions().len()), records })
                 })
                 .collect::<Result<Vec<_>, rdkafka::error::KafkaError>>()
         })
         .await
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
-        .map_err(|source| KafkaError::Metadata {
-            bootstrap_servers: self.bootstrap_servers.clone(),
-            source,
-        })?;
+        .map_err(|source| KafkaError::Metadata { bootstrap_servers: self.bootstrap_servers.clone(), source })?;
         Ok(described)
     }
 }

@@ -36,9 +36,7 @@ impl ClientContext for ClientLogging {
         let kind = format!("{:?}", error.rdkafka_error_code());
         let now = Instant::now();
         let mut last_warned = self.last_warned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let recently = last_warned
-            .get(&kind)
-            .is_some_and(|at| now.duration_since(*at) < QUIET_PERIOD);
+        let recently = last_warned.get(&kind).is_some_and(|at| now.duration_since(*at) < QUIET_PERIOD);
         if recently {
             tracing::debug!(target: "librdkafka", %error, reason, "kafka client error (repeated)");
         } else {

@@ -14,15 +14,9 @@ where
     let metadata = tokio::task::spawn_blocking(fetch)
         .await
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
-        .map_err(|source| KafkaError::Metadata {
-            bootstrap_servers: bootstrap_servers.to_owned(),
-            source,
-        })?;
-    let mut topics: Vec<(String, usize)> = metadata
-        .topics()
-        .iter()
-        .map(|topic| (topic.name().to_owned(), topic.partitions().len()))
-        .collect();
+        .map_err(|source| KafkaError::Metadata { bootstrap_servers: bootstrap_servers.to_owned(), source })?;
+    let mut topics: Vec<(String, usize)> =
+        metadata.topics().iter().map(|topic| (topic.name().to_owned(), topic.partitions().len())).collect();
     topics.sort();
     Ok(topics)
 }

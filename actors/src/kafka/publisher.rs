@@ -39,10 +39,7 @@ impl ThothPublisher {
             .client_config()
             .set("message.timeout.ms", timeout.as_millis().to_string())
             .create_with_context(ClientLogging::default())
-            .map_err(|source| KafkaError::Client {
-                role: "producer",
-                source,
-            })?;
+            .map_err(|source| KafkaError::Client { role: "producer", source })?;
         Ok(ThothPublisher {
             producer: Arc::new(producer),
             naming,
@@ -73,54 +70,37 @@ impl ThothPublisher {
         Ok(wanted.difference(&existing).cloned().collect())
     }
 
-    /// Sends every message and waits for each delivery report. All records are queued before
-    /// the first report is awaited, so the round trips overlap.
-    pub async fn publish_all(&self, messages: &[ThothMessage]) -> Result<Vec<Delivered>, KafkaError> {
+    /// Sends every message and waits for every delivery report; the outcomes come back in the
+    /// order of `messages`, so a caller can tell exactly what was sent. All records are queued
+    /// before the first report is awaited, so the round trips overlap.
+    pub async fn publish_all(&self, messages: &[ThothMessage]) -> Vec<Result<Delivered, KafkaError>> {
         let mut pending = Vec::with_capacity(messages.len());
         for message in messages {
             let topic = self.topic_of(message);
             let payload = message.encode();
             let record: FutureRecord<'_, (), String> = FutureRecord::to(&topic).payload(&payload);
-            let delivery = self
-                .producer
-                .send_result(record)
-                .map_err(|(source, _)| KafkaError::Delivery {
-                    topic: topic.clone(),
-                    source,
-                })?;
-            pending.push((topic, delivery));
+            let queued = self.producer.send_result(record).map_err(|(source, _)| source);
+            pending.push((topic, queued));
         }
 
-        let mut delivered = Vec::with_capacity(pending.len());
-        for (topic, delivery) in pending {
-            let report = delivery.await.map_err(|_| KafkaError::Delivery {
-                topic: topic.clone(),
-                source: rdkafka::error::KafkaError::Canceled,
-            })?;
-            let outcome = report.map_err(|(source, _)| KafkaError::Delivery {
-                topic: topic.clone(),
-                source,
-            })?;
-            tracing::debug!(topic = %topic, partition = outcome.partition, offset = outcome.offset, "record delivered");
-            delivered.push(Delivered {
-                topic,
-                partition: outcome.partition,
-                offset: outcome.offset,
+        let mut outcomes = Vec::with_capacity(pending.len());
+        for (topic, queued) in pending {
+            let delivered = match queued {
+                Ok(delivery) => match delivery.await {
+                    Ok(Ok(report)) => Ok(report),
+                    Ok(Err((source, _))) => Err(source),
+                    Err(_) => Err(rdkafka::error::KafkaError::Canceled),
+                },
+                Err(source) => Err(source),
+            };
+            outcomes.push(match delivered {
+                Ok(report) => {
+                    tracing::debug!(topic = %topic, partition = report.partition, offset = report.offset, "record delivered");
+                    Ok(Delivered { topic, partition: report.partition, offset: report.offset })
+                }
+                Err(source) => Err(KafkaError::Delivery { topic, source }),
             });
         }
-        Ok(delivered)
-    }
-
-    /// Waits until every queued record is delivered or failed.
-    pub async fn flush(&self) -> Result<(), KafkaError> {
-        let producer = Arc::clone(&self.producer);
-        let timeout = self.timeout;
-        tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout)))
-            .await
-            .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
-            .map_err(|source| KafkaError::Delivery {
-                topic: "(flush)".to_owned(),
-                source,
-            })
+        outcomes
     }
 }

@@ -112,28 +112,16 @@ impl KafkaSettings {
         let optional: [(&str, Option<String>); 12] = [
             ("client.id", self.client_id.clone()),
             ("message.max.bytes", self.message_max_bytes.map(|n| n.to_string())),
-            (
-                "receive.message.max.bytes",
-                self.receive_message_max_bytes.map(|n| n.to_string()),
-            ),
+            ("receive.message.max.bytes", self.receive_message_max_bytes.map(|n| n.to_string())),
             ("security.protocol", self.security_protocol.clone()),
             ("ssl.certificate.location", self.ssl_certificate_location.clone()),
             ("ssl.ca.location", self.ssl_ca_location.clone()),
-            (
-                "ssl.endpoint.identification.algorithm",
-                self.ssl_endpoint_identification_algorithm.clone(),
-            ),
+            ("ssl.endpoint.identification.algorithm", self.ssl_endpoint_identification_algorithm.clone()),
             ("ssl.key.location", self.ssl_key_location.clone()),
-            (
-                "ssl.key.password",
-                self.ssl_key_password.as_ref().map(|s| s.expose().to_owned()),
-            ),
+            ("ssl.key.password", self.ssl_key_password.as_ref().map(|s| s.expose().to_owned())),
             ("sasl.mechanism", self.sasl_mechanism.clone()),
             ("sasl.username", self.sasl_username.clone()),
-            (
-                "sasl.password",
-                self.sasl_password.as_ref().map(|s| s.expose().to_owned()),
-            ),
+            ("sasl.password", self.sasl_password.as_ref().map(|s| s.expose().to_owned())),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
@@ -198,9 +186,6 @@ mod tests {
         settings.ssl_key_password = Some(Secret::new("key-pass"));
         settings.sasl_password = Some(Secret::new("sasl-pass"));
         let printed = format!("{settings:?}");
-        assert!(
-            !printed.contains("key-pass") && !printed.contains("sasl-pass"),
-            "{printed}"
-        );
+        assert!(!printed.contains("key-pass") && !printed.contains("sasl-pass"), "{printed}");
     }
 }

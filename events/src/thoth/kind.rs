@@ -1,9 +1,12 @@
 //! The 19 message types registered in thoth-messaging 0.16.2, with what the investigator
 //! needs to know about each: its base topic name, the schema version thoth-messaging writes,
-//! the versions the investigator handles and the consumer modes that handle it.
+//! the versions the investigator handles and the consumer modes that handle it. The list of
+//! kinds itself, with the enum of messages, is generated in `catalogue`.
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::thoth::MessageKind;
 
 /// The consumer modes of Thoth's investigator (`THOTH_CONSUMER_MODE`). A deployment
 /// consumes the union of the topics of its modes.
@@ -53,31 +56,6 @@ impl FromStr for ConsumerMode {
     }
 }
 
-/// One of the 19 Thoth message types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(missing_docs)] // each variant is documented on its message struct
-pub enum MessageKind {
-    AdviseJustification,
-    AdviserTrigger,
-    BuildAnalysisTrigger,
-    CveProvided,
-    HashMismatch,
-    InspectionCompleted,
-    KebechetRunUrlTrigger,
-    KebechetTrigger,
-    MissingPackage,
-    MissingVersion,
-    PackageExtractTrigger,
-    PackageReleased,
-    ProvenanceCheckerTrigger,
-    SiUnanalyzedPackage,
-    SolvedPackage,
-    ThothRepoInit,
-    UnresolvedPackage,
-    UnrevsolvedPackage,
-    UpdateProvidesSourceDistro,
-}
-
 /// What is fixed about a message type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindSpec {
@@ -88,7 +66,9 @@ pub struct KindSpec {
     /// The `version` values the investigator's handlers accept. Any other version is
     /// routed nowhere (a dead letter), except in the metrics mode, which counts them all.
     pub handled_versions: &'static [&'static str],
-    /// The modes, besides `metrics`, whose handler table has this type.
+    /// The modes with a handler for this type. The metrics mode also counts every message of
+    /// every type; it is listed only where it has the type's handler (advise-justification,
+    /// which updates Thoth's justification gauge).
     pub handled_by: &'static [ConsumerMode],
 }
 
@@ -97,29 +77,6 @@ use ConsumerMode::{Backend, Metrics, Middletier};
 const V1: &[&str] = &["v1"];
 
 impl MessageKind {
-    /// Every kind, in thoth-messaging's alphabetical order.
-    pub const ALL: [MessageKind; 19] = [
-        MessageKind::AdviseJustification,
-        MessageKind::AdviserTrigger,
-        MessageKind::BuildAnalysisTrigger,
-        MessageKind::CveProvided,
-        MessageKind::HashMismatch,
-        MessageKind::InspectionCompleted,
-        MessageKind::KebechetRunUrlTrigger,
-        MessageKind::KebechetTrigger,
-        MessageKind::MissingPackage,
-        MessageKind::MissingVersion,
-        MessageKind::PackageExtractTrigger,
-        MessageKind::PackageReleased,
-        MessageKind::ProvenanceCheckerTrigger,
-        MessageKind::SiUnanalyzedPackage,
-        MessageKind::SolvedPackage,
-        MessageKind::ThothRepoInit,
-        MessageKind::UnresolvedPackage,
-        MessageKind::UnrevsolvedPackage,
-        MessageKind::UpdateProvidesSourceDistro,
-    ];
-
     /// The fixed facts about this kind.
     pub const fn spec(self) -> KindSpec {
         let (base_name, current_version, handled_versions, handled_by): (
@@ -129,12 +86,7 @@ impl MessageKind {
             &'static [ConsumerMode],
         ) = match self {
             MessageKind::AdviseJustification => ("thoth.advise-reporter.advise-justification", "v1", V1, &[Metrics]),
-            MessageKind::AdviserTrigger => (
-                "thoth.adviser-trigger",
-                "v5",
-                &["v1", "v2", "v3", "v4", "v5"],
-                &[Backend],
-            ),
+            MessageKind::AdviserTrigger => ("thoth.adviser-trigger", "v5", &["v1", "v2", "v3", "v4", "v5"], &[Backend]),
             MessageKind::BuildAnalysisTrigger => ("thoth.build-analysis-trigger", "v1", V1, &[Middletier]),
             MessageKind::CveProvided => ("thoth.cve-update.cve-provided", "v1", V1, &[Backend]),
             MessageKind::HashMismatch => ("thoth.package-update.hash-mismatch", "v1", V1, &[Backend, Middletier]),
@@ -145,12 +97,9 @@ impl MessageKind {
             MessageKind::MissingVersion => ("thoth.package-update.missing-package-version", "v1", V1, &[Backend]),
             MessageKind::PackageExtractTrigger => ("thoth.package-extract-trigger", "v2", &["v1", "v2"], &[Backend]),
             MessageKind::PackageReleased => ("thoth.package-release.package-released", "v1", V1, &[Middletier]),
-            MessageKind::ProvenanceCheckerTrigger => (
-                "thoth.provenance-checker-trigger",
-                "v4",
-                &["v1", "v2", "v3", "v4"],
-                &[Backend],
-            ),
+            MessageKind::ProvenanceCheckerTrigger => {
+                ("thoth.provenance-checker-trigger", "v4", &["v1", "v2", "v3", "v4"], &[Backend])
+            }
             MessageKind::SiUnanalyzedPackage => ("thoth.investigator.si-unanalyzed-package", "v1", V1, &[Middletier]),
             MessageKind::SolvedPackage => ("thoth.solver.solved-package", "v1", V1, &[Middletier]),
             MessageKind::ThothRepoInit => ("thoth.repo-init", "v1", V1, &[Backend]),
@@ -158,12 +107,7 @@ impl MessageKind {
             MessageKind::UnrevsolvedPackage => ("thoth.investigator.unrevsolved-package", "v1", V1, &[Middletier]),
             MessageKind::UpdateProvidesSourceDistro => ("thoth.update-provides-source-distro", "v1", V1, &[Middletier]),
         };
-        KindSpec {
-            base_name,
-            current_version,
-            handled_versions,
-            handled_by,
-        }
+        KindSpec { base_name, current_version, handled_versions, handled_by }
     }
 
     /// The topic name without the deployment prefix, e.g. `thoth.repo-init`.
@@ -235,11 +179,7 @@ mod tests {
             let spec = kind.spec();
             assert!(!spec.handled_by.is_empty(), "{kind} has no mode");
             for mode in spec.handled_by {
-                assert!(
-                    kind.is_handled(*mode, spec.current_version),
-                    "{kind} v{}",
-                    spec.current_version
-                );
+                assert!(kind.is_handled(*mode, spec.current_version), "{kind} v{}", spec.current_version);
             }
         }
     }
@@ -260,10 +200,7 @@ mod tests {
         assert_eq!(MessageKind::UnresolvedPackage.short_type(), "unresolved_package");
         assert_eq!(MessageKind::MissingVersion.short_type(), "missing_package_version");
         assert_eq!(MessageKind::ThothRepoInit.short_type(), "repo_init");
-        assert_eq!(
-            MessageKind::UpdateProvidesSourceDistro.short_type(),
-            "update_provides_source_distro"
-        );
+        assert_eq!(MessageKind::UpdateProvidesSourceDistro.short_type(), "update_provides_source_distro");
     }
 
     #[test]

@@ -59,9 +59,8 @@ struct Entry<'a> {
 /// Parses and validates a whole messages file. Unknown base names are refused (the messaging
 /// CLI would send them unvalidated; we only send what we can check).
 pub fn parse_messages_file(bytes: &[u8], sender: &SenderDefaults) -> Result<Vec<ThothMessage>, MessagesFileError> {
-    let entries: Vec<Entry<'_>> = serde_json::from_slice(bytes).map_err(|error| MessagesFileError::Shape {
-        detail: error.to_string(),
-    })?;
+    let entries: Vec<Entry<'_>> =
+        serde_json::from_slice(bytes).map_err(|error| MessagesFileError::Shape { detail: error.to_string() })?;
 
     let mut messages = Vec::with_capacity(entries.len());
     let mut errors = Vec::new();
@@ -71,43 +70,40 @@ pub fn parse_messages_file(bytes: &[u8], sender: &SenderDefaults) -> Result<Vec<
             Err(error) => errors.push(MessagesFileEntryError { index, error }),
         }
     }
-    if errors.is_empty() {
-        Ok(messages)
-    } else {
-        Err(MessagesFileError::Entries(errors))
-    }
+    if errors.is_empty() { Ok(messages) } else { Err(MessagesFileError::Entries(errors)) }
 }
 
 fn decode_entry(entry: &Entry<'_>, sender: &SenderDefaults) -> Result<ThothMessage, DecodeError> {
     let Some(kind) = MessageKind::from_base_name(&entry.topic_name) else {
-        return Err(DecodeError {
-            topic: entry.topic_name.clone(),
-            field: None,
-            reason: DecodeReason::UnknownTopic,
-        });
+        return Err(DecodeError { topic: entry.topic_name.clone(), field: None, reason: DecodeReason::UnknownTopic });
     };
     let contents = with_sender_defaults(entry.message_contents.get(), sender);
     ThothMessage::decode(kind, contents.as_bytes())
 }
 
-/// Adds `component_name` and `service_version` when the object lacks them. Anything that is
-/// not an object is left for the decoder to refuse with its usual error.
+/// Adds `component_name` and `service_version` when the object lacks them. They are inserted
+/// into the text as given, so the decoder still sees everything else exactly as it was (a key
+/// given twice is still refused). Anything that is not an object is left for the decoder to
+/// refuse with its usual error.
 pub fn with_sender_defaults(contents: &str, sender: &SenderDefaults) -> String {
-    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str::<serde_json::Value>(contents) else {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(contents) else {
         return contents.to_owned();
     };
-    let missing_component = !object.contains_key("component_name");
-    let missing_version = !object.contains_key("service_version");
-    if !missing_component && !missing_version {
+    let missing: Vec<String> =
+        [("component_name", &sender.component_name), ("service_version", &sender.service_version)]
+            .into_iter()
+            .filter(|(key, _)| !object.contains_key(*key))
+            .map(|(key, value)| {
+                format!("{}: {}", serde_json::Value::from(key), serde_json::Value::from(value.as_str()))
+            })
+            .collect();
+    if missing.is_empty() {
         return contents.to_owned();
     }
-    if missing_component {
-        object.insert("component_name".to_owned(), sender.component_name.clone().into());
-    }
-    if missing_version {
-        object.insert("service_version".to_owned(), sender.service_version.clone().into());
-    }
-    serde_json::Value::Object(object).to_string()
+    // It parsed as an object, so after any leading whitespace the text starts with '{'.
+    let after_brace = contents.trim_start().strip_prefix('{').unwrap_or_default();
+    let separator = if object.is_empty() { "" } else { ", " };
+    format!("{{{}{separator}{after_brace}", missing.join(", "))
 }
 
 #[cfg(test)]
@@ -115,10 +111,7 @@ mod tests {
     use super::*;
 
     fn sender() -> SenderDefaults {
-        SenderDefaults {
-            component_name: "investigator-cli".to_owned(),
-            service_version: "0.1.0".to_owned(),
-        }
+        SenderDefaults { component_name: "investigator-cli".to_owned(), service_version: "0.1.0".to_owned() }
     }
 
     #[test]
@@ -137,6 +130,28 @@ mod tests {
     }
 
     #[test]
+    fn filling_in_the_sender_keeps_the_rest_of_the_text_as_given() {
+        let filled = with_sender_defaults(r#" {"project_url": "u"}"#, &sender());
+        assert_eq!(filled, r#"{"component_name": "investigator-cli", "service_version": "0.1.0", "project_url": "u"}"#);
+        assert_eq!(
+            with_sender_defaults("{ }", &sender()),
+            r#"{"component_name": "investigator-cli", "service_version": "0.1.0" }"#
+        );
+        let complete = r#"{"component_name": "a", "service_version": "b"}"#;
+        assert_eq!(with_sender_defaults(complete, &sender()), complete);
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_even_when_the_sender_is_filled_in() {
+        let file =
+            br#"[{"topic_name": "thoth.repo-init", "message_contents": {"project_url": "a", "project_url": "b"}}]"#;
+        let Err(MessagesFileError::Entries(errors)) = parse_messages_file(file, &sender()) else {
+            panic!("expected entry errors");
+        };
+        assert_eq!(errors[0].error.reason, DecodeReason::DuplicateField);
+    }
+
+    #[test]
     fn every_bad_entry_is_reported() {
         let file = br#"[
             {"topic_name": "thoth.repo-init", "message_contents": {"project_url": 7}},
@@ -147,23 +162,14 @@ mod tests {
             panic!("expected entry errors");
         };
         assert_eq!(errors.len(), 2);
-        assert_eq!(
-            (errors[0].index, errors[0].error.field.as_deref()),
-            (0, Some("project_url"))
-        );
-        assert_eq!(
-            (errors[1].index, &errors[1].error.reason),
-            (2, &DecodeReason::UnknownTopic)
-        );
+        assert_eq!((errors[0].index, errors[0].error.field.as_deref()), (0, Some("project_url")));
+        assert_eq!((errors[1].index, &errors[1].error.reason), (2, &DecodeReason::UnknownTopic));
     }
 
     #[test]
     fn a_file_of_the_wrong_shape_is_refused() {
         for file in [&b"{}"[..], b"[{\"topic\": \"thoth.repo-init\"}]", b"not json"] {
-            assert!(matches!(
-                parse_messages_file(file, &sender()),
-                Err(MessagesFileError::Shape { .. })
-            ));
+            assert!(matches!(parse_messages_file(file, &sender()), Err(MessagesFileError::Shape { .. })));
         }
     }
 }

@@ -101,11 +101,7 @@ pub fn python_float_repr(value: f64) -> String {
         format!("{sign}{}", positional(&digits, exponent))
     } else {
         let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
+        let fraction = if rest.is_empty() { String::new() } else { format!(".{rest}") };
         let exponent_sign = if exponent < 0 { '-' } else { '+' };
         format!("{sign}{first}{fraction}e{exponent_sign}{:02}", exponent.unsigned_abs())
     }

@@ -39,16 +39,9 @@ impl TopicNaming {
     pub fn new(deployment_name: Option<String>) -> Result<Self, InvalidDeploymentName> {
         if let Some(name) = &deployment_name {
             if let Some(character) = name.chars().find(|c| !is_topic_char(*c)) {
-                return Err(InvalidDeploymentName::Character {
-                    name: name.clone(),
-                    character,
-                });
+                return Err(InvalidDeploymentName::Character { name: name.clone(), character });
             }
-            let longest_base = MessageKind::ALL
-                .iter()
-                .map(|kind| kind.base_name().len())
-                .max()
-                .unwrap_or(0);
+            let longest_base = MessageKind::ALL.iter().map(|kind| kind.base_name().len()).max().unwrap_or(0);
             if name.len() + 1 + longest_base > MAX_TOPIC_NAME_LEN {
                 return Err(InvalidDeploymentName::TooLong { name: name.clone() });
             }
@@ -84,12 +77,14 @@ impl TopicNaming {
         MessageKind::from_base_name(base_name)
     }
 
+    /// The names of every Thoth topic of this deployment.
+    pub fn topic_names(&self) -> Vec<String> {
+        MessageKind::ALL.into_iter().map(|kind| self.topic(kind)).collect()
+    }
+
     /// Every Thoth topic of this deployment, with its kind.
     pub fn all_topics(&self) -> Vec<(MessageKind, String)> {
-        MessageKind::ALL
-            .into_iter()
-            .map(|kind| (kind, self.topic(kind)))
-            .collect()
+        MessageKind::ALL.into_iter().map(|kind| (kind, self.topic(kind))).collect()
     }
 }
 
@@ -104,10 +99,7 @@ mod tests {
     #[test]
     fn prefix_is_joined_with_a_dot() {
         let naming = TopicNaming::new(Some("ocp4-stage".to_owned())).expect("valid name");
-        assert_eq!(
-            naming.topic(MessageKind::UnresolvedPackage),
-            "ocp4-stage.thoth.investigator.unresolved-package"
-        );
+        assert_eq!(naming.topic(MessageKind::UnresolvedPackage), "ocp4-stage.thoth.investigator.unresolved-package");
         assert_eq!(
             naming.kind_of_topic("ocp4-stage.thoth.investigator.unresolved-package"),
             Some(MessageKind::UnresolvedPackage)
@@ -120,20 +112,14 @@ mod tests {
     fn unset_deployment_uses_bare_base_names() {
         let naming = TopicNaming::default();
         assert_eq!(naming.topic(MessageKind::ThothRepoInit), "thoth.repo-init");
-        assert_eq!(
-            naming.kind_of_topic("thoth.repo-init"),
-            Some(MessageKind::ThothRepoInit)
-        );
+        assert_eq!(naming.kind_of_topic("thoth.repo-init"), Some(MessageKind::ThothRepoInit));
     }
 
     #[test]
     fn empty_deployment_gives_a_leading_dot_as_in_thoth() {
         let naming = TopicNaming::new(Some(String::new())).expect("empty is allowed");
         assert_eq!(naming.topic(MessageKind::ThothRepoInit), ".thoth.repo-init");
-        assert_eq!(
-            naming.kind_of_topic(".thoth.repo-init"),
-            Some(MessageKind::ThothRepoInit)
-        );
+        assert_eq!(naming.kind_of_topic(".thoth.repo-init"), Some(MessageKind::ThothRepoInit));
     }
 
     #[test]
@@ -142,9 +128,6 @@ mod tests {
             TopicNaming::new(Some("smaug prod".to_owned())),
             Err(InvalidDeploymentName::Character { character: ' ', .. })
         ));
-        assert!(matches!(
-            TopicNaming::new(Some("x".repeat(240))),
-            Err(InvalidDeploymentName::TooLong { .. })
-        ));
+        assert!(matches!(TopicNaming::new(Some("x".repeat(240))), Err(InvalidDeploymentName::TooLong { .. })));
     }
 }

@@ -42,35 +42,42 @@ pub async fn run(settings: &Settings, args: &EmitArgs, out: &mut dyn Write) -> R
         create_like_thoth(settings, &missing, timeout, out).await?;
     }
 
-    let delivered = publisher.publish_all(&messages).await?;
-    for (message, delivery) in messages.iter().zip(&delivered) {
-        writeln!(
-            out,
-            "sent {} to {} (partition {}, offset {})",
-            message.kind(),
-            delivery.topic,
-            delivery.partition,
-            delivery.offset
-        )?;
+    let outcomes = publisher.publish_all(&messages).await;
+    let mut failed = 0;
+    for (message, outcome) in messages.iter().zip(&outcomes) {
+        match outcome {
+            Ok(delivered) => writeln!(
+                out,
+                "sent {} to {} (partition {}, offset {})",
+                message.kind(),
+                delivered.topic,
+                delivered.partition,
+                delivered.offset
+            )?,
+            Err(error) => {
+                failed += 1;
+                let cause = std::error::Error::source(error).map(ToString::to_string).unwrap_or_default();
+                writeln!(out, "failed {} to {}: {cause}", message.kind(), publisher.topic_of(message))?;
+            }
+        }
     }
-    tracing::info!(messages = delivered.len(), "messages published");
+    tracing::info!(sent = outcomes.len() - failed, failed, "messages published");
+    if failed > 0 {
+        return Err(CliError::NotDelivered { failed, total: outcomes.len() });
+    }
     Ok(())
 }
 
 fn read_messages(args: &EmitArgs) -> Result<Vec<ThothMessage>, CliError> {
     let sender = sender_defaults();
     if let Some(path) = &args.from_file {
-        let bytes = std::fs::read(path).map_err(|source| CliError::Read {
-            what: path.display().to_string(),
-            source,
-        })?;
-        return parse_messages_file(&bytes, &sender).map_err(|source| CliError::InvalidMessagesFile {
-            path: path.clone(),
-            source,
-        });
+        let bytes =
+            std::fs::read(path).map_err(|source| CliError::Read { what: path.display().to_string(), source })?;
+        return parse_messages_file(&bytes, &sender)
+            .map_err(|source| CliError::InvalidMessagesFile { path: path.clone(), source });
     }
     let (Some(kind), Some(json)) = (args.base_name, &args.json) else {
-        unreachable!("clap requires a base name with --json, or --from-file");
+        return Err(CliError::Usage("give a message type with --json, or --from-file"));
     };
     let json = if json == "-" { read_stdin()? } else { json.clone() };
     Ok(vec![decode_one(kind, &json, &sender)?])
@@ -85,10 +92,7 @@ fn read_stdin() -> Result<String, CliError> {
     let mut json = String::new();
     std::io::stdin()
         .read_to_string(&mut json)
-        .map_err(|source| CliError::Read {
-            what: "standard input".to_owned(),
-            source,
-        })?;
+        .map_err(|source| CliError::Read { what: "standard input".to_owned(), source })?;
     Ok(json)
 }
 
@@ -119,10 +123,7 @@ async fn create_like_thoth(
         }
     }
     if failed > 0 {
-        return Err(CliError::TopicsFailed {
-            failed,
-            total: outcomes.len(),
-        });
+        return Err(CliError::TopicsFailed { failed, total: outcomes.len() });
     }
     Ok(())
 }
@@ -148,9 +149,7 @@ mod tests {
         let error =
             decode_one(MessageKind::ThothRepoInit, r#"{"project_url": 7}"#, &sender_defaults()).expect_err("bad");
         assert_eq!(error.exit_code(), 2);
-        let cause = std::error::Error::source(&error)
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("field 'project_url'"), "{cause}");
     }
 }

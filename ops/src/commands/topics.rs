@@ -5,20 +5,19 @@ use std::time::Duration;
 
 use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
 
-use crate::cli::TopicsCreateArgs;
+use crate::cli::{TopicsCreateArgs, TopicsListArgs};
 use crate::error::CliError;
 use crate::settings::Settings;
 
+/// An admin client for the configured cluster, and the deployment's 19 topic names.
+fn deployment_topics(settings: &Settings, timeout_seconds: u64) -> Result<(TopicAdmin, Vec<String>), CliError> {
+    let admin = TopicAdmin::new(settings.require_kafka()?, Duration::from_secs(timeout_seconds))?;
+    Ok((admin, settings.naming.topic_names()))
+}
+
 /// Creates every Thoth topic of the deployment that does not exist yet.
 pub async fn create(settings: &Settings, args: &TopicsCreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let kafka = settings.require_kafka()?;
-    let admin = TopicAdmin::new(kafka, Duration::from_secs(args.timeout))?;
-    let topics: Vec<String> = settings
-        .naming
-        .all_topics()
-        .into_iter()
-        .map(|(_, topic)| topic)
-        .collect();
+    let (admin, topics) = deployment_topics(settings, args.timeout)?;
     let options = TopicOptions {
         partitions: args.partitions,
         replication_factor: args.replication_factor,
@@ -44,33 +43,18 @@ pub async fn create(settings: &Settings, args: &TopicsCreateArgs, out: &mut dyn 
             }
         }
     }
-    writeln!(
-        out,
-        "{} topics: {created} created, {existed} already existed, {failed} failed",
-        outcomes.len()
-    )?;
+    writeln!(out, "{} topics: {created} created, {existed} already existed, {failed} failed", outcomes.len())?;
     tracing::info!(created, existed, failed, "topics created");
     if failed > 0 {
-        return Err(CliError::TopicsFailed {
-            failed,
-            total: outcomes.len(),
-        });
+        return Err(CliError::TopicsFailed { failed, total: outcomes.len() });
     }
     Ok(())
 }
 
 /// Shows which Thoth topics of the deployment exist, with their partitions and records.
-pub async fn list(settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
-    let kafka = settings.require_kafka()?;
-    let topics: Vec<String> = settings
-        .naming
-        .all_topics()
-        .into_iter()
-        .map(|(_, topic)| topic)
-        .collect();
-    let described = TopicAdmin::new(kafka, Duration::from_secs(30))?
-        .describe(&topics)
-        .await?;
+pub async fn list(settings: &Settings, args: &TopicsListArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (admin, topics) = deployment_topics(settings, args.timeout)?;
+    let described = admin.describe(&topics).await?;
     for topic in described {
         match topic.partitions {
             Some(partitions) => writeln!(
@@ -78,11 +62,7 @@ pub async fn list(settings: &Settings, out: &mut dyn Write) -> Result<(), CliErr
                 "present  {:>3} partition(s)  {:>9} record(s)  {}",
                 partitions, topic.records, topic.name
             )?,
-            None => writeln!(
-                out,
-                "missing  {:>3}               {:>9}            {}",
-                "-", "-", topic.name
-            )?,
+            None => writeln!(out, "missing  {:>3}               {:>9}            {}", "-", "-", topic.name)?,
         }
     }
     Ok(())

@@ -7,18 +7,10 @@ use rdkafka::client::DefaultClientContext;
 #[tokio::test(flavor = "multi_thread")]
 async fn topics_create_makes_all_19_thoth_topics_with_the_asked_partitions_and_retention() {
     let kafka = TestKafka::new();
-    let run = investigator(
-        &["topics", "create", "--partitions", "3", "--retention-ms", "3600000"],
-        &kafka.vars(),
-    )
-    .await;
+    let run =
+        investigator(&["topics", "create", "--partitions", "3", "--retention-ms", "3600000"], &kafka.vars()).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("19 topics: 19 created, 0 already existed, 0 failed"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("19 topics: 19 created, 0 already existed, 0 failed"), "{}", run.stdout);
 
     let admin = TestAdmin::new(&kafka);
     for topic in kafka.topics() {
@@ -29,26 +21,13 @@ async fn topics_create_makes_all_19_thoth_topics_with_the_asked_partitions_and_r
 
     let again = investigator(&["topics", "create", "--partitions", "5"], &kafka.vars()).await;
     assert_eq!(again.code, Some(0), "{}", again.stderr);
-    assert!(
-        again
-            .stdout
-            .contains("19 topics: 0 created, 19 already existed, 0 failed"),
-        "{}",
-        again.stdout
-    );
-    assert_eq!(
-        admin.partitions(&kafka.topics()[0]),
-        Some(3),
-        "existing topics are left as they are"
-    );
+    assert!(again.stdout.contains("19 topics: 0 created, 19 already existed, 0 failed"), "{}", again.stdout);
+    assert_eq!(admin.partitions(&kafka.topics()[0]), Some(3), "existing topics are left as they are");
 
     let list = investigator(&["topics", "list"], &kafka.vars()).await;
     assert_eq!(list.code, Some(0), "{}", list.stderr);
     assert_eq!(
-        list.stdout
-            .lines()
-            .filter(|line| line.starts_with("present    3 partition(s)          0 record(s)"))
-            .count(),
+        list.stdout.lines().filter(|line| line.starts_with("present    3 partition(s)          0 record(s)")).count(),
         19,
         "{}",
         list.stdout
@@ -57,17 +36,9 @@ async fn topics_create_makes_all_19_thoth_topics_with_the_asked_partitions_and_r
 
 #[tokio::test(flavor = "multi_thread")]
 async fn topics_commands_without_a_cluster_say_which_setting_is_missing() {
-    let run = investigator(
-        &["topics", "create"],
-        &[("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new())],
-    )
-    .await;
+    let run = investigator(&["topics", "create"], &[("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new())]).await;
     assert_eq!(run.code, Some(2));
-    assert!(
-        run.stderr.contains("KAFKA_BOOTSTRAP_SERVERS: not set"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("KAFKA_BOOTSTRAP_SERVERS: not set"), "{}", run.stderr);
 }
 
 struct TestAdmin {
@@ -84,20 +55,13 @@ impl TestAdmin {
     }
 
     fn partitions(&self, topic: &str) -> Option<usize> {
-        let metadata = self
-            .admin
-            .inner()
-            .fetch_metadata(Some(topic), std::time::Duration::from_secs(10))
-            .ok()?;
+        let metadata = self.admin.inner().fetch_metadata(Some(topic), std::time::Duration::from_secs(10)).ok()?;
         metadata.topics().first().map(|topic| topic.partitions().len())
     }
 
     async fn retention_ms(&self, topic: &str) -> Option<String> {
-        let results = self
-            .admin
-            .describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new())
-            .await
-            .ok()?;
+        let results =
+            self.admin.describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new()).await.ok()?;
         let resource = results.into_iter().next()?.ok()?;
         resource.get("retention.ms").and_then(|entry| entry.value.clone())
     }

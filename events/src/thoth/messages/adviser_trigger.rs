@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::{JsonObject, defaults};
+use crate::thoth::{JsonObject, schema_version};
 
 /// Asks for an adviser run; sent by user-api, and by the solver workflow to re-run an adviser once
 /// the packages it lacked are solved.
@@ -15,9 +15,9 @@ pub struct AdviserTrigger {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v5"` when absent.
-    #[serde(default = "defaults::v5")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v5"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v5")]
+    pub version: Option<String>,
     /// `latest`, `stable`, `performance`, `security`, `testing`...
     pub recommendation_type: String,
     /// Resolve development dependencies too.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::defaults;
+use crate::thoth::{defaults, schema_version};
 
 /// Asks for the analysis of a container build (its images and build log), from user-api.
 ///
@@ -13,9 +13,9 @@ pub struct BuildAnalysisTrigger {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v1"` when absent.
-    #[serde(default = "defaults::v1")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v1"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v1")]
+    pub version: Option<String>,
     /// The base image of the build.
     pub base_image: Option<String>,
     /// An existing analysis of the base image.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::thoth::decode::object_only;
-use crate::thoth::defaults;
+use crate::thoth::schema_version;
 
 /// Asks Kebechet to run on one repository, from the kebechet-administrator workflow.
 ///
@@ -14,9 +14,9 @@ pub struct KebechetRunUrlTrigger {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v2"` when absent.
-    #[serde(default = "defaults::v2")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v2"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v2")]
+    pub version: Option<String>,
     /// The repository URL.
     pub url: Option<String>,
     /// `github`, `gitlab` or `pagure`.

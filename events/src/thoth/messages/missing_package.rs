@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::defaults;
+use crate::thoth::schema_version;
 
 /// A whole package disappeared from an index, from package-update-job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,9 +11,9 @@ pub struct MissingPackage {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v1"` when absent.
-    #[serde(default = "defaults::v1")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v1"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v1")]
+    pub version: Option<String>,
     /// The index.
     pub index_url: String,
     /// The package.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::defaults;
+use crate::thoth::{defaults, schema_version};
 
 /// Asks for the extraction of a container image's packages, from user-api.
 ///
@@ -13,9 +13,9 @@ pub struct PackageExtractTrigger {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v2"` when absent.
-    #[serde(default = "defaults::v2")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v2"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v2")]
+    pub version: Option<String>,
     /// The image to extract.
     pub image: String,
     /// `runtime` or `buildtime` (checked when scheduling, not here).

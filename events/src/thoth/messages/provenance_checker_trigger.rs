@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::{JsonObject, defaults};
+use crate::thoth::{JsonObject, schema_version};
 
 /// Asks for a provenance check of a lock file, from user-api.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,9 +11,9 @@ pub struct ProvenanceCheckerTrigger {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v4"` when absent.
-    #[serde(default = "defaults::v4")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v4"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v4")]
+    pub version: Option<String>,
     /// Run with debug logging.
     #[serde(default)]
     pub debug: bool,

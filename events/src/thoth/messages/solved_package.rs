@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::thoth::defaults;
+use crate::thoth::schema_version;
 
 /// A solver finished a package version, from the solver workflow; `service_version` is the solver's
 /// `analyzer_version`.
@@ -12,9 +12,9 @@ pub struct SolvedPackage {
     pub component_name: String,
     /// The sender's own version, free-form.
     pub service_version: String,
-    /// The schema version, `"v1"` when absent.
-    #[serde(default = "defaults::v1")]
-    pub version: String,
+    /// The schema version as sent, `None` when absent (encoded as `"v1"`, pydantic's default).
+    #[serde(default, deserialize_with = "schema_version::present", serialize_with = "schema_version::or_v1")]
+    pub version: Option<String>,
     /// The package.
     pub package_name: String,
     /// The version that was requested.
