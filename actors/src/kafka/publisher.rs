@@ -9,7 +9,7 @@ use investigator_events::thoth::{ThothMessage, TopicNaming};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
-use crate::kafka::metadata::topic_list;
+use crate::kafka::metadata::topic_names;
 use crate::kafka::{ClientLogging, KafkaError, KafkaSettings};
 
 /// Writes Thoth messages to their topics.
@@ -59,14 +59,11 @@ impl ThothPublisher {
         let wanted: BTreeSet<String> = messages.iter().map(|message| self.topic_of(message)).collect();
         let producer = Arc::clone(&self.producer);
         let timeout = self.timeout;
-        let existing: BTreeSet<String> = topic_list(
+        let existing = topic_names(
             move || producer.client().fetch_metadata(None, Timeout::After(timeout)),
             &self.bootstrap_servers,
         )
-        .await?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
+        .await?;
         Ok(wanted.difference(&existing).cloned().collect())
     }
 

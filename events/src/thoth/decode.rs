@@ -38,6 +38,13 @@ fn field_prefix(field: &Option<String>) -> String {
     }
 }
 
+impl DecodeError {
+    /// The error for a topic (or base name) that is not one of Thoth's message types.
+    pub fn unknown_topic(topic: &str) -> Self {
+        DecodeError { topic: topic.to_owned(), field: None, reason: DecodeReason::UnknownTopic }
+    }
+}
+
 /// What is wrong with a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeReason {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::thoth::catalogue::decode_kind;
-use crate::thoth::{DecodeError, DecodeReason, MessageKind, ThothMessage, TopicNaming, python_json};
+use crate::thoth::{DecodeError, MessageKind, ThothMessage, TopicNaming, python_json};
 
 /// A message struct that is one of Thoth's 19 types.
 pub trait WireMessage: Serialize + DeserializeOwned + Into<ThothMessage> {
@@ -58,7 +58,7 @@ impl ThothMessage {
     /// A topic that is not one of the deployment's Thoth topics is an error.
     pub fn decode_record(naming: &TopicNaming, topic: &str, payload: &[u8]) -> Result<Self, DecodeError> {
         let Some(kind) = naming.kind_of_topic(topic) else {
-            return Err(DecodeError { topic: topic.to_owned(), field: None, reason: DecodeReason::UnknownTopic });
+            return Err(DecodeError::unknown_topic(topic));
         };
         decode_kind(kind, topic, payload)
     }

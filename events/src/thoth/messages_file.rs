@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::thoth::{DecodeError, DecodeReason, MessageKind, ThothMessage};
+use crate::thoth::{DecodeError, MessageKind, ThothMessage};
 
 /// Who sent a message, for entries that leave `component_name` or `service_version` out (the
 /// messaging CLI fills them in the same way).
@@ -75,7 +75,7 @@ pub fn parse_messages_file(bytes: &[u8], sender: &SenderDefaults) -> Result<Vec<
 
 fn decode_entry(entry: &Entry<'_>, sender: &SenderDefaults) -> Result<ThothMessage, DecodeError> {
     let Some(kind) = MessageKind::from_base_name(&entry.topic_name) else {
-        return Err(DecodeError { topic: entry.topic_name.clone(), field: None, reason: DecodeReason::UnknownTopic });
+        return Err(DecodeError::unknown_topic(&entry.topic_name));
     };
     let contents = with_sender_defaults(entry.message_contents.get(), sender);
     ThothMessage::decode(kind, contents.as_bytes())
@@ -109,6 +109,7 @@ pub fn with_sender_defaults(contents: &str, sender: &SenderDefaults) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::thoth::DecodeReason;
 
     fn sender() -> SenderDefaults {
         SenderDefaults { component_name: "investigator-cli".to_owned(), service_version: "0.1.0".to_owned() }
