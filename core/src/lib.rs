@@ -5,9 +5,12 @@
 //! - [`IndexUrl`]: package index URLs, with Thoth's `pypi.python.org` -> `pypi.org` alias.
 //! - [`SolverName`]: `solver-<os>-<os_version>-py<digits>` and the environment it stands for.
 //!
+//! - [`documents`]: Thoth's solver and adviser documents turned into domain events.
+//!
 //! Boundary: pure functions only. No I/O, no async, no clock; everything here is unit-tested
 //! on values. Later, the decision rules per message live here too.
 
+pub mod documents;
 mod index_url;
 mod package_name;
 mod solver;

@@ -1,9 +1,15 @@
 //! Messages of the investigator, as pure data with serde.
 //!
-//! Today this is [`thoth`]: the 19 message types Thoth's components exchange over Kafka, with
-//! their topic names, strict decoding and byte-exact encoding.
+//! - [`thoth`]: the 19 message types Thoth's components exchange over Kafka, with their topic
+//!   names, strict decoding and byte-exact encoding.
+//! - [`documents`]: the documents Thoth's workflows write (solver and adviser results), read
+//!   with errors that name the field at fault.
+//! - [`domain`]: the investigator's own domain events, as the event log stores them, with
+//!   upcasting from older schema versions.
 //!
 //! Boundary: no I/O, no async, no clock, no randomness. Everything here is a function of its
 //! input, so every other crate can rely on it and tests need nothing but bytes.
 
+pub mod documents;
+pub mod domain;
 pub mod thoth;

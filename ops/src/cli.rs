@@ -35,14 +35,13 @@ pub enum Command {
 launch workflows, and serve the REST API on port 6066.\n\nNot available in this build yet: it exits with status 2."
     )]
     Serve,
-    /// Create or update the database schema (not available yet: no migrations exist)
-    #[command(long_about = "Create or update the database schema in DATABASE_URL.\n\n\
-Not available in this build yet: there are no migrations; it exits with status 2.")]
+    /// Create or update the database schema (safe to run again)
+    #[command(long_about = "Create or update the database schema in DATABASE_URL: the event log (schema \
+`investigator`) and the knowledge graph (schema `graph`). Numbered migrations, each applied once; safe to run \
+again, and from several processes at once.")]
     Migrate,
-    /// Rebuild the knowledge-graph projections from the event log (not available yet)
-    #[command(long_about = "Rebuild the knowledge-graph projections from the event log.\n\n\
-Not available in this build yet: there is no event log; it exits with status 2.")]
-    Replay,
+    /// Rebuild the knowledge graph from the event log alone, and swap it in (or --verify it)
+    Replay(ReplayArgs),
     /// Publish Thoth messages, validated exactly as Thoth's models validate them
     Emit(EmitArgs),
     /// Manage the Kafka topics of Thoth's 19 message types
@@ -51,10 +50,103 @@ Not available in this build yet: there is no event log; it exits with status 2."
         #[command(subcommand)]
         command: TopicsCommand,
     },
-    /// Load solver documents into the knowledge graph (not available yet)
-    #[command(long_about = "Load solver documents into the knowledge graph.\n\n\
-Not available in this build yet: there is no knowledge graph; it exits with status 2.")]
-    Sync,
+    /// Load Thoth solver and adviser documents (files or directories) into the knowledge graph
+    Sync(SyncArgs),
+    /// Inspect, export and import the event log
+    Events {
+        /// What to do with the log.
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+/// `investigator replay`.
+#[derive(Debug, Args)]
+#[command(long_about = "Rebuild every knowledge-graph table from the event log alone, into a fresh schema, \
+while the service may keep running; then, holding the log for a moment, apply what arrived meanwhile and swap \
+the rebuilt graph in atomically.\n\nWith --verify, nothing is swapped: each table of the rebuilt graph is \
+compared (row count and checksum) with the live one, and the exit status is 1 if any differs.\n\nShows a \
+progress bar with events/s and the time left on a terminal, log lines otherwise.")]
+pub struct ReplayArgs {
+    /// Compare the rebuilt graph with the live one instead of swapping it in
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Events applied per transaction
+    #[arg(long, value_name = "EVENTS", default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+
+    /// Seconds the swap may wait for readers of the live graph
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub swap_timeout: u64,
+}
+
+/// `investigator sync`.
+#[derive(Debug, Args)]
+#[command(long_about = "Load Thoth documents into the knowledge graph, as Thoth's graph-sync does: solver \
+documents (solver-...) and adviser documents (adviser-...). Each document becomes events in the log, projected \
+at once. A directory is read recursively (its *.json files, in name order).\n\nA document already synced with \
+the same content is left as it is. A bad document is reported with its file and the field at fault; the \
+others proceed. Exit status: 0 when every document is in the graph, 1 when any could not be synced.")]
+pub struct SyncArgs {
+    /// Document files, or directories of them
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `investigator events ...`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print events as JSON, one per line
+    Tail(TailArgs),
+    /// Write the whole log to a compressed, checksummed archive
+    Export(ArchiveArgs),
+    /// Load an archive into an empty log (checked whole first), then rebuild the knowledge graph
+    Import(ImportArgs),
+}
+
+/// `investigator events tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Start at this position (default: the last --last events)
+    #[arg(long, value_name = "POSITION", value_parser = clap::value_parser!(i64).range(1..))]
+    pub from: Option<i64>,
+
+    /// Without --from: how many of the latest positions to show
+    #[arg(long, value_name = "EVENTS", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
+    pub last: i64,
+
+    /// Keep printing events as they are appended
+    #[arg(long, short)]
+    pub follow: bool,
+
+    /// Only events of this stream, e.g. package:flask
+    #[arg(long, value_name = "STREAM")]
+    pub stream: Option<String>,
+
+    /// Only events of this type, e.g. SolverResultRecorded
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+}
+
+/// `investigator events export`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// The archive file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `investigator events import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The archive file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Only load the log; leave the knowledge graph to a later `investigator replay`
+    #[arg(long)]
+    pub no_replay: bool,
 }
 
 /// `investigator emit`.

@@ -1,4 +1,22 @@
 //! One module per subcommand.
 
 pub mod emit;
+pub mod events;
+pub mod migrate;
+pub mod replay;
+pub mod sync;
 pub mod topics;
+
+use investigator_projections::Database;
+
+use crate::error::CliError;
+use crate::settings::Settings;
+
+/// Connections a command keeps open at most.
+const POOL_SIZE: usize = 4;
+
+/// The database of `DATABASE_URL`, or an error saying how to give it.
+pub(crate) fn database(settings: &Settings) -> Result<Database, CliError> {
+    let url = settings.require_database_url()?;
+    Ok(Database::connect_lazy(url.expose(), POOL_SIZE)?)
+}

@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use investigator_actors::kafka::KafkaError;
 use investigator_events::thoth::{DecodeError, MessagesFileError};
+use investigator_projections::DatabaseError;
+use investigator_projections::archive::ArchiveError;
+use investigator_projections::migrations::MigrationError;
+use investigator_projections::replay::ReplayError;
+use investigator_projections::store::StoreError;
 
 use crate::settings::SettingsError;
 
@@ -56,6 +61,40 @@ pub enum CliError {
         /// How many were asked for.
         total: usize,
     },
+    /// The database could not be reached.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    /// The schema could not be brought up to date.
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    /// The event log could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A replay failed; the live graph is unchanged.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    /// An archive could not be written or loaded.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The rebuilt graph differs from the live one.
+    #[error("the rebuilt knowledge graph differs from the live one in: {}", .tables.join(", "))]
+    VerificationFailed {
+        /// The tables that differ.
+        tables: Vec<String>,
+    },
+    /// Some documents could not be synced (each is listed in the output).
+    #[error(
+        "{failed} of {total} documents could not be synced (the output lists which and why; the others were synced)"
+    )]
+    SyncFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many were given.
+        total: usize,
+    },
+    /// A database query failed.
+    #[error("the database query failed")]
+    Query(#[from] tokio_postgres::Error),
     /// An input file or standard input could not be read.
     #[error("cannot read {what}")]
     Read {
@@ -81,10 +120,19 @@ impl CliError {
             | CliError::InvalidMessagesFile { .. }
             | CliError::NotAvailable { .. }
             | CliError::Read { .. } => 2,
+            CliError::Archive(ArchiveError::Invalid { .. } | ArchiveError::LogNotEmpty { .. }) => 2,
             CliError::Kafka(_)
             | CliError::NotDelivered { .. }
             | CliError::TopicsFailed { .. }
-            | CliError::Output(_) => 1,
+            | CliError::Output(_)
+            | CliError::Database(_)
+            | CliError::Migration(_)
+            | CliError::Store(_)
+            | CliError::Replay(_)
+            | CliError::Archive(_)
+            | CliError::VerificationFailed { .. }
+            | CliError::SyncFailed { .. }
+            | CliError::Query(_) => 1,
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod cli;
 mod commands;
 mod error;
+mod progress;
 pub mod settings;
 pub mod telemetry;
 
@@ -17,7 +18,7 @@ pub use commands::emit::sender_defaults;
 pub use error::CliError;
 pub use settings::{Settings, SettingsError};
 
-use cli::{Command, TopicsCommand};
+use cli::{Command, EventsCommand, TopicsCommand};
 
 /// Runs one command, writing its report to `out` (logs go to standard error).
 pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
@@ -30,8 +31,15 @@ pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(
         Command::Serve => {
             Err(CliError::NotAvailable { command: "serve", reason: "the ingest pipeline is not built yet" })
         }
-        Command::Migrate => Err(CliError::NotAvailable { command: "migrate", reason: "there are no migrations yet" }),
-        Command::Replay => Err(CliError::NotAvailable { command: "replay", reason: "there is no event log yet" }),
-        Command::Sync => Err(CliError::NotAvailable { command: "sync", reason: "there is no knowledge graph yet" }),
+        Command::Migrate => commands::migrate::run(settings, out).await,
+        Command::Replay(args) => commands::replay::run(settings, &args, out).await,
+        Command::Sync(args) => commands::sync::run(settings, &args, out).await,
+        Command::Events { command: EventsCommand::Tail(args) } => commands::events::tail(settings, &args, out).await,
+        Command::Events { command: EventsCommand::Export(args) } => {
+            commands::events::export(settings, &args, out).await
+        }
+        Command::Events { command: EventsCommand::Import(args) } => {
+            commands::events::import(settings, &args, out).await
+        }
     }
 }

@@ -93,6 +93,18 @@ impl Settings {
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
 
+    /// `DATABASE_URL`, or an error saying how to give it.
+    pub fn require_database_url(&self) -> Result<&Secret, SettingsError> {
+        self.database_url.as_ref().ok_or_else(|| {
+            SettingsError(vec![SettingProblem {
+                variable: "DATABASE_URL",
+                problem: "not set; this command needs a PostgreSQL database (for example \
+                          postgresql://postgres@127.0.0.1:5432/thoth)"
+                    .to_owned(),
+            }])
+        })
+    }
+
     /// The Kafka settings, or an error saying how to give them.
     pub fn require_kafka(&self) -> Result<&KafkaSettings, SettingsError> {
         self.kafka.as_ref().ok_or_else(|| {

@@ -83,6 +83,14 @@ impl Database {
         &self.target
     }
 
+    /// A connection from the pool.
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, DatabaseError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| DatabaseError::Unreachable { target: self.target.clone(), source: Box::new(error) })
+    }
+
     /// Connects and asks the server for its version and the current database.
     pub async fn server_info(&self) -> Result<ServerInfo, DatabaseError> {
         let unreachable = |source: Box<dyn std::error::Error + Send + Sync>| DatabaseError::Unreachable {

@@ -1,10 +1,30 @@
-//! The investigator's PostgreSQL side.
+//! The investigator's PostgreSQL side: the event log and everything built from it.
 //!
-//! Today: [`Database`], the connection pool built from a validated `DATABASE_URL`. The event
-//! log, the knowledge-graph projections and replay will live here.
+//! - [`migrations`]: numbered SQL files for the log (`investigator` schema) and the knowledge
+//!   graph (`graph` schema), applied by [`migrations::migrate`].
+//! - [`store`]: the append-only event log: batches appended with optimistic concurrency and
+//!   idempotency keys, positions gapless and in commit order, reading by position.
+//! - [`projector`]: applies events to the knowledge-graph tables (Thoth's names), one code
+//!   path for live recording and replay.
+//! - [`record()`]: append and project in one transaction, the way every change enters.
+//! - [`replay`]: rebuilds the graph from the log into a fresh schema and swaps it in, or
+//!   compares it with the live one.
+//! - [`archive`]: the log to and from a compact, checked file.
 //!
-//! Boundary: this crate talks to PostgreSQL only, never to Kafka or Kubernetes.
+//! Boundary: this crate talks to PostgreSQL (and reads and writes archive files) only, never
+//! to Kafka or Kubernetes. Invariant: every row of the `graph` schema comes back from a
+//! replay of the log, identical.
 
+pub mod archive;
 mod database;
+mod jsonb;
+pub mod migrations;
+pub mod projector;
+mod record;
+pub mod replay;
+mod schema;
+pub mod store;
 
 pub use database::{Database, DatabaseError, ServerInfo};
+pub use record::{RecordError, record, record_in};
+pub use schema::SchemaName;

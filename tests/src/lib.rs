@@ -5,7 +5,8 @@
 //! - [`TestKafka`]: a deployment prefix of its own on the tansu broker, so 19 fresh Thoth
 //!   topics, deleted when the test ends;
 //! - [`ThothPeer`]: Thoth's own Python library (thoth-messaging 0.16.2) as the other party;
-//! - [`investigator`]: the real `investigator` binary, for what a user would type.
+//! - [`investigator`]: the real `investigator` binary, for what a user would type;
+//! - [`workload`]: a realistic, reproducible stream of domain events.
 //!
 //! `scripts/test.sh` starts the infrastructure and exports where it is (see
 //! [`environment`]). Logs are printed only when `TEST_LOG=1`.
@@ -17,6 +18,7 @@ mod kafka;
 mod postgres;
 mod teardown;
 mod thoth_peer;
+pub mod workload;
 
 pub use investigator_binary::{InvestigatorRun, investigator};
 pub use kafka::{Record, TestKafka};

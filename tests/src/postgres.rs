@@ -32,6 +32,23 @@ impl TestDatabase {
         let database = Database::connect_lazy(&url, 4).expect("the test database URL is valid");
         TestDatabase { name, url, database, server_url }
     }
+
+    /// A fresh database with the investigator's schema in place.
+    pub async fn migrated() -> Self {
+        let database = TestDatabase::create().await;
+        investigator_projections::migrations::migrate(&database.database).await.expect("migrations apply");
+        database
+    }
+
+    /// Another pool on the same database, with room for `connections` at once.
+    pub fn pool(&self, connections: usize) -> Database {
+        Database::connect_lazy(&self.url, connections).expect("the test database URL is valid")
+    }
+
+    /// The environment `investigator` needs to use this database.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        vec![("DATABASE_URL".to_owned(), self.url.clone())]
+    }
 }
 
 impl Drop for TestDatabase {

@@ -1,7 +1,13 @@
 //! End-to-end tests: real PostgreSQL, the tansu broker, Thoth's own Python library and the
 //! `investigator` binary. Run them with `scripts/test.sh`.
 
+mod archive;
 mod emit;
+mod event_log;
 mod harness;
+mod knowledge_graph;
+mod migrations;
+mod replay;
+mod sync;
 mod thoth_interop;
 mod topics;

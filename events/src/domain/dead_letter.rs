@@ -1,0 +1,73 @@
+//! Records the investigator could not use.
+
+use serde::{Deserialize, Serialize};
+
+/// A Kafka record was set aside with the reason, so it can be inspected and re-driven.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeadLettered {
+    /// The full topic name.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// The record's key, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<DeadLetterPayload>,
+    /// The record's value.
+    pub payload: DeadLetterPayload,
+    /// A stable code for the reason: `malformed_json`, `unknown_schema_version`...
+    pub reason_code: String,
+    /// The reason, for people.
+    pub reason: String,
+    /// How many times processing was attempted.
+    pub attempts: u32,
+}
+
+/// Record bytes, kept exactly: as text when they are UTF-8, else base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "encoding", content = "data", rename_all = "lowercase")]
+pub enum DeadLetterPayload {
+    /// The bytes are this UTF-8 text.
+    Text(String),
+    /// The bytes, base64 (standard alphabet, padded).
+    Base64(String),
+}
+
+impl DeadLetterPayload {
+    /// Keeps `bytes` exactly.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => DeadLetterPayload::Text(text.to_owned()),
+            Err(_) => {
+                use base64::Engine as _;
+                DeadLetterPayload::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
+        }
+    }
+
+    /// The bytes back, or `None` when the base64 is damaged.
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+        match self {
+            DeadLetterPayload::Text(text) => Some(text.as_bytes().to_vec()),
+            DeadLetterPayload::Base64(data) => {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.decode(data).ok()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_keep_their_bytes_exactly() {
+        for bytes in [&b"{\"a\": 1}"[..], &[0xff, 0xfe, 0x00, b'x'][..], &[][..]] {
+            let payload = DeadLetterPayload::from_bytes(bytes);
+            assert_eq!(payload.to_bytes().as_deref(), Some(bytes));
+        }
+        assert!(matches!(DeadLetterPayload::from_bytes(&[0xff]), DeadLetterPayload::Base64(_)));
+    }
+}

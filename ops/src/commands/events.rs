@@ -1,0 +1,96 @@
+//! `investigator events tail | export | import`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use investigator_projections::replay::ReplayOptions;
+use investigator_projections::store::{self, StoredEvent};
+use investigator_projections::{archive, migrations};
+use serde_json::{Value, json};
+
+use crate::cli::{ArchiveArgs, ImportArgs, TailArgs};
+use crate::error::CliError;
+use crate::settings::Settings;
+
+const PAGE: i64 = 1_000;
+const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Prints events as JSON lines; with `--follow`, keeps going as events arrive.
+pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let database = super::database(settings)?;
+    let client = database.client().await?;
+    let head = store::head_position(&client).await?;
+    let mut after = match args.from {
+        Some(from) => from - 1,
+        None => (head - args.last).max(0),
+    };
+    loop {
+        let page = store::read_stored_from(&client, after, PAGE).await?;
+        let Some(last) = page.last().map(|event| event.position) else {
+            if !args.follow {
+                return Ok(());
+            }
+            out.flush()?;
+            tokio::time::sleep(FOLLOW_INTERVAL).await;
+            continue;
+        };
+        for event in page.iter().filter(|event| selected(event, args)) {
+            writeln!(out, "{}", as_json(event))?;
+        }
+        after = last;
+    }
+}
+
+fn selected(event: &StoredEvent, args: &TailArgs) -> bool {
+    args.stream.as_ref().is_none_or(|stream| *stream == event.stream_id)
+        && args.event_type.as_ref().is_none_or(|event_type| *event_type == event.event_type)
+}
+
+fn as_json(event: &StoredEvent) -> Value {
+    let parse = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
+    json!({
+        "position": event.position,
+        "stream": event.stream_id,
+        "stream_version": event.stream_version,
+        "type": event.event_type,
+        "schema_version": event.schema_version,
+        "recorded_at": event.recorded_at.to_rfc3339(),
+        "payload": parse(&event.payload),
+        "metadata": parse(&event.metadata),
+    })
+}
+
+/// Writes the log to an archive.
+pub async fn export(settings: &Settings, args: &ArchiveArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let database = super::database(settings)?;
+    let summary = archive::export(&database, &args.file).await?;
+    writeln!(
+        out,
+        "exported {} event(s) (positions 1 to {}) and {} idempotency key(s) to {}",
+        summary.events,
+        summary.last_position,
+        summary.batches,
+        args.file.display()
+    )?;
+    Ok(())
+}
+
+/// Loads an archive into the empty log, then rebuilds the graph from it.
+pub async fn import(settings: &Settings, args: &ImportArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let database = super::database(settings)?;
+    migrations::migrate(&database).await?;
+    let summary = archive::import(&database, &args.file).await?;
+    writeln!(
+        out,
+        "imported {} event(s) (positions 1 to {}) and {} idempotency key(s) from {}",
+        summary.events,
+        summary.last_position,
+        summary.batches,
+        args.file.display()
+    )?;
+    if args.no_replay {
+        writeln!(out, "the knowledge graph is not rebuilt yet: run `investigator replay`")?;
+        return Ok(());
+    }
+    super::replay::rebuild(&database, &ReplayOptions::default(), out).await
+}

@@ -1,0 +1,137 @@
+//! `investigator sync`: Thoth documents into the knowledge graph.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use investigator_core::documents::document_events;
+use investigator_events::documents::Document;
+use investigator_events::domain::EventMetadata;
+use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
+use investigator_projections::{Database, RecordError, migrations, record};
+
+use crate::cli::SyncArgs;
+use crate::error::CliError;
+use crate::settings::Settings;
+
+/// How one document fared.
+enum Outcome {
+    Synced { document_id: String, events: usize },
+    AlreadyPresent { document_id: String },
+    Failed(String),
+}
+
+/// Syncs every document; a bad one is reported and the others proceed.
+pub async fn run(settings: &Settings, args: &SyncArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let files = document_files(&args.paths)?;
+    let database = super::database(settings)?;
+    migrations::migrate(&database).await?;
+
+    let (mut synced, mut present, mut failed) = (0, 0, 0);
+    for file in &files {
+        match sync_file(&database, file).await? {
+            Outcome::Synced { document_id, events } => {
+                synced += 1;
+                writeln!(out, "synced   {}  ({document_id}, {events} event(s))", file.display())?;
+            }
+            Outcome::AlreadyPresent { document_id } => {
+                present += 1;
+                writeln!(out, "present  {}  ({document_id}, already synced with this content)", file.display())?;
+            }
+            Outcome::Failed(reason) => {
+                failed += 1;
+                writeln!(out, "failed   {}: {reason}", file.display())?;
+            }
+        }
+    }
+    writeln!(out, "{} document(s): {synced} synced, {present} already present, {failed} failed", files.len())?;
+    tracing::info!(documents = files.len(), synced, present, failed, "sync finished");
+    if failed > 0 {
+        return Err(CliError::SyncFailed { failed, total: files.len() });
+    }
+    Ok(())
+}
+
+/// One document into the graph. Errors that concern the document are an `Outcome`; losing
+/// the database stops the whole sync.
+async fn sync_file(database: &Database, file: &Path) -> Result<Outcome, CliError> {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(Outcome::Failed(format!("cannot read it: {error}"))),
+    };
+    let document = match Document::parse(&bytes) {
+        Ok(document) => document,
+        Err(error) => return Ok(Outcome::Failed(error.to_string())),
+    };
+    let events = match document_events(&document) {
+        Ok(events) => events,
+        Err(error) => return Ok(Outcome::Failed(format!("document {}: {error}", document.document_id()))),
+    };
+    let metadata = EventMetadata {
+        causation_id: Some(format!("document:{}", events.document_id)),
+        correlation_id: Some(format!("document:{}", events.document_id)),
+        origin: Some("sync".to_owned()),
+        ..EventMetadata::default()
+    };
+    let count = events.events.len();
+    let request = AppendRequest {
+        idempotency_key: Some(events.idempotency_key),
+        expected: Vec::new(),
+        events: events
+            .events
+            .into_iter()
+            .map(|event| NewEvent { stream: events.stream.clone(), event, metadata: metadata.clone() })
+            .collect(),
+    };
+    let document_id = events.document_id;
+    match record(database, request).await {
+        Ok(AppendOutcome::Appended(_)) => Ok(Outcome::Synced { document_id, events: count }),
+        Ok(AppendOutcome::AlreadyAppended { .. }) => Ok(Outcome::AlreadyPresent { document_id }),
+        Err(RecordError::Connection(error)) => Err(error.into()),
+        Err(error) => Ok(Outcome::Failed(format!("document {document_id}: {}", chain(&error)))),
+    }
+}
+
+/// The files named, with directories expanded to their `*.json` files (recursively, in
+/// name order).
+fn document_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata =
+            std::fs::metadata(path).map_err(|source| CliError::Read { what: path.display().to_string(), source })?;
+        if metadata.is_dir() {
+            collect_json(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn collect_json(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), CliError> {
+    let read = |source| CliError::Read { what: directory.display().to_string(), source };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(directory)
+        .map_err(read)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(read)?;
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_json(&entry, files)?;
+        } else if entry.extension().is_some_and(|extension| extension == "json") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(source) = cause {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        cause = source.source();
+    }
+    text
+}

@@ -1,0 +1,71 @@
+//! The projector: applies events to the knowledge-graph tables.
+//!
+//! One code path for everything: [`crate::record`] applies the events it appends inline (in
+//! the appending transaction, under the log-head lock, so in position order), and replay
+//! applies the whole log to a fresh schema with the same [`apply`]. The rows are a function of
+//! the log alone: ids derive from natural keys, timestamps come from the events, and values
+//! later events may change remember the position that set them, so batch boundaries do not
+//! matter. `Plan` (pure) decides the rows; `write` (SQL) stores them.
+
+mod ids;
+mod plan;
+mod write;
+
+use deadpool_postgres::Transaction;
+
+pub use plan::PlanError;
+pub use write::WriteStats;
+
+use crate::schema::SchemaName;
+use crate::store::RecordedEvent;
+
+/// The projection's name in `investigator.projection_checkpoint`.
+pub const KNOWLEDGE_GRAPH: &str = "knowledge_graph";
+
+/// Why events could not be projected.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// An event holds a value the graph cannot take.
+    #[error(transparent)]
+    Event(#[from] PlanError),
+    /// PostgreSQL refused or failed.
+    #[error("writing the knowledge graph failed")]
+    Database(#[from] tokio_postgres::Error),
+}
+
+/// Applies `events`, in position order, to the projection tables in `schema`, within the
+/// caller's transaction.
+pub async fn apply(
+    transaction: &Transaction<'_>,
+    schema: &SchemaName,
+    events: &[RecordedEvent],
+) -> Result<WriteStats, ProjectionError> {
+    if events.is_empty() {
+        return Ok(WriteStats::default());
+    }
+    let plan = plan::Plan::of(events)?;
+    schema.use_in(transaction).await?;
+    Ok(write::write(transaction, &plan).await?)
+}
+
+/// Where the projection in `schema` stands: the position of the last event applied to it.
+pub async fn checkpoint(transaction: &Transaction<'_>, projection: &str) -> Result<i64, tokio_postgres::Error> {
+    let row = transaction
+        .query_opt("SELECT position FROM investigator.projection_checkpoint WHERE projection = $1", &[&projection])
+        .await?;
+    Ok(row.map_or(0, |row| row.get(0)))
+}
+
+/// Records that `projection` has applied everything up to `position`.
+pub async fn set_checkpoint(
+    transaction: &Transaction<'_>,
+    projection: &str,
+    position: i64,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "INSERT INTO investigator.projection_checkpoint (projection, position, updated_at) \
+        VALUES ($1, $2, now()) ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, \
+        updated_at = EXCLUDED.updated_at";
+    let statement = transaction.prepare_cached(SQL).await?;
+    transaction.execute(&statement, &[&projection, &position]).await?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! Rebuilding the knowledge graph from the event log alone, blue/green.
+//!
+//! A replay applies the whole log to a fresh schema (`graph_rebuild_<tag>`) with the same
+//! projector as live recording, while the service keeps recording into the live schema.
+//! Then, holding the log-head lock (appends wait, briefly), it applies the events that arrived
+//! meanwhile and swaps the schemas in one transaction: the old live schema is dropped in that
+//! transaction too, which also makes every prepared statement of every connection re-resolve
+//! its tables to the new schema. A live projector never races a rebuild: they write different
+//! schemas until the swap, and the swap excludes appends.
+//!
+//! With `verify`, nothing is swapped: each table's checksum in the rebuilt schema is compared
+//! with the live one's, and the rebuild is dropped.
+
+mod checksum;
+
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::Transaction;
+use tokio::sync::mpsc;
+
+pub use checksum::{TableChecksum, TableComparison, checksums};
+
+use crate::migrations::{self, MigrationError};
+use crate::projector::{self, KNOWLEDGE_GRAPH, ProjectionError};
+use crate::schema::SchemaName;
+use crate::store::{self, RecordedEvent, StoreError};
+use crate::{Database, DatabaseError};
+
+/// The advisory lock a replay holds for its whole run: one replay at a time per database,
+/// across processes.
+pub const REPLAY_LOCK: i64 = 0x696e_7665_7374_0002;
+
+/// How a replay runs.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Events applied per transaction.
+    pub batch_size: i64,
+    /// Compare with the live graph instead of swapping.
+    pub verify: bool,
+    /// How long the swap may wait for readers to let go of the live tables.
+    pub swap_lock_timeout: Duration,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions { batch_size: 10_000, verify: false, swap_lock_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// Told how a replay is going.
+pub trait ReplayProgress: Send {
+    /// The replay starts; `total` events are in the log now.
+    fn started(&mut self, total: u64);
+    /// `applied` events of the log have been applied so far.
+    fn advanced(&mut self, applied: u64);
+    /// The rebuild is complete.
+    fn finished(&mut self, applied: u64);
+}
+
+/// What a replay did.
+#[derive(Debug, Clone)]
+pub struct ReplayReport {
+    /// Events applied.
+    pub events: u64,
+    /// The last position applied.
+    pub position: i64,
+    /// Time spent rebuilding (before the swap or the comparison).
+    pub rebuild_time: Duration,
+    /// Whether the rebuilt graph is now the live one.
+    pub swapped: bool,
+    /// With `verify`: every table, compared.
+    pub comparison: Vec<TableComparison>,
+}
+
+impl ReplayReport {
+    /// Events applied per second of rebuilding.
+    pub fn events_per_second(&self) -> f64 {
+        self.events as f64 / self.rebuild_time.as_secs_f64().max(1e-9)
+    }
+
+    /// With `verify`: the tables whose contents differ.
+    pub fn differences(&self) -> impl Iterator<Item = &TableComparison> {
+        self.comparison.iter().filter(|table| !table.matches())
+    }
+}
+
+/// Why a replay stopped. The live graph is untouched unless the swap committed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Another replay holds the lock.
+    #[error("another replay is running on this database")]
+    AlreadyRunning,
+    /// The database has no event log yet.
+    #[error("the database has no event log: run `investigator migrate` first")]
+    NotMigrated,
+    /// The log could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event could not be projected.
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    /// The rebuild schema could not be created.
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    /// No connection.
+    #[error(transparent)]
+    Connection(#[from] DatabaseError),
+    /// The swap could not get the live tables within the lock timeout.
+    #[error(
+        "the swap could not lock the live knowledge graph within {0:?} (long-running readers?); the live graph is unchanged, run the replay again"
+    )]
+    SwapTimedOut(Duration),
+    /// PostgreSQL failed.
+    #[error("replay failed")]
+    Database(#[from] tokio_postgres::Error),
+}
+
+/// Rebuilds the knowledge graph from the log; swaps it in, or with `verify` compares it.
+pub async fn replay(
+    database: &Database,
+    options: &ReplayOptions,
+    progress: &mut dyn ReplayProgress,
+) -> Result<ReplayReport, ReplayError> {
+    // The lock is a session lock: it lives as long as this connection, also if we crash.
+    let lock_holder = database.client().await?;
+    let locked: bool = lock_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&REPLAY_LOCK]).await?.get(0);
+    if !locked {
+        return Err(ReplayError::AlreadyRunning);
+    }
+    let result = replay_locked(database, options, progress).await;
+    if let Err(error) = lock_holder.execute("SELECT pg_advisory_unlock($1)", &[&REPLAY_LOCK]).await {
+        // Closing the connection releases it anyway.
+        tracing::warn!(error = %error, "could not release the replay lock");
+    }
+    result
+}
+
+async fn replay_locked(
+    database: &Database,
+    options: &ReplayOptions,
+    progress: &mut dyn ReplayProgress,
+) -> Result<ReplayReport, ReplayError> {
+    let mut client = database.client().await?;
+    let migrated: bool =
+        client.query_one("SELECT to_regclass('investigator.event_log') IS NOT NULL", &[]).await?.get(0);
+    if !migrated {
+        return Err(ReplayError::NotMigrated);
+    }
+    drop_leftover_rebuilds(&client).await?;
+    let tag = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let rebuild = SchemaName::rebuild(&tag).unwrap_or_else(|| unreachable!("timestamps make valid schema names"));
+    {
+        let transaction = client.transaction().await?;
+        transaction.execute("SELECT set_config('client_min_messages', 'warning', true)", &[]).await?;
+        migrations::create_graph_schema(&transaction, &rebuild).await?;
+        transaction.commit().await?;
+    }
+    tracing::info!(schema = %rebuild, "rebuilding the knowledge graph");
+
+    let started = Instant::now();
+    let total = store::head_position(&client).await?;
+    progress.started(u64::try_from(total).unwrap_or(0));
+    let result = rebuild_into(database, &rebuild, options.batch_size, total, progress).await;
+    let applied = match result {
+        Ok(applied) => applied,
+        Err(error) => {
+            drop_schema(&client, &rebuild).await;
+            return Err(error);
+        }
+    };
+
+    let finish = finish(&mut client, &rebuild, options, applied).await;
+    let rebuild_time = started.elapsed();
+    match finish {
+        Ok((position, events, comparison)) => {
+            progress.finished(u64::try_from(position).unwrap_or(0));
+            if options.verify {
+                drop_schema(&client, &rebuild).await;
+            }
+            Ok(ReplayReport { events, position, rebuild_time, swapped: !options.verify, comparison })
+        }
+        Err(error) => {
+            drop_schema(&client, &rebuild).await;
+            Err(error)
+        }
+    }
+}
+
+/// Applies the log up to `until` (and whatever is there when reading reaches it) to
+/// `schema`, a page per transaction; the next page is read and decoded while the current one
+/// is written. Returns the last position applied.
+async fn rebuild_into(
+    database: &Database,
+    schema: &SchemaName,
+    batch_size: i64,
+    until: i64,
+    progress: &mut dyn ReplayProgress,
+) -> Result<i64, ReplayError> {
+    let (pages, mut receiver) = mpsc::channel::<Result<Vec<RecordedEvent>, StoreError>>(2);
+    let reader = database.client().await?;
+    let reading = tokio::spawn(async move {
+        let mut after = 0;
+        while after < until {
+            let page = store::read_from(&reader, after, batch_size).await;
+            let last = page.as_ref().ok().and_then(|events| events.last().map(|event| event.position));
+            let stop = page.is_err() || last.is_none();
+            if pages.send(page).await.is_err() || stop {
+                return;
+            }
+            after = last.unwrap_or(until);
+        }
+    });
+
+    let mut writer = database.client().await?;
+    let mut applied = 0;
+    while let Some(page) = receiver.recv().await {
+        let events = page?;
+        let Some(last) = events.last().map(|event| event.position) else {
+            break;
+        };
+        let transaction = writer.transaction().await?;
+        projector::apply(&transaction, schema, &events).await?;
+        transaction.commit().await?;
+        applied = last;
+        progress.advanced(u64::try_from(applied).unwrap_or(0));
+    }
+    reading.abort();
+    Ok(applied)
+}
+
+/// Under the log-head lock: applies what arrived during the rebuild, then swaps (or
+/// compares). Returns the final position, the events applied in all, and the comparison.
+async fn finish(
+    client: &mut deadpool_postgres::Object,
+    rebuild: &SchemaName,
+    options: &ReplayOptions,
+    applied: i64,
+) -> Result<(i64, u64, Vec<TableComparison>), ReplayError> {
+    let transaction = client.transaction().await?;
+    let head: i64 =
+        transaction.query_one("SELECT position FROM investigator.log_head WHERE id = 1 FOR UPDATE", &[]).await?.get(0);
+    let mut position = applied;
+    while position < head {
+        let events = store::read_from(&transaction, position, 10_000).await?;
+        let Some(last) = events.last().map(|event| event.position) else {
+            break;
+        };
+        projector::apply(&transaction, rebuild, &events).await?;
+        position = last;
+    }
+    let events = u64::try_from(position).unwrap_or(0);
+    let live = SchemaName::live();
+    if options.verify {
+        let comparison = checksum::compare(&transaction, &live, rebuild).await?;
+        transaction.rollback().await?;
+        return Ok((position, events, comparison));
+    }
+    swap(&transaction, &live, rebuild, options.swap_lock_timeout).await?;
+    projector::set_checkpoint(&transaction, KNOWLEDGE_GRAPH, position).await?;
+    transaction.commit().await?;
+    tracing::info!(position, schema = %live, "the rebuilt knowledge graph is live");
+    Ok((position, events, Vec::new()))
+}
+
+async fn swap(
+    transaction: &Transaction<'_>,
+    live: &SchemaName,
+    rebuild: &SchemaName,
+    lock_timeout: Duration,
+) -> Result<(), ReplayError> {
+    let timeout = format!("{}ms", lock_timeout.as_millis());
+    transaction.execute("SELECT set_config('lock_timeout', $1, true)", &[&timeout]).await?;
+    transaction.execute("SELECT set_config('client_min_messages', 'warning', true)", &[]).await?;
+    let retired = format!("{live}_retired");
+    // Schema names are SchemaName-validated; DDL takes no parameters.
+    let swapped = transaction
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {retired} CASCADE; \
+             ALTER SCHEMA {live} RENAME TO {retired}; \
+             ALTER SCHEMA {rebuild} RENAME TO {live}; \
+             DROP SCHEMA {retired} CASCADE;"
+        ))
+        .await;
+    match swapped {
+        Ok(()) => Ok(()),
+        Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+            Err(ReplayError::SwapTimedOut(lock_timeout))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Rebuild schemas left by replays that were killed (we hold the replay lock, so none is in
+/// use).
+async fn drop_leftover_rebuilds(client: &deadpool_postgres::Object) -> Result<(), tokio_postgres::Error> {
+    let rows = client
+        .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'graph\\_rebuild\\_%' ORDER BY nspname", &[])
+        .await?;
+    for row in rows {
+        if let Some(schema) = SchemaName::new(row.get(0)) {
+            tracing::warn!(schema = %schema, "dropping the schema an interrupted replay left behind");
+            drop_schema(client, &schema).await;
+        }
+    }
+    Ok(())
+}
+
+async fn drop_schema(client: &deadpool_postgres::Object, schema: &SchemaName) {
+    if schema == &SchemaName::live() {
+        return;
+    }
+    if let Err(error) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
+        tracing::warn!(schema = %schema, error = %error, "could not drop a rebuild schema");
+    }
+}

@@ -1,0 +1,18 @@
+//! The event log: appending with optimistic concurrency and idempotency, reading by
+//! position.
+//!
+//! Appends happen inside a transaction the caller owns, so that the events, the projections
+//! that follow from them and the Kafka offsets commit together or not at all. Every append
+//! first takes the lock on `log_head` and holds it until the transaction ends: positions are
+//! therefore gapless and handed out in commit order, and a reader following the log by
+//! position never skips an event that commits late.
+
+mod append;
+mod error;
+mod read;
+mod types;
+
+pub use append::{append, append_in};
+pub use error::StoreError;
+pub use read::{head_position, read_from, read_stored_from};
+pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent};

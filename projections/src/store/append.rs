@@ -1,0 +1,174 @@
+//! Appending a batch.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+use tokio_postgres::types::ToSql;
+
+use super::error::DatabaseContext;
+use super::{AppendOutcome, AppendRequest, ExpectedVersion, RecordedEvent, StoreError};
+use crate::Database;
+use crate::jsonb::JsonbText;
+
+const LOCK_HEAD: &str = "SELECT position, now() FROM investigator.log_head WHERE id = 1 FOR UPDATE";
+const FIND_BATCH: &str =
+    "SELECT first_position, event_count FROM investigator.appended_batch WHERE idempotency_key = $1";
+const STREAM_VERSIONS: &str = "SELECT stream_id, max(stream_version) FROM investigator.event_log \
+     WHERE stream_id = ANY($1) GROUP BY stream_id";
+const INSERT_EVENTS: &str = "INSERT INTO investigator.event_log \
+     (position, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at) \
+     SELECT position, stream_id, stream_version, event_type, schema_version, payload, metadata, $8 \
+     FROM unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int4[], $6::jsonb[], $7::jsonb[]) \
+     AS batch (position, stream_id, stream_version, event_type, schema_version, payload, metadata)";
+const RECORD_BATCH: &str = "INSERT INTO investigator.appended_batch \
+     (idempotency_key, first_position, event_count, appended_at) VALUES ($1, $2, $3, $4)";
+const MOVE_HEAD: &str = "UPDATE investigator.log_head SET position = $1 WHERE id = 1";
+
+/// Appends a batch in a transaction of its own, and nothing else: the projections catch up
+/// with the next [`crate::record`]. Most callers want `record`, which projects too.
+pub async fn append(database: &Database, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+    let mut client =
+        database.pool().get().await.map_err(|source| StoreError::Pool { operation: "appending events", source })?;
+    let transaction = client.transaction().await.during("starting a transaction")?;
+    let outcome = append_in(&transaction, request).await?;
+    transaction.commit().await.during("committing appended events")?;
+    Ok(outcome)
+}
+
+/// Appends a batch inside the caller's transaction, holding the log-head lock until that
+/// transaction ends. Checks the idempotency key, then every expected stream version; on a
+/// conflict nothing is written and the transaction is to be rolled back.
+pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+    let lock = transaction.prepare_cached(LOCK_HEAD).await.during("locking the log head")?;
+    let head = transaction.query_one(&lock, &[]).await.during("locking the log head")?;
+    let head_position: i64 = head.get(0);
+    let recorded_at: DateTime<Utc> = head.get(1);
+
+    // Read after the lock is held, so these see every batch committed before ours.
+    let (already, mut stream_versions) = tokio::try_join!(
+        find_batch(transaction, request.idempotency_key.as_deref()),
+        current_versions(transaction, &request),
+    )?;
+    if let Some((first_position, event_count)) = already {
+        return Ok(AppendOutcome::AlreadyAppended { first_position, event_count });
+    }
+    for (stream, expected) in &request.expected {
+        let actual = stream_versions.get(stream.as_str()).copied().unwrap_or(0);
+        let holds = match expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => actual == 0,
+            ExpectedVersion::Exactly(version) => actual == *version,
+        };
+        if !holds {
+            return Err(StoreError::Conflict { stream: stream.clone(), expected: *expected, actual });
+        }
+    }
+    if request.events.is_empty() {
+        return Ok(AppendOutcome::Appended(Vec::new()));
+    }
+
+    let count = request.events.len();
+    let mut columns = Columns::with_capacity(count);
+    let mut recorded = Vec::with_capacity(count);
+    for (offset, new) in request.events.into_iter().enumerate() {
+        let position = head_position + 1 + offset as i64;
+        let version = stream_versions.entry(new.stream.as_str().to_owned()).or_insert(0);
+        *version += 1;
+        let encoded = new.event.encode();
+        columns.positions.push(position);
+        columns.streams.push(new.stream.as_str().to_owned());
+        columns.versions.push(*version);
+        columns.types.push(encoded.event_type.name());
+        columns.schema_versions.push(encoded.schema_version());
+        columns.payloads.push(encoded.payload);
+        // Metadata is plain strings and numbers: serialising it cannot fail.
+        columns.metadata.push(serde_json::to_vec(&new.metadata).unwrap_or_else(|_| b"{}".to_vec()));
+        recorded.push(RecordedEvent {
+            position,
+            stream: new.stream,
+            stream_version: *version,
+            event: new.event,
+            metadata: new.metadata,
+            recorded_at,
+        });
+    }
+    let last_position = head_position + count as i64;
+    let first_position = head_position + 1;
+    let event_count = count as i32;
+
+    let insert = transaction.prepare_cached(INSERT_EVENTS).await.during("appending events")?;
+    let move_head = transaction.prepare_cached(MOVE_HEAD).await.during("appending events")?;
+    let payloads: Vec<JsonbText<'_>> = columns.payloads.iter().map(|payload| JsonbText(payload)).collect();
+    let metadata: Vec<JsonbText<'_>> = columns.metadata.iter().map(|metadata| JsonbText(metadata)).collect();
+    let insert_params: [&(dyn ToSql + Sync); 8] = [
+        &columns.positions,
+        &columns.streams,
+        &columns.versions,
+        &columns.types,
+        &columns.schema_versions,
+        &payloads,
+        &metadata,
+        &recorded_at,
+    ];
+    let insert_events = transaction.execute(&insert, &insert_params);
+    let record_batch = async {
+        if let Some(key) = &request.idempotency_key {
+            let statement = transaction.prepare_cached(RECORD_BATCH).await?;
+            transaction.execute(&statement, &[key, &first_position, &event_count, &recorded_at]).await?;
+        }
+        Ok(())
+    };
+    let head_params: [&(dyn ToSql + Sync); 1] = [&last_position];
+    let move_head = transaction.execute(&move_head, &head_params);
+    tokio::try_join!(insert_events, record_batch, move_head).during("appending events")?;
+    Ok(AppendOutcome::Appended(recorded))
+}
+
+#[derive(Default)]
+struct Columns {
+    positions: Vec<i64>,
+    streams: Vec<String>,
+    versions: Vec<i64>,
+    types: Vec<&'static str>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<Vec<u8>>,
+    metadata: Vec<Vec<u8>>,
+}
+
+impl Columns {
+    fn with_capacity(count: usize) -> Self {
+        Columns {
+            positions: Vec::with_capacity(count),
+            streams: Vec::with_capacity(count),
+            versions: Vec::with_capacity(count),
+            types: Vec::with_capacity(count),
+            schema_versions: Vec::with_capacity(count),
+            payloads: Vec::with_capacity(count),
+            metadata: Vec::with_capacity(count),
+        }
+    }
+}
+
+async fn find_batch(transaction: &Transaction<'_>, key: Option<&str>) -> Result<Option<(i64, i32)>, StoreError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let statement = transaction.prepare_cached(FIND_BATCH).await.during("checking the idempotency key")?;
+    let row = transaction.query_opt(&statement, &[&key]).await.during("checking the idempotency key")?;
+    Ok(row.map(|row| (row.get(0), row.get(1))))
+}
+
+/// The current version of every stream the request touches (absent: no event yet).
+async fn current_versions(
+    transaction: &Transaction<'_>,
+    request: &AppendRequest,
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut streams: Vec<&str> = request.events.iter().map(|event| event.stream.as_str()).collect();
+    streams.extend(request.expected.iter().map(|(stream, _)| stream.as_str()));
+    streams.sort_unstable();
+    streams.dedup();
+    let statement = transaction.prepare_cached(STREAM_VERSIONS).await.during("reading stream versions")?;
+    let rows = transaction.query(&statement, &[&streams]).await.during("reading stream versions")?;
+    Ok(rows.into_iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1))).collect())
+}

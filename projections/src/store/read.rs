@@ -1,0 +1,52 @@
+//! Reading the log by position.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use super::error::DatabaseContext;
+use super::{RecordedEvent, StoreError, StoredEvent};
+use crate::jsonb::JsonbBytes;
+
+const READ_FROM: &str = "SELECT position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
+     recorded_at FROM investigator.event_log WHERE position > $1 ORDER BY position LIMIT $2";
+
+/// The position of the last committed event (0 for an empty log).
+pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreError> {
+    let row = client
+        .query_one("SELECT position FROM investigator.log_head WHERE id = 1", &[])
+        .await
+        .during("reading the log head")?;
+    Ok(row.get(0))
+}
+
+/// Up to `limit` events after position `after`, in order, as stored.
+pub async fn read_stored_from(
+    client: &impl GenericClient,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let statement = client.prepare_cached(READ_FROM).await.during("reading the log")?;
+    let rows = client.query(&statement, &[&after, &limit]).await.during("reading the log")?;
+    Ok(rows
+        .iter()
+        .map(|row| StoredEvent {
+            position: row.get(0),
+            stream_id: row.get(1),
+            stream_version: row.get(2),
+            event_type: row.get(3),
+            schema_version: row.get(4),
+            payload: row.get::<_, JsonbBytes<'_>>(5).0.to_vec(),
+            metadata: row.get::<_, JsonbBytes<'_>>(6).0.to_vec(),
+            recorded_at: row.get::<_, DateTime<Utc>>(7),
+        })
+        .collect())
+}
+
+/// Up to `limit` events after position `after`, in order, decoded.
+pub async fn read_from(client: &impl GenericClient, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+    read_stored_from(client, after, limit)
+        .await?
+        .iter()
+        .map(|stored| stored.decode().map_err(|source| StoreError::Unreadable { position: stored.position, source }))
+        .collect()
+}

@@ -1,0 +1,60 @@
+//! `investigator sync`, `replay --verify` and `events tail`, as a user runs them.
+
+use investigator_tests::{TestDatabase, investigator};
+use serde_json::Value;
+
+use crate::knowledge_graph::documents_dir;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_loads_good_documents_names_each_bad_one_and_is_idempotent() {
+    let db = TestDatabase::create().await;
+    let documents = documents_dir().display().to_string();
+
+    let first = investigator(&["sync", &documents], &db.vars()).await;
+    assert_eq!(first.code, Some(1), "some documents are invalid: {}", first.stderr);
+    let out = &first.stdout;
+    assert!(out.contains("15 document(s): 12 synced, 0 already present, 3 failed"), "{out}");
+    let failure = |file: &str| {
+        out.lines().find(|line| line.starts_with("failed") && line.contains(file)).unwrap_or_default().to_owned()
+    };
+    assert!(
+        failure("solver-rhel-8-py38-210801000000-0000000000000bad.json")
+            .contains("field 'result.tree[0].dependencies[0].specifier': invalid type: integer `7`, expected a string"),
+        "{out}"
+    );
+    assert!(
+        failure("solver-nonsense-210801000001-0000000000000bad.json").contains("field 'metadata.document_id'"),
+        "{out}"
+    );
+    assert!(failure("truncated.json").contains("truncated"), "{out}");
+
+    let again =
+        investigator(&["sync", &format!("{documents}/solver"), &format!("{documents}/adviser")], &db.vars()).await;
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(again.stdout.contains("12 document(s): 0 synced, 12 already present, 0 failed"), "{}", again.stdout);
+
+    let verified = investigator(&["replay", "--verify"], &db.vars()).await;
+    assert_eq!(verified.code, Some(0), "{}\n{}", verified.stdout, verified.stderr);
+
+    let tail = investigator(&["events", "tail", "--from", "1", "--type", "AdviserParked"], &db.vars()).await;
+    assert_eq!(tail.code, Some(0), "{}", tail.stderr);
+    let lines: Vec<Value> = tail.stdout.lines().map(|line| serde_json::from_str(line).expect("JSON lines")).collect();
+    assert_eq!(lines.len(), 1, "{}", tail.stdout);
+    assert_eq!(lines[0]["payload"]["unresolved"][0]["package_name"], "tensorflow");
+    assert_eq!(lines[0]["stream"], "adviser:adviser-210714091502-7c1f3b1a9d2e4f60");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_that_need_a_database_say_so() {
+    // Empty counts as unset (and overrides what the test process has).
+    let missing = investigator(&["migrate"], &[("DATABASE_URL".to_owned(), String::new())]).await;
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("DATABASE_URL: not set"), "{}", missing.stderr);
+    let nothing = investigator(
+        &["sync", "/nonexistent/documents"],
+        &[("DATABASE_URL".to_owned(), "postgresql://127.0.0.1:1/x".to_owned())],
+    )
+    .await;
+    assert_eq!(nothing.code, Some(2));
+    assert!(nothing.stderr.contains("/nonexistent/documents"), "{}", nothing.stderr);
+}
