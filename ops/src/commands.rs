@@ -12,8 +12,8 @@ use investigator_projections::Database;
 use crate::error::CliError;
 use crate::settings::Settings;
 
-/// Connections a command keeps open at most.
-const POOL_SIZE: usize = 4;
+/// Connections a command keeps open at most (a replay uses four).
+const POOL_SIZE: usize = 6;
 
 /// The database of `DATABASE_URL`, or an error saying how to give it.
 pub(crate) fn database(settings: &Settings) -> Result<Database, CliError> {

@@ -5,6 +5,9 @@ use std::str::FromStr;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
+/// How long getting a connection may take: from the pool, or a new one from the server.
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A pool of connections to one PostgreSQL database.
 #[derive(Clone)]
 pub struct Database {
@@ -60,6 +63,10 @@ impl Database {
         let pool = Pool::builder(manager)
             .max_size(max_connections.max(1))
             .runtime(Runtime::Tokio1)
+            // A pool that is used up, or a server that does not answer, is an error after a
+            // while, never a silent hang.
+            .wait_timeout(Some(CONNECTION_TIMEOUT))
+            .create_timeout(Some(CONNECTION_TIMEOUT))
             .build()
             .map_err(|error| DatabaseError::Pool { target: target.clone(), reason: error.to_string() })?;
         Ok(Database { pool, target })

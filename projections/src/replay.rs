@@ -12,6 +12,7 @@
 //! with the live one's, and the rebuild is dropped.
 
 mod checksum;
+mod deferred;
 
 use std::time::{Duration, Instant};
 
@@ -149,18 +150,20 @@ async fn replay_locked(
     drop_leftover_rebuilds(&client).await?;
     let tag = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let rebuild = SchemaName::rebuild(&tag).unwrap_or_else(|| unreachable!("timestamps make valid schema names"));
-    {
+    let deferred = {
         let transaction = client.transaction().await?;
         transaction.execute("SELECT set_config('client_min_messages', 'warning', true)", &[]).await?;
         migrations::create_graph_schema(&transaction, &rebuild).await?;
+        let deferred = deferred::defer(&transaction, &rebuild).await?;
         transaction.commit().await?;
-    }
+        deferred
+    };
     tracing::info!(schema = %rebuild, "rebuilding the knowledge graph");
 
     let started = Instant::now();
     let total = store::head_position(&client).await?;
     progress.started(u64::try_from(total).unwrap_or(0));
-    let result = rebuild_into(database, &rebuild, options.batch_size, total, progress).await;
+    let result = rebuild_into(database, &mut client, &rebuild, options.batch_size, total, progress).await;
     let applied = match result {
         Ok(applied) => applied,
         Err(error) => {
@@ -168,6 +171,11 @@ async fn replay_locked(
             return Err(error);
         }
     };
+    tracing::info!(schema = %rebuild, "creating the rebuilt graph's indexes and foreign keys");
+    if let Err(error) = deferred::restore(&client, &deferred).await {
+        drop_schema(&client, &rebuild).await;
+        return Err(error.into());
+    }
 
     let finish = finish(&mut client, &rebuild, options, applied).await;
     let rebuild_time = started.elapsed();
@@ -191,6 +199,7 @@ async fn replay_locked(
 /// is written. Returns the last position applied.
 async fn rebuild_into(
     database: &Database,
+    writer: &mut deadpool_postgres::Object,
     schema: &SchemaName,
     batch_size: i64,
     until: i64,
@@ -198,6 +207,7 @@ async fn rebuild_into(
 ) -> Result<i64, ReplayError> {
     let (pages, mut receiver) = mpsc::channel::<Result<Vec<RecordedEvent>, StoreError>>(2);
     let reader = database.client().await?;
+    let mut second_writer = database.client().await?;
     let reading = tokio::spawn(async move {
         let mut after = 0;
         while after < until {
@@ -211,20 +221,26 @@ async fn rebuild_into(
         }
     });
 
-    let mut writer = database.client().await?;
     let mut applied = 0;
-    while let Some(page) = receiver.recv().await {
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        let waiting = std::time::Instant::now();
+        let Some(page) = receiver.recv().await else {
+            break;
+        };
+        waited += waiting.elapsed();
         let events = page?;
         let Some(last) = events.last().map(|event| event.position) else {
             break;
         };
-        let transaction = writer.transaction().await?;
-        projector::apply(&transaction, schema, &events).await?;
-        transaction.commit().await?;
+        let (packages, runs) = tokio::try_join!(writer.transaction(), second_writer.transaction())?;
+        projector::apply_in_parallel(&packages, &runs, schema, &events).await?;
+        tokio::try_join!(packages.commit(), runs.commit())?;
         applied = last;
         progress.advanced(u64::try_from(applied).unwrap_or(0));
     }
     reading.abort();
+    tracing::debug!(waited_for_reading_ms = waited.as_millis() as u64, "rebuild applied the log");
     Ok(applied)
 }
 

@@ -29,7 +29,7 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|error| panic!("cannot create database {name}: {error}"));
         let url = with_database(&server_url, &name);
-        let database = Database::connect_lazy(&url, 4).expect("the test database URL is valid");
+        let database = Database::connect_lazy(&url, 8).expect("the test database URL is valid");
         TestDatabase { name, url, database, server_url }
     }
 

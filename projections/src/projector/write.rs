@@ -34,19 +34,41 @@ async fn run(
 
 /// Writes `plan` in the current transaction, into the schema on its `search_path`.
 pub(crate) async fn write(transaction: &Transaction<'_>, plan: &Plan) -> Result<WriteStats, tokio_postgres::Error> {
+    let graph = write_packages(transaction, plan).await?;
+    let runs = write_runs(transaction, plan).await?;
+    Ok(WriteStats { rows: graph.rows + runs.rows })
+}
+
+/// The package tables: indexes, entities, solvers, versions with their dependencies, and the
+/// derived flags (which read only these tables).
+pub(crate) async fn write_packages(
+    transaction: &Transaction<'_>,
+    plan: &Plan,
+) -> Result<WriteStats, tokio_postgres::Error> {
     let mut stats = WriteStats::default();
     indexes(transaction, plan, &mut stats).await?;
     entities(transaction, plan, &mut stats).await?;
     missing_packages(transaction, plan, &mut stats).await?;
     solvers_and_licenses(transaction, plan, &mut stats).await?;
     versions_and_dependencies(transaction, plan, &mut stats).await?;
+    flags(transaction, plan, &mut stats).await?;
+    Ok(stats)
+}
+
+/// Everything else: solver runs, artifacts, imports, security, workflows, dead letters,
+/// advisers. No table here is written by [`write_packages`], so with foreign keys deferred
+/// (a rebuild) the two can run at the same time on two connections.
+pub(crate) async fn write_runs(
+    transaction: &Transaction<'_>,
+    plan: &Plan,
+) -> Result<WriteStats, tokio_postgres::Error> {
+    let mut stats = WriteStats::default();
     solver_runs(transaction, plan, &mut stats).await?;
     artifacts_and_imports(transaction, plan, &mut stats).await?;
     security(transaction, plan, &mut stats).await?;
     workflows(transaction, plan, &mut stats).await?;
     dead_letters(transaction, plan, &mut stats).await?;
     advisers(transaction, plan, &mut stats).await?;
-    flags(transaction, plan, &mut stats).await?;
     Ok(stats)
 }
 
