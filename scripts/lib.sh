@@ -34,6 +34,14 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A PostgreSQL URL (or key=value string) naming database $2 instead of its own.
+url_with_database() {
+  case "$1" in
+    *://*) printf '%s' "$1" | sed -E "s#^([a-z]+://[^/?]*)(/[^?]*)?(\?.*)?\$#\1/$2\3#" ;;
+    *) printf '%s dbname=%s' "$1" "$2" ;;
+  esac
+}
+
 # A URL with its password (if any) masked, for printing.
 redact_url() { printf '%s' "$1" | sed -E 's#(://[^:@/]*):[^@/]*@#\1:***@#'; }
 

@@ -171,11 +171,18 @@ async fn replay_locked(
             return Err(error);
         }
     };
-    tracing::info!(schema = %rebuild, "creating the rebuilt graph's indexes and foreign keys");
+    tracing::info!(
+        schema = %rebuild,
+        applied,
+        seconds = started.elapsed().as_secs_f64(),
+        "log applied; creating the rebuilt graph's indexes and foreign keys"
+    );
+    let indexing = Instant::now();
     if let Err(error) = deferred::restore(&client, &deferred).await {
         drop_schema(&client, &rebuild).await;
         return Err(error.into());
     }
+    tracing::info!(schema = %rebuild, seconds = indexing.elapsed().as_secs_f64(), "indexes and foreign keys created");
 
     let finish = finish(&mut client, &rebuild, options, applied).await;
     let rebuild_time = started.elapsed();

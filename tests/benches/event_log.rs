@@ -263,15 +263,21 @@ async fn main() {
             rate.per_second() / copy.per_second()
         );
     }
-    let (first, last) = (samples.first().copied().unwrap_or(0), samples.last().copied().unwrap_or(0));
-    let peak = samples.iter().copied().max().unwrap_or(0);
-    let middle = samples.get(samples.len() / 2).copied().unwrap_or(0);
+    let at = |fraction: f64| {
+        let index = ((samples.len().saturating_sub(1)) as f64 * fraction).round() as usize;
+        samples.get(index).copied().unwrap_or(0) / 1024
+    };
+    let peak = samples.iter().copied().max().unwrap_or(0) / 1024;
     println!(
-        "replay resident memory (this process, {} samples): start {} MiB, middle {} MiB, end {} MiB, peak {} MiB",
+        "replay resident memory of this process in MiB, {} samples, at 0/10/25/50/75/90/100 % of the replay: \
+         {} {} {} {} {} {} {} (peak {peak})",
         samples.len(),
-        first / 1024,
-        middle / 1024,
-        last / 1024,
-        peak / 1024
+        at(0.0),
+        at(0.1),
+        at(0.25),
+        at(0.5),
+        at(0.75),
+        at(0.9),
+        at(1.0),
     );
 }

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use deadpool_postgres::Transaction;
 use serde_json::Value;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::plan::Plan;
 
@@ -230,9 +231,6 @@ async fn versions_and_dependencies(
             OR (EXCLUDED.entry_datetime, EXCLUDED.entry_position) > (t.entry_datetime, t.entry_position)) \
         RETURNING id";
     const DELETE_EDGES: &str = "DELETE FROM depends_on WHERE version_id = ANY($1)";
-    const INSERT_EDGES: &str = "INSERT INTO depends_on (version_id, entity_id, version_range, marker, extra, \
-        marker_evaluation_result) SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], \
-        $6::bool[]) ON CONFLICT (version_id, entity_id, extra, marker) DO NOTHING";
     if plan.versions.is_empty() {
         return Ok(());
     }
@@ -287,29 +285,36 @@ async fn versions_and_dependencies(
     }
     replaced.sort_unstable();
     run(transaction, DELETE_EDGES, &[&replaced], stats).await?;
-    let mut edge_versions = Vec::new();
-    let mut edge_entities = Vec::new();
-    let mut ranges = Vec::new();
-    let mut markers = Vec::new();
-    let mut extras = Vec::new();
-    let mut results = Vec::new();
+    // The batch's edges are distinct and the versions' old edges are gone: nothing can
+    // conflict, so they go in with COPY.
+    const COPY_EDGES: &str = "COPY depends_on (version_id, entity_id, version_range, marker, extra, \
+        marker_evaluation_result) FROM STDIN BINARY";
+    const TYPES: [Type; 6] = [Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::BOOL];
+    let entry = |version_id: &i64| rows.get(version_id).and_then(|row| row.entry.as_ref());
+    if replaced.iter().filter_map(entry).all(|entry| entry.edges.is_empty()) {
+        return Ok(());
+    }
+    let sink = transaction.copy_in(COPY_EDGES).await?;
+    let writer = BinaryCopyInWriter::new(sink, &TYPES);
+    futures_util::pin_mut!(writer);
     for version_id in &replaced {
-        let Some(entry) = rows.get(version_id).and_then(|row| row.entry.as_ref()) else {
+        let Some(entry) = entry(version_id) else {
             continue;
         };
         for edge in &entry.edges {
-            edge_versions.push(*version_id);
-            edge_entities.push(edge.entity_id);
-            ranges.push(edge.version_range.as_str());
-            markers.push(edge.marker.as_deref());
-            extras.push(edge.extra.as_deref());
-            results.push(edge.marker_evaluation_result);
+            let row: [&(dyn ToSql + Sync); 6] = [
+                version_id,
+                &edge.entity_id,
+                &edge.version_range,
+                &edge.marker,
+                &edge.extra,
+                &edge.marker_evaluation_result,
+            ];
+            writer.as_mut().write(&row).await?;
         }
     }
-    if edge_versions.is_empty() {
-        return Ok(());
-    }
-    run(transaction, INSERT_EDGES, &[&edge_versions, &edge_entities, &ranges, &markers, &extras, &results], stats).await
+    stats.rows += writer.finish().await?;
+    Ok(())
 }
 
 async fn solver_runs(
