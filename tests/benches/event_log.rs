@@ -26,6 +26,14 @@ fn log_events() -> usize {
 }
 const SINGLES: usize = 5_000;
 
+/// The workload: `INVESTIGATOR_BENCH_WORKLOAD=lean` keeps only the small events.
+fn chosen_workload(seed: u64) -> Workload {
+    match std::env::var("INVESTIGATOR_BENCH_WORKLOAD").as_deref() {
+        Ok("lean") => Workload::lean(seed),
+        _ => Workload::new(seed),
+    }
+}
+
 /// Requests of exactly `size` events each (the last may be smaller), `total` events in all.
 fn batches(workload: &mut Workload, size: usize, total: usize) -> Vec<AppendRequest> {
     let mut requests = Vec::new();
@@ -188,7 +196,7 @@ async fn main() {
     }
     let db = TestDatabase::migrated().await;
     let database = db.pool(8);
-    let mut workload = Workload::new(1);
+    let mut workload = chosen_workload(1);
     let mut rates = Vec::new();
     let total = log_events().max(4 * SINGLES);
     let hundreds = total / 10;
@@ -240,7 +248,7 @@ async fn main() {
 
     println!("recording...");
     let second = TestDatabase::migrated().await;
-    let mut recorded_workload = Workload::new(2);
+    let mut recorded_workload = chosen_workload(2);
     rates.push(record_all(&second.pool(2), &mut recorded_workload, 500, total / 10).await);
 
     println!("COPY...");

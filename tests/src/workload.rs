@@ -146,6 +146,7 @@ pub struct Workload {
     next_story: u64,
     offset: i64,
     started: bool,
+    lean: bool,
 }
 
 /// Stories running side by side.
@@ -154,7 +155,14 @@ const INTERLEAVED: usize = 8;
 impl Workload {
     /// A workload; the same seed gives the same requests.
     pub fn new(seed: u64) -> Self {
-        Workload { random: Random(seed), stories: Vec::new(), next_story: 0, offset: 0, started: false }
+        Workload { random: Random(seed), stories: Vec::new(), next_story: 0, offset: 0, started: false, lean: false }
+    }
+
+    /// The same loop with only its small events (releases seen, workflows' lives): payloads of
+    /// about a hundred bytes, one graph row each. For measuring the log itself rather than the
+    /// size of solver results.
+    pub fn lean(seed: u64) -> Self {
+        Workload { lean: true, ..Workload::new(seed) }
     }
 
     /// The next append request (the effects of one message).
@@ -249,6 +257,9 @@ impl Workload {
                 target,
                 !failed,
             ));
+            if self.lean {
+                continue;
+            }
             let mut result =
                 self.solver_result(&name, &version, &workflow_id, (solver, os_name, os_version, python_version));
             if failed {
@@ -269,6 +280,9 @@ impl Workload {
             messages.push_back(vec![self.new_event(stream, result.into(), story)]);
         }
 
+        if self.lean {
+            return messages;
+        }
         let si_workflow = format!("security-indicator-{}", self.random.hex(16));
         let target = WorkflowTarget {
             package_name: Some(name.clone()),
@@ -540,6 +554,15 @@ impl Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lean_workload_has_no_solver_results() {
+        let requests = Workload::lean(3).requests(2_000);
+        assert!(requests.iter().flat_map(|request| &request.events).all(|event| !matches!(
+            event.event.event_type(),
+            EventType::SolverResultRecorded | EventType::SecurityIndicatorRecorded
+        )));
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_events_and_every_type_of_the_loop_appears() {

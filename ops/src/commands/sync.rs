@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use investigator_core::documents::document_events;
 use investigator_events::documents::Document;
 use investigator_events::domain::EventMetadata;
-use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
+use investigator_projections::store::{AppendOutcome, AppendRequest};
 use investigator_projections::{Database, RecordError, migrations, record};
 
 use crate::cli::SyncArgs;
@@ -73,16 +73,8 @@ async fn sync_file(database: &Database, file: &Path) -> Result<Outcome, CliError
         ..EventMetadata::default()
     };
     let count = events.events.len();
-    let request = AppendRequest {
-        idempotency_key: Some(events.idempotency_key),
-        expected: Vec::new(),
-        events: events
-            .events
-            .into_iter()
-            .map(|event| NewEvent { stream: events.stream.clone(), event, metadata: metadata.clone() })
-            .collect(),
-    };
-    let document_id = events.document_id;
+    let document_id = events.document_id.clone();
+    let request = AppendRequest::for_document(events, metadata);
     match record(database, request).await {
         Ok(AppendOutcome::Appended(_)) => Ok(Outcome::Synced { document_id, events: count }),
         Ok(AppendOutcome::AlreadyAppended { .. }) => Ok(Outcome::AlreadyPresent { document_id }),

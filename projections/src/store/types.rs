@@ -1,6 +1,7 @@
 //! What goes into the log and what comes out.
 
 use chrono::{DateTime, Utc};
+use investigator_core::documents::DocumentEvents;
 use investigator_events::domain::{DomainEvent, EventDecodeError, EventMetadata, StreamId};
 
 /// An event to append.
@@ -35,6 +36,23 @@ pub struct AppendRequest {
     pub expected: Vec<(StreamId, ExpectedVersion)>,
     /// The events, in order.
     pub events: Vec<NewEvent>,
+}
+
+impl AppendRequest {
+    /// The events of one document, all with `metadata`, keyed so that the same content is
+    /// appended once.
+    pub fn for_document(document: DocumentEvents, metadata: EventMetadata) -> Self {
+        let stream = document.stream;
+        AppendRequest {
+            idempotency_key: Some(document.idempotency_key),
+            expected: Vec::new(),
+            events: document
+                .events
+                .into_iter()
+                .map(|event| NewEvent { stream: stream.clone(), event, metadata: metadata.clone() })
+                .collect(),
+        }
+    }
 }
 
 /// What an append did.

@@ -31,15 +31,7 @@ pub(crate) async fn sync_document(database: &Database, relative: &str) {
     let bytes = std::fs::read(documents_dir().join(relative)).expect("test document");
     let document = Document::parse(&bytes).expect("valid document");
     let events = document_events(&document).expect("events");
-    let request = AppendRequest {
-        idempotency_key: Some(events.idempotency_key),
-        expected: Vec::new(),
-        events: events
-            .events
-            .into_iter()
-            .map(|event| NewEvent { stream: events.stream.clone(), event, metadata: EventMetadata::default() })
-            .collect(),
-    };
+    let request = AppendRequest::for_document(events, EventMetadata::default());
     record(database, request).await.expect("record document");
 }
 
