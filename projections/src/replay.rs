@@ -332,7 +332,9 @@ async fn drop_schema(client: &deadpool_postgres::Object, schema: &SchemaName) {
     if schema == &SchemaName::live() {
         return;
     }
-    if let Err(error) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
+    let statement =
+        format!("BEGIN; SET LOCAL client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE; COMMIT");
+    if let Err(error) = client.batch_execute(&statement).await {
         tracing::warn!(schema = %schema, error = %error, "could not drop a rebuild schema");
     }
 }

@@ -58,3 +58,33 @@ async fn commands_that_need_a_database_say_so() {
     assert_eq!(nothing.code, Some(2));
     assert!(nothing.stderr.contains("/nonexistent/documents"), "{}", nothing.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_tail_follow_prints_events_as_they_are_appended() {
+    use tokio::io::AsyncBufReadExt;
+
+    let db = TestDatabase::migrated().await;
+    let test_executable = std::env::current_exe().expect("the test executable's path");
+    let binary = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout").join("investigator");
+    let mut child = tokio::process::Command::new(binary)
+        .args(["events", "tail", "--follow"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tail");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+
+    crate::knowledge_graph::sync_document(&db.database, "adviser/adviser-210719164833-d4e80a2b6f915c37.json").await;
+    let line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("a line within 10 s")
+        .expect("read")
+        .expect("a line");
+    let event: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(event["type"], "AdviserRunRecorded");
+    assert_eq!(event["position"], 1);
+    child.start_kill().expect("stop tail");
+}
