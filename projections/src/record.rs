@@ -39,7 +39,8 @@ pub async fn record(database: &Database, request: AppendRequest) -> Result<Appen
 /// Appends a batch and applies it to the live knowledge graph, inside the caller's
 /// transaction (which may also hold, say, the Kafka offsets of the records it came from).
 /// If the projection is behind the log (events appended without projecting, a log imported),
-/// it catches up first, so the graph never skips an event.
+/// it catches up first, so the graph never skips an event. It leaves the transaction's
+/// `search_path` on the `graph` schema: name `investigator.` tables explicitly after it.
 pub async fn record_in(transaction: &Transaction<'_>, request: AppendRequest) -> Result<AppendOutcome, RecordError> {
     let outcome = store::append_in(transaction, request).await?;
     let AppendOutcome::Appended(events) = &outcome else {

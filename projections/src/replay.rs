@@ -58,6 +58,16 @@ pub trait ReplayProgress: Send {
     fn finished(&mut self, applied: u64);
 }
 
+/// Progress nobody watches (tests, benchmarks, replays inside other commands' output).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unobserved;
+
+impl ReplayProgress for Unobserved {
+    fn started(&mut self, _: u64) {}
+    fn advanced(&mut self, _: u64) {}
+    fn finished(&mut self, _: u64) {}
+}
+
 /// What a replay did.
 #[derive(Debug, Clone)]
 pub struct ReplayReport {

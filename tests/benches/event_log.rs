@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use investigator_projections::replay::{self, ReplayOptions, ReplayProgress};
+use investigator_projections::replay::{self, ReplayOptions, Unobserved};
 use investigator_projections::store::{self, AppendRequest, NewEvent};
 use investigator_projections::{Database, record};
 use investigator_tests::TestDatabase;
@@ -181,14 +181,6 @@ fn resident_kib() -> u64 {
         .unwrap_or(0)
 }
 
-struct Silent;
-
-impl ReplayProgress for Silent {
-    fn started(&mut self, _: u64) {}
-    fn advanced(&mut self, _: u64) {}
-    fn finished(&mut self, _: u64) {}
-}
-
 #[tokio::main]
 async fn main() {
     if std::env::var_os("RUST_LOG").is_some() {
@@ -230,7 +222,7 @@ async fn main() {
         })
     };
     let started = Instant::now();
-    let report = replay::replay(&database, &ReplayOptions::default(), &mut Silent).await.expect("replay");
+    let report = replay::replay(&database, &ReplayOptions::default(), &mut Unobserved).await.expect("replay");
     let replay_time = started.elapsed();
     sampler_stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let samples = sampler.await.expect("sampler");

@@ -17,7 +17,7 @@ pub struct InvestigatorRun {
 }
 
 /// The binary built next to the test executable (`scripts/test.sh` builds it first).
-fn binary() -> PathBuf {
+pub fn investigator_binary() -> PathBuf {
     let test_executable = std::env::current_exe().expect("the test executable's path");
     // <target>/<profile>/deps/<test> -> <target>/<profile>/investigator
     let profile_dir = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout");
@@ -33,7 +33,7 @@ fn binary() -> PathBuf {
 /// Runs `investigator <args>` with `env` added to the environment, `stdin` on its input.
 pub async fn investigator(args: &[&str], env: &[(String, String)]) -> InvestigatorRun {
     let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
-    let mut command = tokio::process::Command::new(binary());
+    let mut command = tokio::process::Command::new(investigator_binary());
     command.args(args).envs(env.iter().map(|(k, v)| (k, v))).env("RUST_LOG", log_filter).kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), command.output())
         .await

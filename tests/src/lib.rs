@@ -20,7 +20,7 @@ mod teardown;
 mod thoth_peer;
 pub mod workload;
 
-pub use investigator_binary::{InvestigatorRun, investigator};
+pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};
 pub use kafka::{Record, TestKafka};
 pub use postgres::TestDatabase;
 pub use thoth_peer::{PeerRecord, ThothPeer};

@@ -3,20 +3,12 @@
 use std::io::{Read, Write};
 
 use investigator_projections::archive::{self, ArchiveError};
-use investigator_projections::replay::{self, ReplayOptions, ReplayProgress};
+use investigator_projections::replay::{self, ReplayOptions, Unobserved};
 use investigator_projections::store;
 use investigator_tests::{TestDatabase, investigator};
 
 use crate::knowledge_graph::sync_document;
 use crate::replay::mixed_live_graph;
-
-struct Quiet;
-
-impl ReplayProgress for Quiet {
-    fn started(&mut self, _: u64) {}
-    fn advanced(&mut self, _: u64) {}
-    fn finished(&mut self, _: u64) {}
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exported_log_imported_elsewhere_rebuilds_the_same_graph_and_keeps_idempotency() {
@@ -29,7 +21,7 @@ async fn an_exported_log_imported_elsewhere_rebuilds_the_same_graph_and_keeps_id
     let target = TestDatabase::migrated().await;
     let imported = archive::import(&target.database, &file).await.expect("import");
     assert_eq!(imported, exported);
-    replay::replay(&target.database, &ReplayOptions::default(), &mut Quiet).await.expect("rebuild");
+    replay::replay(&target.database, &ReplayOptions::default(), &mut Unobserved).await.expect("rebuild");
 
     let source_sums = replay::checksums(&source.database).await.expect("checksums");
     let target_sums = replay::checksums(&target.database).await.expect("checksums");

@@ -3,24 +3,16 @@
 
 use std::time::Duration;
 
-use investigator_projections::replay::{self, REPLAY_LOCK, ReplayError, ReplayOptions, ReplayProgress, ReplayReport};
+use investigator_projections::replay::{self, REPLAY_LOCK, ReplayError, ReplayOptions, ReplayReport, Unobserved};
 use investigator_projections::{Database, record, store};
 use investigator_tests::workload::Workload;
-use investigator_tests::{TestDatabase, investigator};
+use investigator_tests::{TestDatabase, investigator, investigator_binary};
 
 use crate::knowledge_graph::{documents_dir, sync_document};
 
-struct Quiet;
-
-impl ReplayProgress for Quiet {
-    fn started(&mut self, _: u64) {}
-    fn advanced(&mut self, _: u64) {}
-    fn finished(&mut self, _: u64) {}
-}
-
 async fn run_replay(database: &Database, verify: bool, batch_size: i64) -> Result<ReplayReport, ReplayError> {
     let options = ReplayOptions { batch_size, verify, ..ReplayOptions::default() };
-    replay::replay(database, &options, &mut Quiet).await
+    replay::replay(database, &options, &mut Unobserved).await
 }
 
 /// A live graph built the way the service builds it: one message's effects at a time.
@@ -148,8 +140,7 @@ async fn a_killed_replay_leaves_the_live_graph_intact_and_can_run_again() {
     }
     run_replay(&db.database, false, 10_000).await.expect("first build");
 
-    let binary = investigator_binary_path();
-    let mut child = tokio::process::Command::new(binary)
+    let mut child = tokio::process::Command::new(investigator_binary())
         .args(["replay", "--batch-size", "50"])
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "warn")
@@ -186,10 +177,4 @@ async fn a_killed_replay_leaves_the_live_graph_intact_and_can_run_again() {
         .expect("schemas")
         .get(0);
     assert_eq!(leftovers, 0, "the next replay dropped what the killed one left");
-}
-
-fn investigator_binary_path() -> std::path::PathBuf {
-    let test_executable = std::env::current_exe().expect("the test executable's path");
-    let profile_dir = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout");
-    profile_dir.join("investigator")
 }

@@ -64,9 +64,7 @@ async fn events_tail_follow_prints_events_as_they_are_appended() {
     use tokio::io::AsyncBufReadExt;
 
     let db = TestDatabase::migrated().await;
-    let test_executable = std::env::current_exe().expect("the test executable's path");
-    let binary = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout").join("investigator");
-    let mut child = tokio::process::Command::new(binary)
+    let mut child = tokio::process::Command::new(investigator_tests::investigator_binary())
         .args(["events", "tail", "--follow"])
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "warn")
