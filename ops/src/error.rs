@@ -76,6 +76,12 @@ pub enum CliError {
     /// An archive could not be written or loaded.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    /// The database has no event log to read.
+    #[error("{target} has no event log yet: run `investigator migrate` (or `investigator sync`) first")]
+    NoEventLog {
+        /// host:port/database.
+        target: String,
+    },
     /// The rebuilt graph differs from the live one.
     #[error("the rebuilt knowledge graph differs from the live one in: {}", .tables.join(", "))]
     VerificationFailed {
@@ -120,7 +126,8 @@ impl CliError {
             | CliError::InvalidMessagesFile { .. }
             | CliError::NotAvailable { .. }
             | CliError::Read { .. } => 2,
-            CliError::Archive(ArchiveError::Invalid { .. } | ArchiveError::LogNotEmpty { .. }) => 2,
+            CliError::Archive(ArchiveError::Invalid { .. } | ArchiveError::LogNotEmpty { .. })
+            | CliError::NoEventLog { .. } => 2,
             CliError::Kafka(_)
             | CliError::NotDelivered { .. }
             | CliError::TopicsFailed { .. }

@@ -142,6 +142,13 @@ pub async fn migrate(database: &Database) -> Result<MigrationReport, MigrationEr
     Ok(report)
 }
 
+/// Whether the database has the event log (`migrate` ran at least once).
+pub async fn has_event_log(database: &Database) -> Result<bool, MigrationError> {
+    let client = database.client().await?;
+    let row = client.query_one("SELECT to_regclass('investigator.event_log') IS NOT NULL", &[]).await?;
+    Ok(row.get(0))
+}
+
 /// Creates `schema` (if needed) with its migration table, ready for the graph set.
 async fn prepare_graph_schema(transaction: &Transaction<'_>, schema: &SchemaName) -> Result<(), tokio_postgres::Error> {
     // DDL takes no parameters; SchemaName only holds [a-z0-9_] names.

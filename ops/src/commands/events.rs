@@ -17,7 +17,7 @@ const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Prints events as JSON lines; with `--follow`, keeps going as events arrive.
 pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let database = super::database(settings)?;
+    let database = super::database_with_log(settings).await?;
     let client = database.client().await?;
     let head = store::head_position(&client).await?;
     let mut after = match args.from {
@@ -62,7 +62,7 @@ fn as_json(event: &StoredEvent) -> Value {
 
 /// Writes the log to an archive.
 pub async fn export(settings: &Settings, args: &ArchiveArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let database = super::database(settings)?;
+    let database = super::database_with_log(settings).await?;
     let summary = archive::export(&database, &args.file).await?;
     writeln!(
         out,

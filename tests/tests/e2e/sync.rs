@@ -57,6 +57,11 @@ async fn commands_that_need_a_database_say_so() {
     .await;
     assert_eq!(nothing.code, Some(2));
     assert!(nothing.stderr.contains("/nonexistent/documents"), "{}", nothing.stderr);
+
+    let empty = TestDatabase::create().await;
+    let tail = investigator(&["events", "tail"], &empty.vars()).await;
+    assert_eq!(tail.code, Some(2));
+    assert!(tail.stderr.contains("has no event log yet: run `investigator migrate`"), "{}", tail.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
