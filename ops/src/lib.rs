@@ -15,7 +15,7 @@ use std::io::Write;
 
 pub use cli::Cli;
 pub use commands::emit::sender_defaults;
-pub use error::CliError;
+pub use error::{CliError, causes};
 pub use settings::{Settings, SettingsError};
 
 use cli::{Command, EventsCommand, TopicsCommand};

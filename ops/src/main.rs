@@ -1,10 +1,9 @@
 //! `investigator`: see `investigator --help`.
 
-use std::error::Error;
 use std::process::ExitCode;
 
 use clap::Parser;
-use investigator_ops::{Cli, Settings, run, telemetry};
+use investigator_ops::{Cli, Settings, causes, run, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,10 +28,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            let mut cause = error.source();
-            while let Some(source) = cause {
-                eprintln!("  caused by: {source}");
-                cause = source.source();
+            for cause in causes(&error) {
+                eprintln!("  caused by: {cause}");
             }
             ExitCode::from(error.exit_code())
         }

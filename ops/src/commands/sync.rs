@@ -10,7 +10,7 @@ use investigator_projections::store::{AppendOutcome, AppendRequest};
 use investigator_projections::{Database, RecordError, migrations, record};
 
 use crate::cli::SyncArgs;
-use crate::error::CliError;
+use crate::error::{CliError, causes};
 use crate::settings::Settings;
 
 /// How one document fared.
@@ -118,12 +118,8 @@ fn collect_json(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), CliErr
 }
 
 fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(source) = cause {
-        text.push_str(": ");
-        text.push_str(&source.to_string());
-        cause = source.source();
-    }
-    text
+    std::iter::once(error.to_string())
+        .chain(causes(error).map(|cause| cause.to_string()))
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -37,8 +37,7 @@ const COPY_FROM: usize = 32;
 /// Appends a batch in a transaction of its own, and nothing else: the projections catch up
 /// with the next [`crate::record`]. Most callers want `record`, which projects too.
 pub async fn append(database: &Database, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-    let mut client =
-        database.pool().get().await.map_err(|source| StoreError::Pool { operation: "appending events", source })?;
+    let mut client = database.client().await?;
     let transaction = client.transaction().await.during("starting a transaction")?;
     let outcome = append_in(&transaction, request).await?;
     transaction.commit().await.during("committing appended events")?;

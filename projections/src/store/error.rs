@@ -36,15 +36,9 @@ pub enum StoreError {
         #[source]
         source: tokio_postgres::Error,
     },
-    /// No connection from the pool.
-    #[error("no database connection for {operation}")]
-    Pool {
-        /// What was to be done.
-        operation: &'static str,
-        /// The pool's error.
-        #[source]
-        source: deadpool_postgres::PoolError,
-    },
+    /// No connection.
+    #[error(transparent)]
+    Connection(#[from] crate::DatabaseError),
 }
 
 fn describe(expected: &ExpectedVersion) -> String {
