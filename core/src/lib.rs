@@ -10,6 +10,7 @@
 //! Boundary: pure functions only. No I/O, no async, no clock; everything here is unit-tested
 //! on values. Later, the decision rules per message live here too.
 
+pub mod decide;
 pub mod documents;
 mod index_url;
 mod package_name;

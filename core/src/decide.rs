@@ -1,0 +1,148 @@
+//! The investigator's decisions: a Thoth message plus the current knowledge becomes the domain
+//! events to append (knowledge changes and workflow requests). Pure: the caller loads the
+//! [`Knowledge`] a batch needs before deciding, and folds each decision back into it
+//! ([`Knowledge::observe`]) so that later messages of the same batch see earlier effects.
+
+mod knowledge;
+mod settings;
+
+pub use knowledge::{Knowledge, KnowledgeKeys, ParkedAdviser, PendingWorkflow, VersionListing, VersionSource};
+pub use settings::DecisionSettings;
+
+use investigator_events::domain::{DomainEvent, StreamId};
+use investigator_events::thoth::{ConsumerMode, MessageKind};
+
+/// The actor that handles a message kind in a consumer mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Handler {
+    /// unresolved-package, package-released, unrevsolved-package, hash-mismatch (middletier part).
+    SolverScheduler,
+    /// solved-package (security indicator and kebechet-administrator), si-unanalyzed-package.
+    SecurityIndicatorScheduler,
+    /// solved-package: re-runs parked advisers whose packages are now solved.
+    AdviserRetry,
+    /// missing-package, missing-package-version, update-provides-source-distro, cve-provided,
+    /// hash-mismatch (backend part): graph flags and kebechet-administrator.
+    MissingVersionFlagger,
+    /// The user-triggered workflows: adviser, provenance-checker, package-extract, kebechet,
+    /// kebechet-run-url, build-analysis, graph-sync (inspection-completed), repo-init.
+    UserWorkflowScheduler,
+    /// Counts every message (metrics mode); decides nothing.
+    Metrics,
+}
+
+/// Where a message came from: the Kafka record's coordinates. Workflow names and event
+/// causation derive from them, so processing the same record twice decides the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageOrigin {
+    /// The full topic name.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+}
+
+/// What a handler decided for one message.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// The events to append, each with its stream, in order.
+    pub events: Vec<(StreamId, DomainEvent)>,
+    /// Why things were not done, for logs and metrics (`solver-rhel-8-py38 already solved
+    /// flask 2.0.0`...).
+    pub skipped: Vec<String>,
+    /// Credentials a requested workflow needs (registry passwords). They never go into the
+    /// events: the events name the secret, the launcher creates it.
+    pub secrets: Vec<WorkflowSecret>,
+}
+
+/// Credentials for one workflow, kept out of the event log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WorkflowSecret {
+    /// The workflow that needs them.
+    pub workflow_id: String,
+    /// The secret's name, as the workflow's parameters reference it.
+    pub name: String,
+    /// Key -> value.
+    pub data: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for WorkflowSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowSecret")
+            .field("workflow_id", &self.workflow_id)
+            .field("name", &self.name)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A message the handler cannot act on: it becomes a dead letter with this reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The message names an index that is not registered.
+    #[error("index '{index_url}' is not registered (register it, or add it to THOTH_INDEXES)")]
+    UnregisteredIndex {
+        /// The index URL as sent.
+        index_url: String,
+    },
+    /// A field's value is not acceptable.
+    #[error("field '{field}': {reason}")]
+    InvalidField {
+        /// The field's name.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Rejection {
+    /// A stable code for dead letters and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::UnregisteredIndex { .. } => "unregistered_index",
+            Rejection::InvalidField { .. } => "invalid_field",
+        }
+    }
+}
+
+/// The handlers of `kind` under the configured modes, without repeats, in a fixed order.
+/// Metrics mode handles every kind.
+pub fn handlers_for(kind: MessageKind, modes: &[ConsumerMode]) -> Vec<Handler> {
+    let mut handlers: Vec<Handler> = Vec::new();
+    for mode in modes {
+        for handler in handlers_in_mode(kind, *mode) {
+            if !handlers.contains(handler) {
+                handlers.push(*handler);
+            }
+        }
+    }
+    handlers.sort();
+    handlers
+}
+
+fn handlers_in_mode(kind: MessageKind, mode: ConsumerMode) -> &'static [Handler] {
+    use Handler::*;
+    use MessageKind as K;
+    match mode {
+        ConsumerMode::Metrics => &[Metrics],
+        ConsumerMode::Middletier => match kind {
+            K::UnresolvedPackage | K::PackageReleased | K::UnrevsolvedPackage | K::HashMismatch => &[SolverScheduler],
+            K::SolvedPackage => &[SecurityIndicatorScheduler, AdviserRetry],
+            K::SiUnanalyzedPackage => &[SecurityIndicatorScheduler],
+            K::UpdateProvidesSourceDistro => &[MissingVersionFlagger],
+            K::BuildAnalysisTrigger | K::InspectionCompleted => &[UserWorkflowScheduler],
+            _ => &[],
+        },
+        ConsumerMode::Backend => match kind {
+            K::MissingPackage | K::MissingVersion | K::CveProvided | K::HashMismatch => &[MissingVersionFlagger],
+            K::AdviserTrigger
+            | K::ProvenanceCheckerTrigger
+            | K::PackageExtractTrigger
+            | K::KebechetTrigger
+            | K::KebechetRunUrlTrigger
+            | K::ThothRepoInit => &[UserWorkflowScheduler],
+            _ => &[],
+        },
+    }
+}
