@@ -9,3 +9,4 @@
 //! what happened to them.
 
 pub mod kafka;
+pub mod pipeline;

@@ -2,15 +2,41 @@
 //! events to append (knowledge changes and workflow requests). Pure: the caller loads the
 //! [`Knowledge`] a batch needs before deciding, and folds each decision back into it
 //! ([`Knowledge::observe`]) so that later messages of the same batch see earlier effects.
+//!
+//! One file per handler (`solver_scheduler`, `security_scheduler`, `adviser_retry`,
+//! `missing_version_flagger`, `user_workflows`); `fields` checks and normalises a message's
+//! identities, `workflow_id` names workflows deterministically, `parameters` and
+//! `user_parameters` give Thoth's template parameters, `plan` collects a decision and keeps
+//! it from asking for one workflow twice.
 
+mod adviser_retry;
+mod fields;
 mod knowledge;
+mod learning;
+mod missing_version_flagger;
+mod parameters;
+mod plan;
+mod security_scheduler;
 mod settings;
+mod solver_scheduler;
+mod user_parameters;
+mod user_workflows;
+mod version_request;
+mod workflow_id;
 
-pub use knowledge::{Knowledge, KnowledgeKeys, ParkedAdviser, PendingWorkflow, VersionListing, VersionSource};
+#[cfg(test)]
+mod test_support;
+
+pub use knowledge::{
+    Knowledge, KnowledgeKeys, ParkedAdviser, PendingWorkflow, VersionListing, VersionSource, normalize_index,
+    normalize_version,
+};
 pub use settings::DecisionSettings;
 
 use investigator_events::domain::{DomainEvent, StreamId};
-use investigator_events::thoth::{ConsumerMode, MessageKind};
+use investigator_events::thoth::{ConsumerMode, MessageKind, ThothMessage};
+
+use plan::Plan;
 
 /// The actor that handles a message kind in a consumer mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,6 +132,63 @@ impl Rejection {
     }
 }
 
+/// What `handler` decides about `message`, given what is known. A handler given a message
+/// it does not handle decides nothing; so does the metrics handler, which only counts.
+///
+/// Deciding the same record again with the same knowledge gives the same decision, workflow
+/// names included (they derive from `origin`), so a redelivered record asks for nothing new.
+pub fn decide(
+    handler: Handler,
+    message: &ThothMessage,
+    origin: &MessageOrigin,
+    knowledge: &Knowledge,
+    settings: &DecisionSettings,
+) -> Result<Decision, Rejection> {
+    use ThothMessage as M;
+    let mut plan = Plan::new(knowledge, origin, message.kind());
+    match (handler, message) {
+        (Handler::SolverScheduler, M::UnresolvedPackage(message)) => {
+            solver_scheduler::unresolved_package(&mut plan, message, settings)?
+        }
+        (Handler::SolverScheduler, M::PackageReleased(message)) => {
+            solver_scheduler::package_released(&mut plan, message, settings)?
+        }
+        (Handler::SolverScheduler, M::UnrevsolvedPackage(message)) => {
+            solver_scheduler::unrevsolved_package(&mut plan, message, settings)?
+        }
+        (Handler::SolverScheduler, M::HashMismatch(message)) => {
+            solver_scheduler::hash_mismatch(&mut plan, message, settings)?
+        }
+        (Handler::SecurityIndicatorScheduler, M::SiUnanalyzedPackage(message)) => {
+            security_scheduler::si_unanalyzed_package(&mut plan, message, settings)?
+        }
+        (Handler::SecurityIndicatorScheduler, M::SolvedPackage(message)) => {
+            security_scheduler::solved_package(&mut plan, message, settings)?
+        }
+        (Handler::AdviserRetry, M::SolvedPackage(message)) => {
+            adviser_retry::solved_package(&mut plan, message, settings)?
+        }
+        (Handler::MissingVersionFlagger, M::MissingPackage(message)) => {
+            missing_version_flagger::missing_package(&mut plan, message, settings)?
+        }
+        (Handler::MissingVersionFlagger, M::MissingVersion(message)) => {
+            missing_version_flagger::missing_version(&mut plan, message, settings)?
+        }
+        (Handler::MissingVersionFlagger, M::UpdateProvidesSourceDistro(message)) => {
+            missing_version_flagger::update_provides_source_distro(&mut plan, message)?
+        }
+        (Handler::MissingVersionFlagger, M::CveProvided(message)) => {
+            missing_version_flagger::cve_provided(&mut plan, message, settings)?
+        }
+        (Handler::MissingVersionFlagger, M::HashMismatch(message)) => {
+            missing_version_flagger::hash_mismatch(&mut plan, message, settings)?
+        }
+        (Handler::UserWorkflowScheduler, message) => user_workflows::user_workflow(&mut plan, message, settings)?,
+        _ => {}
+    }
+    Ok(plan.finish())
+}
+
 /// The handlers of `kind` under the configured modes, without repeats, in a fixed order.
 /// Metrics mode handles every kind.
 pub fn handlers_for(kind: MessageKind, modes: &[ConsumerMode]) -> Vec<Handler> {
@@ -146,3 +229,6 @@ fn handlers_in_mode(kind: MessageKind, mode: ConsumerMode) -> &'static [Handler]
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@ pub mod emit;
 pub mod events;
 pub mod migrate;
 pub mod replay;
+pub mod serve;
 pub mod sync;
 pub mod topics;
 

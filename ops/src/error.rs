@@ -110,6 +110,21 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// The pipeline could not start, or stopped.
+    #[error("the ingest pipeline failed")]
+    Ingest(#[source] Box<investigator_actors::pipeline::ingest::IngestError>),
+    /// Events could not be recorded.
+    #[error("recording failed")]
+    Record(#[source] Box<investigator_projections::RecordError>),
+    /// The HTTP address is taken or not ours.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The address.
+        address: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// The output could not be written.
     #[error("cannot write the output")]
     Output(#[from] io::Error),
@@ -144,7 +159,10 @@ impl CliError {
             | CliError::Archive(_)
             | CliError::VerificationFailed { .. }
             | CliError::SyncFailed { .. }
-            | CliError::Query(_) => 1,
+            | CliError::Query(_)
+            | CliError::Ingest(_)
+            | CliError::Record(_)
+            | CliError::Bind { .. } => 1,
         }
     }
 }

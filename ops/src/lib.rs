@@ -7,6 +7,7 @@
 pub mod cli;
 mod commands;
 mod error;
+mod http;
 mod progress;
 pub mod settings;
 pub mod telemetry;
@@ -28,9 +29,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(
             commands::topics::create(settings, &args, out).await
         }
         Command::Topics { command: TopicsCommand::List(args) } => commands::topics::list(settings, &args, out).await,
-        Command::Serve => {
-            Err(CliError::NotAvailable { command: "serve", reason: "the ingest pipeline is not built yet" })
-        }
+        Command::Serve => commands::serve::run(settings).await,
         Command::Migrate => commands::migrate::run(settings, out).await,
         Command::Replay(args) => commands::replay::run(settings, &args, out).await,
         Command::Sync(args) => commands::sync::run(settings, &args, out).await,

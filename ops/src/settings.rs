@@ -11,6 +11,10 @@ use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
+mod service;
+
+pub use service::{Launcher, ServiceSettings};
+
 /// Everything the investigator is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -26,6 +30,8 @@ pub struct Settings {
     pub database_url: Option<Secret>,
     /// The `tracing` filter (`RUST_LOG`), `info` by default.
     pub log_filter: String,
+    /// What `serve` needs besides the above.
+    pub service: ServiceSettings,
 }
 
 /// One setting that could not be used.
@@ -89,6 +95,7 @@ impl Settings {
             },
             database_url: reader.database_url(),
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            service: reader.service(),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
@@ -263,6 +270,8 @@ impl Reader<'_> {
         kafka.consumer_group_instance_id = self.text("KAFKA_CONSUMER_GROUP_INSTANCE_ID");
         kafka.consumer_max_poll_interval_ms = self.whole_number("KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS");
         kafka.consumer_auto_offset_reset = self.one_of("KAFKA_CONSUMER_AUTO_OFFSET_RESET", OFFSET_RESETS, true);
+        kafka.consumer_session_timeout_ms = self.whole_number("KAFKA_CONSUMER_SESSION_TIMEOUT_MS");
+        kafka.consumer_heartbeat_interval_ms = self.whole_number("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS");
         Some(kafka)
     }
 }

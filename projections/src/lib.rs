@@ -10,6 +10,8 @@
 //! - [`replay`]: rebuilds the graph from the log into a fresh schema and swaps it in, or
 //!   compares it with the live one.
 //! - [`archive`]: the log to and from a compact, checked file.
+//! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
+//! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //!
 //! Boundary: this crate talks to PostgreSQL (and reads and writes archive files) only, never
 //! to Kafka or Kubernetes. Invariant: every row of the `graph` schema comes back from a
@@ -18,7 +20,9 @@
 pub mod archive;
 mod database;
 mod jsonb;
+mod knowledge;
 pub mod migrations;
+pub mod offsets;
 pub mod projector;
 mod record;
 pub mod replay;
@@ -26,5 +30,6 @@ mod schema;
 pub mod store;
 
 pub use database::{Database, DatabaseError, ServerInfo};
+pub use knowledge::load_knowledge;
 pub use record::{RecordError, record, record_in};
 pub use schema::SchemaName;

@@ -394,6 +394,7 @@ impl Workload {
             target,
             parameters,
             trigger: Some("thoth.package-release.package-released".to_owned()),
+            version_source: None,
         };
         let submitted = WorkflowSubmitted { workflow_id: workflow_id.to_owned(), namespace: namespace.to_owned() };
         let started =

@@ -68,8 +68,13 @@ pub struct KafkaSettings {
     pub consumer_group_instance_id: Option<String>,
     /// `max.poll.interval.ms` (`KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS`).
     pub consumer_max_poll_interval_ms: Option<u64>,
-    /// `auto.offset.reset` (`KAFKA_CONSUMER_AUTO_OFFSET_RESET`).
+    /// `auto.offset.reset` (`KAFKA_CONSUMER_AUTO_OFFSET_RESET`); `earliest` when unset, so a
+    /// new group misses nothing already published.
     pub consumer_auto_offset_reset: Option<String>,
+    /// `session.timeout.ms` (`KAFKA_CONSUMER_SESSION_TIMEOUT_MS`).
+    pub consumer_session_timeout_ms: Option<u64>,
+    /// `heartbeat.interval.ms` (`KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS`).
+    pub consumer_heartbeat_interval_ms: Option<u64>,
 }
 
 /// Settings applied to topics the investigator creates.
@@ -102,6 +107,8 @@ impl KafkaSettings {
             consumer_group_instance_id: None,
             consumer_max_poll_interval_ms: None,
             consumer_auto_offset_reset: None,
+            consumer_session_timeout_ms: None,
+            consumer_heartbeat_interval_ms: None,
         }
     }
 
@@ -144,8 +151,12 @@ impl KafkaSettings {
         if let Some(interval) = self.consumer_max_poll_interval_ms {
             config.set("max.poll.interval.ms", interval.to_string());
         }
-        if let Some(reset) = &self.consumer_auto_offset_reset {
-            config.set("auto.offset.reset", reset);
+        config.set("auto.offset.reset", self.consumer_auto_offset_reset.as_deref().unwrap_or("earliest"));
+        if let Some(timeout) = self.consumer_session_timeout_ms {
+            config.set("session.timeout.ms", timeout.to_string());
+        }
+        if let Some(interval) = self.consumer_heartbeat_interval_ms {
+            config.set("heartbeat.interval.ms", interval.to_string());
         }
         config
     }

@@ -7,6 +7,7 @@ use investigator_events::domain::{DomainEvent, StreamId, UnresolvedPackage, Work
 use investigator_events::thoth::{JsonObject, ThothMessage};
 use serde::{Deserialize, Serialize};
 
+use super::version_request::VersionRequest;
 use crate::{IndexUrl, PackageVersion, SolverEnvironment, normalize_package_name};
 
 /// Where the versions of a `package_version: null` or `"*"` message came from.
@@ -84,7 +85,8 @@ pub struct ParkedAdviser {
 pub struct KnowledgeKeys {
     /// (name, index URL) pairs: every version of each, with its environments and SI status.
     pub packages: BTreeSet<(String, String)>,
-    /// (name, index URL) pairs whose versions must be listed (`package_version` null or `*`).
+    /// (name, index URL) pairs whose versions must be listed (`package_version` null, `*` or
+    /// a specifier such as `>=1.0,<2`).
     pub listings: BTreeSet<(String, String)>,
     /// Names a solver reported solved: advisers parked on them, and which environments solved
     /// each of the packages those advisers wait for.
@@ -103,7 +105,8 @@ impl KnowledgeKeys {
         match message {
             M::UnresolvedPackage(m) => {
                 package(&m.package_name, &m.index_url);
-                if m.package_version.as_deref().is_none_or(|version| version.trim() == "*") {
+                // Every version, or the versions a specifier matches, come from a listing.
+                if VersionRequest::parse(m.package_version.as_deref()).is_ok_and(|request| request.needs_listing()) {
                     self.listings.insert((normalize_package_name(&m.package_name), normalize_index(&m.index_url)));
                 }
             }
@@ -242,23 +245,17 @@ impl Knowledge {
 
     /// The URLs of the enabled registered indexes, sorted.
     pub fn enabled_indexes(&self) -> Vec<String> {
-        self.indexes
-            .iter()
-            .filter(|(_, enabled)| **enabled)
-            .map(|(url, _)| url.clone())
-            .collect()
+        self.indexes.iter().filter(|(_, enabled)| **enabled).map(|(url, _)| url.clone()).collect()
     }
 
     /// Whether any environment solved the version (Thoth's "present").
     pub fn is_present(&self, name: &str, version: &str, index_url: &str) -> bool {
-        self.version(name, version, index_url)
-            .is_some_and(|known| !known.environments.is_empty())
+        self.version(name, version, index_url).is_some_and(|known| !known.environments.is_empty())
     }
 
     /// Whether `environment` solved the version.
     pub fn is_solved_in(&self, name: &str, version: &str, index_url: &str, environment: &SolverEnvironment) -> bool {
-        self.version(name, version, index_url)
-            .is_some_and(|known| known.environments.contains(environment))
+        self.version(name, version, index_url).is_some_and(|known| known.environments.contains(environment))
     }
 
     /// Whether some version of `name` is solved in `environment` (on any index).
@@ -288,10 +285,10 @@ impl Knowledge {
 
     /// The listing loaded for a `null`/`*` message, or the graph's versions when none was.
     pub fn listing(&self, name: &str, index_url: &str) -> VersionListing {
-        self.listings
-            .get(&(name.to_owned(), index_url.to_owned()))
-            .cloned()
-            .unwrap_or_else(|| VersionListing { versions: self.known_versions(name, index_url), source: VersionSource::Graph })
+        self.listings.get(&(name.to_owned(), index_url.to_owned())).cloned().unwrap_or_else(|| VersionListing {
+            versions: self.known_versions(name, index_url),
+            source: VersionSource::Graph,
+        })
     }
 
     /// Whether a workflow for the same target is requested and not finished.

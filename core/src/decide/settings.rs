@@ -32,10 +32,7 @@ pub const PRODUCTION_SOLVERS: [&str; 3] = ["solver-rhel-8-py38", "solver-fedora-
 impl Default for DecisionSettings {
     fn default() -> Self {
         DecisionSettings {
-            solvers: PRODUCTION_SOLVERS
-                .iter()
-                .filter_map(|name| SolverName::parse(name).ok())
-                .collect(),
+            solvers: PRODUCTION_SOLVERS.iter().filter_map(|name| SolverName::parse(name).ok()).collect(),
             schedule_solver: true,
             schedule_revsolver: true,
             schedule_security: true,

@@ -114,6 +114,12 @@ pub struct WorkflowRequested {
     /// The base name of the message type that caused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
+    /// Where the version to solve came from, for solvers an unresolved-package message asked
+    /// for: `message` (it named the version), `index` (the index listed it) or `graph` (the
+    /// index could not be asked, the graph knew it). Absent elsewhere; added without a schema
+    /// bump because older payloads simply lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_source: Option<String>,
 }
 
 /// The workflow was created in the cluster.

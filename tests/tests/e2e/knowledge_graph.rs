@@ -321,6 +321,7 @@ async fn a_workflow_status_is_the_furthest_step_whatever_order_the_events_come_i
         target: WorkflowTarget { package_name: Some("flask".to_owned()), ..WorkflowTarget::default() },
         parameters: Default::default(),
         trigger: Some("thoth.investigator.unresolved-package".to_owned()),
+        version_source: None,
     };
     record_event(&db.database, stream.clone(), requested).await;
     // The watcher saw it start before the launcher recorded the submission.

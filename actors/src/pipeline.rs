@@ -1,0 +1,36 @@
+//! The investigator pipeline: Kafka records in, decisions recorded, exactly once.
+//!
+//! ```text
+//! ingest (rdkafka consumer task) ── batches of records, per-partition order ──► InvestigatorRouter
+//!    ▲  pause / resume / seek                                                    │ decode, validate,
+//!    │  commit to Kafka (for lag tools only)                                     │ route by kind and mode
+//!    └──────────────────────── BatchOutcome ◄───────────────────────────────────┤
+//!                                                                                ▼
+//!                    handler actors (supervised): SolverScheduler, SecurityIndicatorScheduler,
+//!                    AdviserRetry, MissingVersionFlagger, UserWorkflowScheduler, Metrics
+//!                    each calls the pure rules of `investigator_core::decide`
+//!                                                                                │
+//!   ONE PostgreSQL transaction per batch: lock the partitions' offset rows, drop records
+//!   already applied, read the knowledge, decide, append + project the events (workflow
+//!   requests and dead letters included), advance the offsets.
+//! ```
+//!
+//! - [`PipelineSettings`]: modes, retries, halting, batching.
+//! - [`ingest`]: the consumer loop.
+//! - [`router`]: the `InvestigatorRouter` actor; [`batch`]: what it does with one batch.
+//! - [`handler`]: the supervised handler actors.
+//! - [`control`]: halted topics (`/halt`, `/resume`, failures), shared with the HTTP side.
+//! - [`metrics`]: Thoth's Prometheus metrics and ours.
+
+pub mod batch;
+pub mod control;
+pub mod dead_letter;
+pub mod handler;
+pub mod ingest;
+pub mod metrics;
+mod record;
+pub mod router;
+mod settings;
+
+pub use record::InboundRecord;
+pub use settings::{PanicInjection, PipelineSettings};

@@ -1,0 +1,186 @@
+//! Step three of a batch: the decisions become events in record order, failures become dead
+//! letters or halts, and the metrics are counted.
+
+use std::collections::BTreeMap;
+
+use investigator_core::decide::{Decision, Handler, Rejection};
+use investigator_events::domain::{DomainEvent, EventMetadata, SourceRecord, WorkflowKind};
+use investigator_events::thoth::ThothMessage;
+use investigator_projections::offsets::TopicPartition;
+use investigator_projections::store::NewEvent;
+
+use super::decisions::Decided;
+use super::prepare::Prepared;
+use crate::pipeline::control::{Control, HaltReason};
+use crate::pipeline::dead_letter::DeadLetter;
+use crate::pipeline::metrics::{Metrics, handler_label};
+use crate::pipeline::{InboundRecord, PipelineSettings};
+
+/// The batch's effects, ready to record.
+#[derive(Debug, Default)]
+pub(super) struct Assembled {
+    /// Events to append, in record order.
+    pub events: Vec<NewEvent>,
+    /// The next offset of every partition with applied records.
+    pub next_offsets: BTreeMap<TopicPartition, i64>,
+    /// Dead letters (also among `events`), to copy to Kafka after the commit.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Partitions halted at a failed record.
+    pub halted: Vec<(TopicPartition, i64)>,
+    /// Records applied.
+    pub applied: usize,
+}
+
+/// Where an event came from.
+fn metadata(record: &InboundRecord) -> EventMetadata {
+    let id = format!("kafka:{}/{}/{}", record.topic, record.partition, record.offset);
+    EventMetadata {
+        source: Some(SourceRecord { topic: record.topic.clone(), partition: record.partition, offset: record.offset }),
+        correlation_id: Some(id.clone()),
+        causation_id: Some(id),
+        traceparent: None,
+        origin: Some("kafka".to_owned()),
+    }
+}
+
+pub(super) fn assemble(
+    prepared: Vec<Prepared>,
+    mut decided: Decided,
+    settings: &PipelineSettings,
+    control: &Control,
+    metrics: &Metrics,
+) -> Assembled {
+    let mut assembled = Assembled::default();
+    let mut halted_partitions: Vec<TopicPartition> = Vec::new();
+    for (index, item) in prepared.into_iter().enumerate() {
+        let partition = item.record().topic_partition();
+        if halted_partitions.contains(&partition) {
+            continue;
+        }
+        let record = item.record().clone();
+        let message = match &item {
+            Prepared::Message { message, .. } => Some(message.clone()),
+            _ => None,
+        };
+        let mut failures: Vec<(String, String, u32)> = Vec::new();
+        let mut decisions: Vec<(Handler, Decision)> = Vec::new();
+        match item {
+            Prepared::Ignored(_) => {}
+            Prepared::DeadLetter(letter) => failures.push((letter.reason_code, letter.reason, letter.attempts)),
+            Prepared::Message { .. } => {
+                for (handler, result) in decided.decisions.remove(&index).unwrap_or_default() {
+                    match result {
+                        Ok(decision) => decisions.push((handler, decision)),
+                        Err(rejection) => failures.push(rejection_failure(handler, &rejection)),
+                    }
+                }
+                for (handler, reason, attempts) in decided.failures.remove(&index).unwrap_or_default() {
+                    failures.push((
+                        "handler_failed".to_owned(),
+                        format!("{handler:?} failed {attempts} times: {reason}"),
+                        attempts,
+                    ));
+                }
+            }
+        }
+        let base_name = settings.naming.kind_of_topic(&record.topic).map(|kind| kind.base_name().to_owned());
+        if !failures.is_empty() && base_name.as_ref().is_some_and(|base| settings.halt_on_fail.contains(base)) {
+            let reason = failures.iter().map(|(_, reason, _)| reason.as_str()).collect::<Vec<_>>().join("; ");
+            tracing::error!(
+                topic = record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                reason,
+                "message failed: halting its topic (THOTH_INVESTIGATOR_HALT_ON_FAIL)"
+            );
+            control.halt(
+                &record.topic,
+                HaltReason::Failure { partition: record.partition, offset: record.offset, reason },
+            );
+            if let Some(base) = &base_name {
+                metrics.halted_topics.with_label_values(&[base]).set(1);
+            }
+            halted_partitions.push(partition.clone());
+            assembled.halted.push((partition, record.offset));
+            continue;
+        }
+        let metadata = metadata(&record);
+        for (handler, decision) in decisions {
+            if let Some(message) = &message {
+                count_decision(
+                    handler,
+                    message,
+                    &decision,
+                    settings.naming.deployment_name().unwrap_or_default(),
+                    metrics,
+                );
+            }
+            for (stream, event) in decision.events {
+                assembled.events.push(NewEvent { stream, event, metadata: metadata.clone() });
+            }
+            for note in decision.skipped {
+                tracing::debug!(topic = record.topic, offset = record.offset, handler = ?handler, note, "not done");
+            }
+        }
+        if !failures.is_empty() {
+            let letter = DeadLetter {
+                record: record.clone(),
+                reason_code: failures.iter().map(|(code, _, _)| code.as_str()).collect::<Vec<_>>().join(","),
+                reason: failures.iter().map(|(_, reason, _)| reason.as_str()).collect::<Vec<_>>().join("; "),
+                attempts: failures.iter().map(|(_, _, attempts)| *attempts).max().unwrap_or(1),
+            };
+            tracing::warn!(
+                topic = record.topic,
+                partition = record.partition,
+                offset = record.offset,
+                reason_code = letter.reason_code,
+                reason = letter.reason,
+                "dead letter"
+            );
+            metrics.dead_letters.with_label_values(&[&record.topic, &letter.reason_code]).inc();
+            if let Some(kind) = settings.naming.kind_of_topic(&record.topic) {
+                metrics.failures.with_label_values(&[&kind.short_type()]).inc();
+            }
+            let (stream, event) = letter.event();
+            assembled.events.push(NewEvent { stream, event, metadata: metadata.clone() });
+            assembled.dead_letters.push(letter);
+        }
+        assembled.next_offsets.insert(partition, record.offset + 1);
+        assembled.applied += 1;
+    }
+    assembled
+}
+
+fn rejection_failure(handler: Handler, rejection: &Rejection) -> (String, String, u32) {
+    (rejection.code().to_owned(), format!("{handler:?}: {rejection}"), 1)
+}
+
+/// Thoth's counters for one handler's decision.
+fn count_decision(handler: Handler, message: &ThothMessage, decision: &Decision, environment: &str, metrics: &Metrics) {
+    let kind = message.kind();
+    if handler == Handler::Metrics {
+        let version = message.version().unwrap_or("None");
+        metrics.message_count_by_version.with_label_values(&[&kind.short_type(), version]).inc();
+        if let ThothMessage::AdviseJustification(justification) = message {
+            metrics
+                .advise_justification
+                .with_label_values(&[&justification.message, &justification.justification_type, environment])
+                .add(justification.count);
+        }
+        return;
+    }
+    metrics.processed.with_label_values(&[&handler_label(kind)]).inc();
+    for (_, event) in &decision.events {
+        if let DomainEvent::WorkflowRequested(request) = event
+            && matches!(
+                request.kind,
+                WorkflowKind::Solver
+                    | WorkflowKind::SecurityIndicator
+                    | WorkflowKind::Revsolver
+                    | WorkflowKind::KebechetAdministrator
+            )
+        {
+            metrics.scheduled_workflows.with_label_values(&[kind.base_name(), request.kind.name()]).inc();
+        }
+    }
+}

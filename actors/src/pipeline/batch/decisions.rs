@@ -1,0 +1,107 @@
+//! Step two of a batch: the handler actors decide, with retries for handlers that panic.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use actix::Addr;
+use futures_util::future::join_all;
+use investigator_core::decide::{Decision, Handler, Knowledge, Rejection};
+
+use crate::pipeline::PipelineSettings;
+use crate::pipeline::handler::{DecideBatch, DecideItem, HandlerActor, ItemOutcome};
+use crate::pipeline::metrics::{Metrics, handler_label};
+
+/// The handler actors, by kind.
+pub type HandlerAddresses = BTreeMap<Handler, Addr<HandlerActor>>;
+
+/// One handler's answer for one item.
+pub(super) type HandlerDecision = (Handler, Result<Decision, Rejection>);
+
+/// What the handlers made of the batch's items.
+#[derive(Debug, Default)]
+pub(super) struct Decided {
+    /// Per item, what each handler decided (or rejected), in handler order.
+    pub decisions: BTreeMap<usize, Vec<HandlerDecision>>,
+    /// Per item, the handlers that failed every attempt, with the last failure.
+    pub failures: BTreeMap<usize, Vec<(Handler, String, u32)>>,
+}
+
+/// Sends each handler its items, in batch order, and retries what failed: after a panic the
+/// handler is restarted by its supervisor, and the items from the failed one on are sent
+/// again after `backoff * attempt`, with the knowledge updated by everything decided so far.
+pub(super) async fn decide_all(
+    items: Vec<(Handler, DecideItem)>,
+    mut knowledge: Knowledge,
+    handlers: &HandlerAddresses,
+    settings: &PipelineSettings,
+    metrics: &Metrics,
+) -> Decided {
+    let mut pending: BTreeMap<Handler, Vec<DecideItem>> = BTreeMap::new();
+    for (handler, item) in items {
+        pending.entry(handler).or_default().push(item);
+    }
+    let mut decided = Decided::default();
+    let mut attempts: HashMap<(usize, Handler), u32> = HashMap::new();
+    while !pending.is_empty() {
+        let shared = Arc::new(knowledge.clone());
+        let rounds = pending.into_iter().map(|(handler, items)| {
+            let request = handlers
+                .get(&handler)
+                .map(|address| address.send(DecideBatch { items: items.clone(), knowledge: Arc::clone(&shared) }));
+            async move {
+                let outcomes = match request {
+                    Some(request) => request.await.unwrap_or_else(|error| {
+                        items
+                            .iter()
+                            .map(|item| (item.index, ItemOutcome::Panicked(format!("handler unavailable: {error}"))))
+                            .collect()
+                    }),
+                    None => items
+                        .iter()
+                        .map(|item| (item.index, ItemOutcome::Panicked("no such handler running".to_owned())))
+                        .collect(),
+                };
+                (handler, items, outcomes)
+            }
+        });
+        let mut retry: BTreeMap<Handler, Vec<DecideItem>> = BTreeMap::new();
+        let mut longest_wait = 0;
+        for (handler, items, outcomes) in join_all(rounds).await {
+            let by_index: HashMap<usize, &DecideItem> = items.iter().map(|item| (item.index, item)).collect();
+            for (index, outcome) in outcomes {
+                let Some(item) = by_index.get(&index) else { continue };
+                match outcome {
+                    ItemOutcome::Decided(result) => {
+                        if let Ok(decision) = &result {
+                            knowledge.observe(&decision.events);
+                        }
+                        decided.decisions.entry(index).or_default().push((handler, result));
+                    }
+                    ItemOutcome::Panicked(reason) => {
+                        let attempt = attempts.entry((index, handler)).or_default();
+                        *attempt += 1;
+                        metrics.exceptions.with_label_values(&[&handler_label(item.message.kind())]).inc();
+                        if *attempt >= settings.max_retries.max(1) {
+                            decided.failures.entry(index).or_default().push((handler, reason, *attempt));
+                        } else {
+                            longest_wait = longest_wait.max(*attempt);
+                            retry.entry(handler).or_default().push((*item).clone());
+                        }
+                    }
+                    ItemOutcome::NotRun => retry.entry(handler).or_default().push((*item).clone()),
+                }
+            }
+        }
+        for items in retry.values_mut() {
+            items.sort_by_key(|item| item.index);
+        }
+        if !retry.is_empty() {
+            tokio::time::sleep(settings.backoff * longest_wait.max(1)).await;
+        }
+        pending = retry;
+    }
+    for handlers in decided.decisions.values_mut() {
+        handlers.sort_by_key(|(handler, _)| *handler);
+    }
+    decided
+}

@@ -1,0 +1,67 @@
+//! Which topics are halted, and why: shared by the ingest loop (which pauses their
+//! partitions), the batch processing (a failure on a halt-on-fail topic) and the HTTP side
+//! (`/halt/{base}`, `/resume/{base}`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+/// Why a topic is halted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HaltReason {
+    /// An operator asked (`/halt/{base}`).
+    Operator,
+    /// A message failed on a topic whose policy is to halt; consumption resumes at it.
+    Failure {
+        /// The partition of the failed message.
+        partition: i32,
+        /// Its offset.
+        offset: i64,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Halted topics (full names), with a wake-up for the ingest loop.
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    halted: Arc<Mutex<BTreeMap<String, HaltReason>>>,
+    changed: Arc<Notify>,
+}
+
+impl Control {
+    fn halted_map(&self) -> MutexGuard<'_, BTreeMap<String, HaltReason>> {
+        // A panic while holding this lock cannot leave the map half-updated (single inserts
+        // and removals), so a poisoned lock is still usable.
+        self.halted.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Halts `topic`.
+    pub fn halt(&self, topic: &str, reason: HaltReason) {
+        self.halted_map().insert(topic.to_owned(), reason);
+        self.changed.notify_one();
+    }
+
+    /// Resumes `topic`; whether it was halted.
+    pub fn resume(&self, topic: &str) -> bool {
+        let was_halted = self.halted_map().remove(topic).is_some();
+        self.changed.notify_one();
+        was_halted
+    }
+
+    /// Whether `topic` is halted.
+    pub fn is_halted(&self, topic: &str) -> bool {
+        self.halted_map().contains_key(topic)
+    }
+
+    /// The halted topics and why.
+    pub fn halted(&self) -> BTreeMap<String, HaltReason> {
+        self.halted_map().clone()
+    }
+
+    /// Resolves when a topic is halted or resumed.
+    pub async fn changed(&self) {
+        self.changed.notified().await
+    }
+}

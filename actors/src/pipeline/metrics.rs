@@ -1,0 +1,188 @@
+//! Prometheus metrics: Thoth's names and labels (Grafana dashboards and alerts keep working),
+//! plus the investigator's own, prefixed `investigator_`.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Every metric, registered in one registry.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// `thoth_investigator_consumer_info{version}` = 1.
+    pub consumer_info: IntGaugeVec,
+    /// `thoth_investigator_processed_total{message_type}` (the handler's fixed label).
+    pub processed: IntCounterVec,
+    /// `thoth_investigator_exceptions_total{message_type}`: every failed attempt.
+    pub exceptions: IntCounterVec,
+    /// `thoth_investigator_failures_total{message_type}`: messages given up on.
+    pub failures: IntCounterVec,
+    /// `thoth_investigator_scheduled_workflows_total{message_type, workflow_type}`.
+    pub scheduled_workflows: IntCounterVec,
+    /// `thoth_investigator_halted_topics{base_topic_name}`.
+    pub halted_topics: IntGaugeVec,
+    /// `thoth_investigator_missing_handler{base_topic_name, message_version}`.
+    pub missing_handler: IntGaugeVec,
+    /// `message_count_by_version_total{message_type, message_version}` (metrics mode).
+    pub message_count_by_version: IntCounterVec,
+    /// `current_partition_offsets{topic_name, partition}`: the last applied offset.
+    pub partition_offsets: IntGaugeVec,
+    /// `thoth_advise_justification_type_number{advise_message, justification_type, thoth_environment}`.
+    pub advise_justification: IntGaugeVec,
+    /// `investigator_dead_letters_total{topic, reason_code}`.
+    pub dead_letters: IntCounterVec,
+    /// `investigator_records_total{outcome}`: applied, duplicate (already applied), dropped.
+    pub records: IntCounterVec,
+    /// `investigator_batches_total`.
+    pub batches: IntCounter,
+    /// `investigator_batch_seconds`: one batch, from dispatch to commit.
+    pub batch_seconds: Histogram,
+    /// `investigator_database_retries_total`: batches retried because PostgreSQL failed.
+    pub database_retries: IntCounter,
+    /// `investigator_handler_restarts_total{handler}`.
+    pub handler_restarts: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric =
+        IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|error| panic!("metric {name}: {error}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| panic!("metric {name}: {error}"));
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let metric =
+        IntGaugeVec::new(Opts::new(name, help), labels).unwrap_or_else(|error| panic!("metric {name}: {error}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|error| panic!("metric {name}: {error}"));
+    metric
+}
+
+impl Metrics {
+    /// Registers every metric. Names and labels are constants, so registering cannot fail
+    /// except by a programming error (a duplicate name), which the unit test catches.
+    pub fn new(service_version: &str) -> Self {
+        let registry = Registry::new();
+        let consumer_info = gauge(&registry, "thoth_investigator_consumer_info", "Investigator version", &["version"]);
+        consumer_info.with_label_values(&[service_version]).set(1);
+        let batches =
+            IntCounter::new("investigator_batches_total", "Batches recorded").unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(batches.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let database_retries =
+            IntCounter::new("investigator_database_retries_total", "Batches retried because PostgreSQL failed")
+                .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(database_retries.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let batch_seconds = Histogram::with_opts(
+            HistogramOpts::new("investigator_batch_seconds", "Time to decide and record one batch")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(batch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        Metrics {
+            processed: counter(
+                &registry,
+                "thoth_investigator_processed_total",
+                "Messages processed",
+                &["message_type"],
+            ),
+            exceptions: counter(&registry, "thoth_investigator_exceptions_total", "Failed attempts", &["message_type"]),
+            failures: counter(
+                &registry,
+                "thoth_investigator_failures_total",
+                "Messages given up on",
+                &["message_type"],
+            ),
+            scheduled_workflows: counter(
+                &registry,
+                "thoth_investigator_scheduled_workflows_total",
+                "Workflows requested",
+                &["message_type", "workflow_type"],
+            ),
+            halted_topics: gauge(&registry, "thoth_investigator_halted_topics", "Halted topics", &["base_topic_name"]),
+            missing_handler: gauge(
+                &registry,
+                "thoth_investigator_missing_handler",
+                "Messages of a version no handler accepts",
+                &["base_topic_name", "message_version"],
+            ),
+            message_count_by_version: counter(
+                &registry,
+                "message_count_by_version_total",
+                "Messages by type and version",
+                &["message_type", "message_version"],
+            ),
+            partition_offsets: gauge(
+                &registry,
+                "current_partition_offsets",
+                "Last applied offset",
+                &["topic_name", "partition"],
+            ),
+            advise_justification: gauge(
+                &registry,
+                "thoth_advise_justification_type_number",
+                "Advise justifications by type",
+                &["advise_message", "justification_type", "thoth_environment"],
+            ),
+            dead_letters: counter(
+                &registry,
+                "investigator_dead_letters_total",
+                "Dead-lettered records",
+                &["topic", "reason_code"],
+            ),
+            records: counter(&registry, "investigator_records_total", "Records by outcome", &["outcome"]),
+            handler_restarts: counter(
+                &registry,
+                "investigator_handler_restarts_total",
+                "Handler restarts",
+                &["handler"],
+            ),
+            registry,
+            consumer_info,
+            batches,
+            batch_seconds,
+            database_retries,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::warn!(%error, "metrics could not be encoded");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// Thoth's `message_type` label of the processed and exceptions counters: the short type,
+/// except for three handlers that use a name of their own.
+pub fn handler_label(kind: investigator_events::thoth::MessageKind) -> String {
+    use investigator_events::thoth::MessageKind as K;
+    match kind {
+        K::MissingVersion => "missing_version".to_owned(),
+        K::ThothRepoInit => "thoth_repo_init".to_owned(),
+        K::UpdateProvidesSourceDistro => "update_provide_source_distro".to_owned(),
+        kind => kind.short_type(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thoths_metric_names_are_exposed() {
+        let metrics = Metrics::new("0.1.0");
+        metrics.processed.with_label_values(&["unresolved_package"]).inc();
+        metrics.halted_topics.with_label_values(&["thoth.repo-init"]).set(1);
+        let text = metrics.render();
+        assert!(text.contains("thoth_investigator_consumer_info{version=\"0.1.0\"} 1"), "{text}");
+        assert!(text.contains("thoth_investigator_processed_total{message_type=\"unresolved_package\"} 1"), "{text}");
+        assert!(text.contains("thoth_investigator_halted_topics{base_topic_name=\"thoth.repo-init\"} 1"), "{text}");
+    }
+}

@@ -1,0 +1,25 @@
+//! A Kafka record as the pipeline carries it: owned bytes and coordinates.
+
+use investigator_projections::offsets::TopicPartition;
+
+/// One record, copied out of the consumer's buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRecord {
+    /// The full topic name.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// The key, if any (Thoth sends none).
+    pub key: Option<Vec<u8>>,
+    /// The value; `None` for a tombstone.
+    pub payload: Option<Vec<u8>>,
+}
+
+impl InboundRecord {
+    /// The record's partition.
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition { topic: self.topic.clone(), partition: self.partition }
+    }
+}

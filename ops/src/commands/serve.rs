@@ -1,0 +1,213 @@
+//! `investigator serve`: the pipeline (Kafka ingest, router, handler actors) and the HTTP
+//! endpoints, in one actix system, until SIGINT or SIGTERM.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Arbiter, Supervisor};
+use actix_web::{App, HttpServer, web};
+use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::pipeline::PipelineSettings;
+use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
+use investigator_actors::pipeline::control::Control;
+use investigator_actors::pipeline::dead_letter::{DEAD_LETTER_BASE_NAME, DeadLetterPublisher};
+use investigator_actors::pipeline::handler::HandlerActor;
+use investigator_actors::pipeline::ingest::Ingest;
+use investigator_actors::pipeline::metrics::Metrics;
+use investigator_actors::pipeline::router::InvestigatorRouter;
+use investigator_core::decide::Handler;
+use investigator_events::domain::{EventMetadata, IndexRegistered, StreamId};
+use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::{Database, record};
+use tokio::sync::watch;
+
+use crate::error::CliError;
+use crate::http::{AppState, routes};
+use crate::settings::Settings;
+
+/// Connections of the service's pool: the batch transaction, the HTTP side, headroom.
+const POOL_SIZE: usize = 8;
+const HANDLERS: [Handler; 6] = [
+    Handler::SolverScheduler,
+    Handler::SecurityIndicatorScheduler,
+    Handler::AdviserRetry,
+    Handler::MissingVersionFlagger,
+    Handler::UserWorkflowScheduler,
+    Handler::Metrics,
+];
+
+/// Runs the service on an actix system of its own thread (actors need one), and returns
+/// when it has stopped.
+pub async fn run(settings: &Settings) -> Result<(), CliError> {
+    let settings = settings.clone();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("investigator".to_owned())
+        .spawn(move || {
+            let outcome = actix::System::new().block_on(serve(settings));
+            let _ = done.send(outcome);
+        })
+        .map_err(CliError::Output)?;
+    result.await.unwrap_or(Err(CliError::NotAvailable { command: "serve", reason: "the service thread stopped" }))
+}
+
+fn service_version() -> String {
+    format!("{}+investigator", env!("CARGO_PKG_VERSION"))
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let kafka = settings.require_kafka()?.clone();
+    let url = settings.require_database_url()?;
+    let database = Database::connect_lazy(url.expose(), POOL_SIZE)?;
+    investigator_projections::migrations::migrate(&database).await?;
+    register_indexes(&database, &settings).await?;
+    create_topics(&kafka, &settings).await?;
+
+    let service = &settings.service;
+    let pipeline = Arc::new(PipelineSettings {
+        naming: settings.naming.clone(),
+        modes: settings.consumer_modes.clone(),
+        consumer_group: kafka.consumer_group_id.clone(),
+        max_retries: service.max_retries,
+        backoff: service.backoff,
+        halt_on_fail: service.halt_on_fail.clone(),
+        batch_size: service.batch_size,
+        batch_linger: service.batch_linger,
+        decisions: service.decisions.clone(),
+        panic_injection: service.panic_injection.clone(),
+    });
+    let metrics = Metrics::new(&service_version());
+    let control = Control::default();
+
+    let decisions = Arc::new(service.decisions.clone());
+    let mut arbiters = Vec::new();
+    let mut handlers: HandlerAddresses = BTreeMap::new();
+    for handler in HANDLERS {
+        let arbiter = Arbiter::new();
+        let (settings, injection, metrics) =
+            (Arc::clone(&decisions), pipeline.panic_injection.clone(), metrics.clone());
+        let address = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| {
+            HandlerActor::new(handler, settings, injection, metrics)
+        });
+        handlers.insert(handler, address);
+        arbiters.push(arbiter);
+    }
+    let context = BatchContext {
+        database: database.clone(),
+        settings: Arc::clone(&pipeline),
+        handlers: Arc::new(handlers),
+        metrics: metrics.clone(),
+        control: control.clone(),
+    };
+    let router = actix::Actor::start(InvestigatorRouter::new(context));
+    let dead_letters =
+        Arc::new(DeadLetterPublisher::new(&kafka, &settings.naming).map_err(|source| {
+            investigator_actors::kafka::KafkaError::Client { role: "dead-letter producer", source }
+        })?);
+    let ingest =
+        Ingest::new(&kafka, Arc::clone(&pipeline), router, control.clone(), metrics.clone(), Some(dead_letters))
+            .map_err(|error| CliError::Ingest(Box::new(error)))?;
+
+    let state = AppState { service_version: service_version(), naming: settings.naming.clone(), control, metrics };
+    let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
+        .workers(1)
+        .disable_signals()
+        .bind(service.http_addr)
+        .map_err(|source| CliError::Bind { address: service.http_addr.to_string(), source })?
+        .run();
+    let server_handle = server.handle();
+    actix::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::error!(%error, "the HTTP server stopped");
+        }
+    });
+    tracing::info!(address = %service.http_addr, modes = ?settings.consumer_modes, "investigator serving");
+
+    let (stop, stopping) = watch::channel(false);
+    actix::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    let mut stopping_ingest = stopping.clone();
+    let ingest_result = ingest
+        .run(async move {
+            let _ = stopping_ingest.wait_for(|stop| *stop).await;
+        })
+        .await;
+    server_handle.stop(true).await;
+    for arbiter in arbiters {
+        arbiter.stop();
+    }
+    ingest_result.map_err(|error| CliError::Ingest(Box::new(error)))
+}
+
+/// Registers and enables the indexes of `THOTH_INDEXES` that are not registered yet.
+async fn register_indexes(database: &Database, settings: &Settings) -> Result<(), CliError> {
+    for index in &settings.service.indexes {
+        let url = index.as_str().to_owned();
+        let warehouse_api_url = (url == "https://pypi.org/simple").then(|| "https://pypi.org/pypi".to_owned());
+        let event = IndexRegistered {
+            url: url.clone(),
+            warehouse_api_url,
+            verify_ssl: true,
+            only_if_package_seen: false,
+            enabled: true,
+        };
+        let request = AppendRequest {
+            idempotency_key: Some(format!("index-registered:{url}")),
+            expected: Vec::new(),
+            events: vec![NewEvent {
+                stream: StreamId::index(&url),
+                event: event.into(),
+                metadata: EventMetadata { origin: Some("config".to_owned()), ..EventMetadata::default() },
+            }],
+        };
+        record(database, request).await.map_err(|error| CliError::Record(Box::new(error)))?;
+    }
+    Ok(())
+}
+
+/// Creates the topics the modes consume, and the dead-letter topic, where missing.
+async fn create_topics(kafka: &investigator_actors::kafka::KafkaSettings, settings: &Settings) -> Result<(), CliError> {
+    let admin = TopicAdmin::new(kafka, Duration::from_secs(30))?;
+    let mut topics = settings.naming.topic_names();
+    topics.push(settings.naming.topic_for_base_name(DEAD_LETTER_BASE_NAME));
+    let options = TopicOptions {
+        partitions: 1,
+        replication_factor: 1,
+        retention_ms: None,
+        topic_settings: settings.topics.clone(),
+    };
+    for (topic, outcome) in admin.create(&topics, &options).await? {
+        match outcome {
+            TopicOutcome::Created => tracing::info!(topic, "topic created"),
+            TopicOutcome::AlreadyExisted => {}
+            TopicOutcome::Failed(reason) => tracing::warn!(topic, reason, "topic could not be created"),
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "SIGTERM cannot be handled; stop with SIGINT");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,254 @@
+//! The settings of `investigator serve`: Thoth's investigator variables, and ours
+//! (`INVESTIGATOR_*`).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use investigator_actors::pipeline::PanicInjection;
+use investigator_core::decide::{DecisionSettings, Handler};
+use investigator_core::{IndexUrl, SolverName};
+
+use super::Reader;
+
+/// Where workflow requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launcher {
+    /// Recorded only (they show in `workflow_run` as `requested`): the default without a cluster.
+    Log,
+}
+
+/// What the service is configured with.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// `INVESTIGATOR_HTTP_ADDR`, `0.0.0.0:6066` by default (Thoth's port).
+    pub http_addr: SocketAddr,
+    /// `THOTH_INDEXES`: index URLs registered and enabled at start (`https://pypi.org/simple`).
+    pub indexes: Vec<IndexUrl>,
+    /// `THOTH_INVESTIGATOR_MAX_RETRIES` (5).
+    pub max_retries: u32,
+    /// `THOTH_INVESTIGATOR_BACKOFF` in seconds (0.5).
+    pub backoff: Duration,
+    /// `THOTH_INVESTIGATOR_HALT_ON_FAIL`: base names (comma-separated or a JSON list).
+    pub halt_on_fail: BTreeSet<String>,
+    /// `INVESTIGATOR_BATCH_SIZE` (2000).
+    pub batch_size: usize,
+    /// `INVESTIGATOR_BATCH_LINGER_MS` (20).
+    pub batch_linger: Duration,
+    /// `INVESTIGATOR_LAUNCHER` (`log`).
+    pub launcher: Launcher,
+    /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
+    pub decisions: DecisionSettings,
+    /// `INVESTIGATOR_INJECT_PANIC=<Handler>:<count>`, for tests of supervision.
+    pub panic_injection: Option<PanicInjection>,
+}
+
+impl Reader<'_> {
+    pub(super) fn service(&mut self) -> ServiceSettings {
+        let defaults = DecisionSettings::default();
+        let decisions = DecisionSettings {
+            solvers: self.solvers().unwrap_or(defaults.solvers),
+            schedule_solver: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_SOLVER"),
+            schedule_revsolver: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_REVSOLVER"),
+            schedule_security: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_SECURITY"),
+            kebechet_administrator: self.toggle("THOTH_INVESTIGATOR_KEBECHET_ADMINISTRATOR"),
+            solver_debug: self.text("THOTH_LOG_SOLVER").is_some_and(|level| level == "DEBUG"),
+            revsolver_debug: self.text("THOTH_LOG_REVSOLVER").is_some_and(|level| level == "DEBUG"),
+            middletier_namespace: self.text("THOTH_MIDDLETIER_NAMESPACE").unwrap_or(defaults.middletier_namespace),
+            backend_namespace: self.text("THOTH_BACKEND_NAMESPACE").unwrap_or(defaults.backend_namespace),
+        };
+        ServiceSettings {
+            http_addr: self.socket_address("INVESTIGATOR_HTTP_ADDR", "0.0.0.0:6066"),
+            indexes: self.indexes(),
+            max_retries: self.number("THOTH_INVESTIGATOR_MAX_RETRIES").unwrap_or(5),
+            backoff: self.seconds("THOTH_INVESTIGATOR_BACKOFF").unwrap_or(Duration::from_millis(500)),
+            halt_on_fail: self.base_names("THOTH_INVESTIGATOR_HALT_ON_FAIL"),
+            batch_size: self.number::<usize>("INVESTIGATOR_BATCH_SIZE").filter(|size| *size > 0).unwrap_or(2000),
+            batch_linger: Duration::from_millis(self.number("INVESTIGATOR_BATCH_LINGER_MS").unwrap_or(20)),
+            launcher: self.launcher(),
+            decisions,
+            panic_injection: self.panic_injection(),
+        }
+    }
+
+    /// Comma- or newline-separated (Thoth's ConfigMap has one per line).
+    fn list(&mut self, variable: &'static str) -> Option<Vec<String>> {
+        let value = self.text(variable)?;
+        if value.trim_start().starts_with('[') {
+            match serde_json::from_str::<Vec<String>>(&value) {
+                Ok(items) => return Some(items),
+                Err(error) => {
+                    self.problem(variable, format!("not a JSON list of strings: {error}"));
+                    return None;
+                }
+            }
+        }
+        Some(value.split([',', '\n']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect())
+    }
+
+    fn solvers(&mut self) -> Option<Vec<SolverName>> {
+        const VARIABLE: &str = "THOTH_SOLVERS";
+        let names = self.list(VARIABLE)?;
+        let mut solvers = Vec::new();
+        for name in names {
+            match SolverName::parse(&name) {
+                Ok(solver) => solvers.push(solver),
+                Err(error) => self.problem(VARIABLE, error.to_string()),
+            }
+        }
+        if solvers.is_empty() {
+            self.problem(VARIABLE, "no solver given");
+        }
+        Some(solvers)
+    }
+
+    fn indexes(&mut self) -> Vec<IndexUrl> {
+        const VARIABLE: &str = "THOTH_INDEXES";
+        let urls = self.list(VARIABLE).unwrap_or_else(|| vec!["https://pypi.org/simple".to_owned()]);
+        let mut indexes = Vec::new();
+        for url in urls {
+            match IndexUrl::parse(&url) {
+                Ok(index) => indexes.push(index),
+                Err(error) => self.problem(VARIABLE, error.to_string()),
+            }
+        }
+        indexes
+    }
+
+    fn base_names(&mut self, variable: &'static str) -> BTreeSet<String> {
+        let names = self.list(variable).unwrap_or_default();
+        let mut known = BTreeSet::new();
+        for name in names {
+            if investigator_events::thoth::MessageKind::from_base_name(&name).is_some() {
+                known.insert(name);
+            } else {
+                self.problem(variable, format!("'{name}' is not the base name of a Thoth message type"));
+            }
+        }
+        known
+    }
+
+    /// Thoth's integer toggles: `0` is off, any other integer on; on when unset.
+    fn toggle(&mut self, variable: &'static str) -> bool {
+        self.number::<i64>(variable).is_none_or(|value| value != 0)
+    }
+
+    fn seconds(&mut self, variable: &'static str) -> Option<Duration> {
+        let value = self.text(variable)?;
+        match value.trim().parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() && (0.0..=3600.0).contains(&seconds) => {
+                Some(Duration::from_secs_f64(seconds))
+            }
+            _ => {
+                self.problem(variable, format!("'{value}' is not a number of seconds between 0 and 3600"));
+                None
+            }
+        }
+    }
+
+    fn socket_address(&mut self, variable: &'static str, default: &str) -> SocketAddr {
+        let value = self.text(variable).unwrap_or_else(|| default.to_owned());
+        match value.parse() {
+            Ok(address) => address,
+            Err(_) => {
+                self.problem(variable, format!("'{value}' is not an address such as 0.0.0.0:6066"));
+                SocketAddr::from(([0, 0, 0, 0], 6066))
+            }
+        }
+    }
+
+    fn launcher(&mut self) -> Launcher {
+        match self.text("INVESTIGATOR_LAUNCHER").as_deref() {
+            None | Some("log") => Launcher::Log,
+            Some(other) => {
+                self.problem(
+                    "INVESTIGATOR_LAUNCHER",
+                    format!("'{other}' is not available in this build (only 'log': workflow requests are recorded, not submitted)"),
+                );
+                Launcher::Log
+            }
+        }
+    }
+
+    fn panic_injection(&mut self) -> Option<PanicInjection> {
+        const VARIABLE: &str = "INVESTIGATOR_INJECT_PANIC";
+        let value = self.text(VARIABLE)?;
+        let handlers = [
+            ("SolverScheduler", Handler::SolverScheduler),
+            ("SecurityIndicatorScheduler", Handler::SecurityIndicatorScheduler),
+            ("AdviserRetry", Handler::AdviserRetry),
+            ("MissingVersionFlagger", Handler::MissingVersionFlagger),
+            ("UserWorkflowScheduler", Handler::UserWorkflowScheduler),
+        ];
+        let parsed = value.split_once(':').and_then(|(name, count)| {
+            let handler = handlers.iter().find(|(known, _)| *known == name)?.1;
+            Some(PanicInjection::new(handler, count.parse().ok()?))
+        });
+        if parsed.is_none() {
+            self.problem(VARIABLE, format!("'{value}' is not <Handler>:<count>, e.g. SolverScheduler:2"));
+        }
+        parsed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+
+    use super::*;
+
+    fn service(vars: &[(&str, &str)]) -> Result<ServiceSettings, crate::settings::SettingsError> {
+        Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .map(|settings| settings.service)
+    }
+
+    #[test]
+    fn defaults_are_thoths() {
+        let service = service(&[]).expect("valid");
+        assert_eq!(service.http_addr.port(), 6066);
+        assert_eq!(service.max_retries, 5);
+        assert_eq!(service.backoff, Duration::from_millis(500));
+        assert_eq!(service.decisions.solvers.len(), 3);
+        assert_eq!(service.indexes.iter().map(IndexUrl::as_str).collect::<Vec<_>>(), ["https://pypi.org/simple"]);
+        assert!(service.halt_on_fail.is_empty() && service.decisions.schedule_solver);
+    }
+
+    #[test]
+    fn thoth_variables_are_read() {
+        let service = service(&[
+            ("THOTH_SOLVERS", "solver-rhel-8-py38\nsolver-fedora-35-py310\n"),
+            ("THOTH_INVESTIGATOR_SCHEDULE_REVSOLVER", "0"),
+            ("THOTH_INVESTIGATOR_HALT_ON_FAIL", "thoth.repo-init,thoth.adviser-trigger"),
+            ("THOTH_INVESTIGATOR_BACKOFF", "0.1"),
+            ("THOTH_INDEXES", "https://pypi.python.org/simple, https://download.pytorch.org/whl/cpu"),
+        ])
+        .expect("valid");
+        assert_eq!(service.decisions.solvers.len(), 2);
+        assert!(!service.decisions.schedule_revsolver);
+        assert_eq!(service.halt_on_fail.len(), 2);
+        assert_eq!(service.backoff, Duration::from_millis(100));
+        assert_eq!(service.indexes[0].as_str(), "https://pypi.org/simple");
+    }
+
+    #[test]
+    fn bad_values_are_reported_by_variable() {
+        let error = service(&[
+            ("THOTH_SOLVERS", "solver-rhel"),
+            ("THOTH_INVESTIGATOR_HALT_ON_FAIL", "thoth.nope"),
+            ("THOTH_INVESTIGATOR_BACKOFF", "-1"),
+            ("INVESTIGATOR_HTTP_ADDR", "here"),
+            ("INVESTIGATOR_INJECT_PANIC", "Nobody:1"),
+        ])
+        .expect_err("invalid");
+        let variables: Vec<&str> = error.0.iter().map(|problem| problem.variable).collect();
+        for variable in [
+            "THOTH_SOLVERS",
+            "THOTH_INVESTIGATOR_HALT_ON_FAIL",
+            "THOTH_INVESTIGATOR_BACKOFF",
+            "INVESTIGATOR_HTTP_ADDR",
+            "INVESTIGATOR_INJECT_PANIC",
+        ] {
+            assert!(variables.contains(&variable), "{variable} missing from {variables:?}");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Reads the knowledge a batch of decisions needs from the live graph: one query per kind of
+//! fact, for all the keys of the batch at once.
+
+use deadpool_postgres::GenericClient;
+use investigator_core::SolverEnvironment;
+use investigator_core::decide::{Knowledge, KnowledgeKeys, ParkedAdviser, PendingWorkflow};
+use investigator_events::domain::{UnresolvedPackage, WorkflowKind};
+use investigator_events::thoth::JsonObject;
+
+/// The graph's answers for `keys`. Read inside the transaction that records the decisions,
+/// so they cannot go stale before the decisions commit.
+pub async fn load_knowledge(
+    client: &impl GenericClient,
+    keys: &KnowledgeKeys,
+) -> Result<Knowledge, tokio_postgres::Error> {
+    let mut knowledge = Knowledge::default();
+    for row in
+        client.query("SELECT url, enabled FROM graph.python_package_index WHERE registered_position > 0", &[]).await?
+    {
+        knowledge.insert_index(row.get(0), row.get(1));
+    }
+
+    let (names, indexes): (Vec<&str>, Vec<&str>) = keys
+        .packages
+        .iter()
+        .filter(|(_, index)| !index.is_empty())
+        .map(|(name, index)| (name.as_str(), index.as_str()))
+        .unzip();
+    if !names.is_empty() {
+        load_versions(client, &mut knowledge, &names, &indexes).await?;
+    }
+
+    let mut watched: Vec<String> = keys.packages.iter().map(|(name, _)| name.clone()).collect();
+    if !keys.solved_names.is_empty() {
+        let waited_for =
+            load_parked(client, &mut knowledge, &keys.solved_names.iter().cloned().collect::<Vec<_>>()).await?;
+        load_solved_names(client, &mut knowledge, &waited_for).await?;
+        watched.extend(waited_for);
+    }
+    watched.sort();
+    watched.dedup();
+    load_pending(client, &mut knowledge, &watched).await?;
+
+    let ids: Vec<&str> = keys.workflow_ids.iter().map(String::as_str).collect();
+    if !ids.is_empty() {
+        for row in
+            client.query("SELECT workflow_id FROM graph.workflow_run WHERE workflow_id = ANY($1)", &[&ids]).await?
+        {
+            knowledge.insert_workflow_id(row.get(0));
+        }
+    }
+    Ok(knowledge)
+}
+
+/// Versions on each (name, index), the environments that solved them, and which have a
+/// security-indicator result.
+async fn load_versions(
+    client: &impl GenericClient,
+    knowledge: &mut Knowledge,
+    names: &[&str],
+    indexes: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS wanted (name, url))
+             SELECT entity.package_name, entity.package_version, idx.url,
+                    EXISTS (SELECT 1 FROM graph.si_aggregated si WHERE si.python_package_version_entity_id = entity.id)
+             FROM wanted
+             JOIN graph.python_package_index idx ON idx.url = wanted.url
+             JOIN graph.python_package_version_entity entity
+               ON entity.package_name = wanted.name AND entity.python_package_index_id = idx.id
+             WHERE entity.package_version IS NOT NULL",
+            &[&names, &indexes],
+        )
+        .await?;
+    for row in rows {
+        let (name, version, url): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+        knowledge.insert_version(name, version, url);
+        if row.get::<_, bool>(3) {
+            knowledge.insert_security_analyzed(name, version, url);
+        }
+    }
+    let rows = client
+        .query(
+            "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS wanted (name, url))
+             SELECT version.package_name, version.package_version, idx.url,
+                    version.os_name, version.os_version, version.python_version
+             FROM wanted
+             JOIN graph.python_package_index idx ON idx.url = wanted.url
+             JOIN graph.python_package_version version
+               ON version.package_name = wanted.name AND version.python_package_index_id = idx.id
+             WHERE version.package_version IS NOT NULL",
+            &[&names, &indexes],
+        )
+        .await?;
+    for row in rows {
+        let environment = SolverEnvironment { os_name: row.get(3), os_version: row.get(4), python_version: row.get(5) };
+        knowledge.insert_solved(row.get(0), row.get(1), row.get(2), environment);
+    }
+    Ok(())
+}
+
+/// Parked advisers waiting for any of `names`; returns every name those advisers wait for.
+async fn load_parked(
+    client: &impl GenericClient,
+    knowledge: &mut Knowledge,
+    names: &[String],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT parked.adviser_document_id, parked.unresolved, parked.solver_name,
+                    run.parameters, run.source_type, run.origin, run.recommendation_type
+             FROM graph.parked_adviser parked
+             LEFT JOIN graph.adviser_run run ON run.adviser_document_id = parked.adviser_document_id
+             WHERE parked.status = 'parked'
+               AND EXISTS (SELECT 1 FROM jsonb_array_elements(parked.unresolved) AS waiting
+                           WHERE waiting ->> 'package_name' = ANY($1))",
+            &[&names],
+        )
+        .await?;
+    let mut waited_for = Vec::new();
+    for row in rows {
+        let adviser_document_id: String = row.get(0);
+        let unresolved: Vec<UnresolvedPackage> = match serde_json::from_value(row.get(1)) {
+            Ok(unresolved) => unresolved,
+            Err(error) => {
+                tracing::warn!(adviser_document_id, %error, "parked adviser with unreadable packages: not re-run");
+                continue;
+            }
+        };
+        let parameters: Option<serde_json::Value> = row.get(3);
+        let parameters = match parameters {
+            Some(serde_json::Value::Object(parameters)) => parameters,
+            _ => JsonObject::new(),
+        };
+        waited_for.extend(unresolved.iter().map(|package| package.package_name.clone()));
+        knowledge.insert_parked(ParkedAdviser {
+            adviser_document_id,
+            unresolved,
+            solver_name: row.get(2),
+            parameters,
+            source_type: row.get(4),
+            origin: row.get(5),
+            recommendation_type: row.get(6),
+        });
+    }
+    waited_for.sort();
+    waited_for.dedup();
+    Ok(waited_for)
+}
+
+/// The environments in which each of `names` has some solved version.
+async fn load_solved_names(
+    client: &impl GenericClient,
+    knowledge: &mut Knowledge,
+    names: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let rows = client
+        .query(
+            "SELECT DISTINCT package_name, os_name, os_version, python_version
+             FROM graph.python_package_version WHERE package_name = ANY($1)",
+            &[&names],
+        )
+        .await?;
+    for row in rows {
+        let environment = SolverEnvironment { os_name: row.get(1), os_version: row.get(2), python_version: row.get(3) };
+        knowledge.insert_solved_name(row.get(0), environment);
+    }
+    Ok(())
+}
+
+/// Workflows about `names` that are requested and not finished.
+async fn load_pending(
+    client: &impl GenericClient,
+    knowledge: &mut Knowledge,
+    names: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let rows = client
+        .query(
+            "SELECT kind, package_name, package_version, index_url, solver_name FROM graph.workflow_run
+             WHERE package_name = ANY($1) AND status IN ('requested', 'submitted', 'running')",
+            &[&names],
+        )
+        .await?;
+    for row in rows {
+        let kind: Option<String> = row.get(0);
+        let Some(Ok(kind)) = kind.map(|kind| kind.parse::<WorkflowKind>()) else {
+            continue;
+        };
+        knowledge.insert_pending(PendingWorkflow {
+            kind,
+            package_name: row.get(1),
+            package_version: row.get(2),
+            index_url: row.get(3),
+            solver_name: row.get(4),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Kafka consumer offsets, kept in PostgreSQL and written in the same transaction as the
+//! effects of the records before them: the database, not Kafka, says where each partition
+//! resumes.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
+
+/// A partition of a topic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    /// The full topic name.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+}
+
+/// Locks the offset rows of `partitions` for the rest of the transaction and returns the next
+/// offset to apply for each. A partition without a row starts at the offset given with it
+/// (the first record the consumer received). Rows are locked in a fixed order, so two
+/// consumers that briefly share partitions during a rebalance wait for each other instead of
+/// deadlocking; the second one then sees the offsets the first one wrote.
+pub async fn lock_offsets(
+    client: &impl GenericClient,
+    consumer_group: &str,
+    partitions: &[(TopicPartition, i64)],
+) -> Result<HashMap<TopicPartition, i64>, tokio_postgres::Error> {
+    let topics: Vec<&str> = partitions.iter().map(|(key, _)| key.topic.as_str()).collect();
+    let numbers: Vec<i32> = partitions.iter().map(|(key, _)| key.partition).collect();
+    let starts: Vec<i64> = partitions.iter().map(|(_, start)| *start).collect();
+    client
+        .execute(
+            "INSERT INTO investigator.consumer_offset (consumer_group, topic, partition, next_offset, updated_at)
+             SELECT $1, topic, partition, start, now()
+             FROM unnest($2::text[], $3::int4[], $4::int8[]) AS given (topic, partition, start)
+             ORDER BY topic, partition
+             ON CONFLICT (consumer_group, topic, partition) DO NOTHING",
+            &[&consumer_group, &topics, &numbers, &starts],
+        )
+        .await?;
+    let rows = client
+        .query(
+            "SELECT topic, partition, next_offset FROM investigator.consumer_offset
+             WHERE consumer_group = $1
+               AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int4[]))
+             ORDER BY topic, partition
+             FOR UPDATE",
+            &[&consumer_group, &topics, &numbers],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| (TopicPartition { topic: row.get(0), partition: row.get(1) }, row.get(2))).collect())
+}
+
+/// Moves the partitions' next offsets (rows locked by [`lock_offsets`] in this transaction).
+pub async fn advance_offsets(
+    client: &impl GenericClient,
+    consumer_group: &str,
+    next_offsets: &[(TopicPartition, i64)],
+) -> Result<(), tokio_postgres::Error> {
+    let topics: Vec<&str> = next_offsets.iter().map(|(key, _)| key.topic.as_str()).collect();
+    let numbers: Vec<i32> = next_offsets.iter().map(|(key, _)| key.partition).collect();
+    let nexts: Vec<i64> = next_offsets.iter().map(|(_, next)| *next).collect();
+    client
+        .execute(
+            "UPDATE investigator.consumer_offset AS stored
+             SET next_offset = given.next, updated_at = now()
+             FROM unnest($2::text[], $3::int4[], $4::int8[]) AS given (topic, partition, next)
+             WHERE stored.consumer_group = $1 AND stored.topic = given.topic AND stored.partition = given.partition",
+            &[&consumer_group, &topics, &numbers, &nexts],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Every stored offset of a consumer group, by topic and partition.
+pub async fn stored_offsets(
+    client: &impl GenericClient,
+    consumer_group: &str,
+) -> Result<Vec<(TopicPartition, i64)>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT topic, partition, next_offset FROM investigator.consumer_offset
+             WHERE consumer_group = $1 ORDER BY topic, partition",
+            &[&consumer_group],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| (TopicPartition { topic: row.get(0), partition: row.get(1) }, row.get(2))).collect())
+}
