@@ -99,13 +99,42 @@ impl TestKafka {
     /// (then half a second more, so that extra records are seen too), or until 20 s passed.
     /// Partitions are assigned directly, without joining a consumer group.
     pub async fn read_records(&self, count: usize) -> Vec<Record> {
+        self.read_matching(count, |topic| self.naming.kind_of_topic(topic).is_some()).await
+    }
+
+    /// Reads one topic from the beginning, as [`TestKafka::read_records`] does.
+    pub async fn read_topic(&self, topic: &str, count: usize) -> Vec<Record> {
+        self.read_matching(count, |name| name == topic).await
+    }
+
+    /// Creates the given topics with `partitions` partitions each.
+    pub async fn create_topics(&self, topics: &[String], partitions: i32) {
+        let admin = TopicAdmin::new(&self.kafka_settings(), TIMEOUT).expect("admin client");
+        let options = investigator_actors::kafka::TopicOptions {
+            partitions,
+            replication_factor: 1,
+            retention_ms: None,
+            topic_settings: Default::default(),
+        };
+        admin.create(topics, &options).await.expect("topics created");
+    }
+
+    /// Sends raw bytes to a topic (to send what Thoth's library never would).
+    pub async fn send_raw(&self, topic: &str, payload: &[u8]) {
+        let producer: rdkafka::producer::FutureProducer<ClientLogging> =
+            self.kafka_settings().client_config().create_with_context(ClientLogging::default()).expect("producer");
+        let record: rdkafka::producer::FutureRecord<'_, (), [u8]> = rdkafka::producer::FutureRecord::to(topic).payload(payload);
+        producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("raw record delivered");
+    }
+
+    async fn read_matching(&self, count: usize, wanted: impl Fn(&str) -> bool) -> Vec<Record> {
         let mut config = self.kafka_settings().consumer_config();
         config.set("group.id", format!("{}-reader", self.deployment));
         let consumer: StreamConsumer<ClientLogging> =
             config.create_with_context(ClientLogging::default()).expect("test consumer");
         let metadata = consumer.fetch_metadata(None, TIMEOUT).expect("topic metadata");
         let mut assignment = TopicPartitionList::new();
-        for topic in metadata.topics().iter().filter(|topic| self.naming.kind_of_topic(topic.name()).is_some()) {
+        for topic in metadata.topics().iter().filter(|topic| wanted(topic.name())) {
             for partition in topic.partitions() {
                 assignment
                     .add_partition_offset(topic.name(), partition.id(), Offset::Beginning)
@@ -157,7 +186,8 @@ impl Default for TestKafka {
 impl Drop for TestKafka {
     fn drop(&mut self) {
         let settings = self.kafka_settings();
-        let topics = self.topics();
+        let mut topics = self.topics();
+        topics.push(self.naming.topic_for_base_name("thoth.investigator.dead-letter"));
         teardown::run_to_completion(async move {
             let admin: rdkafka::admin::AdminClient<ClientLogging> =
                 match settings.client_config().create_with_context(ClientLogging::default()) {

@@ -6,6 +6,7 @@
 //!   topics, deleted when the test ends;
 //! - [`ThothPeer`]: Thoth's own Python library (thoth-messaging 0.16.2) as the other party;
 //! - [`investigator`]: the real `investigator` binary, for what a user would type;
+//! - [`Service`]: `investigator serve` as a child process (killed, restarted, stopped);
 //! - [`workload`]: a realistic, reproducible stream of domain events.
 //!
 //! `scripts/test.sh` starts the infrastructure and exports where it is (see
@@ -16,6 +17,7 @@ pub mod fixtures;
 mod investigator_binary;
 mod kafka;
 mod postgres;
+mod service;
 mod teardown;
 mod thoth_peer;
 pub mod workload;
@@ -23,6 +25,7 @@ pub mod workload;
 pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};
 pub use kafka::{Record, TestKafka};
 pub use postgres::TestDatabase;
+pub use service::{Service, eventually, free_address};
 pub use thoth_peer::{PeerRecord, ThothPeer};
 
 /// Installs log output for the test process once, when `TEST_LOG` is set.

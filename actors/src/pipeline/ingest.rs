@@ -69,7 +69,10 @@ impl ConsumerContext for IngestContext {
                 return;
             }
         };
-        tracing::info!(?event, "rebalance");
+        match &event {
+            Rebalanced::Assigned(partitions) => tracing::info!(partitions = partitions.len(), "partitions assigned"),
+            Rebalanced::Revoked(partitions) => tracing::info!(partitions = partitions.len(), "partitions revoked"),
+        }
         self.rebalances.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(event);
     }
 }

@@ -7,6 +7,7 @@ mod event_log;
 mod harness;
 mod knowledge_graph;
 mod migrations;
+mod pipeline;
 mod replay;
 mod sync;
 mod thoth_interop;

@@ -1,0 +1,131 @@
+//! `investigator serve` as a child process, the way it runs in production.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Child;
+
+use crate::{environment, investigator_binary};
+
+/// A running `investigator serve`.
+pub struct Service {
+    child: Child,
+    /// Where its HTTP endpoints listen.
+    pub address: SocketAddr,
+}
+
+/// Settings that make tests fast: a broker that holds each group join for half the session
+/// timeout, short backoffs, small lingers.
+fn test_vars(address: SocketAddr) -> Vec<(String, String)> {
+    [
+        ("INVESTIGATOR_HTTP_ADDR", address.to_string()),
+        ("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "2000".to_owned()),
+        ("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "500".to_owned()),
+        ("THOTH_INVESTIGATOR_BACKOFF", "0.05".to_owned()),
+        ("INVESTIGATOR_BATCH_LINGER_MS", "10".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// A free loopback port.
+pub fn free_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("the port")
+}
+
+impl Service {
+    /// Starts `investigator serve` with `env` (later entries win) and waits until `/_health`
+    /// answers.
+    pub async fn start(env: &[(String, String)]) -> Service {
+        let address = free_address();
+        let log_filter = if environment::test_log() { environment::test_log_filter() } else { "error".to_owned() };
+        let mut command = tokio::process::Command::new(investigator_binary());
+        command
+            .arg("serve")
+            .envs(test_vars(address))
+            .envs(env.iter().map(|(name, value)| (name, value)))
+            .env("RUST_LOG", log_filter)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(if environment::test_log() { Stdio::inherit() } else { Stdio::null() })
+            .kill_on_drop(true);
+        let child = command.spawn().expect("investigator serve starts");
+        let mut service = Service { child, address };
+        service.wait_ready().await;
+        service
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("investigator serve exited before it was ready: {status}");
+            }
+            if let Some((200, _)) = self.try_get("/_health").await {
+                return;
+            }
+            assert!(Instant::now() < deadline, "investigator serve was not ready within 60 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `GET path`: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        self.try_get(path).await.unwrap_or_else(|| panic!("GET {path} failed"))
+    }
+
+    async fn try_get(&self, path: &str) -> Option<(u16, String)> {
+        let mut stream = tokio::net::TcpStream::connect(self.address).await.ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address);
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut response = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await.ok()?.ok()?;
+        let text = String::from_utf8_lossy(&response);
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+        Some((status, body))
+    }
+
+    /// A metric's value from `/metrics` (the first sample whose line starts with `prefix`).
+    pub async fn metric(&self, prefix: &str) -> Option<f64> {
+        let (_, body) = self.get("/metrics").await;
+        body.lines().find(|line| line.starts_with(prefix))?.rsplit(' ').next()?.parse().ok()
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits for it; returns its exit code.
+    pub async fn stop(mut self) -> Option<i32> {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(Ok(status)) => status.code(),
+            _ => {
+                let _ = self.child.start_kill();
+                None
+            }
+        }
+    }
+}
+
+/// Waits until `check` is true, for at most `timeout`; panics naming `what` otherwise.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,62 @@
+//! The pipeline end to end: Thoth messages on the broker, `investigator serve`, and what ends
+//! up in the log, the graph and the workflow requests.
+
+mod behaviour;
+mod crash_safety;
+mod messages;
+mod supervision;
+
+use investigator_projections::Database;
+
+/// The rows of a query as one text column each.
+pub async fn texts(database: &Database, sql: &str) -> Vec<String> {
+    let client = database.client().await.expect("a connection");
+    client.query(sql, &[]).await.expect(sql).iter().map(|row| row.get(0)).collect()
+}
+
+/// One count.
+pub async fn count(database: &Database, sql: &str) -> i64 {
+    let client = database.client().await.expect("a connection");
+    client.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+/// The sum of the stored next offsets of a group (records applied).
+pub async fn applied_records(database: &Database) -> i64 {
+    count(database, "SELECT coalesce(sum(next_offset), 0)::int8 FROM investigator.consumer_offset").await
+}
+
+use std::time::Duration;
+
+use investigator_actors::kafka::{KafkaSettings, ThothPublisher};
+use investigator_events::thoth::ThothMessage;
+use investigator_tests::{Service, TestDatabase, TestKafka};
+
+/// The two solvers the pipeline tests configure.
+pub const SOLVERS: &str = "solver-rhel-8-py38,solver-fedora-35-py310";
+
+/// The environment of `investigator serve` for this deployment and database, plus `extra`.
+pub fn service_env(kafka: &TestKafka, database: &TestDatabase, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = kafka.vars();
+    env.extend(database.vars());
+    env.push(("THOTH_SOLVERS".to_owned(), SOLVERS.to_owned()));
+    env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+    env
+}
+
+/// Starts `investigator serve` for this deployment and database.
+pub async fn serve(kafka: &TestKafka, database: &TestDatabase, extra: &[(&str, &str)]) -> Service {
+    Service::start(&service_env(kafka, database, extra)).await
+}
+
+/// Publishes messages with the investigator's own publisher (thoth-messaging's bytes).
+pub async fn publish(kafka: &TestKafka, messages: &[ThothMessage]) {
+    let publisher = ThothPublisher::new(
+        &KafkaSettings::new(kafka.bootstrap_servers.clone()),
+        kafka.naming().clone(),
+        Duration::from_secs(30),
+    )
+    .expect("publisher");
+    for outcome in publisher.publish_all(messages).await {
+        outcome.expect("delivered");
+    }
+}

@@ -1,0 +1,154 @@
+//! Crashes and takeovers: however the service dies, every message's effects are in the log
+//! exactly once and every intended workflow is requested exactly once.
+
+use std::time::{Duration, SystemTime};
+
+use investigator_events::thoth::{MessageKind, ThothMessage};
+use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
+
+use super::messages::*;
+use super::{applied_records, count, publish, service_env};
+
+/// A mixed stream, each message about a package of its own, and the workflows it must lead
+/// to (with two solvers).
+fn mixed_messages(total: usize) -> (Vec<ThothMessage>, i64) {
+    let mut messages = Vec::with_capacity(total);
+    let mut workflows = 0;
+    for i in 0..total {
+        let (message, requested) = match i % 10 {
+            0..=3 => (unresolved(&format!("u-{i}"), "1.0.0", PYPI), 2),
+            4 | 5 => (released(&format!("r-{i}"), "1.0.0"), 3),
+            6 | 7 => (unrevsolved(&format!("v-{i}"), "1.0.0"), 1),
+            8 => (missing_version(&format!("m-{i}"), "1.0.0"), 1),
+            _ => (source_distro(&format!("s-{i}"), "1.0.0", false), 0),
+        };
+        messages.push(message);
+        workflows += requested;
+    }
+    (messages, workflows)
+}
+
+/// Partitions per topic in these tests, so records of one topic are spread and reordered
+/// across partitions.
+const PARTITIONS: i32 = 3;
+
+async fn topics_with_partitions(kafka: &TestKafka) {
+    kafka.create_topics(&kafka.topics(), PARTITIONS).await;
+}
+
+async fn assert_exactly_once(database: &TestDatabase, records: i64, workflows: i64, dead_letters: i64) {
+    let db = &database.database;
+    assert_eq!(applied_records(db).await, records, "every record applied");
+    assert_eq!(count(db, "SELECT count(*) FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await, workflows);
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'")
+            .await,
+        workflows,
+        "no workflow requested twice"
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, workflows);
+    let duplicated_sources = count(
+        db,
+        "SELECT count(*) FROM (
+             SELECT metadata -> 'source', event_type, stream_id, count(*) FROM investigator.event_log
+             WHERE metadata ? 'source' GROUP BY 1, 2, 3 HAVING count(*) > 1) AS repeated",
+    )
+    .await;
+    assert_eq!(duplicated_sources, 0, "no record's effects were applied twice");
+    assert_eq!(count(db, "SELECT count(*) FROM graph.dead_letter").await, dead_letters);
+}
+
+/// A small reproducible sequence of pauses, without a random-number crate.
+fn pauses(count: usize) -> Vec<Duration> {
+    let mut state = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(7, |elapsed| elapsed.as_nanos() as u64);
+    (0..count)
+        .map(|_| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            Duration::from_millis(400 + (state >> 33) % 2_600)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_ten_times_mid_stream_every_effect_is_applied_exactly_once() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    topics_with_partitions(&kafka).await;
+    let (messages, workflows) = mixed_messages(20_000);
+    let env = service_env(&kafka, &database, &[("INVESTIGATOR_BATCH_SIZE", "500")]);
+
+    let publishing = {
+        let kafka_messages = messages.clone();
+        let bootstrap = kafka.bootstrap_servers.clone();
+        let naming = kafka.naming().clone();
+        tokio::spawn(async move {
+            let publisher = investigator_actors::kafka::ThothPublisher::new(
+                &investigator_actors::kafka::KafkaSettings::new(bootstrap),
+                naming,
+                Duration::from_secs(60),
+            )
+            .expect("publisher");
+            for chunk in kafka_messages.chunks(2_000) {
+                for outcome in publisher.publish_all(chunk).await {
+                    outcome.expect("delivered");
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let poison_topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    for i in 0..5 {
+        kafka.send_raw(&poison_topic, format!("poison {i}").as_bytes()).await;
+    }
+
+    let mut kills = 0;
+    for pause in pauses(10) {
+        let service = Service::start(&env).await;
+        tokio::time::sleep(pause).await;
+        service.kill().await;
+        kills += 1;
+    }
+    publishing.await.expect("publishing finished");
+    let total = messages.len() as i64 + 5;
+    let before_last_start = applied_records(&database.database).await;
+    let service = Service::start(&env).await;
+    eventually("every record applied after the crashes", Duration::from_secs(300), || async {
+        applied_records(&database.database).await == total
+    })
+    .await;
+    assert_eq!(service.stop().await, Some(0));
+    assert_eq!(kills, 10);
+    assert!(before_last_start > 0, "the killed runs made progress");
+    assert_exactly_once(&database, total, workflows, 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_services_share_the_partitions_and_one_takes_over_when_the_other_dies() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    topics_with_partitions(&kafka).await;
+    let env = service_env(&kafka, &database, &[("INVESTIGATOR_BATCH_SIZE", "200")]);
+    let first = Service::start(&env).await;
+    let second = Service::start(&env).await;
+
+    let (messages, workflows) = mixed_messages(6_000);
+    let (early, late) = messages.split_at(3_000);
+    publish(&kafka, early).await;
+    eventually("the early half applied", Duration::from_secs(120), || async {
+        applied_records(&database.database).await == early.len() as i64
+    })
+    .await;
+    for service in [&first, &second] {
+        let (_, metrics) = service.get("/metrics").await;
+        let partitions = metrics.lines().filter(|line| line.starts_with("current_partition_offsets{")).count();
+        assert!(partitions > 0, "each service applied records of its own partitions");
+    }
+    first.kill().await;
+    publish(&kafka, late).await;
+    eventually("the survivor applies everything", Duration::from_secs(180), || async {
+        applied_records(&database.database).await == messages.len() as i64
+    })
+    .await;
+    assert_eq!(second.stop().await, Some(0));
+    assert_exactly_once(&database, messages.len() as i64, workflows, 0).await;
+}
