@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-# The run command: starts the investigator on its defaults, on this machine alone.
+# The run command: the investigator service on its defaults, on this machine alone.
 #
-# The service itself (`investigator serve`) is not built yet. Until it is, this prepares and
-# starts everything it will run on, and shows what works today: PostgreSQL, a local tansu
-# broker, Thoth's 19 topics under THOTH_DEPLOYMENT_NAME (default `local`), one message of every
-# type published by `investigator emit`, and the knowledge graph in the database `investigator`:
-# migrated, the sample documents synced, replayed and verified. Safe to run again; the broker
-# keeps running, and documents synced before are left as they are.
+#   scripts/run.sh        start (or restart) `investigator serve` in the background and show it
+#                         at work: one Thoth message of every type goes in, workflow requests,
+#                         knowledge changes and dead letters come out
+#   scripts/run.sh stop   stop the service (the broker keeps running: scripts/broker.sh stop dev)
+#
+# It runs on PostgreSQL (the database `investigator`, created if missing) and a local tansu
+# broker, with Thoth's topics under THOTH_DEPLOYMENT_NAME (default `local`), and serves
+# /_health, /metrics, /halt and /resume on INVESTIGATOR_HTTP_ADDR (default 127.0.0.1:6066).
+# Workflow requests are recorded, not submitted (no cluster here). Safe to run again.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
+pidfile=$INVESTIGATOR_HOME/serve.pid
+logfile=$INVESTIGATOR_HOME/serve.log
+stop_service() {
+  if [ -f "$pidfile" ] && tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$pidfile")/cmdline" | grep -q 'investigator serve'; then
+    kill "$(cat "$pidfile")"
+    for _ in $(seq 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+    say "investigator serve stopped"
+  fi
+  rm -f "$pidfile"
+}
+if [ "${1:-}" = stop ]; then stop_service; exit 0; fi
+
 prepare_infrastructure dev
 export THOTH_DEPLOYMENT_NAME=${THOTH_DEPLOYMENT_NAME:-local}
+export INVESTIGATOR_HTTP_ADDR=${INVESTIGATOR_HTTP_ADDR:-127.0.0.1:6066}
+# The local broker holds each consumer-group join for half the session timeout.
+export KAFKA_CONSUMER_SESSION_TIMEOUT_MS=${KAFKA_CONSUMER_SESSION_TIMEOUT_MS:-6000}
+export KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS=${KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS:-2000}
 
 say "building the investigator (release; the first build takes several minutes)"
 cargo build --release --quiet -p investigator
 investigator=$CARGO_TARGET_DIR/release/investigator
-
-say "creating Thoth's topics"
-"$investigator" topics create >/dev/null
-say "publishing one message of every type"
-"$investigator" emit --from-file events/tests/golden/thoth-messages.full.json
-"$investigator" topics list
 
 # The knowledge graph gets a database of its own on the same server.
 server_url=$DATABASE_URL
@@ -30,31 +43,46 @@ export DATABASE_URL; DATABASE_URL=$(url_with_database "$server_url" investigator
 if ! psql -w "$server_url" -XAtqc "SELECT 1 FROM pg_database WHERE datname = 'investigator'" | grep -q 1; then
   psql -w "$server_url" -Xqc 'CREATE DATABASE investigator' >/dev/null
 fi
-say "migrating the knowledge graph in $(redact_url "$DATABASE_URL")"
-"$investigator" migrate
-say "syncing the sample documents (three are broken on purpose: watch the errors)"
-"$investigator" sync tests/data/documents || true
-say "rebuilding the graph from the event log and comparing it with the live one"
-"$investigator" replay --verify | tail -n 1
-psql -w "$DATABASE_URL" -XP pager=off -c "SELECT v.package_name, v.package_version, v.os_name, v.os_version, \
-  v.python_version, count(d.entity_id) AS dependency_versions FROM graph.python_package_version v \
-  LEFT JOIN graph.depends_on d ON d.version_id = v.id GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3"
+say "syncing the sample solver and adviser documents (three are broken on purpose: watch the errors)"
+"$investigator" sync tests/data/documents >/dev/null || true
+
+stop_service
+say "starting investigator serve (log: $logfile)"
+nohup "$investigator" serve >"$logfile" 2>&1 </dev/null &
+echo $! > "$pidfile"
+health="http://$INVESTIGATOR_HTTP_ADDR/_health"
+for _ in $(seq 600); do
+  curl -fsS "$health" >/dev/null 2>&1 && break
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || die "investigator serve stopped, see $logfile"
+  sleep 0.1
+done
+curl -fsS "$health" >/dev/null || die "investigator serve is not healthy, see $logfile"
+say "healthy: $(curl -fsS "$health")"
+
+applied() { psql -w "$DATABASE_URL" -XAtqc "SELECT coalesce(sum(next_offset), 0) FROM investigator.consumer_offset"; }
+before=$(applied)
+say "publishing one message of every type"
+"$investigator" emit --from-file events/tests/golden/thoth-messages.full.json >/dev/null
+for _ in $(seq 300); do [ "$(applied)" -ge $((before + 19)) ] && break; sleep 0.1; done
+say "records applied: $(( $(applied) - before )) new, $(applied) in all"
+
+psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, workflow_id, package_name, package_version, solver_name, trigger \
+  FROM graph.workflow_run ORDER BY requested_at DESC, workflow_id LIMIT 20"
+psql -w "$DATABASE_URL" -XP pager=off -c "SELECT topic, partition, \"offset\", reason_code, left(reason, 80) AS reason \
+  FROM graph.dead_letter ORDER BY dead_lettered_at DESC LIMIT 5"
 
 cat >&2 <<SUMMARY
 
 What runs now:
+  investigator serve        pid $(cat "$pidfile"), http://$INVESTIGATOR_HTTP_ADDR   stop: scripts/run.sh stop
   Kafka (tansu, in memory)  $KAFKA_BOOTSTRAP_SERVERS   stop: scripts/broker.sh stop dev
-  PostgreSQL                $(redact_url "$DATABASE_URL")   (the knowledge graph: schema graph)
-  Topics                    Thoth's 19, prefixed '$THOTH_DEPLOYMENT_NAME.'
+  PostgreSQL                $(redact_url "$DATABASE_URL")   (log: schema investigator, graph: schema graph)
 
 Try:
   export KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS THOTH_DEPLOYMENT_NAME=$THOTH_DEPLOYMENT_NAME DATABASE_URL=$DATABASE_URL
+  $investigator emit thoth.investigator.unresolved-package --json '{"package_name": "flask", "package_version": "2.0.1", "index_url": "https://pypi.org/simple"}'
   $investigator events tail --last 5
-  $investigator replay
-  $investigator events export /tmp/investigator-log.inv
-  $investigator emit thoth.investigator.unresolved-package --json '{"package_name": "flask", "index_url": "https://pypi.org/simple"}'
-  $investigator topics list
-  $TANSU_BIN cat consume --broker tcp://$KAFKA_BOOTSTRAP_SERVERS --partition 0 --max-wait-time-ms 500 $THOTH_DEPLOYMENT_NAME.thoth.investigator.unresolved-package
-
-Not built yet: 'investigator serve' (Kafka ingest, the actors, workflows, the REST API).
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/metrics | grep ^thoth_investigator
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/halt/thoth.investigator.unresolved-package
+  tail -f $logfile
 SUMMARY

@@ -20,14 +20,10 @@ pub async fn load_knowledge(
         knowledge.insert_index(row.get(0), row.get(1));
     }
 
-    let (names, indexes): (Vec<&str>, Vec<&str>) = keys
-        .packages
-        .iter()
-        .filter(|(_, index)| !index.is_empty())
-        .map(|(name, index)| (name.as_str(), index.as_str()))
-        .unzip();
+    let mut names: Vec<&str> = keys.packages.iter().map(|(name, _)| name.as_str()).collect();
+    names.dedup();
     if !names.is_empty() {
-        load_versions(client, &mut knowledge, &names, &indexes).await?;
+        load_versions(client, &mut knowledge, &names).await?;
     }
 
     let mut watched: Vec<String> = keys.packages.iter().map(|(name, _)| name.clone()).collect();
@@ -52,25 +48,22 @@ pub async fn load_knowledge(
     Ok(knowledge)
 }
 
-/// Versions on each (name, index), the environments that solved them, and which have a
-/// security-indicator result.
+/// Versions of each name (on every index: the security-indicator check ignores the index),
+/// the environments that solved them, and which have a security-indicator result. Selecting by
+/// name alone keeps the plan on the name indexes whatever the batch's size.
 async fn load_versions(
     client: &impl GenericClient,
     knowledge: &mut Knowledge,
     names: &[&str],
-    indexes: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
     let rows = client
         .query(
-            "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS wanted (name, url))
-             SELECT entity.package_name, entity.package_version, idx.url,
+            "SELECT entity.package_name, entity.package_version, idx.url,
                     EXISTS (SELECT 1 FROM graph.si_aggregated si WHERE si.python_package_version_entity_id = entity.id)
-             FROM wanted
-             JOIN graph.python_package_index idx ON idx.url = wanted.url
-             JOIN graph.python_package_version_entity entity
-               ON entity.package_name = wanted.name AND entity.python_package_index_id = idx.id
-             WHERE entity.package_version IS NOT NULL",
-            &[&names, &indexes],
+             FROM graph.python_package_version_entity entity
+             JOIN graph.python_package_index idx ON idx.id = entity.python_package_index_id
+             WHERE entity.package_name = ANY($1) AND entity.package_version IS NOT NULL",
+            &[&names],
         )
         .await?;
     for row in rows {
@@ -82,15 +75,12 @@ async fn load_versions(
     }
     let rows = client
         .query(
-            "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS wanted (name, url))
-             SELECT version.package_name, version.package_version, idx.url,
+            "SELECT version.package_name, version.package_version, idx.url,
                     version.os_name, version.os_version, version.python_version
-             FROM wanted
-             JOIN graph.python_package_index idx ON idx.url = wanted.url
-             JOIN graph.python_package_version version
-               ON version.package_name = wanted.name AND version.python_package_index_id = idx.id
-             WHERE version.package_version IS NOT NULL",
-            &[&names, &indexes],
+             FROM graph.python_package_version version
+             JOIN graph.python_package_index idx ON idx.id = version.python_package_index_id
+             WHERE version.package_name = ANY($1) AND version.package_version IS NOT NULL",
+            &[&names],
         )
         .await?;
     for row in rows {

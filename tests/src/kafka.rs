@@ -52,10 +52,13 @@ impl TestKafka {
     }
 
     /// The environment `investigator` (and thoth-messaging) would get for this deployment.
+    /// The consumer group is the deployment's own: tests that share a group would rebalance
+    /// each other's consumers (and wait for each other's killed ones).
     pub fn vars(&self) -> Vec<(String, String)> {
         vec![
             ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), self.bootstrap_servers.clone()),
             ("THOTH_DEPLOYMENT_NAME".to_owned(), self.deployment.clone()),
+            ("KAFKA_CONSUMER_GROUP_ID".to_owned(), format!("{}.investigator", self.deployment)),
         ]
     }
 
@@ -123,7 +126,8 @@ impl TestKafka {
     pub async fn send_raw(&self, topic: &str, payload: &[u8]) {
         let producer: rdkafka::producer::FutureProducer<ClientLogging> =
             self.kafka_settings().client_config().create_with_context(ClientLogging::default()).expect("producer");
-        let record: rdkafka::producer::FutureRecord<'_, (), [u8]> = rdkafka::producer::FutureRecord::to(topic).payload(payload);
+        let record: rdkafka::producer::FutureRecord<'_, (), [u8]> =
+            rdkafka::producer::FutureRecord::to(topic).payload(payload);
         producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("raw record delivered");
     }
 

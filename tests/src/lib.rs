@@ -17,6 +17,7 @@ pub mod fixtures;
 mod investigator_binary;
 mod kafka;
 mod postgres;
+mod private_postgres;
 mod service;
 mod teardown;
 mod thoth_peer;
@@ -25,6 +26,7 @@ pub mod workload;
 pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};
 pub use kafka::{Record, TestKafka};
 pub use postgres::TestDatabase;
+pub use private_postgres::PrivatePostgres;
 pub use service::{Service, eventually, free_address};
 pub use thoth_peer::{PeerRecord, ThothPeer};
 

@@ -14,6 +14,9 @@ pub struct Service {
     child: Child,
     /// Where its HTTP endpoints listen.
     pub address: SocketAddr,
+    /// Its standard error (warnings and errors; everything with `TEST_LOG`), shown when the
+    /// test fails.
+    log: std::path::PathBuf,
 }
 
 /// Settings that make tests fast: a broker that holds each group join for half the session
@@ -42,7 +45,9 @@ impl Service {
     /// answers.
     pub async fn start(env: &[(String, String)]) -> Service {
         let address = free_address();
-        let log_filter = if environment::test_log() { environment::test_log_filter() } else { "error".to_owned() };
+        let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
+        let log = std::env::temp_dir().join(format!("investigator-serve-{}.log", uuid::Uuid::new_v4().simple()));
+        let log_file = std::fs::File::create(&log).expect("a log file for investigator serve");
         let mut command = tokio::process::Command::new(investigator_binary());
         command
             .arg("serve")
@@ -51,12 +56,17 @@ impl Service {
             .env("RUST_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(if environment::test_log() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if environment::test_log() { Stdio::inherit() } else { Stdio::from(log_file) })
             .kill_on_drop(true);
         let child = command.spawn().expect("investigator serve starts");
-        let mut service = Service { child, address };
+        let mut service = Service { child, address, log };
         service.wait_ready().await;
         service
+    }
+
+    /// Whether the process has exited, and how.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     async fn wait_ready(&mut self) {
@@ -71,6 +81,11 @@ impl Service {
             assert!(Instant::now() < deadline, "investigator serve was not ready within 60 s");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// `GET path`: status and body.
@@ -114,6 +129,21 @@ impl Service {
                 None
             }
         }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(log) = std::fs::read_to_string(&self.log)
+        {
+            let lines: Vec<&str> = log.lines().collect();
+            eprintln!("--- investigator serve ({}), last lines of its log:", self.address);
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{line}");
+            }
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -172,6 +172,7 @@ async fn process(
         }
     }
     let stored = lock_offsets(&transaction, &settings.consumer_group, &firsts).await?;
+    let locked_at = started.elapsed();
     let filtered = filter_applied(records, &stored, seeked);
     let mut outcome =
         BatchOutcome { duplicates: filtered.duplicates, rewind: filtered.rewind, ..BatchOutcome::default() };
@@ -208,8 +209,11 @@ async fn process(
             }
         }
     }
+    let prepared_at = started.elapsed();
     let knowledge = load_knowledge(&transaction, &keys).await?;
+    let knowledge_at = started.elapsed();
     let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
+    let decided_at = started.elapsed();
     let assembled = assemble::assemble(prepared, decided, settings, &context.control, &context.metrics);
 
     for (partition, offset) in &assembled.halted {
@@ -229,8 +233,20 @@ async fn process(
             next_offsets.push((partition.clone(), *offset));
         }
     }
+    let recorded_at = started.elapsed();
     advance_offsets(&transaction, &settings.consumer_group, &next_offsets).await?;
     transaction.commit().await?;
+    tracing::debug!(
+        records = records.len(),
+        events = outcome.events,
+        lock_ms = locked_at.as_millis() as u64,
+        prepare_ms = (prepared_at - locked_at).as_millis() as u64,
+        knowledge_ms = (knowledge_at - prepared_at).as_millis() as u64,
+        decide_ms = (decided_at - knowledge_at).as_millis() as u64,
+        record_ms = (recorded_at - decided_at).as_millis() as u64,
+        commit_ms = (started.elapsed() - recorded_at).as_millis() as u64,
+        "batch committed"
+    );
 
     for (partition, next) in &next_offsets {
         context

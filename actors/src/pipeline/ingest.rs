@@ -129,6 +129,9 @@ impl Ingest {
         let mut config = kafka.consumer_config();
         // Bounds librdkafka's prefetch, so a paused pipeline holds little memory.
         config.set("queued.max.messages.kbytes", "16384");
+        // A fetch answers as soon as there is data, or after this: the latency floor when
+        // messages trickle in (librdkafka's default is 500 ms).
+        config.set("fetch.wait.max.ms", "20");
         let consumer: StreamConsumer<IngestContext> = config.create_with_context(IngestContext::default())?;
         let topics = settings.topics();
         let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();

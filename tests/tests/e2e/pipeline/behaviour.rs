@@ -33,7 +33,10 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
     kafka.send_raw(&kafka.naming().topic(MessageKind::MissingVersion), future_version).await;
 
     let total = messages.len() as i64 + 2;
-    eventually("every record applied", Duration::from_secs(60), || async { applied_records(&database.database).await == total }).await;
+    eventually("every record applied", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == total
+    })
+    .await;
 
     let db = &database.database;
     let kinds = texts(db, "SELECT kind || ':' || count(*) FROM graph.workflow_run GROUP BY kind ORDER BY kind").await;
@@ -69,11 +72,9 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
         texts(db, "SELECT status FROM graph.workflow_run").await.iter().all(|status| status == "requested"),
         "with the log launcher, requests stay requested"
     );
-    let run_url_metadata = texts(
-        db,
-        "SELECT parameters ->> 'KEBECHET_METADATA' FROM graph.workflow_run WHERE kind = 'kebechet-run-url'",
-    )
-    .await;
+    let run_url_metadata =
+        texts(db, "SELECT parameters ->> 'KEBECHET_METADATA' FROM graph.workflow_run WHERE kind = 'kebechet-run-url'")
+            .await;
     assert!(run_url_metadata[0].contains("numpy"), "the metadata is passed on: {run_url_metadata:?}");
     assert_eq!(
         texts(db, "SELECT workflow_id FROM graph.workflow_run WHERE kind = 'adviser'").await,
@@ -84,7 +85,8 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
     let dead = texts(db, "SELECT reason_code FROM graph.dead_letter ORDER BY reason_code").await;
     assert_eq!(dead, ["malformed_json", "unknown_schema_version", "unregistered_index"]);
     assert_eq!(
-        count(db, "SELECT count(*) FROM graph.python_package_version_entity WHERE package_name = 'six' AND is_missing").await,
+        count(db, "SELECT count(*) FROM graph.python_package_version_entity WHERE package_name = 'six' AND is_missing")
+            .await,
         1,
         "missing-package-version marks the version missing"
     );
@@ -132,7 +134,12 @@ async fn a_halted_topic_waits_for_resume_and_then_catches_up() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let db = &database.database;
     assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run WHERE package_name = 'urllib3'").await, 0, "halted");
-    assert_eq!(service.metric("thoth_investigator_halted_topics{base_topic_name=\"thoth.investigator.unrevsolved-package\"}").await, Some(1.0));
+    assert_eq!(
+        service
+            .metric("thoth_investigator_halted_topics{base_topic_name=\"thoth.investigator.unrevsolved-package\"}")
+            .await,
+        Some(1.0)
+    );
 
     let (status, body) = service.get("/resume/thoth.investigator.unrevsolved-package").await;
     assert_eq!(status, 200);
@@ -147,11 +154,16 @@ async fn a_halted_topic_waits_for_resume_and_then_catches_up() {
 async fn a_failure_on_a_halt_on_fail_topic_halts_it_at_the_message() {
     let kafka = TestKafka::new();
     let database = TestDatabase::create().await;
-    let _service = serve(&kafka, &database, &[("THOTH_INVESTIGATOR_HALT_ON_FAIL", "thoth.investigator.unresolved-package")]).await;
+    let _service =
+        serve(&kafka, &database, &[("THOTH_INVESTIGATOR_HALT_ON_FAIL", "thoth.investigator.unresolved-package")]).await;
 
     publish(
         &kafka,
-        &[unresolved("flask", "2.0.1", "https://unknown.example.org/simple"), unresolved("click", "8.1.0", PYPI), released("attrs", "23.1.0")],
+        &[
+            unresolved("flask", "2.0.1", "https://unknown.example.org/simple"),
+            unresolved("click", "8.1.0", PYPI),
+            released("attrs", "23.1.0"),
+        ],
     )
     .await;
     let db = &database.database;

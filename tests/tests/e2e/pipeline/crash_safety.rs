@@ -39,7 +39,10 @@ async fn topics_with_partitions(kafka: &TestKafka) {
 async fn assert_exactly_once(database: &TestDatabase, records: i64, workflows: i64, dead_letters: i64) {
     let db = &database.database;
     assert_eq!(applied_records(db).await, records, "every record applied");
-    assert_eq!(count(db, "SELECT count(*) FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await, workflows);
+    assert_eq!(
+        count(db, "SELECT count(*) FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
+        workflows
+    );
     assert_eq!(
         count(db, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'")
             .await,
@@ -60,7 +63,8 @@ async fn assert_exactly_once(database: &TestDatabase, records: i64, workflows: i
 
 /// A small reproducible sequence of pauses, without a random-number crate.
 fn pauses(count: usize) -> Vec<Duration> {
-    let mut state = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(7, |elapsed| elapsed.as_nanos() as u64);
+    let mut state =
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(7, |elapsed| elapsed.as_nanos() as u64);
     (0..count)
         .map(|_| {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
@@ -112,7 +116,7 @@ async fn killed_ten_times_mid_stream_every_effect_is_applied_exactly_once() {
     let total = messages.len() as i64 + 5;
     let before_last_start = applied_records(&database.database).await;
     let service = Service::start(&env).await;
-    eventually("every record applied after the crashes", Duration::from_secs(300), || async {
+    eventually("every record applied after the crashes", Duration::from_secs(70), || async {
         applied_records(&database.database).await == total
     })
     .await;
@@ -134,7 +138,7 @@ async fn two_services_share_the_partitions_and_one_takes_over_when_the_other_die
     let (messages, workflows) = mixed_messages(6_000);
     let (early, late) = messages.split_at(3_000);
     publish(&kafka, early).await;
-    eventually("the early half applied", Duration::from_secs(120), || async {
+    eventually("the early half applied", Duration::from_secs(40), || async {
         applied_records(&database.database).await == early.len() as i64
     })
     .await;
@@ -145,10 +149,60 @@ async fn two_services_share_the_partitions_and_one_takes_over_when_the_other_die
     }
     first.kill().await;
     publish(&kafka, late).await;
-    eventually("the survivor applies everything", Duration::from_secs(180), || async {
+    eventually("the survivor applies everything", Duration::from_secs(60), || async {
         applied_records(&database.database).await == messages.len() as i64
     })
     .await;
     assert_eq!(second.stop().await, Some(0));
     assert_exactly_once(&database, messages.len() as i64, workflows, 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_and_restarted_mid_stream_loses_nothing() {
+    let kafka = TestKafka::new();
+    let server = investigator_tests::PrivatePostgres::start();
+    let database_url = server.url();
+    let database = investigator_projections::Database::connect_lazy(&database_url, 2).expect("valid URL");
+    let mut env = kafka.vars();
+    env.extend([
+        ("DATABASE_URL".to_owned(), database_url.clone()),
+        ("THOTH_SOLVERS".to_owned(), super::SOLVERS.to_owned()),
+        ("INVESTIGATOR_BATCH_SIZE".to_owned(), "100".to_owned()),
+    ]);
+    let mut service = Service::start(&env).await;
+    let (messages, workflows) = mixed_messages(3_000);
+    let (early, late) = messages.split_at(1_000);
+    publish(&kafka, early).await;
+    eventually("some records applied", Duration::from_secs(30), || async { applied_records(&database).await > 0 })
+        .await;
+
+    server.stop();
+    publish(&kafka, late).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(service.exited().is_none(), "the service outlives the database");
+    server.resume();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let applied = applied_records(&database).await;
+        if applied == messages.len() as i64 {
+            break;
+        }
+        assert!(service.exited().is_none(), "the service stopped after the restart ({applied} applied)");
+        assert!(std::time::Instant::now() < deadline, "only {applied} of {} applied after the restart", messages.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        service.metric("investigator_database_retries_total").await.unwrap_or_default() >= 1.0,
+        "the outage was noticed"
+    );
+    assert_eq!(service.stop().await, Some(0));
+    assert_eq!(
+        count(&database, "SELECT count(*) FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
+        workflows
+    );
+    assert_eq!(
+        count(&database, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
+        workflows
+    );
 }

@@ -31,9 +31,12 @@ async fn a_panicking_handler_is_restarted_and_its_messages_are_retried() {
 async fn a_handler_that_keeps_panicking_dead_letters_the_message_and_goes_on() {
     let kafka = TestKafka::new();
     let database = TestDatabase::create().await;
-    let _service =
-        serve(&kafka, &database, &[("INVESTIGATOR_INJECT_PANIC", "SolverScheduler:2"), ("THOTH_INVESTIGATOR_MAX_RETRIES", "2")])
-            .await;
+    let _service = serve(
+        &kafka,
+        &database,
+        &[("INVESTIGATOR_INJECT_PANIC", "SolverScheduler:2"), ("THOTH_INVESTIGATOR_MAX_RETRIES", "2")],
+    )
+    .await;
 
     publish(&kafka, &[unresolved("doomed", "1.0.0", PYPI), unresolved("fine", "1.0.0", PYPI)]).await;
     let db = &database.database;

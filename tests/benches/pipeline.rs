@@ -1,0 +1,284 @@
+//! The pipeline's throughput and latency on this machine, against the broker's own rate.
+//!
+//! One run:
+//! - a backlog of 200,000 messages in Thoth's real mix (unresolved-package, solved-package,
+//!   si-unanalyzed-package, package-released, missing-package-version) on the broker;
+//! - the limit: a plain consumer reads the whole backlog (the broker's consume rate);
+//! - ingest: `investigator serve` (release build) applies the backlog end to end (decode,
+//!   decide, append, project, offsets), with its resident memory sampled throughout;
+//! - latency: once caught up, messages produced at a fixed 1,000 per second, each timed from
+//!   its send to the moment its offset is committed in PostgreSQL (polled every 2 ms).
+//!
+//! Run with `scripts/bench.sh pipeline` (it starts PostgreSQL and the broker and builds the
+//! release binary). `INVESTIGATOR_BENCH_MESSAGES` makes the backlog smaller for a quick look.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use investigator_actors::kafka::{ClientLogging, KafkaSettings, ThothPublisher};
+use investigator_events::thoth::{MessageKind, ThothMessage};
+use investigator_projections::Database;
+use investigator_tests::{Service, TestDatabase, TestKafka};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::json;
+
+fn backlog_size() -> usize {
+    std::env::var("INVESTIGATOR_BENCH_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000)
+}
+
+const PYPI: &str = "https://pypi.org/simple";
+const PACKAGES: usize = 50_000;
+const SOLVERS: [&str; 3] = ["solver-rhel-8-py38", "solver-fedora-34-py39", "solver-fedora-35-py310"];
+
+fn message(kind: MessageKind, fields: serde_json::Value) -> ThothMessage {
+    let mut object = json!({"component_name": "bench", "service_version": "0.1.0"});
+    if let (Some(object), serde_json::Value::Object(fields)) = (object.as_object_mut(), fields) {
+        object.extend(fields);
+    }
+    ThothMessage::decode(kind, &serde_json::to_vec(&object).expect("JSON")).expect("valid message")
+}
+
+/// Message `i` of Thoth's mix: mostly unresolved packages, then solver results, security
+/// indicators to schedule, releases and missing versions; packages repeat, as they do.
+fn mixed(i: usize) -> ThothMessage {
+    let name = format!("package-{}", (i * 7919) % PACKAGES);
+    let version = format!("1.{}.0", i % 13);
+    match i % 20 {
+        0..=7 => message(
+            MessageKind::UnresolvedPackage,
+            json!({"package_name": name, "package_version": version, "index_url": PYPI, "solver": null}),
+        ),
+        8..=11 => message(
+            MessageKind::SolvedPackage,
+            json!({"package_name": name, "package_version": version, "index_url": PYPI, "solver": SOLVERS[i % 3]}),
+        ),
+        12..=14 => message(
+            MessageKind::SiUnanalyzedPackage,
+            json!({"package_name": name, "package_version": version, "index_url": PYPI}),
+        ),
+        15..=17 => message(
+            MessageKind::PackageReleased,
+            json!({"package_name": name, "package_version": version, "index_url": PYPI}),
+        ),
+        _ => message(
+            MessageKind::MissingVersion,
+            json!({"package_name": name, "package_version": version, "index_url": PYPI}),
+        ),
+    }
+}
+
+async fn applied(database: &Database) -> i64 {
+    let client = database.client().await.expect("connection");
+    client
+        .query_one("SELECT coalesce(sum(next_offset), 0)::int8 FROM investigator.consumer_offset", &[])
+        .await
+        .expect("offsets")
+        .get(0)
+}
+
+/// The broker's own rate: a consumer that only reads the backlog.
+async fn broker_consume_rate(kafka: &TestKafka, total: usize) -> f64 {
+    let mut config = KafkaSettings::new(kafka.bootstrap_servers.clone()).consumer_config();
+    config.set("group.id", format!("{}-limit", kafka.deployment));
+    let consumer: StreamConsumer<ClientLogging> =
+        config.create_with_context(ClientLogging::default()).expect("consumer");
+    let mut assignment = TopicPartitionList::new();
+    for topic in kafka.topics() {
+        assignment.add_partition_offset(&topic, 0, Offset::Beginning).expect("assignment");
+    }
+    consumer.assign(&assignment).expect("assign");
+    drop(assignment);
+    let started = Instant::now();
+    let mut read = 0;
+    while read < total {
+        match tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await {
+            Ok(Ok(_)) => read += 1,
+            Ok(Err(error)) => panic!("consumer error: {error}"),
+            Err(_) => panic!("the broker stopped delivering after {read} records"),
+        }
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    tokio::task::spawn_blocking(move || drop(consumer)).await.expect("consumer closed");
+    rate
+}
+
+fn resident_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Sends `count` unresolved-package messages at `rate` per second and returns each one's
+/// produce-to-committed latency.
+async fn latencies(kafka: &TestKafka, database: &Database, count: usize, rate: u64) -> Vec<Duration> {
+    let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
+        .client_config()
+        .set("linger.ms", "0")
+        .create_with_context(ClientLogging::default())
+        .expect("producer");
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    let start_offset = {
+        let client = database.client().await.expect("connection");
+        client
+            .query_opt("SELECT next_offset FROM investigator.consumer_offset WHERE topic = $1", &[&topic])
+            .await
+            .expect("offset")
+            .map_or(0, |row| row.get::<_, i64>(0))
+    };
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Instant)>();
+    let sender = {
+        let topic = topic.clone();
+        tokio::spawn(async move {
+            let interval = Duration::from_micros(1_000_000 / rate);
+            let started = Instant::now();
+            for i in 0..count {
+                let due = started + interval * i as u32;
+                tokio::time::sleep_until(due.into()).await;
+                let payload = mixed_unresolved(i).encode();
+                let sent_at = Instant::now();
+                let record: FutureRecord<'_, (), String> = FutureRecord::to(&topic).payload(&payload);
+                let delivery = producer.send_result(record).map_err(|(error, _)| error).expect("queued");
+                let sent_tx = sent_tx.clone();
+                tokio::spawn(async move {
+                    if let Ok(Ok(delivered)) = delivery.await {
+                        let _ = sent_tx.send((delivered.offset, sent_at));
+                    }
+                });
+            }
+        })
+    };
+    let mut sent: BTreeMap<i64, Instant> = BTreeMap::new();
+    let mut measured = Vec::with_capacity(count);
+    let mut seen_up_to = start_offset;
+    let client = database.client().await.expect("connection");
+    let deadline = Instant::now() + Duration::from_secs(count as u64 / rate + 60);
+    while measured.len() < count && Instant::now() < deadline {
+        while let Ok((offset, at)) = sent_rx.try_recv() {
+            sent.insert(offset, at);
+        }
+        let next: i64 = client
+            .query_opt("SELECT next_offset FROM investigator.consumer_offset WHERE topic = $1", &[&topic])
+            .await
+            .expect("offset")
+            .map_or(0, |row| row.get(0));
+        let now = Instant::now();
+        while seen_up_to < next {
+            while !sent.contains_key(&seen_up_to) {
+                match sent_rx.recv().await {
+                    Some((offset, at)) => sent.insert(offset, at),
+                    None => break,
+                };
+            }
+            if let Some(at) = sent.remove(&seen_up_to) {
+                measured.push(now.saturating_duration_since(at));
+            }
+            seen_up_to += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sender.await.expect("sender");
+    measured
+}
+
+fn mixed_unresolved(i: usize) -> ThothMessage {
+    message(
+        MessageKind::UnresolvedPackage,
+        json!({"package_name": format!("latency-{i}"), "package_version": "1.0.0", "index_url": PYPI, "solver": null}),
+    )
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() {
+    let total = backlog_size();
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    kafka.create_topics(&kafka.topics(), 1).await;
+
+    println!("producing a backlog of {total} messages in Thoth's mix...");
+    let publisher = ThothPublisher::new(
+        &KafkaSettings::new(kafka.bootstrap_servers.clone()),
+        kafka.naming().clone(),
+        Duration::from_secs(60),
+    )
+    .expect("publisher");
+    let messages: Vec<ThothMessage> = (0..total).map(mixed).collect();
+    for chunk in messages.chunks(20_000) {
+        for outcome in publisher.publish_all(chunk).await {
+            outcome.expect("delivered");
+        }
+    }
+    drop(messages);
+
+    let limit = broker_consume_rate(&kafka, total).await;
+    println!("broker consume rate (the limit):       {limit:>10.0} msg/s");
+
+    let mut env = kafka.vars();
+    env.extend(database.vars());
+    env.push(("RUST_LOG".to_owned(), "warn".to_owned()));
+    let service = Service::start(&env).await;
+    let pid = service.pid().expect("running");
+    let started = Instant::now();
+    let mut peak_mib: f64 = resident_mib(pid);
+    let mut first_applied: Option<Instant> = None;
+    loop {
+        let done = applied(&database.database).await;
+        peak_mib = peak_mib.max(resident_mib(pid));
+        if done > 0 && first_applied.is_none() {
+            first_applied = Some(Instant::now());
+        }
+        if done >= total as i64 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1_800),
+            "ingest did not finish within 30 minutes ({done} applied)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let elapsed = started.elapsed();
+    let flowing = first_applied.map_or(elapsed, |first| first.elapsed());
+    let rate = total as f64 / elapsed.as_secs_f64();
+    let flowing_rate = total as f64 / flowing.as_secs_f64();
+    println!(
+        "end-to-end ingest of the backlog:      {rate:>10.0} msg/s  ({:.2} of the limit; {:.1} s, including the group join)",
+        rate / limit,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  once the first batch committed:      {flowing_rate:>10.0} msg/s  ({:.2} of the limit)",
+        flowing_rate / limit
+    );
+    println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+
+    let count = 20_000;
+    let mut measured = latencies(&kafka, &database.database, count, 1_000).await;
+    peak_mib = peak_mib.max(resident_mib(pid));
+    measured.sort();
+    println!(
+        "latency at 1,000 msg/s ({} messages):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        measured.len(),
+        percentile(&measured, 0.50).as_secs_f64() * 1e3,
+        percentile(&measured, 0.99).as_secs_f64() * 1e3,
+        measured.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+    let workflows = {
+        let client = database.database.client().await.expect("connection");
+        client.query_one("SELECT count(*) FROM graph.workflow_run", &[]).await.expect("count").get::<_, i64>(0)
+    };
+    println!("workflow requests recorded: {workflows}");
+    service.stop().await;
+}
