@@ -21,12 +21,14 @@
 //! - [`handler`]: the supervised handler actors.
 //! - [`control`]: halted topics (`/halt`, `/resume`, failures), shared with the HTTP side.
 //! - [`metrics`]: Thoth's Prometheus metrics and ours.
+//! - [`listing`]: package versions from an index's simple API.
 
 pub mod batch;
 pub mod control;
 pub mod dead_letter;
 pub mod handler;
 pub mod ingest;
+pub mod listing;
 pub mod metrics;
 mod record;
 pub mod router;

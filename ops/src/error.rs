@@ -116,6 +116,9 @@ pub enum CliError {
     /// Events could not be recorded.
     #[error("recording failed")]
     Record(#[source] Box<investigator_projections::RecordError>),
+    /// The HTTP client for package indexes could not be built (no TLS).
+    #[error("cannot build the HTTP client for package indexes")]
+    Http(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The HTTP address is taken or not ours.
     #[error("cannot listen on {address}")]
     Bind {
@@ -162,6 +165,7 @@ impl CliError {
             | CliError::Query(_)
             | CliError::Ingest(_)
             | CliError::Record(_)
+            | CliError::Http(_)
             | CliError::Bind { .. } => 1,
         }
     }

@@ -74,7 +74,15 @@ impl PrivatePostgres {
     }
 
     fn run_as_postgres(&self, args: &[&str]) {
-        let program = self.binaries.join(args[0]);
+        let mut command = self.postgres_command(args[0]);
+        command.args(&args[1..]);
+        self.run(&mut command);
+    }
+
+    /// One of the server's programs, run as the `postgres` user when the tests run as root
+    /// (PostgreSQL refuses to run as root).
+    fn postgres_command(&self, program: &str) -> Command {
+        let program = self.binaries.join(program);
         let mut command = if self.as_root {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&program);
@@ -82,8 +90,8 @@ impl PrivatePostgres {
         } else {
             Command::new(&program)
         };
-        command.args(&args[1..]).current_dir(Path::new("/"));
-        self.run(&mut command);
+        command.current_dir(Path::new("/"));
+        command
     }
 
     fn run(&self, command: &mut Command) {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use investigator_core::decide::{KnowledgeKeys, MessageOrigin};
+use investigator_core::decide::{KnowledgeKeys, MessageOrigin, VersionListing, VersionSource};
 use investigator_projections::offsets::{TopicPartition, advance_offsets, lock_offsets};
 use investigator_projections::store::AppendRequest;
 use investigator_projections::{Database, DatabaseError, RecordError, load_knowledge, record_in};
@@ -28,6 +28,7 @@ pub use decisions::HandlerAddresses;
 use super::control::Control;
 use super::dead_letter::DeadLetter;
 use super::handler::DecideItem;
+use super::listing::VersionLister;
 use super::metrics::Metrics;
 use super::{InboundRecord, PipelineSettings};
 use prepare::{Prepared, filter_applied, prepare};
@@ -45,6 +46,8 @@ pub struct BatchContext {
     pub metrics: Metrics,
     /// Halted topics.
     pub control: Control,
+    /// Asks indexes for the versions of a package (`None`: the graph's versions only).
+    pub lister: Option<Arc<VersionLister>>,
 }
 
 /// What became of a batch, for the consumer.
@@ -120,6 +123,16 @@ pub async fn process_batch_with_poison(
     reason: &str,
 ) -> Result<BatchOutcome, BatchError> {
     process(context, records, seeked, Some(reason)).await
+}
+
+/// The versions the indexes list for the batch's `null`/`*` messages, asked all at once;
+/// those that could not be asked are left out (the graph's versions are used for them).
+async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> Vec<((String, String), Vec<String>)> {
+    let Some(lister) = lister else { return Vec::new() };
+    let requests = keys.listings.iter().map(|(name, index)| async move {
+        lister.list(name, index).await.map(|versions| ((name.clone(), index.clone()), versions))
+    });
+    futures_util::future::join_all(requests).await.into_iter().flatten().collect()
 }
 
 /// An error and its causes, on one line.
@@ -209,8 +222,12 @@ async fn process(
             }
         }
     }
+    let listings = list_versions(context.lister.as_deref(), &keys).await;
     let prepared_at = started.elapsed();
-    let knowledge = load_knowledge(&transaction, &keys).await?;
+    let mut knowledge = load_knowledge(&transaction, &keys).await?;
+    for ((name, index), versions) in listings {
+        knowledge.insert_listing(&name, &index, VersionListing { versions, source: VersionSource::Index });
+    }
     let knowledge_at = started.elapsed();
     let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
     let decided_at = started.elapsed();

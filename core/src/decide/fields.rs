@@ -31,6 +31,11 @@ pub(super) fn index_url(raw: &str) -> Result<String, Rejection> {
 }
 
 /// A normalised index URL that is registered (enabled or not, as Thoth checks it).
+/// A (name, version, index URL) triple from a message, each normalised.
+pub(super) fn version_on_index(name: &str, version: &str, index: &str) -> Result<(String, String, String), Rejection> {
+    Ok((package_name(name)?, package_version(version)?, index_url(index)?))
+}
+
 pub(super) fn registered_index(raw: &str, knowledge: &Knowledge) -> Result<String, Rejection> {
     let url = index_url(raw)?;
     match knowledge.index_enabled(&url) {

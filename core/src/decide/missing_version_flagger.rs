@@ -35,9 +35,8 @@ pub(super) fn missing_version(
     message: &MissingVersion,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     plan.event(
         StreamId::package(&name),
         VersionMarkedMissing { package_name: name.clone(), package_version: version.clone(), index_url: index.clone() },
@@ -51,9 +50,8 @@ pub(super) fn update_provides_source_distro(
     plan: &mut Plan<'_>,
     message: &UpdateProvidesSourceDistro,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     plan.event(
         StreamId::package(&name),
         SourceDistributionFlagSet {
@@ -72,9 +70,8 @@ pub(super) fn cve_provided(
     message: &CveProvided,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     plan.event(
         StreamId::package(&name),
         CveRecorded {
@@ -95,9 +92,8 @@ pub(super) fn hash_mismatch(
     message: &HashMismatch,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     administrate_version(plan, settings, &name, &version, &index);
     Ok(())
 }

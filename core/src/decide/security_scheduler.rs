@@ -16,9 +16,8 @@ pub(super) fn si_unanalyzed_package(
     message: &SiUnanalyzedPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     analyse_if_unanalysed(plan, settings, &PackageRef { name: &name, version: &version, index: &index });
     Ok(())
 }
@@ -29,9 +28,8 @@ pub(super) fn solved_package(
     message: &SolvedPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let name = fields::package_name(&message.package_name)?;
-    let version = fields::package_version(&message.package_version)?;
-    let index = fields::index_url(&message.index_url)?;
+    let (name, version, index) =
+        fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
     let solver = fields::solver(&message.solver)?.to_string();
     analyse_if_unanalysed(plan, settings, &PackageRef { name: &name, version: &version, index: &index });
     let subject = AdministratorSubject { name: &name, version: Some(&version), index: &index, solver: Some(&solver) };

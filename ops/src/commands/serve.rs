@@ -14,6 +14,7 @@ use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::dead_letter::{DEAD_LETTER_BASE_NAME, DeadLetterPublisher};
 use investigator_actors::pipeline::handler::HandlerActor;
 use investigator_actors::pipeline::ingest::Ingest;
+use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_actors::pipeline::router::InvestigatorRouter;
 use investigator_core::decide::Handler;
@@ -99,6 +100,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         handlers: Arc::new(handlers),
         metrics: metrics.clone(),
         control: control.clone(),
+        lister: match service.index_timeout {
+            Some(timeout) => {
+                Some(Arc::new(VersionLister::new(timeout).map_err(|error| CliError::Http(Box::new(error)))?))
+            }
+            None => None,
+        },
     };
     let router = actix::Actor::start(InvestigatorRouter::new(context));
     let dead_letters =

@@ -35,6 +35,9 @@ pub struct ServiceSettings {
     pub batch_size: usize,
     /// `INVESTIGATOR_BATCH_LINGER_MS` (20).
     pub batch_linger: Duration,
+    /// `INVESTIGATOR_INDEX_TIMEOUT_MS` (3000): how long asking an index for a package's
+    /// versions may take; `0` never asks (the graph's versions are used).
+    pub index_timeout: Option<Duration>,
     /// `INVESTIGATOR_LAUNCHER` (`log`).
     pub launcher: Launcher,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
@@ -65,6 +68,10 @@ impl Reader<'_> {
             halt_on_fail: self.base_names("THOTH_INVESTIGATOR_HALT_ON_FAIL"),
             batch_size: self.number::<usize>("INVESTIGATOR_BATCH_SIZE").filter(|size| *size > 0).unwrap_or(2000),
             batch_linger: Duration::from_millis(self.number("INVESTIGATOR_BATCH_LINGER_MS").unwrap_or(20)),
+            index_timeout: match self.number::<u64>("INVESTIGATOR_INDEX_TIMEOUT_MS").unwrap_or(3_000) {
+                0 => None,
+                milliseconds => Some(Duration::from_millis(milliseconds)),
+            },
             launcher: self.launcher(),
             decisions,
             panic_injection: self.panic_injection(),

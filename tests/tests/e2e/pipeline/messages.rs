@@ -71,3 +71,11 @@ pub fn source_distro(name: &str, version: &str, value: bool) -> ThothMessage {
         json!({"package_name": name, "package_version": version, "index_url": PYPI, "value": value}),
     )
 }
+
+/// An unresolved package with `package_version: null`: every version on the index.
+pub fn unresolved_every_version(name: &str, index: &str) -> ThothMessage {
+    message(
+        MessageKind::UnresolvedPackage,
+        json!({"package_name": name, "package_version": null, "index_url": index, "solver": null}),
+    )
+}
