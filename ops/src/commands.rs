@@ -26,8 +26,24 @@ pub(crate) async fn database_with_log(settings: &Settings) -> Result<Database, C
     Ok(database)
 }
 
-/// The database of `DATABASE_URL`, or an error saying how to give it.
+/// The database of `DATABASE_URL`, or the private server under the data directory.
 pub(crate) fn database(settings: &Settings) -> Result<Database, CliError> {
-    let url = settings.require_database_url()?;
-    Ok(Database::connect_lazy(url.expose(), POOL_SIZE)?)
+    Ok(Database::connect_lazy(&database_url(settings)?, POOL_SIZE)?)
+}
+
+/// `DATABASE_URL`, or the URL of the private server under the data directory (created and
+/// started when needed, which blocks this thread for a second or two).
+pub(crate) fn database_url(settings: &Settings) -> Result<String, CliError> {
+    if let Some(url) = &settings.database_url {
+        return Ok(url.expose().to_owned());
+    }
+    let start = || {
+        crate::embedded_postgres::EmbeddedPostgres::ensure(&settings.data_directory, settings.postgres_bin.as_deref())
+    };
+    let url = match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(start)?,
+        _ => start()?,
+    };
+    tracing::info!(directory = %settings.data_directory.display(), "DATABASE_URL is not set: using the private PostgreSQL server");
+    Ok(url)
 }

@@ -116,6 +116,9 @@ pub enum CliError {
     /// Events could not be recorded.
     #[error("recording failed")]
     Record(#[source] Box<investigator_projections::RecordError>),
+    /// No `DATABASE_URL`, and the private server could not be used.
+    #[error(transparent)]
+    EmbeddedPostgres(#[from] crate::embedded_postgres::EmbeddedPostgresError),
     /// The HTTP client for package indexes could not be built (no TLS).
     #[error("cannot build the HTTP client for package indexes")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -149,6 +152,10 @@ impl CliError {
             | CliError::InvalidMessagesFile { .. }
             | CliError::NotAvailable { .. }
             | CliError::Read { .. } => 2,
+            CliError::EmbeddedPostgres(
+                crate::embedded_postgres::EmbeddedPostgresError::NoBinaries { .. }
+                | crate::embedded_postgres::EmbeddedPostgresError::NoPostgresUser,
+            ) => 2,
             CliError::Archive(ArchiveError::Invalid { .. } | ArchiveError::LogNotEmpty { .. })
             | CliError::NoEventLog { .. } => 2,
             CliError::Kafka(_)
@@ -166,6 +173,7 @@ impl CliError {
             | CliError::Ingest(_)
             | CliError::Record(_)
             | CliError::Http(_)
+            | CliError::EmbeddedPostgres(_)
             | CliError::Bind { .. } => 1,
         }
     }

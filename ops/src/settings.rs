@@ -26,8 +26,15 @@ pub struct Settings {
     pub kafka: Option<KafkaSettings>,
     /// Settings for topics the investigator creates (`KAFKA_TOPIC_*`).
     pub topics: TopicSettings,
-    /// `DATABASE_URL`, when set.
+    /// `DATABASE_URL`, when set; otherwise a private server under `data_directory`.
     pub database_url: Option<Secret>,
+    /// `INVESTIGATOR_DATA_DIR`: where the private PostgreSQL server lives when there is no
+    /// `DATABASE_URL` (`/var/lib/investigator` for root, else `$XDG_DATA_HOME/investigator` or
+    /// `~/.local/share/investigator`).
+    pub data_directory: std::path::PathBuf,
+    /// `INVESTIGATOR_POSTGRES_BIN`: the PostgreSQL server's programs, when not in Debian's
+    /// place or on `pg_config --bindir`.
+    pub postgres_bin: Option<std::path::PathBuf>,
     /// The `tracing` filter (`RUST_LOG`), `info` by default.
     pub log_filter: String,
     /// What `serve` needs besides the above.
@@ -94,6 +101,8 @@ impl Settings {
                 compression_level: reader.number("KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL"),
             },
             database_url: reader.database_url(),
+            data_directory: reader.data_directory(),
+            postgres_bin: reader.text("INVESTIGATOR_POSTGRES_BIN").map(std::path::PathBuf::from),
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
             service: reader.service(),
         };
@@ -191,6 +200,23 @@ impl Reader<'_> {
             self.problem(variable, format!("'{path}' is not a readable file"));
         }
         Some(path)
+    }
+
+    fn data_directory(&mut self) -> std::path::PathBuf {
+        if let Some(directory) = self.text("INVESTIGATOR_DATA_DIR") {
+            return directory.into();
+        }
+        // Root's home is closed to the `postgres` user the private server runs as.
+        let root =
+            std::process::Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
+        if root {
+            return "/var/lib/investigator".into();
+        }
+        match (self.text("XDG_DATA_HOME"), self.text("HOME")) {
+            (Some(data), _) => std::path::Path::new(&data).join("investigator"),
+            (None, Some(home)) => std::path::Path::new(&home).join(".local/share/investigator"),
+            (None, None) => "/var/tmp/investigator".into(),
+        }
     }
 
     fn database_url(&mut self) -> Option<Secret> {

@@ -49,8 +49,11 @@ pub async fn load_knowledge(
 }
 
 /// Versions of each name (on every index: the security-indicator check ignores the index),
-/// the environments that solved them, and which have a security-indicator result. Selecting by
-/// name alone keeps the plan on the name indexes whatever the batch's size.
+/// the environments that solved them, and which have a security-indicator result.
+///
+/// The queries of this module look each name up on its own (`LATERAL`), so the plan stays on
+/// the name indexes whatever the table statistics say: with a seq scan a batch against a
+/// large, freshly filled graph took seconds.
 async fn load_versions(
     client: &impl GenericClient,
     knowledge: &mut Knowledge,
@@ -60,9 +63,11 @@ async fn load_versions(
         .query(
             "SELECT entity.package_name, entity.package_version, idx.url,
                     EXISTS (SELECT 1 FROM graph.si_aggregated si WHERE si.python_package_version_entity_id = entity.id)
-             FROM graph.python_package_version_entity entity
-             JOIN graph.python_package_index idx ON idx.id = entity.python_package_index_id
-             WHERE entity.package_name = ANY($1) AND entity.package_version IS NOT NULL",
+             FROM unnest($1::text[]) AS wanted (name)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM graph.python_package_version_entity entity
+                 WHERE entity.package_name = wanted.name AND entity.package_version IS NOT NULL) AS entity
+             JOIN graph.python_package_index idx ON idx.id = entity.python_package_index_id",
             &[&names],
         )
         .await?;
@@ -77,9 +82,11 @@ async fn load_versions(
         .query(
             "SELECT version.package_name, version.package_version, idx.url,
                     version.os_name, version.os_version, version.python_version
-             FROM graph.python_package_version version
-             JOIN graph.python_package_index idx ON idx.id = version.python_package_index_id
-             WHERE version.package_name = ANY($1) AND version.package_version IS NOT NULL",
+             FROM unnest($1::text[]) AS wanted (name)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM graph.python_package_version version
+                 WHERE version.package_name = wanted.name AND version.package_version IS NOT NULL) AS version
+             JOIN graph.python_package_index idx ON idx.id = version.python_package_index_id",
             &[&names],
         )
         .await?;
@@ -150,8 +157,10 @@ async fn load_solved_names(
     }
     let rows = client
         .query(
-            "SELECT DISTINCT package_name, os_name, os_version, python_version
-             FROM graph.python_package_version WHERE package_name = ANY($1)",
+            "SELECT DISTINCT version.package_name, version.os_name, version.os_version, version.python_version
+             FROM unnest($1::text[]) AS wanted (name)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM graph.python_package_version version WHERE version.package_name = wanted.name) AS version",
             &[&names],
         )
         .await?;
@@ -173,8 +182,11 @@ async fn load_pending(
     }
     let rows = client
         .query(
-            "SELECT kind, package_name, package_version, index_url, solver_name FROM graph.workflow_run
-             WHERE package_name = ANY($1) AND status IN ('requested', 'submitted', 'running')",
+            "SELECT run.kind, run.package_name, run.package_version, run.index_url, run.solver_name
+             FROM unnest($1::text[]) AS wanted (name)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM graph.workflow_run run
+                 WHERE run.package_name = wanted.name AND run.status IN ('requested', 'submitted', 'running')) AS run",
             &[&names],
         )
         .await?;

@@ -26,7 +26,7 @@ pub mod workload;
 pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};
 pub use kafka::{Record, TestKafka};
 pub use postgres::TestDatabase;
-pub use private_postgres::PrivatePostgres;
+pub use private_postgres::{PrivateCluster, PrivatePostgres};
 pub use service::{Service, eventually, free_address};
 pub use thoth_peer::{PeerRecord, ThothPeer};
 

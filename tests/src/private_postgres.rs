@@ -121,3 +121,47 @@ impl Drop for PrivatePostgres {
         let _ = std::fs::remove_dir_all(&self.directory);
     }
 }
+
+/// A data directory for the investigator's own private server (`INVESTIGATOR_DATA_DIR`),
+/// whose server is stopped and directory removed when dropped.
+pub struct PrivateCluster {
+    directory: PathBuf,
+}
+
+impl PrivateCluster {
+    /// A fresh directory under `/var/tmp` (reachable by the `postgres` user).
+    pub fn directory() -> Self {
+        let directory = PathBuf::from(format!("/var/tmp/investigator-test-data-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&directory).expect("data directory");
+        PrivateCluster { directory }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.directory
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let data = self.directory.join("postgres/data");
+        if data.is_dir() {
+            let stop = format!(
+                "$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/pg_ctl -D {} -m immediate stop",
+                data.display()
+            );
+            let as_root = Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
+            let mut command = if as_root {
+                let mut command = Command::new("runuser");
+                command.args(["-u", "postgres", "--", "sh", "-c"]);
+                command
+            } else {
+                let mut command = Command::new("sh");
+                command.arg("-c");
+                command
+            };
+            let _ = command.arg(stop).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.directory);
+    }
+}

@@ -104,14 +104,14 @@ impl BatchError {
     }
 }
 
-/// Processes one batch. `seeked` names the partitions the consumer has just moved back to a
-/// stored offset, where a gap in the offsets is the log's own.
+/// Processes one batch. `log_start` gives, for partitions whose stored offset the log no longer
+/// holds (retention), the offset it starts at now: a gap up to there is the log's own.
 pub async fn process_batch(
     context: &BatchContext,
     records: &[InboundRecord],
-    seeked: &HashMap<TopicPartition, i64>,
+    log_start: &HashMap<TopicPartition, i64>,
 ) -> Result<BatchOutcome, BatchError> {
-    process(context, records, seeked, None).await
+    process(context, records, log_start, None).await
 }
 
 /// Records `records` (one, in practice) as dead letters: their effects were refused by the
@@ -119,10 +119,10 @@ pub async fn process_batch(
 pub async fn process_batch_with_poison(
     context: &BatchContext,
     records: &[InboundRecord],
-    seeked: &HashMap<TopicPartition, i64>,
+    log_start: &HashMap<TopicPartition, i64>,
     reason: &str,
 ) -> Result<BatchOutcome, BatchError> {
-    process(context, records, seeked, Some(reason)).await
+    process(context, records, log_start, Some(reason)).await
 }
 
 /// The versions the indexes list for the batch's `null`/`*` messages, asked all at once;
@@ -169,7 +169,7 @@ impl BatchOutcome {
 async fn process(
     context: &BatchContext,
     records: &[InboundRecord],
-    seeked: &HashMap<TopicPartition, i64>,
+    log_start: &HashMap<TopicPartition, i64>,
     poison: Option<&str>,
 ) -> Result<BatchOutcome, BatchError> {
     let started = Instant::now();
@@ -186,7 +186,7 @@ async fn process(
     }
     let stored = lock_offsets(&transaction, &settings.consumer_group, &firsts).await?;
     let locked_at = started.elapsed();
-    let filtered = filter_applied(records, &stored, seeked);
+    let filtered = filter_applied(records, &stored, log_start);
     let mut outcome =
         BatchOutcome { duplicates: filtered.duplicates, rewind: filtered.rewind, ..BatchOutcome::default() };
 

@@ -101,8 +101,8 @@ pub struct Ingest {
     assigned: BTreeSet<TopicPartition>,
     buffer: Vec<InboundRecord>,
     buffer_since: Option<Instant>,
-    /// Partitions moved back to their stored offset, until a batch of theirs commits.
-    seeked: HashMap<TopicPartition, i64>,
+    /// The first offset the log still holds, for partitions asked to go back below it.
+    log_start: HashMap<TopicPartition, i64>,
     /// Partitions paused because their topic is halted, and where to resume (the first
     /// record not applied).
     halted: HashMap<TopicPartition, Option<i64>>,
@@ -147,7 +147,7 @@ impl Ingest {
             assigned: BTreeSet::new(),
             buffer: Vec::new(),
             buffer_since: None,
-            seeked: HashMap::new(),
+            log_start: HashMap::new(),
             halted: HashMap::new(),
             backpressure: BTreeSet::new(),
             pending_seeks: HashMap::new(),
@@ -171,8 +171,9 @@ impl Ingest {
                     None => self.take_batch(),
                 };
                 if let Some(records) = due {
-                    let request =
-                        self.router.send(ProcessBatch { records: Arc::clone(&records), seeked: self.seeked.clone() });
+                    let request = self
+                        .router
+                        .send(ProcessBatch { records: Arc::clone(&records), log_start: self.log_start.clone() });
                     in_flight = Some((records, Box::pin(request)));
                 }
             }
@@ -255,7 +256,7 @@ impl Ingest {
     fn apply_outcome(&mut self, outcome: BatchOutcome) {
         let mut commit = TopicPartitionList::new();
         for (partition, next) in &outcome.next_offsets {
-            self.seeked.remove(partition);
+            self.log_start.remove(partition);
             if self.assigned.contains(partition)
                 && let Err(error) =
                     commit.add_partition_offset(&partition.topic, partition.partition, Offset::Offset(*next))
@@ -302,6 +303,25 @@ impl Ingest {
     }
 
     fn seek(&mut self, partition: TopicPartition, offset: i64) {
+        // Retention may have removed the records from `offset` on; then the log starts later,
+        // and that is where the partition continues.
+        let low = self
+            .consumer
+            .fetch_watermarks(&partition.topic, partition.partition, Duration::from_secs(2))
+            .map_or(offset, |(low, _)| low);
+        let offset = if low > offset {
+            tracing::warn!(
+                topic = partition.topic,
+                partition = partition.partition,
+                stored = offset,
+                log_start = low,
+                "records between the stored offset and the log's start are gone (retention)"
+            );
+            self.log_start.insert(partition.clone(), low);
+            low
+        } else {
+            offset
+        };
         match self.consumer.seek(&partition.topic, partition.partition, Offset::Offset(offset), Duration::from_secs(5))
         {
             Ok(()) => {
@@ -312,7 +332,6 @@ impl Ingest {
                     "moved back to the stored offset"
                 );
                 self.pending_seeks.remove(&partition);
-                self.seeked.insert(partition, offset);
             }
             Err(error) => {
                 tracing::warn!(%error, topic = partition.topic, partition = partition.partition, offset, "seek failed; trying again");
@@ -341,7 +360,7 @@ impl Ingest {
                     for partition in partitions {
                         self.assigned.remove(&partition);
                         self.buffer.retain(|record| record.topic_partition() != partition);
-                        self.seeked.remove(&partition);
+                        self.log_start.remove(&partition);
                         self.halted.remove(&partition);
                         self.backpressure.remove(&partition);
                         self.pending_seeks.remove(&partition);

@@ -16,8 +16,8 @@ use super::batch::{BatchContext, BatchError, BatchOutcome, describe, process_bat
 pub struct ProcessBatch {
     /// The records, in the order the consumer received them.
     pub records: Arc<Vec<InboundRecord>>,
-    /// Partitions the consumer has just moved back to their stored offset.
-    pub seeked: HashMap<TopicPartition, i64>,
+    /// Where the log starts now, for partitions whose stored offset it no longer holds.
+    pub log_start: HashMap<TopicPartition, i64>,
 }
 
 impl actix::Message for ProcessBatch {
@@ -59,15 +59,15 @@ impl actix::Handler<ProcessBatch> for InvestigatorRouter {
 /// Records the batch; if the data itself is refused (not the database being away), records
 /// the records one by one so only the one at fault becomes a dead letter.
 async fn route(context: &BatchContext, batch: &ProcessBatch) -> Result<BatchOutcome, BatchError> {
-    match process_batch(context, &batch.records, &batch.seeked).await {
+    match process_batch(context, &batch.records, &batch.log_start).await {
         Err(error) if !error.is_transient() && batch.records.len() > 1 => {
             tracing::warn!(error = %describe(&error), records = batch.records.len(), "batch refused: recording its records one by one");
             let mut merged = BatchOutcome::default();
             for record in batch.records.iter() {
                 let single = std::slice::from_ref(record);
-                let outcome = match process_batch(context, single, &batch.seeked).await {
+                let outcome = match process_batch(context, single, &batch.log_start).await {
                     Err(error) if !error.is_transient() => {
-                        process_batch_with_poison(context, single, &batch.seeked, &describe(&error)).await?
+                        process_batch_with_poison(context, single, &batch.log_start, &describe(&error)).await?
                     }
                     other => other?,
                 };
@@ -77,7 +77,7 @@ async fn route(context: &BatchContext, batch: &ProcessBatch) -> Result<BatchOutc
         }
         Err(error) if !error.is_transient() => {
             let Some(record) = batch.records.first() else { return Err(error) };
-            process_batch_with_poison(context, std::slice::from_ref(record), &batch.seeked, &describe(&error)).await
+            process_batch_with_poison(context, std::slice::from_ref(record), &batch.log_start, &describe(&error)).await
         }
         other => other,
     }

@@ -59,8 +59,7 @@ fn service_version() -> String {
 
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let kafka = settings.require_kafka()?.clone();
-    let url = settings.require_database_url()?;
-    let database = Database::connect_lazy(url.expose(), POOL_SIZE)?;
+    let database = Database::connect_lazy(&super::database_url(&settings)?, POOL_SIZE)?;
     investigator_projections::migrations::migrate(&database).await?;
     register_indexes(&database, &settings).await?;
     create_topics(&kafka, &settings).await?;

@@ -46,10 +46,19 @@ async fn sync_loads_good_documents_names_each_bad_one_and_is_idempotent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn commands_that_need_a_database_say_so() {
-    // Empty counts as unset (and overrides what the test process has).
-    let missing = investigator(&["migrate"], &[("DATABASE_URL".to_owned(), String::new())]).await;
+    // Empty counts as unset (and overrides what the test process has): the private server is
+    // used, and without PostgreSQL's binaries that is a clear error.
+    let missing = investigator(
+        &["migrate"],
+        &[
+            ("DATABASE_URL".to_owned(), String::new()),
+            ("INVESTIGATOR_POSTGRES_BIN".to_owned(), "/nonexistent/bin".to_owned()),
+        ],
+    )
+    .await;
     assert_eq!(missing.code, Some(2));
-    assert!(missing.stderr.contains("DATABASE_URL: not set"), "{}", missing.stderr);
+    assert!(missing.stderr.contains("no PostgreSQL server binaries were found"), "{}", missing.stderr);
+    assert!(missing.stderr.contains("apt-get install postgresql"), "{}", missing.stderr);
     let nothing = investigator(
         &["sync", "/nonexistent/documents"],
         &[("DATABASE_URL".to_owned(), "postgresql://127.0.0.1:1/x".to_owned())],
@@ -62,6 +71,24 @@ async fn commands_that_need_a_database_say_so() {
     let tail = investigator(&["events", "tail"], &empty.vars()).await;
     assert_eq!(tail.code, Some(2));
     assert!(tail.stderr.contains("has no event log yet: run `investigator migrate`"), "{}", tail.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_database_url_a_private_server_under_the_data_directory_is_used() {
+    let cluster = investigator_tests::PrivateCluster::directory();
+    let env = [
+        ("DATABASE_URL".to_owned(), String::new()),
+        ("INVESTIGATOR_DATA_DIR".to_owned(), cluster.path().display().to_string()),
+    ];
+    let migrated = investigator(&["migrate"], &env).await;
+    assert_eq!(migrated.code, Some(0), "{}", migrated.stderr);
+    assert!(cluster.path().join("postgres/data/PG_VERSION").is_file(), "the cluster is under the data directory");
+    let solver_documents = documents_dir().join("solver").display().to_string();
+    let synced = investigator(&["sync", &solver_documents], &env).await;
+    assert_eq!(synced.code, Some(0), "the next command finds the running server: {}", synced.stderr);
+    let tail = investigator(&["events", "tail", "--last", "1"], &env).await;
+    assert_eq!(tail.code, Some(0), "{}", tail.stderr);
+    assert!(tail.stdout.contains("\"type\":\"SolverResultRecorded\""), "{}", tail.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

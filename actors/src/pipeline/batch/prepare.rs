@@ -43,13 +43,14 @@ pub(super) struct Filtered {
 }
 
 /// Keeps, per partition, the records at or after the stored next offset. A partition whose
-/// first record lies beyond that offset is skipped and rewound, unless the consumer already
-/// went back there (`seeked`) and this is where the log really continues (offsets are not
-/// always contiguous).
+/// first record lies beyond that offset is skipped and rewound (records in between were
+/// received and dropped, or never received): unless the log itself no longer holds them
+/// (`log_start`: the partition's first offset, when the consumer found it above the stored
+/// one, as retention leaves it).
 pub(super) fn filter_applied(
     records: &[InboundRecord],
     stored: &HashMap<TopicPartition, i64>,
-    seeked: &HashMap<TopicPartition, i64>,
+    log_start: &HashMap<TopicPartition, i64>,
 ) -> Filtered {
     let mut by_partition: BTreeMap<TopicPartition, Vec<&InboundRecord>> = BTreeMap::new();
     for record in records {
@@ -65,7 +66,8 @@ pub(super) fn filter_applied(
         let Some(first) = fresh.first() else {
             continue;
         };
-        if first.offset > next && seeked.get(&partition) != Some(&next) {
+        let gone_before_first = log_start.get(&partition).is_some_and(|start| first.offset <= *start);
+        if first.offset > next && !gone_before_first {
             filtered.rewind.push((partition, next));
             continue;
         }
@@ -157,14 +159,17 @@ mod tests {
     }
 
     #[test]
-    fn a_partition_that_starts_past_the_stored_offset_is_rewound_once() {
+    fn a_partition_that_starts_past_the_stored_offset_is_rewound() {
         let records = [record(0, 7), record(0, 8)];
         let stored = HashMap::from([(tp(0), 5)]);
         let filtered = filter_applied(&records, &stored, &HashMap::new());
         assert!(filtered.kept.is_empty());
         assert_eq!(filtered.rewind, vec![(tp(0), 5)]);
-        // After going back to 5, the log continues at 7: accepted.
+        // Still a gap after a rewind: rewound again, never skipped.
         let filtered = filter_applied(&records, &stored, &HashMap::from([(tp(0), 5)]));
+        assert_eq!(filtered.rewind, vec![(tp(0), 5)]);
+        // The log starts at 7 now (retention removed 5 and 6): accepted.
+        let filtered = filter_applied(&records, &stored, &HashMap::from([(tp(0), 7)]));
         assert_eq!(filtered.kept, records.to_vec());
     }
 
