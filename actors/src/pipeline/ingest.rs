@@ -209,6 +209,9 @@ impl Ingest {
                             payload: message.payload().map(<[u8]>::to_vec),
                         };
                         drop(message);
+                        // The rebalance callback runs inside `recv`: a record of a partition
+                        // assigned just now must find it assigned.
+                        self.apply_rebalances();
                         self.receive(record);
                     }
                     Err(error) => tracing::warn!(%error, "kafka consumer error"),
