@@ -184,3 +184,38 @@ async fn a_failure_on_a_halt_on_fail_topic_halts_it_at_the_message() {
         "the stored offset stays at the failed message"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_parked_adviser_is_re_run_once_when_its_last_package_is_solved_for_its_environment() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let parked = crate::knowledge_graph::documents_dir().join("adviser/adviser-210714091502-7c1f3b1a9d2e4f60.json");
+    let synced = investigator_tests::investigator(&["sync", &parked.display().to_string()], &database.vars()).await;
+    assert_eq!(synced.code, Some(0), "{}", synced.stderr);
+    let db = &database.database;
+    assert_eq!(texts(db, "SELECT status FROM graph.parked_adviser").await, ["parked"], "it waits for tensorflow");
+
+    let service = serve(&kafka, &database, &[]).await;
+    publish(
+        &kafka,
+        &[
+            solved("tensorflow", "2.5.0", "solver-fedora-35-py310"),
+            solved("tensorflow", "2.5.0", "solver-rhel-8-py38"),
+            solved("tensorflow", "2.5.0", "solver-rhel-8-py38"),
+        ],
+    )
+    .await;
+    eventually("every record applied", Duration::from_secs(60), || async { applied_records(db).await == 3 }).await;
+
+    let re_runs =
+        texts(db, "SELECT parameters ->> 'THOTH_ADVISER_METADATA' FROM graph.workflow_run WHERE kind = 'adviser'")
+            .await;
+    assert_eq!(re_runs.len(), 1, "one re-run, though the solver result came twice and for another environment too");
+    assert!(
+        re_runs[0].contains("adviser-210714091502-7c1f3b1a9d2e4f60"),
+        "it names the run it repeats: {}",
+        re_runs[0]
+    );
+    assert_eq!(texts(db, "SELECT status FROM graph.parked_adviser").await, ["re-run-requested"]);
+    drop(service);
+}
