@@ -63,7 +63,8 @@ applied() { psql -w "$DATABASE_URL" -XAtqc "SELECT coalesce(sum(next_offset), 0)
 before=$(applied)
 say "publishing one message of every type"
 "$investigator" emit --from-file events/tests/golden/thoth-messages.full.json >/dev/null
-for _ in $(seq 300); do [ "$(applied)" -ge $((before + 19)) ] && break; sleep 0.1; done
+# 18 of the 19 are consumed: advise-justification belongs to the metrics mode only.
+for _ in $(seq 300); do [ "$(applied)" -ge $((before + 18)) ] && break; sleep 0.1; done
 say "records applied: $(( $(applied) - before )) new, $(applied) in all"
 
 psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, workflow_id, package_name, package_version, solver_name, trigger \
