@@ -16,7 +16,8 @@
 //! ```
 //!
 //! - [`PipelineSettings`]: modes, retries, halting, batching.
-//! - [`ingest`]: the consumer loop.
+//! - [`ingest`]: the consumer loop; [`bus_ingest`]: the same over the embedded bus when there
+//!   is no Kafka.
 //! - [`router`]: the `InvestigatorRouter` actor; [`batch`]: what it does with one batch.
 //! - [`handler`]: the supervised handler actors.
 //! - [`control`]: halted topics (`/halt`, `/resume`, failures), shared with the HTTP side.
@@ -24,6 +25,7 @@
 //! - [`listing`]: package versions from an index's simple API.
 
 pub mod batch;
+pub mod bus_ingest;
 pub mod control;
 pub mod dead_letter;
 pub mod handler;

@@ -119,6 +119,9 @@ pub enum CliError {
     /// No `DATABASE_URL`, and the private server could not be used.
     #[error(transparent)]
     EmbeddedPostgres(#[from] crate::embedded_postgres::EmbeddedPostgresError),
+    /// Publishing to the embedded bus failed; nothing was published.
+    #[error("the messages were not published")]
+    Bus(#[source] Box<investigator_projections::bus::BusError>),
     /// The HTTP client for package indexes could not be built (no TLS).
     #[error("cannot build the HTTP client for package indexes")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -173,6 +176,7 @@ impl CliError {
             | CliError::Ingest(_)
             | CliError::Record(_)
             | CliError::Http(_)
+            | CliError::Bus(_)
             | CliError::EmbeddedPostgres(_)
             | CliError::Bind { .. } => 1,
         }

@@ -10,6 +10,7 @@
 //! - [`replay`]: rebuilds the graph from the log into a fresh schema and swaps it in, or
 //!   compares it with the live one.
 //! - [`archive`]: the log to and from a compact, checked file.
+//! - [`bus`]: the embedded bus, Thoth messages kept here when there is no Kafka.
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //!
@@ -18,6 +19,7 @@
 //! replay of the log, identical.
 
 pub mod archive;
+pub mod bus;
 mod database;
 mod jsonb;
 mod knowledge;

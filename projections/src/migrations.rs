@@ -36,6 +36,7 @@ pub const STORE: &[Migration] = &[
         name: "projection_checkpoints",
         sql: include_str!("../migrations/store/0003_projection_checkpoints.sql"),
     },
+    Migration { version: 4, name: "bus", sql: include_str!("../migrations/store/0004_bus.sql") },
 ];
 
 /// The knowledge graph's migrations, in order.

@@ -31,7 +31,9 @@ pub async fn run(settings: &Settings, args: &EmitArgs, out: &mut dyn Write) -> R
         return Ok(());
     }
 
-    let kafka = settings.require_kafka()?;
+    let Some(kafka) = &settings.kafka else {
+        return publish_to_bus(settings, &messages, out).await;
+    };
     let timeout = Duration::from_secs(args.timeout);
     let publisher = ThothPublisher::new(kafka, settings.naming.clone(), timeout)?;
     let missing = publisher.missing_topics(&messages).await?;
@@ -65,6 +67,23 @@ pub async fn run(settings: &Settings, args: &EmitArgs, out: &mut dyn Write) -> R
     if failed > 0 {
         return Err(CliError::NotDelivered { failed, total: outcomes.len() });
     }
+    Ok(())
+}
+
+/// Without Kafka: the messages go to the embedded bus in the database, where `investigator
+/// serve` reads them (all or none: one transaction).
+async fn publish_to_bus(settings: &Settings, messages: &[ThothMessage], out: &mut dyn Write) -> Result<(), CliError> {
+    let database = super::database(settings)?;
+    investigator_projections::migrations::migrate(&database).await?;
+    let records: Vec<(String, Vec<u8>)> =
+        messages.iter().map(|message| (settings.naming.topic(message.kind()), message.encode().into_bytes())).collect();
+    let offsets = investigator_projections::bus::publish(&database, &records)
+        .await
+        .map_err(|error| CliError::Bus(Box::new(error)))?;
+    for ((topic, _), (message, offset)) in records.iter().zip(messages.iter().zip(offsets)) {
+        writeln!(out, "sent {} to {topic} (embedded bus, offset {offset})", message.kind())?;
+    }
+    tracing::info!(sent = messages.len(), "messages published to the embedded bus (no KAFKA_BOOTSTRAP_SERVERS)");
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
+use investigator_actors::pipeline::bus_ingest::BusIngest;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::dead_letter::{DEAD_LETTER_BASE_NAME, DeadLetterPublisher};
 use investigator_actors::pipeline::handler::HandlerActor;
@@ -58,17 +59,23 @@ fn service_version() -> String {
 }
 
 async fn serve(settings: Settings) -> Result<(), CliError> {
-    let kafka = settings.require_kafka()?.clone();
+    // Without Kafka, the embedded bus (fed by `investigator emit`) is read instead.
+    let kafka = settings.kafka.clone();
     let database = Database::connect_lazy(&super::database_url(&settings)?, POOL_SIZE)?;
     investigator_projections::migrations::migrate(&database).await?;
     register_indexes(&database, &settings).await?;
-    create_topics(&kafka, &settings).await?;
+    if let Some(kafka) = &kafka {
+        create_topics(kafka, &settings).await?;
+    }
 
     let service = &settings.service;
     let pipeline = Arc::new(PipelineSettings {
         naming: settings.naming.clone(),
         modes: settings.consumer_modes.clone(),
-        consumer_group: kafka.consumer_group_id.clone(),
+        consumer_group: kafka.as_ref().map_or_else(
+            || investigator_actors::kafka::KafkaSettings::new("").consumer_group_id,
+            |kafka| kafka.consumer_group_id.clone(),
+        ),
         max_retries: service.max_retries,
         backoff: service.backoff,
         halt_on_fail: service.halt_on_fail.clone(),
@@ -107,13 +114,18 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         },
     };
     let router = actix::Actor::start(InvestigatorRouter::new(context));
-    let dead_letters =
-        Arc::new(DeadLetterPublisher::new(&kafka, &settings.naming).map_err(|source| {
-            investigator_actors::kafka::KafkaError::Client { role: "dead-letter producer", source }
-        })?);
-    let ingest =
-        Ingest::new(&kafka, Arc::clone(&pipeline), router, control.clone(), metrics.clone(), Some(dead_letters))
-            .map_err(|error| CliError::Ingest(Box::new(error)))?;
+    let ingest = match &kafka {
+        Some(kafka) => {
+            let dead_letters = Arc::new(DeadLetterPublisher::new(kafka, &settings.naming).map_err(|source| {
+                investigator_actors::kafka::KafkaError::Client { role: "dead-letter producer", source }
+            })?);
+            let ingest =
+                Ingest::new(kafka, Arc::clone(&pipeline), router, control.clone(), metrics.clone(), Some(dead_letters))
+                    .map_err(|error| CliError::Ingest(Box::new(error)))?;
+            Source::Kafka(Box::new(ingest))
+        }
+        None => Source::Bus(BusIngest::new(database.clone(), Arc::clone(&pipeline), router, control.clone())),
+    };
 
     let state = AppState { service_version: service_version(), naming: settings.naming.clone(), control, metrics };
     let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
@@ -137,16 +149,26 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         let _ = stop.send(true);
     });
     let mut stopping_ingest = stopping.clone();
-    let ingest_result = ingest
-        .run(async move {
-            let _ = stopping_ingest.wait_for(|stop| *stop).await;
-        })
-        .await;
+    let stopped = async move {
+        let _ = stopping_ingest.wait_for(|stop| *stop).await;
+    };
+    let ingest_result = match ingest {
+        Source::Kafka(ingest) => ingest.run(stopped).await,
+        Source::Bus(ingest) => ingest.run(stopped).await,
+    };
     server_handle.stop(true).await;
     for arbiter in arbiters {
         arbiter.stop();
     }
     ingest_result.map_err(|error| CliError::Ingest(Box::new(error)))
+}
+
+/// Where the records come from.
+enum Source {
+    /// Kafka, when `KAFKA_BOOTSTRAP_SERVERS` is set.
+    Kafka(Box<Ingest>),
+    /// The embedded bus in the database otherwise.
+    Bus(BusIngest),
 }
 
 /// Registers and enables the indexes of `THOTH_INDEXES` that are not registered yet.

@@ -3,6 +3,7 @@
 
 mod behaviour;
 mod crash_safety;
+mod embedded;
 mod listing;
 mod messages;
 mod supervision;

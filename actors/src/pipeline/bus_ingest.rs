@@ -1,0 +1,105 @@
+//! The ingest when there is no Kafka: reads the embedded bus (`investigator_projections::bus`)
+//! from the stored offsets and hands the records to the router, the same way the Kafka
+//! ingest does. It keeps no position of its own: every read starts at what the database says
+//! is applied, so a rewind, a halt or a crash needs nothing special.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+use investigator_projections::Database;
+use investigator_projections::bus::unapplied;
+
+use super::control::Control;
+use super::ingest::IngestError;
+use super::router::{InvestigatorRouter, ProcessBatch};
+use super::{InboundRecord, PipelineSettings};
+
+/// How often an idle bus is looked at.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Reads the embedded bus.
+pub struct BusIngest {
+    database: Database,
+    router: Addr<InvestigatorRouter>,
+    control: Control,
+    settings: Arc<PipelineSettings>,
+}
+
+impl BusIngest {
+    /// An ingest over `database`'s bus.
+    pub fn new(
+        database: Database,
+        settings: Arc<PipelineSettings>,
+        router: Addr<InvestigatorRouter>,
+        control: Control,
+    ) -> Self {
+        BusIngest { database, router, control, settings }
+    }
+
+    /// Runs until `shutdown` resolves (the batch in flight finishes first).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), IngestError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut failures: u32 = 0;
+        tracing::info!(topics = self.settings.topics().len(), "reading the embedded bus (no KAFKA_BOOTSTRAP_SERVERS)");
+        loop {
+            let wait = match self.next_batch().await {
+                Ok(records) if records.is_empty() => IDLE_POLL,
+                Ok(records) => {
+                    let request =
+                        self.router.send(ProcessBatch { records: Arc::new(records), log_start: Default::default() });
+                    match request.await {
+                        Ok(Ok(outcome)) => {
+                            failures = 0;
+                            tracing::debug!(applied = outcome.applied, events = outcome.events, "bus batch recorded");
+                            Duration::ZERO
+                        }
+                        Ok(Err(error)) => {
+                            failures += 1;
+                            tracing::warn!(error = %super::batch::describe(&error), attempt = failures, "bus batch not recorded: trying again");
+                            (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
+                        }
+                        Err(_) => return Err(IngestError::RouterStopped),
+                    }
+                }
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(%error, attempt = failures, "the embedded bus cannot be read: trying again");
+                    (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(wait) => {}
+                () = self.control.changed() => {}
+            }
+        }
+        tracing::info!("bus ingest stopped");
+        Ok(())
+    }
+
+    async fn next_batch(&self) -> Result<Vec<InboundRecord>, investigator_projections::DatabaseError> {
+        let topics: Vec<String> =
+            self.settings.topics().into_iter().filter(|topic| !self.control.is_halted(topic)).collect();
+        let client = self.database.client().await?;
+        let limit = self.settings.batch_size as i64;
+        let records = unapplied(&client, &self.settings.consumer_group, &topics, limit).await.map_err(|error| {
+            investigator_projections::DatabaseError::Unreachable {
+                target: self.database.target().to_owned(),
+                source: Box::new(error),
+            }
+        })?;
+        Ok(records
+            .into_iter()
+            .map(|record| InboundRecord {
+                topic: record.topic,
+                partition: 0,
+                offset: record.offset,
+                key: None,
+                payload: Some(record.payload),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,108 @@
+//! The embedded bus: Thoth messages kept in PostgreSQL when there is no Kafka, read by the
+//! pipeline as one-partition topics (partition 0, offsets from 0).
+
+use deadpool_postgres::GenericClient;
+
+use crate::Database;
+use crate::offsets::TopicPartition;
+
+/// A record on the bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusRecord {
+    /// The topic (named as on Kafka: `<deployment>.<base name>`).
+    pub topic: String,
+    /// Its offset in the topic.
+    pub offset: i64,
+    /// The message's bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Publishes `messages` (topic, bytes) in one transaction; returns each one's offset, in
+/// order.
+pub async fn publish(database: &Database, messages: &[(String, Vec<u8>)]) -> Result<Vec<i64>, BusError> {
+    let mut client = database.client().await?;
+    let transaction = client.transaction().await?;
+    let mut topics: Vec<&str> = messages.iter().map(|(topic, _)| topic.as_str()).collect();
+    topics.sort();
+    topics.dedup();
+    let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for topic in topics {
+        let count = messages.iter().filter(|(known, _)| known == topic).count() as i64;
+        // Locks the head row until commit: offsets are gapless and appear in commit order.
+        let row = transaction
+            .query_one(
+                "INSERT INTO investigator.bus_head (topic, next_offset) VALUES ($1, $2)
+                 ON CONFLICT (topic) DO UPDATE SET next_offset = investigator.bus_head.next_offset + $2
+                 RETURNING next_offset",
+                &[&topic, &count],
+            )
+            .await?;
+        next.insert(topic, row.get::<_, i64>(0) - count);
+    }
+    let mut offsets = Vec::with_capacity(messages.len());
+    let mut names = Vec::with_capacity(messages.len());
+    let mut payloads = Vec::with_capacity(messages.len());
+    for (topic, payload) in messages {
+        let offset = next.get_mut(topic.as_str()).map(|next| {
+            *next += 1;
+            *next - 1
+        });
+        offsets.push(offset.unwrap_or_default());
+        names.push(topic.as_str());
+        payloads.push(payload.as_slice());
+    }
+    transaction
+        .execute(
+            "INSERT INTO investigator.bus_record (topic, \"offset\", payload, published_at)
+             SELECT topic, \"offset\", payload, now() FROM unnest($1::text[], $2::int8[], $3::bytea[])
+                 AS given (topic, \"offset\", payload)",
+            &[&names, &offsets, &payloads],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(offsets)
+}
+
+/// Up to `limit` records of `topics` that the consumer group has not applied yet, in offset
+/// order per topic.
+pub async fn unapplied(
+    client: &impl GenericClient,
+    consumer_group: &str,
+    topics: &[String],
+    limit: i64,
+) -> Result<Vec<BusRecord>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT record.topic, record.\"offset\", record.payload
+             FROM unnest($2::text[]) AS wanted (topic)
+             LEFT JOIN investigator.consumer_offset stored
+               ON stored.consumer_group = $1 AND stored.topic = wanted.topic AND stored.partition = 0
+             CROSS JOIN LATERAL (
+                 SELECT * FROM investigator.bus_record record
+                 WHERE record.topic = wanted.topic AND record.\"offset\" >= coalesce(stored.next_offset, 0)
+                 ORDER BY record.\"offset\" LIMIT $3) AS record
+             ORDER BY record.topic, record.\"offset\"
+             LIMIT $3",
+            &[&consumer_group, &topics, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| BusRecord { topic: row.get(0), offset: row.get(1), payload: row.get(2) }).collect())
+}
+
+impl BusRecord {
+    /// Its partition (the bus has one per topic).
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition { topic: self.topic.clone(), partition: 0 }
+    }
+}
+
+/// Publishing failed; nothing was published.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// No connection.
+    #[error(transparent)]
+    Connection(#[from] crate::DatabaseError),
+    /// A statement failed.
+    #[error("publishing to the embedded bus failed")]
+    Database(#[from] tokio_postgres::Error),
+}
