@@ -51,6 +51,7 @@ impl EmbeddedPostgres {
             None => find_binaries()?,
         };
         let as_root = is_root();
+        // `server_command` runs the programs as `postgres` when we are root.
         if as_root
             && !Command::new("id")
                 .arg("postgres")
@@ -122,17 +123,8 @@ impl EmbeddedPostgres {
     }
 
     fn run(&self, program: &str, args: &[&str], step: &'static str) -> Result<(), EmbeddedPostgresError> {
-        let program = self.binaries.join(program);
-        let mut command = if self.as_root {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let output = command
+        let output = server_command(&self.binaries, program)
             .args(args)
-            .current_dir("/")
             .stdin(Stdio::null())
             .output()
             .map_err(|error| self.step_error(step, error))?;
@@ -146,8 +138,23 @@ impl EmbeddedPostgres {
     }
 }
 
+/// One of the server's programs (`initdb`, `pg_ctl`...) in `binaries`, run as the `postgres`
+/// user when this process is root (PostgreSQL refuses to run as root), from `/`.
+pub fn server_command(binaries: &Path, program: &str) -> Command {
+    let program = binaries.join(program);
+    let mut command = if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    };
+    command.current_dir("/");
+    command
+}
+
 /// The newest `/usr/lib/postgresql/<version>/bin` (Debian's layout), or `pg_config --bindir`.
-fn find_binaries() -> Result<PathBuf, EmbeddedPostgresError> {
+pub fn find_binaries() -> Result<PathBuf, EmbeddedPostgresError> {
     let debian = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -169,6 +176,7 @@ fn find_binaries() -> Result<PathBuf, EmbeddedPostgresError> {
     })
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"))
 }

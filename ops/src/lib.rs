@@ -6,7 +6,7 @@
 
 pub mod cli;
 mod commands;
-mod embedded_postgres;
+pub mod embedded_postgres;
 mod error;
 mod http;
 mod progress;
