@@ -207,9 +207,7 @@ impl Reader<'_> {
             return directory.into();
         }
         // Root's home is closed to the `postgres` user the private server runs as.
-        let root =
-            std::process::Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
-        if root {
+        if crate::embedded_postgres::is_root() {
             return "/var/lib/investigator".into();
         }
         match (self.text("XDG_DATA_HOME"), self.text("HOME")) {
