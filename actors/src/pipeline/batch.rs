@@ -125,6 +125,23 @@ pub async fn process_batch_with_poison(
     process(context, records, log_start, Some(reason)).await
 }
 
+/// What the batch's unresolved-package messages ask to be listed (the only messages that do).
+fn listing_keys(records: &[InboundRecord], naming: &investigator_events::thoth::TopicNaming) -> KnowledgeKeys {
+    let mut keys = KnowledgeKeys::default();
+    for record in records {
+        if naming.kind_of_topic(&record.topic) == Some(investigator_events::thoth::MessageKind::UnresolvedPackage)
+            && let Some(payload) = record.payload.as_deref()
+            && let Ok(message) = investigator_events::thoth::ThothMessage::decode(
+                investigator_events::thoth::MessageKind::UnresolvedPackage,
+                payload,
+            )
+        {
+            keys.add(&message);
+        }
+    }
+    keys
+}
+
 /// The versions the indexes list for the batch's `null`/`*` messages, asked all at once;
 /// those that could not be asked are left out (the graph's versions are used for them).
 async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> Vec<((String, String), Vec<String>)> {
@@ -174,6 +191,8 @@ async fn process(
 ) -> Result<BatchOutcome, BatchError> {
     let started = Instant::now();
     let settings = &context.settings;
+    // Indexes are asked before the transaction opens, so a slow one holds no row lock.
+    let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
     let mut client = context.database.client().await?;
     let transaction = client.transaction().await?;
 
@@ -222,7 +241,6 @@ async fn process(
             }
         }
     }
-    let listings = list_versions(context.lister.as_deref(), &keys).await;
     let prepared_at = started.elapsed();
     let mut knowledge = load_knowledge(&transaction, &keys).await?;
     for ((name, index), versions) in listings {

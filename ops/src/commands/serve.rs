@@ -86,6 +86,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     });
     let metrics = Metrics::new(&service_version());
     let control = Control::default();
+    // As Thoth does at subscribe time: every consumed topic shows as not halted.
+    for topic in pipeline.topics() {
+        if let Some(kind) = settings.naming.kind_of_topic(&topic) {
+            metrics.halted_topics.with_label_values(&[kind.base_name()]).set(0);
+        }
+    }
 
     let decisions = Arc::new(service.decisions.clone());
     let mut arbiters = Vec::new();
