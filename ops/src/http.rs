@@ -3,16 +3,22 @@
 //! - `GET /_health`: `{"status": "ready", "version": ...}`
 //! - `GET /metrics`: Prometheus text
 //! - `GET /halt/{base_topic_name}`, `GET /resume/{base_topic_name}`: pause and resume a topic
+//! - `/api/v1/...`: Thoth's user-api graph endpoints (`graph`), errors as `api_error::ApiError`
 
+mod api_error;
+mod graph;
 mod investigator;
+mod parameters;
 
 use actix_web::web;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::metrics::Metrics;
+use investigator_core::SolverName;
 use investigator_events::thoth::TopicNaming;
+use investigator_projections::Database;
 
 /// What the handlers share.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     /// `0.1.0+investigator`, as `/_health` reports it.
     pub service_version: String,
@@ -22,6 +28,10 @@ pub struct AppState {
     pub control: Control,
     /// Metrics.
     pub metrics: Metrics,
+    /// A pool of its own for the API's reads (kept apart from the pipeline's).
+    pub graph: Database,
+    /// The configured solvers (`/python/environment`, `/solvers`).
+    pub solvers: Vec<SolverName>,
 }
 
 /// Registers every route.
@@ -30,5 +40,18 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/_health", web::get().to(investigator::health))
         .route("/metrics", web::get().to(investigator::metrics))
         .route("/halt/{base_topic_name}", web::get().to(investigator::halt))
-        .route("/resume/{base_topic_name}", web::get().to(investigator::resume));
+        .route("/resume/{base_topic_name}", web::get().to(investigator::resume))
+        .service(
+            web::scope("/api/v1")
+                .wrap(actix_web::middleware::DefaultHeaders::new().add(("x-thoth-version", env!("CARGO_PKG_VERSION"))))
+                .route("", web::get().to(graph::discovery))
+                .route("/python-package-index", web::get().to(graph::indexes))
+                .route("/python/platform", web::get().to(graph::platform))
+                .route("/python/environment", web::get().to(graph::environments))
+                .route("/python/package", web::get().to(graph::packages))
+                .route("/python/package/versions", web::get().to(graph::versions))
+                .route("/python/package/version/environments", web::get().to(graph::version_environments))
+                .route("/python/package/dependencies", web::get().to(graph::dependencies))
+                .route("/solvers", web::get().to(graph::solvers)),
+        );
 }

@@ -11,6 +11,7 @@
 //!   compares it with the live one.
 //! - [`archive`]: the log to and from a compact, checked file.
 //! - [`bus`]: the embedded bus, Thoth messages kept here when there is no Kafka.
+//! - [`queries`]: read-only queries for the REST API.
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //!
@@ -26,6 +27,7 @@ mod knowledge;
 pub mod migrations;
 pub mod offsets;
 pub mod projector;
+pub mod queries;
 mod record;
 pub mod replay;
 mod schema;

@@ -94,15 +94,29 @@ impl Service {
     }
 
     async fn try_get(&self, path: &str) -> Option<(u16, String)> {
+        self.try_get_with_headers(path).await.map(|(status, _, body)| (status, body))
+    }
+
+    /// `GET path`: status, headers (lower-cased names) and body.
+    pub async fn get_with_headers(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
+        self.try_get_with_headers(path).await.unwrap_or_else(|| panic!("GET {path} failed"))
+    }
+
+    async fn try_get_with_headers(&self, path: &str) -> Option<(u16, Vec<(String, String)>, String)> {
         let mut stream = tokio::net::TcpStream::connect(self.address).await.ok()?;
         let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address);
         stream.write_all(request.as_bytes()).await.ok()?;
         let mut response = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await.ok()?.ok()?;
         let text = String::from_utf8_lossy(&response);
-        let status = text.split(' ').nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
-        Some((status, body))
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        Some((status, headers, body.to_owned()))
     }
 
     /// A metric's value from `/metrics` (the first sample whose line starts with `prefix`).

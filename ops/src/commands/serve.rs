@@ -28,8 +28,10 @@ use crate::error::CliError;
 use crate::http::{AppState, routes};
 use crate::settings::Settings;
 
-/// Connections of the service's pool: the batch transaction, the HTTP side, headroom.
+/// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
 const POOL_SIZE: usize = 8;
+/// Connections of the API's pool.
+const API_POOL_SIZE: usize = 4;
 const HANDLERS: [Handler; 6] = [
     Handler::SolverScheduler,
     Handler::SecurityIndicatorScheduler,
@@ -133,7 +135,14 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         None => Source::Bus(BusIngest::new(database.clone(), Arc::clone(&pipeline), router, control.clone())),
     };
 
-    let state = AppState { service_version: service_version(), naming: settings.naming.clone(), control, metrics };
+    let state = AppState {
+        service_version: service_version(),
+        naming: settings.naming.clone(),
+        control,
+        metrics,
+        graph: Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?,
+        solvers: service.decisions.solvers.clone(),
+    };
     let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
         .workers(1)
         .disable_signals()

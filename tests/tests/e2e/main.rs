@@ -1,6 +1,7 @@
 //! End-to-end tests: real PostgreSQL, the tansu broker, Thoth's own Python library and the
 //! `investigator` binary. Run them with `scripts/test.sh`.
 
+mod api;
 mod archive;
 mod emit;
 mod event_log;

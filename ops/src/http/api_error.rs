@@ -1,0 +1,76 @@
+//! The API's errors: stable JSON bodies `{"error", "code", "parameters"}` (Thoth's `error`
+//! field kept, so thamos shows the message) with the right status.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+/// Why a request was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter is missing or invalid (400).
+    #[error("{message}")]
+    BadRequest {
+        /// For people.
+        message: String,
+        /// Stable: `missing_parameter`, `invalid_parameter`...
+        code: &'static str,
+        /// The request's parameters, echoed.
+        parameters: Value,
+    },
+    /// Nothing matches (404).
+    #[error("{message}")]
+    NotFound {
+        /// For people.
+        message: String,
+        /// The request's parameters, echoed.
+        parameters: Value,
+    },
+    /// The graph cannot be read right now (503).
+    #[error("the knowledge graph cannot be read right now")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::Unavailable(_) => "graph_unavailable",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let parameters = match self {
+            ApiError::BadRequest { parameters, .. } | ApiError::NotFound { parameters, .. } => parameters.clone(),
+            ApiError::Unavailable(error) => {
+                tracing::warn!(%error, "an API request could not read the graph");
+                json!({})
+            }
+        };
+        HttpResponse::build(self.status_code())
+            .json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        ApiError::Unavailable(Box::new(error))
+    }
+}
+
+impl From<investigator_projections::DatabaseError> for ApiError {
+    fn from(error: investigator_projections::DatabaseError) -> Self {
+        ApiError::Unavailable(Box::new(error))
+    }
+}

@@ -1,0 +1,145 @@
+//! The REST API over real HTTP: Thoth's user-api graph endpoints on a graph synced from the
+//! sample solver documents.
+
+use investigator_tests::{Service, TestDatabase, investigator};
+use serde_json::Value;
+
+use crate::knowledge_graph::documents_dir;
+
+/// A service (on the embedded bus: no broker needed) over a graph with the sample documents.
+async fn service_over_sample_graph() -> (TestDatabase, Service) {
+    let database = TestDatabase::create().await;
+    let solver_documents = documents_dir().join("solver").display().to_string();
+    let synced = investigator(&["sync", &solver_documents], &database.vars()).await;
+    assert_eq!(synced.code, Some(0), "{}", synced.stderr);
+    let mut env = database.vars();
+    env.extend([
+        ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new()),
+        ("THOTH_SOLVERS".to_owned(), "solver-rhel-8-py38,solver-fedora-35-py310".to_owned()),
+    ]);
+    let service = Service::start(&env).await;
+    (database, service)
+}
+
+async fn get_json(service: &Service, path: &str) -> (u16, Value) {
+    let (status, body) = service.get(path).await;
+    let json = serde_json::from_str(&body).unwrap_or_else(|error| panic!("GET {path}: not JSON ({error}): {body}"));
+    (status, json)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thoths_graph_endpoints_answer_with_thoths_shapes() {
+    let (_database, service) = service_over_sample_graph().await;
+
+    let (status, discovery) = get_json(&service, "/api/v1").await;
+    assert_eq!(status, 200);
+    assert!(
+        discovery["paths"]
+            .as_array()
+            .is_some_and(|paths| paths.iter().any(|path| path == "/api/v1/python/package/versions"))
+    );
+
+    let (status, versions) = get_json(&service, "/api/v1/python/package/versions?name=Requests&order_by=DESC").await;
+    assert_eq!(status, 200, "{versions}");
+    let listed: Vec<&str> = versions["versions"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|row| row["package_version"].as_str())
+        .collect();
+    assert!(listed.contains(&"2.26.0"), "{versions}");
+    assert_eq!(versions["versions"][0]["index_url"], "https://pypi.org/simple");
+    assert_eq!(versions["parameters"]["name"], "Requests", "parameters are echoed");
+
+    let (status, dependencies) = get_json(
+        &service,
+        "/api/v1/python/package/dependencies?name=requests&version=2.26.0&index=https://pypi.org/simple",
+    )
+    .await;
+    assert_eq!(status, 200, "{dependencies}");
+    let names: Vec<&str> = dependencies["dependencies"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|row| row["name"].as_str())
+        .collect();
+    assert!(names.contains(&"urllib3"), "{dependencies}");
+
+    let (status, environments) = get_json(
+        &service,
+        "/api/v1/python/package/version/environments?name=requests&version=2.26.0&index=https://pypi.org/simple",
+    )
+    .await;
+    assert_eq!(status, 200, "{environments}");
+    assert!(environments["environments"].as_array().is_some_and(|list| !list.is_empty()));
+
+    let (_, environment) = get_json(&service, "/api/v1/python/environment").await;
+    let os_names: Vec<&str> = environment["environment"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|row| row["os_name"].as_str())
+        .collect();
+    assert_eq!(os_names, ["fedora", "rhel", "ubi"], "each RHEL environment also as UBI, sorted");
+    let (_, solvers) = get_json(&service, "/api/v1/solvers").await;
+    assert_eq!(solvers["solvers"]["python"][0]["solver_name"], "solver-rhel-8-py38");
+    let (_, indexes) = get_json(&service, "/api/v1/python-package-index").await;
+    assert!(
+        indexes["indexes"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|index| index["url"] == "https://pypi.org/simple"))
+    );
+
+    let (status, headers, body) = service.get_with_headers("/api/v1/python/package?per_page=1").await;
+    assert_eq!(status, 200, "{body}");
+    let header = |name: &str| headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+    let entries: i64 = header("entries_count").and_then(|count| count.parse().ok()).expect("entries_count");
+    assert!(entries > 1, "the sample graph has several packages");
+    assert_eq!(header("page_count"), Some(entries.to_string()), "one per page");
+    assert_eq!(header("next").as_deref(), Some("/api/v1/python/package?per_page=1&page=1"));
+    assert_eq!(header("prev").as_deref(), Some("null"));
+    assert!(header("x-thoth-version").is_some());
+    let (_, last) = get_json(&service, "/api/v1/python/package?per_page=1&page=-1").await;
+    assert_eq!(last["packages"].as_array().map(Vec::len), Some(1), "a negative page counts from the end");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_and_hostile_parameters_get_clear_errors_and_change_nothing() {
+    let (database, service) = service_over_sample_graph().await;
+    let cases: [(&str, u16, &str); 9] = [
+        ("/api/v1/python/package/versions", 400, "missing_parameter"),
+        ("/api/v1/python/package/versions?name=no-such-package", 404, "not_found"),
+        ("/api/v1/python/package/versions?name=requests&order_by=SIDEWAYS", 400, "invalid_parameter"),
+        (
+            "/api/v1/python/package/versions?name=%27%3B%20DROP%20TABLE%20graph.python_package_version%3B%20--",
+            404,
+            "not_found",
+        ),
+        ("/api/v1/python/package?per_page=1000", 400, "invalid_parameter"),
+        ("/api/v1/python/package?page=banana", 400, "invalid_parameter"),
+        ("/api/v1/python/package/versions?name=%FF%FE", 400, "invalid_query"),
+        (
+            "/api/v1/python/package/dependencies?name=requests&version=2.26.0&index=https://pypi.org/simple&os_name=rhel",
+            400,
+            "invalid_parameter",
+        ),
+        (
+            "/api/v1/python/package/dependencies?name=requests&version=9.9.9&index=https://pypi.org/simple",
+            404,
+            "not_found",
+        ),
+    ];
+    for (path, expected_status, expected_code) in cases {
+        let (status, body) = get_json(&service, path).await;
+        assert_eq!(status, expected_status, "{path}: {body}");
+        assert_eq!(body["code"], expected_code, "{path}: {body}");
+        assert!(body["error"].as_str().is_some_and(|error| !error.is_empty()), "{path}: Thoth's error field: {body}");
+    }
+    let huge = format!("/api/v1/python/package/versions?name={}", "a".repeat(2_000));
+    let (status, _) = service.get(&huge).await;
+    assert_eq!(status, 400, "an oversized parameter is refused");
+    let client = database.database.client().await.expect("connection");
+    let still: i64 =
+        client.query_one("SELECT count(*) FROM graph.python_package_version", &[]).await.expect("count").get(0);
+    assert!(still > 0, "the graph is intact");
+}
