@@ -3,11 +3,14 @@
 //! - `GET /_health`: `{"status": "ready", "version": ...}`
 //! - `GET /metrics`: Prometheus text
 //! - `GET /halt/{base_topic_name}`, `GET /resume/{base_topic_name}`: pause and resume a topic
-//! - `/api/v1/...`: Thoth's user-api graph endpoints (`graph`), errors as `api_error::ApiError`
+//! - `/api/v1/...`: Thoth's user-api graph endpoints (`graph`) and ours for operators
+//!   (`operations`: events, workflows, dead letters, status); errors as `api_error::ApiError`
 
 mod api_error;
 mod graph;
 mod investigator;
+mod operations;
+mod pagination;
 mod parameters;
 
 use actix_web::web;
@@ -52,6 +55,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/python/package/versions", web::get().to(graph::versions))
                 .route("/python/package/version/environments", web::get().to(graph::version_environments))
                 .route("/python/package/dependencies", web::get().to(graph::dependencies))
+                .route("/python/package/version/metadata", web::get().to(graph::version_metadata))
+                .route("/events", web::get().to(operations::events))
+                .route("/workflows", web::get().to(operations::workflows))
+                .route("/dead-letters", web::get().to(operations::dead_letters))
+                .route("/status", web::get().to(operations::status))
                 .route("/solvers", web::get().to(graph::solvers)),
         );
 }

@@ -1,5 +1,7 @@
-//! Read-only queries over the knowledge graph, for the REST API (Thoth's user-api shapes).
-//! Nothing here writes.
+//! Read-only queries over the knowledge graph, for the REST API (Thoth's user-api shapes),
+//! and, in [`operations`], over what operators look at. Nothing here writes.
+
+pub mod operations;
 
 use deadpool_postgres::GenericClient;
 

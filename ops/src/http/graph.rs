@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::api_error::ApiError;
+use super::pagination::paginate;
 use super::parameters::Parameters;
 
 const DEFAULT_INDEX: &str = "https://pypi.org/simple";
@@ -21,7 +22,12 @@ pub const PATHS: &[&str] = &[
     "/python/package/versions",
     "/python/package/version/environments",
     "/python/package/dependencies",
+    "/python/package/version/metadata",
     "/solvers",
+    "/events",
+    "/workflows",
+    "/dead-letters",
+    "/status",
 ];
 
 pub async fn discovery() -> HttpResponse {
@@ -80,23 +86,33 @@ pub async fn solvers(state: web::Data<AppState>) -> HttpResponse {
 
 pub async fn packages(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let parameters = Parameters::parse(request.query_string())?;
-    let (page, per_page) = parameters.page()?;
     let filter = parameters.environment();
     let like = parameters.optional("like");
     let client = state.graph.client().await?;
-    // A negative page counts from the end: the total is needed first.
-    let (_, total) = queries::package_names(&client, &filter, like, 0, 1).await?;
-    let page_count = (total + per_page - 1) / per_page;
-    let page = if page < 0 { page_count + page } else { page };
-    let (names, _) = if page < 0 {
-        (Vec::new(), total)
-    } else {
-        queries::package_names(&client, &filter, like, page * per_page, per_page).await?
-    };
-    let packages: Vec<Value> = names.into_iter().map(|name| json!({"package_name": name})).collect();
+    let page =
+        paginate(&parameters, |offset, limit| queries::package_names(&client, &filter, like, offset, limit)).await?;
+    let packages: Vec<Value> = page.rows.iter().map(|name| json!({"package_name": name})).collect();
     let mut response = HttpResponse::Ok();
-    pagination_headers(&mut response, &request, &parameters, page, per_page, page_count, total);
+    page.headers(&mut response, &request, &parameters);
     Ok(response.json(json!({"packages": packages, "parameters": parameters.echo()})))
+}
+
+/// `/python/package/version/metadata`: the solver's entry for a version in one environment.
+pub async fn version_metadata(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let parameters = Parameters::parse(request.query_string())?;
+    let name = normalize_package_name(parameters.required("name")?);
+    let version = parameters.required("version")?;
+    let index = parameters.required("index")?;
+    let environment =
+        (parameters.required("os_name")?, parameters.required("os_version")?, parameters.required("python_version")?);
+    let client = state.graph.client().await?;
+    match queries::operations::version_metadata(&client, &name, version, index, environment).await? {
+        Some(metadata) => Ok(HttpResponse::Ok().json(json!({"metadata": metadata, "parameters": parameters.echo()}))),
+        None => Err(ApiError::NotFound {
+            message: format!("No metadata found for package '{name}' in version '{version}' from index '{index}'"),
+            parameters: parameters.echo(),
+        }),
+    }
 }
 
 pub async fn versions(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -189,51 +205,4 @@ pub async fn dependencies(state: web::Data<AppState>, request: HttpRequest) -> R
         .map(|row| json!({"name": row.name, "version": row.version, "extra": row.extra, "environment_marker": row.environment_marker}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"dependencies": dependencies, "parameters": parameters.echo()})))
-}
-
-/// Thoth's page headers: `page`, `per_page`, `page_count`, `entries_count`, and `next` / `prev`
-/// (relative URLs with the same query, or `null`).
-fn pagination_headers(
-    response: &mut actix_web::HttpResponseBuilder,
-    request: &HttpRequest,
-    parameters: &Parameters,
-    page: i64,
-    per_page: i64,
-    page_count: i64,
-    total: i64,
-) {
-    let link = |target: i64| {
-        if target < 0 || target >= page_count {
-            return "null".to_owned();
-        }
-        let mut query: Vec<String> = parameters
-            .echo()
-            .as_object()
-            .map(|object| {
-                object
-                    .iter()
-                    .filter(|(key, _)| key.as_str() != "page")
-                    .map(|(key, value)| format!("{key}={}", encode(value.as_str().unwrap_or_default())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        query.push(format!("page={target}"));
-        format!("{}?{}", request.path(), query.join("&"))
-    };
-    response
-        .insert_header(("page", page.to_string()))
-        .insert_header(("per_page", per_page.to_string()))
-        .insert_header(("page_count", page_count.to_string()))
-        .insert_header(("entries_count", total.to_string()))
-        .insert_header(("next", link(page + 1)))
-        .insert_header(("prev", link(page - 1)));
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }

@@ -48,6 +48,11 @@ impl Parameters {
         Value::Object(self.0.iter().map(|(key, value)| (key.clone(), Value::String(value.clone()))).collect())
     }
 
+    /// Every parameter, by name.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
     /// An optional parameter.
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)

@@ -143,3 +143,48 @@ async fn bad_and_hostile_parameters_get_clear_errors_and_change_nothing() {
         client.query_one("SELECT count(*) FROM graph.python_package_version", &[]).await.expect("count").get(0);
     assert!(still > 0, "the graph is intact");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_read_the_log_the_workflows_the_dead_letters_and_the_status() {
+    let (database, service) = service_over_sample_graph().await;
+    let mut env = database.vars();
+    env.push(("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new()));
+    // A package the sample graph does not know, so every configured solver is asked for.
+    for (index, name) in [("https://pypi.org/simple", "new-package"), ("https://unknown.example.org/simple", "flask")] {
+        let json = format!(r#"{{"package_name": "{name}", "package_version": "2.0.1", "index_url": "{index}"}}"#);
+        let sent = investigator(&["emit", "thoth.investigator.unresolved-package", "--json", &json], &env).await;
+        assert_eq!(sent.code, Some(0), "{}", sent.stderr);
+    }
+    investigator_tests::eventually("both messages applied", std::time::Duration::from_secs(30), || async {
+        let (_, status) = get_json(&service, "/api/v1/status").await;
+        status["offsets"].as_array().is_some_and(|offsets| offsets.iter().any(|offset| offset["next_offset"] == 2))
+    })
+    .await;
+
+    let (status, headers, body) = service.get_with_headers("/api/v1/workflows?kind=solver&per_page=1").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(headers.contains(&("entries_count".to_owned(), "2".to_owned())), "{headers:?}");
+    let workflows: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(workflows["workflows"][0]["package_name"], "new-package");
+    assert_eq!(workflows["workflows"][0]["status"], "requested");
+
+    let (_, dead) = get_json(&service, "/api/v1/dead-letters").await;
+    assert_eq!(dead["dead_letters"].as_array().map(Vec::len), Some(1), "{dead}");
+    assert_eq!(dead["dead_letters"][0]["reason_code"], "unregistered_index");
+
+    let (_, first) = get_json(&service, "/api/v1/events?type=WorkflowRequested&limit=1").await;
+    let position = first["next"].as_i64().expect("a cursor");
+    assert_eq!(first["events"][0]["position"].as_i64(), Some(position));
+    assert_eq!(first["events"][0]["type"], "WorkflowRequested");
+    let (_, second) = get_json(&service, &format!("/api/v1/events?type=WorkflowRequested&after={position}")).await;
+    assert_eq!(second["events"].as_array().map(Vec::len), Some(1), "the other solver's request, after the cursor");
+    let (status, _) = get_json(&service, "/api/v1/events?limit=0").await;
+    assert_eq!(status, 400);
+
+    let metadata = "/api/v1/python/package/version/metadata?name=requests&version=2.26.0&index=https://pypi.org/simple";
+    let (status, body) = get_json(&service, &format!("{metadata}&os_name=ubi&os_version=8&python_version=3.8")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["metadata"].is_object(), "the solver's entry: {body}");
+    let (status, _) = get_json(&service, metadata).await;
+    assert_eq!(status, 400, "the environment is required");
+}

@@ -1,0 +1,77 @@
+//! The investigator's own read endpoints for operators: the log, the workflows, the dead
+//! letters and the pipeline's status.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use investigator_projections::queries::operations;
+use serde_json::json;
+
+use super::AppState;
+use super::api_error::ApiError;
+use super::pagination::paginate;
+use super::parameters::Parameters;
+
+/// Events read per request at most.
+const MAX_EVENTS: i64 = 1_000;
+
+/// `GET /api/v1/events?after=<position>&limit=<n>&stream=<id>&type=<EventType>`: the log from a
+/// position on; `next` is the cursor for the following request.
+pub async fn events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let parameters = Parameters::parse(request.query_string())?;
+    let after = match parameters.optional("after") {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|after| *after >= 0)
+            .ok_or_else(|| parameters.invalid("after", "must be a position (a whole number, 0 or more)"))?,
+    };
+    let limit = match parameters.optional("limit") {
+        None => 100,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|limit| (1..=MAX_EVENTS).contains(limit))
+            .ok_or_else(|| parameters.invalid("limit", &format!("must be a whole number from 1 to {MAX_EVENTS}")))?,
+    };
+    let client = state.graph.client().await?;
+    let events =
+        operations::events(&client, after, limit, parameters.optional("stream"), parameters.optional("type")).await?;
+    let next = events.last().and_then(|event| event["position"].as_i64()).unwrap_or(after);
+    Ok(HttpResponse::Ok().json(json!({"events": events, "next": next, "parameters": parameters.echo()})))
+}
+
+/// `GET /api/v1/workflows?kind=&status=&package_name=&page=&per_page=`.
+pub async fn workflows(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let parameters = Parameters::parse(request.query_string())?;
+    let (kind, status, package) =
+        (parameters.optional("kind"), parameters.optional("status"), parameters.optional("package_name"));
+    let client = state.graph.client().await?;
+    let page =
+        paginate(&parameters, |offset, limit| operations::workflows(&client, kind, status, package, offset, limit))
+            .await?;
+    let mut response = HttpResponse::Ok();
+    page.headers(&mut response, &request, &parameters);
+    Ok(response.json(json!({"workflows": page.rows, "parameters": parameters.echo()})))
+}
+
+/// `GET /api/v1/dead-letters?status=&reason_code=&page=&per_page=`.
+pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let parameters = Parameters::parse(request.query_string())?;
+    let (status, reason) = (parameters.optional("status"), parameters.optional("reason_code"));
+    let client = state.graph.client().await?;
+    let page =
+        paginate(&parameters, |offset, limit| operations::dead_letters(&client, status, reason, offset, limit)).await?;
+    let mut response = HttpResponse::Ok();
+    page.headers(&mut response, &request, &parameters);
+    Ok(response.json(json!({"dead_letters": page.rows, "parameters": parameters.echo()})))
+}
+
+/// `GET /api/v1/status`: stored offsets, the log's head and the projections' positions,
+/// workflows per namespace and status, parked dead letters, halted topics.
+pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let client = state.graph.client().await?;
+    let mut status = operations::status(&client).await?;
+    let halted: Vec<String> = state.control.halted().into_keys().collect();
+    status["halted_topics"] = json!(halted);
+    Ok(HttpResponse::Ok().json(status))
+}
