@@ -4,14 +4,20 @@
 //! - `GET /metrics`: Prometheus text
 //! - `GET /halt/{base_topic_name}`, `GET /resume/{base_topic_name}`: pause and resume a topic
 //! - `/api/v1/...`: Thoth's user-api graph endpoints (`graph`) and ours for operators
-//!   (`operations`: events, workflows, dead letters, status); errors as `api_error::ApiError`
+//!   (`operations`: events, workflows, dead letters, status; `writes`: publishing messages,
+//!   index admin, behind the tokens of `auth`); errors as `api_error::ApiError`
 
 mod api_error;
+mod auth;
 mod graph;
 mod investigator;
 mod operations;
 mod pagination;
 mod parameters;
+mod writes;
+
+pub use auth::Tokens;
+pub use writes::MessageSink;
 
 use actix_web::web;
 use investigator_actors::pipeline::control::Control;
@@ -35,6 +41,10 @@ pub struct AppState {
     pub graph: Database,
     /// The configured solvers (`/python/environment`, `/solvers`).
     pub solvers: Vec<SolverName>,
+    /// The API's tokens.
+    pub tokens: Tokens,
+    /// Where `POST /api/v1/messages/{base}` publishes.
+    pub sink: MessageSink,
 }
 
 /// Registers every route.
@@ -46,6 +56,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/resume/{base_topic_name}", web::get().to(investigator::resume))
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(auth::authorize))
                 .wrap(actix_web::middleware::DefaultHeaders::new().add(("x-thoth-version", env!("CARGO_PKG_VERSION"))))
                 .route("", web::get().to(graph::discovery))
                 .route("/python-package-index", web::get().to(graph::indexes))
@@ -60,6 +71,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/workflows", web::get().to(operations::workflows))
                 .route("/dead-letters", web::get().to(operations::dead_letters))
                 .route("/status", web::get().to(operations::status))
+                .route("/messages/{base_name}", web::post().to(writes::publish))
+                .route("/python/package-index", web::post().to(writes::register_index))
+                .route("/python/package-index/state", web::post().to(writes::index_state))
                 .route("/solvers", web::get().to(graph::solvers)),
         );
 }

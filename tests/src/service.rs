@@ -103,9 +103,47 @@ impl Service {
     }
 
     async fn try_get_with_headers(&self, path: &str) -> Option<(u16, Vec<(String, String)>, String)> {
+        self.try_request("GET", path, &[], b"").await
+    }
+
+    /// `POST path` with a bearer token (when given) and a body: status and body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization.iter().map(|value| ("Authorization", value.as_str())).collect();
+        self.try_request("POST", path, &headers, body)
+            .await
+            .map(|(status, _, body)| (status, body))
+            .unwrap_or_else(|| panic!("POST {path} failed"))
+    }
+
+    /// `GET path` with a bearer token: status and body.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> (u16, String) {
+        let authorization = format!("Bearer {token}");
+        self.try_request("GET", path, &[("Authorization", &authorization)], b"")
+            .await
+            .map(|(status, _, body)| (status, body))
+            .unwrap_or_else(|| panic!("GET {path} failed"))
+    }
+
+    async fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<(u16, Vec<(String, String)>, String)> {
         let mut stream = tokio::net::TcpStream::connect(self.address).await.ok()?;
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.address);
+        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.address);
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if method != "GET" {
+            request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        }
+        request.push_str("\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
+        // A server may answer (413) before reading the whole body; the answer is what counts.
+        let _ = stream.write_all(body).await;
         let mut response = Vec::new();
         tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await.ok()?.ok()?;
         let text = String::from_utf8_lossy(&response);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
-use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
@@ -25,7 +25,7 @@ use investigator_projections::{Database, record};
 use tokio::sync::watch;
 
 use crate::error::CliError;
-use crate::http::{AppState, routes};
+use crate::http::{AppState, MessageSink, Tokens, routes};
 use crate::settings::Settings;
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
@@ -135,13 +135,23 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         None => Source::Bus(BusIngest::new(database.clone(), Arc::clone(&pipeline), router, control.clone())),
     };
 
+    let api_database = Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?;
     let state = AppState {
         service_version: service_version(),
         naming: settings.naming.clone(),
         control,
         metrics,
-        graph: Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?,
+        graph: api_database.clone(),
         solvers: service.decisions.solvers.clone(),
+        tokens: Tokens { write: service.api_token.clone(), read: service.api_read_token.clone() },
+        sink: match &kafka {
+            Some(kafka) => MessageSink::Kafka(Arc::new(ThothPublisher::new(
+                kafka,
+                settings.naming.clone(),
+                Duration::from_secs(30),
+            )?)),
+            None => MessageSink::Bus(api_database),
+        },
     };
     let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
         .workers(1)

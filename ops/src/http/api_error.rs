@@ -26,6 +26,28 @@ pub enum ApiError {
         /// The request's parameters, echoed.
         parameters: Value,
     },
+    /// No token, a wrong one, or writes disabled (401).
+    #[error("{message}")]
+    Unauthorized {
+        /// For people.
+        message: String,
+        /// `missing_token`, `invalid_token`, `writes_disabled`.
+        code: &'static str,
+    },
+    /// The body is too large (413).
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body is well-formed but not acceptable (422).
+    #[error("{message}")]
+    Unprocessable {
+        /// For people.
+        message: String,
+        /// `invalid_message`, `index_already_registered`...
+        code: &'static str,
+    },
     /// The graph cannot be read right now (503).
     #[error("the knowledge graph cannot be read right now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -36,6 +58,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
+            ApiError::Unauthorized { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "graph_unavailable",
         }
     }
@@ -46,6 +70,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -54,7 +81,10 @@ impl ResponseError for ApiError {
         let parameters = match self {
             ApiError::BadRequest { parameters, .. } | ApiError::NotFound { parameters, .. } => parameters.clone(),
             ApiError::Unavailable(error) => {
-                tracing::warn!(%error, "an API request could not read the graph");
+                tracing::warn!(%error, "an API request could not reach the graph or the bus");
+                json!({})
+            }
+            ApiError::Unauthorized { .. } | ApiError::PayloadTooLarge { .. } | ApiError::Unprocessable { .. } => {
                 json!({})
             }
         };

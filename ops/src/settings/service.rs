@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use investigator_actors::kafka::Secret;
 use investigator_actors::pipeline::PanicInjection;
 use investigator_core::decide::{DecisionSettings, Handler};
 use investigator_core::{IndexUrl, SolverName};
@@ -38,6 +39,11 @@ pub struct ServiceSettings {
     /// `INVESTIGATOR_INDEX_TIMEOUT_MS` (3000): how long asking an index for a package's
     /// versions may take; `0` never asks (the graph's versions are used).
     pub index_timeout: Option<Duration>,
+    /// `INVESTIGATOR_API_TOKEN`: the bearer token of the API's write and admin endpoints;
+    /// unset, they are disabled.
+    pub api_token: Option<Secret>,
+    /// `INVESTIGATOR_API_READ_TOKEN`: when set, reads need it too.
+    pub api_read_token: Option<Secret>,
     /// `INVESTIGATOR_LAUNCHER` (`log`).
     pub launcher: Launcher,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
@@ -72,6 +78,8 @@ impl Reader<'_> {
                 0 => None,
                 milliseconds => Some(Duration::from_millis(milliseconds)),
             },
+            api_token: self.text("INVESTIGATOR_API_TOKEN").map(Secret::new),
+            api_read_token: self.text("INVESTIGATOR_API_READ_TOKEN").map(Secret::new),
             launcher: self.launcher(),
             decisions,
             panic_injection: self.panic_injection(),

@@ -188,3 +188,84 @@ async fn operators_read_the_log_the_workflows_the_dead_letters_and_the_status() 
     let (status, _) = get_json(&service, metadata).await;
     assert_eq!(status, 400, "the environment is required");
 }
+
+async fn service_with(database: &TestDatabase, extra: &[(&str, &str)]) -> Service {
+    let mut env = database.vars();
+    env.push(("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new()));
+    env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+    Service::start(&env).await
+}
+
+fn code(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|json| json["code"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_need_the_token_publish_messages_and_register_indexes() {
+    let database = TestDatabase::create().await;
+    let service = service_with(&database, &[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
+    let unresolved =
+        br#"{"package_name": "brand-new", "package_version": "1.0.0", "index_url": "https://pypi.org/simple"}"#;
+    let path = "/api/v1/messages/thoth.investigator.unresolved-package";
+
+    let (status, body) = service.post(path, None, unresolved).await;
+    assert_eq!((status, code(&body)), (401, "missing_token".to_owned()), "{body}");
+    let (status, body) = service.post(path, Some("guess"), unresolved).await;
+    assert_eq!((status, code(&body)), (401, "invalid_token".to_owned()), "{body}");
+
+    let (status, body) = service.post(path, Some("s3cret"), unresolved).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(body.contains("\"offset\":0"), "{body}");
+    investigator_tests::eventually("the published message applied", std::time::Duration::from_secs(30), || async {
+        let (_, workflows) = get_json(&service, "/api/v1/workflows?package_name=brand-new").await;
+        workflows["workflows"].as_array().is_some_and(|list| list.len() == 3)
+    })
+    .await;
+
+    let (status, body) = service.post(path, Some("s3cret"), br#"{"package_name": 42}"#).await;
+    assert_eq!((status, code(&body)), (422, "invalid_message".to_owned()), "{body}");
+    let (status, body) = service.post("/api/v1/messages/thoth.nope", Some("s3cret"), b"{}").await;
+    assert_eq!(status, 404, "{body}");
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let (status, body) = service.post(path, Some("s3cret"), &huge).await;
+    assert_eq!((status, code(&body)), (413, "payload_too_large".to_owned()), "{body}");
+
+    let index = br#"{"url": "https://download.pytorch.org/whl/cpu", "verify_ssl": true, "enabled": true}"#;
+    let (status, body) = service.post("/api/v1/python/package-index", Some("s3cret"), index).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = service.post("/api/v1/python/package-index", Some("s3cret"), index).await;
+    assert_eq!((status, code(&body)), (422, "index_already_registered".to_owned()), "{body}");
+    let disable = br#"{"url": "https://download.pytorch.org/whl/cpu", "enabled": false}"#;
+    let (status, body) = service.post("/api/v1/python/package-index/state", Some("s3cret"), disable).await;
+    assert_eq!(status, 201, "{body}");
+    let unknown = br#"{"url": "https://nowhere.example.org/simple", "enabled": true}"#;
+    let (status, _) = service.post("/api/v1/python/package-index/state", Some("s3cret"), unknown).await;
+    assert_eq!(status, 404);
+    let (_, indexes) = get_json(&service, "/api/v1/python-package-index").await;
+    assert!(
+        indexes["indexes"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|index| index["url"] == "https://download.pytorch.org/whl/cpu"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_token_writes_are_disabled_and_a_read_token_closes_reads() {
+    let database = TestDatabase::create().await;
+    let open = service_with(&database, &[]).await;
+    let (status, body) =
+        open.post("/api/v1/python/package-index", None, br#"{"url": "https://example.org/simple"}"#).await;
+    assert_eq!((status, code(&body)), (401, "writes_disabled".to_owned()), "{body}");
+    drop(open);
+
+    let closed = service_with(&database, &[("INVESTIGATOR_API_READ_TOKEN", "reader")]).await;
+    let (status, body) = closed.get("/api/v1/python-package-index").await;
+    assert_eq!((status, code(&body)), (401, "missing_token".to_owned()), "{body}");
+    let (status, _) = closed.get_with_token("/api/v1/python-package-index", "reader").await;
+    assert_eq!(status, 200);
+    let (status, _) = closed.get("/_health").await;
+    assert_eq!(status, 200, "Thoth's health endpoint stays open");
+}

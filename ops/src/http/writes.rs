@@ -1,0 +1,181 @@
+//! The write endpoints (behind the write token): publishing Thoth messages, and registering,
+//! enabling and disabling package indexes. Every change to the knowledge goes through the
+//! event log.
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
+use investigator_actors::kafka::ThothPublisher;
+use investigator_core::IndexUrl;
+use investigator_events::domain::{DomainEvent, EventMetadata, IndexDisabled, IndexEnabled, IndexRegistered, StreamId};
+use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
+use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::{Database, queries, record};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::api_error::ApiError;
+
+/// Request bodies are refused beyond this.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Where published messages go.
+#[derive(Clone)]
+pub enum MessageSink {
+    /// Kafka, when configured.
+    Kafka(Arc<ThothPublisher>),
+    /// The embedded bus otherwise.
+    Bus(Database),
+}
+
+/// Reads a body, refusing one larger than [`MAX_BODY`] with a JSON 413.
+async fn body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| ApiError::BadRequest {
+            message: format!("the request body could not be read: {error}"),
+            code: "invalid_body",
+            parameters: json!({}),
+        })?;
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// `POST /api/v1/messages/{base_name}`: validates a Thoth message (as thoth-messaging's
+/// models do) and publishes it, to Kafka or to the embedded bus.
+pub async fn publish(
+    state: web::Data<AppState>,
+    base_name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let Some(kind) = MessageKind::from_base_name(&base_name) else {
+        return Err(ApiError::NotFound {
+            message: format!("'{base_name}' is not the base name of a Thoth message type"),
+            parameters: json!({"base_name": base_name.as_str()}),
+        });
+    };
+    let bytes = body(payload).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::Unprocessable {
+        message: "the body is not UTF-8 JSON".to_owned(),
+        code: "invalid_message",
+    })?;
+    let text = with_sender_defaults(text, &crate::commands::emit::sender_defaults());
+    let message = ThothMessage::decode(kind, text.as_bytes())
+        .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_message" })?;
+    let topic = state.naming.topic(kind);
+    let (partition, offset) = match &state.sink {
+        MessageSink::Kafka(publisher) => {
+            let mut outcomes = publisher.publish_all(std::slice::from_ref(&message)).await;
+            match outcomes.pop() {
+                Some(Ok(delivered)) => (delivered.partition, delivered.offset),
+                Some(Err(error)) => return Err(ApiError::Unavailable(Box::new(error))),
+                None => return Err(ApiError::Unavailable("no delivery report".into())),
+            }
+        }
+        MessageSink::Bus(database) => {
+            let offsets =
+                investigator_projections::bus::publish(database, &[(topic.clone(), message.encode().into_bytes())])
+                    .await
+                    .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+            (0, offsets.first().copied().unwrap_or_default())
+        }
+    };
+    Ok(HttpResponse::Accepted().json(json!({"topic": topic, "partition": partition, "offset": offset})))
+}
+
+/// `POST /api/v1/python/package-index`: registers an index, body `{"url", "warehouse_api_url",
+/// "verify_ssl", "only_if_package_seen", "enabled"}`.
+pub async fn register_index(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let request: Value = json_body(payload).await?;
+    let url = index_url(request.get("url"))?;
+    let flag = |name: &str, default: bool| match request.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(value)) => Ok(*value),
+        Some(_) => {
+            Err(ApiError::Unprocessable { message: format!("'{name}' must be true or false"), code: "invalid_body" })
+        }
+    };
+    let event = IndexRegistered {
+        url: url.clone(),
+        warehouse_api_url: request.get("warehouse_api_url").and_then(Value::as_str).map(str::to_owned),
+        verify_ssl: flag("verify_ssl", true)?,
+        only_if_package_seen: flag("only_if_package_seen", true)?,
+        enabled: flag("enabled", false)?,
+    };
+    let client = state.graph.client().await?;
+    if queries::indexes(&client).await?.iter().any(|index| index.url == url) {
+        return Err(ApiError::Unprocessable {
+            message: format!("index '{url}' is registered already"),
+            code: "index_already_registered",
+        });
+    }
+    drop(client);
+    record_one(&state.graph, StreamId::index(&url), event.into()).await?;
+    Ok(HttpResponse::Created().json(json!({"url": url})))
+}
+
+/// `POST /api/v1/python/package-index/state`: body `{"url", "enabled"}`.
+pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let request: Value = json_body(payload).await?;
+    let url = index_url(request.get("url"))?;
+    let Some(enabled) = request.get("enabled").and_then(Value::as_bool) else {
+        return Err(ApiError::Unprocessable {
+            message: "'enabled' must be true or false".to_owned(),
+            code: "invalid_body",
+        });
+    };
+    let client = state.graph.client().await?;
+    if !queries::indexes(&client).await?.iter().any(|index| index.url == url) {
+        return Err(ApiError::NotFound {
+            message: format!("index '{url}' is not registered"),
+            parameters: json!({"url": url}),
+        });
+    }
+    drop(client);
+    let event: DomainEvent =
+        if enabled { IndexEnabled { url: url.clone() }.into() } else { IndexDisabled { url: url.clone() }.into() };
+    record_one(&state.graph, StreamId::index(&url), event).await?;
+    Ok(HttpResponse::Created().json(json!({"url": url, "enabled": enabled})))
+}
+
+async fn json_body(payload: web::Payload) -> Result<Value, ApiError> {
+    let bytes = body(payload).await?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => {
+            Err(ApiError::Unprocessable { message: "the body must be a JSON object".to_owned(), code: "invalid_body" })
+        }
+        Err(error) => {
+            Err(ApiError::Unprocessable { message: format!("the body is not JSON: {error}"), code: "invalid_body" })
+        }
+    }
+}
+
+fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
+    let raw = value.and_then(Value::as_str).ok_or_else(|| ApiError::Unprocessable {
+        message: "'url' (the index URL) is required".to_owned(),
+        code: "invalid_body",
+    })?;
+    IndexUrl::parse(raw)
+        .map(|url| url.as_str().to_owned())
+        .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_body" })
+}
+
+async fn record_one(database: &Database, stream: StreamId, event: DomainEvent) -> Result<(), ApiError> {
+    let request = AppendRequest {
+        idempotency_key: None,
+        expected: Vec::new(),
+        events: vec![NewEvent {
+            stream,
+            event,
+            metadata: EventMetadata { origin: Some("api".to_owned()), ..EventMetadata::default() },
+        }],
+    };
+    record(database, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+    Ok(())
+}
