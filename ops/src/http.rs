@@ -57,7 +57,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(auth::authorize))
-                .wrap(actix_web::middleware::DefaultHeaders::new().add(("x-thoth-version", env!("CARGO_PKG_VERSION"))))
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))
+                        .add(("x-user-api-service-version", concat!(env!("CARGO_PKG_VERSION"), "+investigator"))),
+                )
                 .route("", web::get().to(graph::discovery))
                 .route("/python-package-index", web::get().to(graph::indexes))
                 .route("/python/platform", web::get().to(graph::platform))
