@@ -28,7 +28,7 @@ mod workflow;
 
 pub use adviser::{AdviserParked, AdviserReRunRequested, AdviserRunRecorded, UnresolvedPackage};
 pub use catalogue::{DomainEvent, EventType};
-pub use dead_letter::{DeadLetterPayload, MessageDeadLettered};
+pub use dead_letter::{DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, MessageDeadLettered};
 pub use decode::{EncodedEvent, EventDecodeError};
 pub use index::{IndexDisabled, IndexEnabled, IndexRegistered};
 pub use metadata::{EventMetadata, SourceRecord};

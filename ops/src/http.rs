@@ -78,6 +78,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/messages/{base_name}", web::post().to(writes::publish))
                 .route("/python/package-index", web::post().to(writes::register_index))
                 .route("/python/package-index/state", web::post().to(writes::index_state))
+                .route("/dead-letters/{topic}/{partition}/{offset}/redrive", web::post().to(writes::redrive))
+                .route("/dead-letters/{topic}/{partition}/{offset}/discard", web::post().to(writes::discard))
                 .route("/solvers", web::get().to(graph::solvers)),
         );
 }

@@ -49,6 +49,11 @@ pub const GRAPH: &[Migration] = &[
     },
     Migration { version: 3, name: "security", sql: include_str!("../migrations/graph/0003_security.sql") },
     Migration { version: 4, name: "runs", sql: include_str!("../migrations/graph/0004_runs.sql") },
+    Migration {
+        version: 5,
+        name: "dead_letter_status",
+        sql: include_str!("../migrations/graph/0005_dead_letter_status.sql"),
+    },
 ];
 
 /// Serialises migrations (and replays' schema swaps) across processes.

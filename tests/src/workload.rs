@@ -360,7 +360,21 @@ impl Workload {
                 offset,
                 topic: topic.clone(),
             };
-            messages.push_back(vec![self.new_event(StreamId::dead_letter(&topic, 0, offset), letter.into(), story)]);
+            let stream = StreamId::dead_letter(&topic, 0, offset);
+            messages.push_back(vec![self.new_event(stream.clone(), letter.into(), story)]);
+            // Operators re-drive some dead letters and discard others.
+            if rare(&mut self.random, 30.0) {
+                let redriven = DeadLetterRedriven {
+                    topic: topic.clone(),
+                    partition: 0,
+                    offset,
+                    republished_offset: Some(offset + 1),
+                };
+                messages.push_back(vec![self.new_event(stream, redriven.into(), story)]);
+            } else if rare(&mut self.random, 30.0) {
+                let discarded = DeadLetterDiscarded { topic, partition: 0, offset, reason: Some("a typo".to_owned()) };
+                messages.push_back(vec![self.new_event(stream, discarded.into(), story)]);
+            }
         }
         if rare(&mut self.random, 1.0) {
             messages.push_back(self.adviser_run(story, &name));

@@ -100,4 +100,14 @@ impl ThothPublisher {
         }
         outcomes
     }
+
+    /// Sends bytes as they are to `topic` (a dead letter published again), and waits for the
+    /// delivery report.
+    pub async fn publish_bytes(&self, topic: &str, payload: &[u8]) -> Result<Delivered, KafkaError> {
+        let record: FutureRecord<'_, (), [u8]> = FutureRecord::to(topic).payload(payload);
+        match self.producer.send(record, self.timeout).await {
+            Ok(report) => Ok(Delivered { topic: topic.to_owned(), partition: report.partition, offset: report.offset }),
+            Err((source, _)) => Err(KafkaError::Delivery { topic: topic.to_owned(), source }),
+        }
+    }
 }

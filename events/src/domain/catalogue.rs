@@ -116,6 +116,8 @@ catalogue!(
     WorkflowSucceeded = 1,
     WorkflowFailed = 1,
     MessageDeadLettered = 1,
+    DeadLetterRedriven = 1,
+    DeadLetterDiscarded = 1,
     AdviserRunRecorded = 1,
     AdviserParked = 1,
     AdviserReRunRequested = 1,

@@ -24,6 +24,35 @@ pub struct MessageDeadLettered {
     pub attempts: u32,
 }
 
+/// A dead letter was published again to its topic (after its cause was fixed), where the
+/// pipeline reads it like any other record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterRedriven {
+    /// The dead letter's topic.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// The offset of the copy published again (partition 0 on the embedded bus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub republished_offset: Option<i64>,
+}
+
+/// An operator set a dead letter aside for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterDiscarded {
+    /// The dead letter's topic.
+    pub topic: String,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset.
+    pub offset: i64,
+    /// Why, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// Record bytes, kept exactly: as text when they are UTF-8, else base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "encoding", content = "data", rename_all = "lowercase")]

@@ -8,7 +8,10 @@ use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 use investigator_actors::kafka::ThothPublisher;
 use investigator_core::IndexUrl;
-use investigator_events::domain::{DomainEvent, EventMetadata, IndexDisabled, IndexEnabled, IndexRegistered, StreamId};
+use investigator_events::domain::{
+    DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, DomainEvent, EventMetadata, IndexDisabled,
+    IndexEnabled, IndexRegistered, StreamId,
+};
 use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
 use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{Database, queries, record};
@@ -141,6 +144,91 @@ pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> R
         if enabled { IndexEnabled { url: url.clone() }.into() } else { IndexDisabled { url: url.clone() }.into() };
     record_one(&state.graph, StreamId::index(&url), event).await?;
     Ok(HttpResponse::Created().json(json!({"url": url, "enabled": enabled})))
+}
+
+/// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/redrive`: publishes the dead
+/// letter's original bytes to its topic again (once its cause is fixed), and records it.
+pub async fn redrive(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (topic, partition, offset) = path.into_inner();
+    let letter = parked_letter(&state, &topic, partition, offset).await?;
+    let bytes = serde_json::from_value::<DeadLetterPayload>(letter)
+        .ok()
+        .and_then(|payload| payload.to_bytes())
+        .ok_or_else(|| ApiError::Unprocessable {
+            message: "the dead letter's bytes cannot be read".to_owned(),
+            code: "invalid_dead_letter",
+        })?;
+    let republished = match &state.sink {
+        MessageSink::Kafka(publisher) => {
+            publisher
+                .publish_bytes(&topic, &bytes)
+                .await
+                .map_err(|error| ApiError::Unavailable(Box::new(error)))?
+                .offset
+        }
+        MessageSink::Bus(database) => investigator_projections::bus::publish(database, &[(topic.clone(), bytes)])
+            .await
+            .map_err(|error| ApiError::Unavailable(Box::new(error)))?
+            .first()
+            .copied()
+            .unwrap_or_default(),
+    };
+    let event = DeadLetterRedriven { topic: topic.clone(), partition, offset, republished_offset: Some(republished) };
+    record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    Ok(HttpResponse::Accepted().json(json!({"topic": topic, "republished_offset": republished})))
+}
+
+/// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/discard`, body `{"reason"}`
+/// (optional): sets the dead letter aside for good.
+pub async fn discard(
+    state: web::Data<AppState>,
+    path: web::Path<(String, i32, i64)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (topic, partition, offset) = path.into_inner();
+    let bytes = body(payload).await?;
+    let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let request: Value = serde_json::from_slice(&bytes).map_err(|error| ApiError::Unprocessable {
+            message: format!("the body is not JSON: {error}"),
+            code: "invalid_body",
+        })?;
+        request.get("reason").and_then(Value::as_str).map(str::to_owned)
+    };
+    parked_letter(&state, &topic, partition, offset).await?;
+    let event = DeadLetterDiscarded { topic: topic.clone(), partition, offset, reason };
+    record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"topic": topic, "partition": partition, "offset": offset, "status": "discarded"})))
+}
+
+/// The payload of a parked dead letter; 404 when there is none, 422 when it is not parked.
+async fn parked_letter(state: &AppState, topic: &str, partition: i32, offset: i64) -> Result<Value, ApiError> {
+    let client = state.graph.client().await?;
+    let row = client
+        .query_opt(
+            "SELECT status, payload FROM graph.dead_letter WHERE topic = $1 AND partition = $2 AND \"offset\" = $3",
+            &[&topic, &partition, &offset],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Err(ApiError::NotFound {
+            message: format!("no dead letter at {topic}/{partition}/{offset}"),
+            parameters: json!({"topic": topic, "partition": partition, "offset": offset}),
+        });
+    };
+    let status: String = row.get(0);
+    if status != "parked" {
+        return Err(ApiError::Unprocessable {
+            message: format!("the dead letter is {status}, not parked"),
+            code: "not_parked",
+        });
+    }
+    Ok(row.get(1))
 }
 
 async fn json_body(payload: web::Payload) -> Result<Value, ApiError> {

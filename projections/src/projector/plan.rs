@@ -55,6 +55,8 @@ pub(crate) struct Plan {
     pub si_links: BTreeSet<(i64, i64)>,
     pub workflows: BTreeMap<String, WorkflowRow>,
     pub dead_letters: BTreeMap<(String, i32, i64), DeadLetterRow>,
+    /// The latest operator decision per dead letter: `redriven` or `discarded`, and its position.
+    pub dead_letter_statuses: BTreeMap<(String, i32, i64), (&'static str, i64)>,
     pub adviser_runs: BTreeMap<i64, AdviserRunRow>,
     pub unresolved_links: BTreeSet<(i64, i64)>,
     pub parked: BTreeMap<String, ParkedRow>,
@@ -234,6 +236,14 @@ impl Plan {
                         position,
                     },
                 );
+            }
+            DomainEvent::DeadLetterRedriven(event) => {
+                self.dead_letter_statuses
+                    .insert((event.topic.clone(), event.partition, event.offset), ("redriven", position));
+            }
+            DomainEvent::DeadLetterDiscarded(event) => {
+                self.dead_letter_statuses
+                    .insert((event.topic.clone(), event.partition, event.offset), ("discarded", position));
             }
             DomainEvent::AdviserRunRecorded(event) => self.add_adviser_run(event, position, at).map_err(fail)?,
             DomainEvent::AdviserParked(event) => {

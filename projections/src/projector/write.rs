@@ -69,6 +69,7 @@ pub(crate) async fn write_runs(
     security(transaction, plan, &mut stats).await?;
     workflows(transaction, plan, &mut stats).await?;
     dead_letters(transaction, plan, &mut stats).await?;
+    dead_letter_statuses(transaction, plan, &mut stats).await?;
     advisers(transaction, plan, &mut stats).await?;
     Ok(stats)
 }
@@ -656,6 +657,25 @@ async fn dead_letters(
         stats,
     )
     .await
+}
+
+/// Re-drives and discards: they apply to the dead-lettering they follow, never to a later one.
+async fn dead_letter_statuses(
+    transaction: &Transaction<'_>,
+    plan: &Plan,
+    stats: &mut WriteStats,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "UPDATE dead_letter AS t SET status = s.status, status_position = s.position         FROM unnest($1::text[], $2::int4[], $3::int8[], $4::text[], $5::int8[])             AS s (topic, partition, \"offset\", status, position)         WHERE t.topic = s.topic AND t.partition = s.partition AND t.\"offset\" = s.\"offset\"           AND s.position > t.position AND s.position > t.status_position";
+    if plan.dead_letter_statuses.is_empty() {
+        return Ok(());
+    }
+    let rows = &plan.dead_letter_statuses;
+    let topics: Vec<&str> = rows.keys().map(|(topic, _, _)| topic.as_str()).collect();
+    let partitions: Vec<i32> = rows.keys().map(|(_, partition, _)| *partition).collect();
+    let offsets: Vec<i64> = rows.keys().map(|(_, _, offset)| *offset).collect();
+    let statuses: Vec<&str> = rows.values().map(|(status, _)| *status).collect();
+    let positions: Vec<i64> = rows.values().map(|(_, position)| *position).collect();
+    run(transaction, SQL, &[&topics, &partitions, &offsets, &statuses, &positions], stats).await
 }
 
 async fn advisers(

@@ -269,3 +269,51 @@ async fn without_a_token_writes_are_disabled_and_a_read_token_closes_reads() {
     let (status, _) = closed.get("/_health").await;
     assert_eq!(status, 200, "Thoth's health endpoint stays open");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_letter_is_redriven_once_its_cause_is_fixed_or_discarded() {
+    let database = TestDatabase::create().await;
+    let service = service_with(&database, &[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
+    let token = Some("s3cret");
+    let path = "/api/v1/messages/thoth.investigator.unresolved-package";
+    let on_torch = br#"{"package_name": "torch", "package_version": "2.1.0", "index_url": "https://download.pytorch.org/whl/cpu"}"#;
+    let elsewhere =
+        br#"{"package_name": "other", "package_version": "1.0", "index_url": "https://nowhere.example.org/simple"}"#;
+    for body in [&on_torch[..], &elsewhere[..]] {
+        let (status, reply) = service.post(path, token, body).await;
+        assert_eq!(status, 202, "{reply}");
+    }
+    investigator_tests::eventually("both dead-lettered", std::time::Duration::from_secs(30), || async {
+        let (_, dead) = get_json(&service, "/api/v1/dead-letters?status=parked").await;
+        dead["dead_letters"].as_array().is_some_and(|list| list.len() == 2)
+    })
+    .await;
+
+    let index = br#"{"url": "https://download.pytorch.org/whl/cpu", "enabled": true}"#;
+    assert_eq!(service.post("/api/v1/python/package-index", token, index).await.0, 201);
+    let topic = "thoth.investigator.unresolved-package";
+    let (status, body) = service.post(&format!("/api/v1/dead-letters/{topic}/0/0/redrive"), token, b"").await;
+    assert_eq!(status, 202, "{body}");
+    investigator_tests::eventually("the re-driven message applied", std::time::Duration::from_secs(30), || async {
+        let (_, workflows) = get_json(&service, "/api/v1/workflows?package_name=torch").await;
+        workflows["workflows"].as_array().is_some_and(|list| list.len() == 3)
+    })
+    .await;
+    let (status, body) = service.post(&format!("/api/v1/dead-letters/{topic}/0/0/redrive"), token, b"").await;
+    assert_eq!((status, code(&body)), (422, "not_parked".to_owned()), "re-driven once: {body}");
+
+    let (status, body) =
+        service.post(&format!("/api/v1/dead-letters/{topic}/0/1/discard"), token, br#"{"reason": "a typo"}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, dead) = get_json(&service, "/api/v1/dead-letters").await;
+    let statuses: Vec<&str> = dead["dead_letters"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|letter| letter["status"].as_str())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"redriven") && statuses.contains(&"discarded"), "{dead}");
+    let (status, _) = service.post(&format!("/api/v1/dead-letters/{topic}/0/99/discard"), token, b"").await;
+    assert_eq!(status, 404);
+}
