@@ -117,6 +117,8 @@ fn samples() -> Vec<DomainEvent> {
             "MessageDeadLettered",
             json!({"topic": "t", "partition": 0, "offset": 5, "payload": {"encoding": "base64", "data": "/w=="}, "reason_code": "malformed_json", "reason": "r", "attempts": 1}),
         ),
+        ("DeadLetterRedriven", json!({"topic": "t", "partition": 0, "offset": 5, "republished_offset": 9})),
+        ("DeadLetterDiscarded", json!({"topic": "t", "partition": 0, "offset": 5, "reason": "a typo"})),
         (
             "AdviserRunRecorded",
             json!({"adviser_document_id": "adviser-1", "datetime": "2021-07-13T01:02:53.000000", "adviser_version": "0.21.1", "adviser_name": "thoth-adviser", "error": true, "unresolved": ["tensorflow"]}),
