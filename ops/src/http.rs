@@ -3,11 +3,13 @@
 //! - `GET /_health`: `{"status": "ready", "version": ...}`
 //! - `GET /metrics`: Prometheus text
 //! - `GET /halt/{base_topic_name}`, `GET /resume/{base_topic_name}`: pause and resume a topic
-//! - `/api/v1/...`: Thoth's user-api graph endpoints (`graph`) and ours for operators
+//! - `/api/v1/...`: one route table (`api_routes`, also served as `/api/v1/openapi.json`):
+//!   Thoth's user-api graph endpoints (`graph`) and ours for operators
 //!   (`operations`: events, workflows, dead letters, status; `writes`: publishing messages,
 //!   index admin, behind the tokens of `auth`); errors as `api_error::ApiError`
 
 mod api_error;
+mod api_routes;
 mod auth;
 mod graph;
 mod investigator;
@@ -55,31 +57,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/halt/{base_topic_name}", web::get().to(investigator::halt))
         .route("/resume/{base_topic_name}", web::get().to(investigator::resume))
         .service(
-            web::scope("/api/v1")
-                .wrap(actix_web::middleware::from_fn(auth::authorize))
-                .wrap(
-                    actix_web::middleware::DefaultHeaders::new()
-                        .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))
-                        .add(("x-user-api-service-version", concat!(env!("CARGO_PKG_VERSION"), "+investigator"))),
-                )
-                .route("", web::get().to(graph::discovery))
-                .route("/python-package-index", web::get().to(graph::indexes))
-                .route("/python/platform", web::get().to(graph::platform))
-                .route("/python/environment", web::get().to(graph::environments))
-                .route("/python/package", web::get().to(graph::packages))
-                .route("/python/package/versions", web::get().to(graph::versions))
-                .route("/python/package/version/environments", web::get().to(graph::version_environments))
-                .route("/python/package/dependencies", web::get().to(graph::dependencies))
-                .route("/python/package/version/metadata", web::get().to(graph::version_metadata))
-                .route("/events", web::get().to(operations::events))
-                .route("/workflows", web::get().to(operations::workflows))
-                .route("/dead-letters", web::get().to(operations::dead_letters))
-                .route("/status", web::get().to(operations::status))
-                .route("/messages/{base_name}", web::post().to(writes::publish))
-                .route("/python/package-index", web::post().to(writes::register_index))
-                .route("/python/package-index/state", web::post().to(writes::index_state))
-                .route("/dead-letters/{topic}/{partition}/{offset}/redrive", web::post().to(writes::redrive))
-                .route("/dead-letters/{topic}/{partition}/{offset}/discard", web::post().to(writes::discard))
-                .route("/solvers", web::get().to(graph::solvers)),
+            api_routes::register(web::scope("/api/v1")).wrap(actix_web::middleware::from_fn(auth::authorize)).wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))
+                    .add(("x-user-api-service-version", concat!(env!("CARGO_PKG_VERSION"), "+investigator"))),
+            ),
         );
 }

@@ -13,28 +13,6 @@ use super::parameters::Parameters;
 
 const DEFAULT_INDEX: &str = "https://pypi.org/simple";
 
-/// The paths this API serves, as `GET /api/v1` lists them for thamos' discovery.
-pub const PATHS: &[&str] = &[
-    "/python-package-index",
-    "/python/environment",
-    "/python/platform",
-    "/python/package",
-    "/python/package/versions",
-    "/python/package/version/environments",
-    "/python/package/dependencies",
-    "/python/package/version/metadata",
-    "/solvers",
-    "/events",
-    "/workflows",
-    "/dead-letters",
-    "/status",
-];
-
-pub async fn discovery() -> HttpResponse {
-    let paths: Vec<String> = PATHS.iter().map(|path| format!("/api/v1{path}")).collect();
-    HttpResponse::Ok().json(json!({"paths": paths}))
-}
-
 pub async fn indexes(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let client = state.graph.client().await?;
     let indexes: Vec<Value> = queries::indexes(&client)

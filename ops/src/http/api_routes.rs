@@ -1,0 +1,360 @@
+//! The one table of the API's routes under `/api/v1`: the server registers its routes from it,
+//! and `GET /api/v1/openapi.json` and `GET /api/v1` describe it, so the description cannot
+//! drift from what is served.
+
+use actix_web::Scope;
+use actix_web::web;
+use serde_json::{Map, Value, json};
+
+use super::{graph, operations, writes};
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum In {
+    /// The query string.
+    Query,
+    /// The path.
+    Path,
+}
+
+/// A parameter of a route.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    name: &'static str,
+    location: In,
+    required: bool,
+    kind: &'static str,
+    description: &'static str,
+}
+
+const fn query(name: &'static str, required: bool, kind: &'static str, description: &'static str) -> Param {
+    Param { name, location: In::Query, required, kind, description }
+}
+
+const fn path(name: &'static str, kind: &'static str, description: &'static str) -> Param {
+    Param { name, location: In::Path, required: true, kind, description }
+}
+
+/// One route.
+pub struct ApiRoute {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// Below `/api/v1`.
+    pub path: &'static str,
+    summary: &'static str,
+    parameters: &'static [Param],
+    /// Whether it needs the write token.
+    writes: bool,
+    /// Registers the handler on `path`.
+    register: fn(Scope, &'static str) -> Scope,
+}
+
+const ENVIRONMENT: [Param; 3] = [
+    query("os_name", false, "string", "rhel, fedora... (ubi counts as rhel)"),
+    query("os_version", false, "string", "8, 35..."),
+    query("python_version", false, "string", "3.8..."),
+];
+const PAGE: [Param; 2] = [
+    query("page", false, "integer", "0 first; negative counts from the end"),
+    query("per_page", false, "integer", "25 by default, at most 100"),
+];
+const PACKAGE: [Param; 3] = [
+    query("name", true, "string", "package name"),
+    query("version", true, "string", "package version"),
+    query("index", true, "string", "index URL"),
+];
+const DEAD_LETTER: [Param; 3] = [
+    path("topic", "string", "full topic name"),
+    path("partition", "integer", "partition"),
+    path("offset", "integer", "offset"),
+];
+
+/// Every route under `/api/v1`, in the order they are listed.
+pub const API: &[ApiRoute] = &[
+    ApiRoute {
+        method: "get",
+        path: "/python-package-index",
+        summary: "Package indexes",
+        parameters: &[],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::indexes)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/environment",
+        summary: "Environments of the configured solvers",
+        parameters: &[],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::environments)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/platform",
+        summary: "Platforms",
+        parameters: &[],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::platform)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/package",
+        summary: "Names of solved packages, a page at a time",
+        parameters: &[
+            ENVIRONMENT[0],
+            ENVIRONMENT[1],
+            ENVIRONMENT[2],
+            PAGE[0],
+            PAGE[1],
+            query("like", false, "string", "SQL LIKE pattern"),
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::packages)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/package/versions",
+        summary: "Versions of a package",
+        parameters: &[
+            query("name", true, "string", "package name"),
+            query("order_by", false, "string", "ASC or DESC (PEP 440 order)"),
+            ENVIRONMENT[0],
+            ENVIRONMENT[1],
+            ENVIRONMENT[2],
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::versions)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/package/version/environments",
+        summary: "Environments a version was solved in",
+        parameters: &[
+            query("name", true, "string", "package name"),
+            query("version", true, "string", "package version"),
+            query("index", false, "string", "index URL (PyPI by default)"),
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::version_environments)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/package/dependencies",
+        summary: "Direct dependencies of a version",
+        parameters: &[
+            PACKAGE[0],
+            PACKAGE[1],
+            PACKAGE[2],
+            ENVIRONMENT[0],
+            ENVIRONMENT[1],
+            ENVIRONMENT[2],
+            query("marker_evaluation_result", false, "boolean", "only with a whole environment"),
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::dependencies)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/python/package/version/metadata",
+        summary: "The solver's entry for a version in one environment",
+        parameters: &[
+            PACKAGE[0],
+            PACKAGE[1],
+            PACKAGE[2],
+            query("os_name", true, "string", "rhel, fedora... (ubi counts as rhel)"),
+            query("os_version", true, "string", "8, 35..."),
+            query("python_version", true, "string", "3.8..."),
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::version_metadata)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/solvers",
+        summary: "The configured solvers",
+        parameters: &[],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(graph::solvers)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/events",
+        summary: "The event log from a position on",
+        parameters: &[
+            query("after", false, "integer", "position to read after (0)"),
+            query("limit", false, "integer", "events, 1 to 1000 (100)"),
+            query("stream", false, "string", "one stream"),
+            query("type", false, "string", "one event type"),
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(operations::events)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/workflows",
+        summary: "Workflow runs, newest first",
+        parameters: &[
+            query("kind", false, "string", "solver, adviser..."),
+            query("status", false, "string", "requested, submitted, running, succeeded, failed"),
+            query("package_name", false, "string", "package name"),
+            PAGE[0],
+            PAGE[1],
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(operations::workflows)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/dead-letters",
+        summary: "Dead letters, newest first",
+        parameters: &[
+            query("status", false, "string", "parked, redriven, discarded"),
+            query("reason_code", false, "string", "malformed_json, unregistered_index..."),
+            PAGE[0],
+            PAGE[1],
+        ],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(operations::dead_letters)),
+    },
+    ApiRoute {
+        method: "get",
+        path: "/status",
+        summary: "Offsets, log and projection positions, workflows, dead letters, halted topics",
+        parameters: &[],
+        writes: false,
+        register: |scope, path| scope.route(path, web::get().to(operations::status)),
+    },
+    ApiRoute {
+        method: "post",
+        path: "/messages/{base_name}",
+        summary: "Validate a Thoth message (JSON body) and publish it",
+        parameters: &[path("base_name", "string", "the message type's base name")],
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::publish)),
+    },
+    ApiRoute {
+        method: "post",
+        path: "/python/package-index",
+        summary: "Register an index (JSON body: url, warehouse_api_url, verify_ssl, only_if_package_seen, enabled)",
+        parameters: &[],
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::register_index)),
+    },
+    ApiRoute {
+        method: "post",
+        path: "/python/package-index/state",
+        summary: "Enable or disable an index (JSON body: url, enabled)",
+        parameters: &[],
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::index_state)),
+    },
+    ApiRoute {
+        method: "post",
+        path: "/dead-letters/{topic}/{partition}/{offset}/redrive",
+        summary: "Publish a parked dead letter again",
+        parameters: &DEAD_LETTER,
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::redrive)),
+    },
+    ApiRoute {
+        method: "post",
+        path: "/dead-letters/{topic}/{partition}/{offset}/discard",
+        summary: "Set a parked dead letter aside (JSON body: reason, optional)",
+        parameters: &DEAD_LETTER,
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::discard)),
+    },
+];
+
+/// Registers every route of [`API`], plus the discovery and OpenAPI documents.
+pub fn register(mut scope: Scope) -> Scope {
+    scope = scope.route("", web::get().to(discovery)).route("/openapi.json", web::get().to(openapi));
+    for route in API {
+        scope = (route.register)(scope, route.path);
+    }
+    scope
+}
+
+/// `GET /api/v1`: the paths, as thamos' discovery reads them.
+async fn discovery() -> actix_web::HttpResponse {
+    let mut paths: Vec<String> = API.iter().map(|route| format!("/api/v1{}", route.path)).collect();
+    paths.dedup();
+    actix_web::HttpResponse::Ok().json(json!({"paths": paths}))
+}
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(document())
+}
+
+/// The OpenAPI 3 description of [`API`].
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in API {
+        let parameters: Vec<Value> = route
+            .parameters
+            .iter()
+            .map(|param| {
+                json!({"name": param.name, "in": if param.location == In::Path { "path" } else { "query" },
+                       "required": param.required, "description": param.description, "schema": {"type": param.kind}})
+            })
+            .collect();
+        let mut responses = json!({
+            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+            "503": {"$ref": "#/components/responses/Error"}
+        });
+        if route.writes {
+            for status in ["401", "413", "422"] {
+                responses[status] = json!({"$ref": "#/components/responses/Error"});
+            }
+        }
+        let mut operation = json!({"summary": route.summary, "parameters": parameters, "responses": responses});
+        if route.writes {
+            operation["security"] = json!([{"bearer": []}]);
+        }
+        let entry = paths.entry(format!("/api/v1{}", route.path)).or_insert_with(|| json!({}));
+        entry[route.method] = operation;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "investigator", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Thoth's user-api graph endpoints and the investigator's own, over the projections"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": {"description": "An error", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["error", "code"],
+                "properties": {"error": {"type": "string"}, "code": {"type": "string"}, "parameters": {"type": "object"}}
+            }}}}}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_parameter_is_described_and_every_description_is_a_path_parameter() {
+        for route in API {
+            let in_path: Vec<&str> = route
+                .path
+                .split('/')
+                .filter_map(|segment| segment.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')))
+                .collect();
+            let described: Vec<&str> =
+                route.parameters.iter().filter(|param| param.location == In::Path).map(|param| param.name).collect();
+            assert_eq!(in_path, described, "{}", route.path);
+        }
+    }
+
+    #[test]
+    fn the_document_lists_every_route_once() {
+        let document = document();
+        let paths = document["paths"].as_object().expect("paths");
+        let operations: usize = paths.values().map(|item| item.as_object().map_or(0, |item| item.len())).sum();
+        assert_eq!(operations, API.len());
+        assert_eq!(document["openapi"], "3.0.3");
+    }
+}
