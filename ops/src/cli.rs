@@ -13,7 +13,8 @@ Configuration comes from environment variables, with Thoth's names:
   KAFKA_BOOTSTRAP_SERVERS   the Kafka cluster (host:port[,host:port])
   THOTH_DEPLOYMENT_NAME     topic prefix: <name>.<base name>; bare base names when unset
   KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_CLIENT_ID ...  as in thoth-messaging
-  DATABASE_URL              the PostgreSQL database
+  DATABASE_URL              the PostgreSQL database; unset: a private server under INVESTIGATOR_DATA_DIR
+  INVESTIGATOR_HTTP_ADDR    where serve listens (0.0.0.0:6066)
   RUST_LOG                  log filter (default: info); logs go to stderr
 See README.md for the full table.";
 
@@ -29,11 +30,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the investigator service (not available yet: the pipeline is still being built)
-    #[command(
-        long_about = "Run the investigator service: consume the topics of THOTH_CONSUMER_MODE, decide and record, \
-launch workflows, and serve the REST API on port 6066.\n\nNot available in this build yet: it exits with status 2."
-    )]
+    /// Run the investigator service: Kafka ingest, decisions, the event log, the REST API
+    #[command(long_about = "Run the investigator service: consume the topics of THOTH_CONSUMER_MODE (or, without \
+KAFKA_BOOTSTRAP_SERVERS, the embedded bus that `investigator emit` feeds), decide what each message leads to, \
+record the knowledge changes, workflow requests and dead letters in the event log together with the consumer \
+offsets, and serve /_health, /metrics, /halt, /resume and the REST API under /api/v1 on INVESTIGATOR_HTTP_ADDR \
+(port 6066). Stops on SIGINT or SIGTERM after the batch in flight.")]
     Serve,
     /// Create or update the database schema (safe to run again)
     #[command(long_about = "Create or update the database schema in DATABASE_URL: the event log (schema \

@@ -31,14 +31,9 @@ pub enum CliError {
         #[source]
         source: MessagesFileError,
     },
-    /// The subcommand exists in the command line but not yet in this build.
-    #[error("`investigator {command}` is not available in this build yet: {reason}")]
-    NotAvailable {
-        /// The subcommand.
-        command: &'static str,
-        /// What is missing.
-        reason: &'static str,
-    },
+    /// The service's thread ended without saying how (it panicked).
+    #[error("the service stopped unexpectedly")]
+    ServiceStopped,
     /// Talking to Kafka failed.
     #[error(transparent)]
     Kafka(#[from] KafkaError),
@@ -153,7 +148,6 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::InvalidMessage(_)
             | CliError::InvalidMessagesFile { .. }
-            | CliError::NotAvailable { .. }
             | CliError::Read { .. } => 2,
             CliError::EmbeddedPostgres(
                 crate::embedded_postgres::EmbeddedPostgresError::NoBinaries { .. }
@@ -176,6 +170,7 @@ impl CliError {
             | CliError::Ingest(_)
             | CliError::Record(_)
             | CliError::Http(_)
+            | CliError::ServiceStopped
             | CliError::Bus(_)
             | CliError::EmbeddedPostgres(_)
             | CliError::Bind { .. } => 1,

@@ -53,7 +53,7 @@ pub async fn run(settings: &Settings) -> Result<(), CliError> {
             let _ = done.send(outcome);
         })
         .map_err(CliError::Output)?;
-    result.await.unwrap_or(Err(CliError::NotAvailable { command: "serve", reason: "the service thread stopped" }))
+    result.await.unwrap_or(Err(CliError::ServiceStopped))
 }
 
 fn service_version() -> String {
