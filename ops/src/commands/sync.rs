@@ -14,9 +14,13 @@ use crate::error::{CliError, causes};
 use crate::settings::Settings;
 
 /// How one document fared.
-enum Outcome {
+/// What became of one document.
+pub(crate) enum Outcome {
+    /// Recorded, with this many events.
     Synced { document_id: String, events: usize },
+    /// The same content was recorded before.
     AlreadyPresent { document_id: String },
+    /// The document cannot be used, and why.
     Failed(String),
 }
 
@@ -58,7 +62,12 @@ async fn sync_file(database: &Database, file: &Path) -> Result<Outcome, CliError
         Ok(bytes) => bytes,
         Err(error) => return Ok(Outcome::Failed(format!("cannot read it: {error}"))),
     };
-    let document = match Document::parse(&bytes) {
+    sync_bytes(database, &bytes, "sync").await
+}
+
+/// One document's bytes into the graph (`origin` says how it came: `sync`, `api`).
+pub(crate) async fn sync_bytes(database: &Database, bytes: &[u8], origin: &str) -> Result<Outcome, CliError> {
+    let document = match Document::parse(bytes) {
         Ok(document) => document,
         Err(error) => return Ok(Outcome::Failed(error.to_string())),
     };
@@ -69,7 +78,7 @@ async fn sync_file(database: &Database, file: &Path) -> Result<Outcome, CliError
     let metadata = EventMetadata {
         causation_id: Some(format!("document:{}", events.document_id)),
         correlation_id: Some(format!("document:{}", events.document_id)),
-        origin: Some("sync".to_owned()),
+        origin: Some(origin.to_owned()),
         ..EventMetadata::default()
     };
     let count = events.events.len();

@@ -249,6 +249,14 @@ pub const API: &[ApiRoute] = &[
     },
     ApiRoute {
         method: "post",
+        path: "/documents",
+        summary: "Sync a Thoth solver or adviser document (the JSON document as the body, up to 32 MiB)",
+        parameters: &[],
+        writes: true,
+        register: |scope, path| scope.route(path, web::post().to(writes::upload_document)),
+    },
+    ApiRoute {
+        method: "post",
         path: "/dead-letters/{topic}/{partition}/{offset}/redrive",
         summary: "Publish a parked dead letter again",
         parameters: &DEAD_LETTER,

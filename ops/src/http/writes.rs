@@ -32,8 +32,15 @@ pub enum MessageSink {
     Bus(Database),
 }
 
+/// Documents may be larger than messages.
+pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
+
 /// Reads a body, refusing one larger than [`MAX_BODY`] with a JSON 413.
-async fn body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+async fn body(payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    body_up_to(payload, MAX_BODY).await
+}
+
+async fn body_up_to(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| ApiError::BadRequest {
@@ -41,8 +48,8 @@ async fn body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
             code: "invalid_body",
             parameters: json!({}),
         })?;
-        if bytes.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY });
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -229,6 +236,23 @@ async fn parked_letter(state: &AppState, topic: &str, partition: i32, offset: i6
         });
     }
     Ok(row.get(1))
+}
+
+/// `POST /api/v1/documents`: a Thoth solver or adviser document into the graph, as `investigator
+/// sync` does (the same content twice records nothing the second time).
+pub async fn upload_document(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    use crate::commands::sync::{Outcome, sync_bytes};
+    let bytes = body_up_to(payload, MAX_DOCUMENT).await?;
+    match sync_bytes(&state.graph, &bytes, "api").await {
+        Ok(Outcome::Synced { document_id, events }) => {
+            Ok(HttpResponse::Created().json(json!({"document_id": document_id, "events": events})))
+        }
+        Ok(Outcome::AlreadyPresent { document_id }) => {
+            Ok(HttpResponse::Ok().json(json!({"document_id": document_id, "already_present": true})))
+        }
+        Ok(Outcome::Failed(reason)) => Err(ApiError::Unprocessable { message: reason, code: "invalid_document" }),
+        Err(error) => Err(ApiError::Unavailable(Box::new(error))),
+    }
 }
 
 async fn json_body(payload: web::Payload) -> Result<Value, ApiError> {

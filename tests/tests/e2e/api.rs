@@ -359,3 +359,32 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn solver_documents_uploaded_through_the_api_enter_the_graph_once() {
+    let database = TestDatabase::create().await;
+    let service = service_with(&database, &[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
+    let file = std::fs::read_dir(documents_dir().join("solver"))
+        .expect("sample documents")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("solver-rhel-8-py38")))
+        .expect("a rhel-8 solver document");
+    let document = std::fs::read(&file).expect("readable");
+
+    let (status, body) = service.post("/api/v1/documents", Some("s3cret"), &document).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = service.post("/api/v1/documents", Some("s3cret"), &document).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"already_present\":true"), "{body}");
+    let (status, body) = service.post("/api/v1/documents", Some("s3cret"), br#"{"metadata": {}}"#).await;
+    assert_eq!((status, code(&body)), (422, "invalid_document".to_owned()), "{body}");
+
+    let (status, _) = get_json(&service, "/api/v1/python/package?per_page=1").await;
+    assert_eq!(status, 200);
+    let (_, packages) = get_json(&service, "/api/v1/python/package?per_page=100").await;
+    assert!(
+        packages["packages"].as_array().is_some_and(|list| !list.is_empty()),
+        "the document's packages are in the graph"
+    );
+}
