@@ -32,6 +32,10 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Thoth's investigator group (`KAFKA_CONSUMER_GROUP_ID` unset); the embedded bus's offsets
+/// are kept under it too.
+pub const DEFAULT_CONSUMER_GROUP: &str = "thoth.investigator";
+
 /// librdkafka settings shared by producers, consumers and admin clients. Only what is set
 /// is passed on, as thoth-messaging does; librdkafka's defaults apply to the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +107,7 @@ impl KafkaSettings {
             sasl_mechanism: None,
             sasl_username: None,
             sasl_password: None,
-            consumer_group_id: "thoth.investigator".to_owned(),
+            consumer_group_id: DEFAULT_CONSUMER_GROUP.to_owned(),
             consumer_group_instance_id: None,
             consumer_max_poll_interval_ms: None,
             consumer_auto_offset_reset: None,

@@ -63,7 +63,9 @@ fn service_version() -> String {
 async fn serve(settings: Settings) -> Result<(), CliError> {
     // Without Kafka, the embedded bus (fed by `investigator emit`) is read instead.
     let kafka = settings.kafka.clone();
-    let database = Database::connect_lazy(&super::database_url(&settings)?, POOL_SIZE)?;
+    // Resolved once: without DATABASE_URL this starts (or finds) the private server.
+    let database_url = super::database_url(&settings)?;
+    let database = Database::connect_lazy(&database_url, POOL_SIZE)?;
     investigator_projections::migrations::migrate(&database).await?;
     register_indexes(&database, &settings).await?;
     if let Some(kafka) = &kafka {
@@ -75,7 +77,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         naming: settings.naming.clone(),
         modes: settings.consumer_modes.clone(),
         consumer_group: kafka.as_ref().map_or_else(
-            || investigator_actors::kafka::KafkaSettings::new("").consumer_group_id,
+            || investigator_actors::kafka::DEFAULT_CONSUMER_GROUP.to_owned(),
             |kafka| kafka.consumer_group_id.clone(),
         ),
         max_retries: service.max_retries,
@@ -135,7 +137,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         None => Source::Bus(BusIngest::new(database.clone(), Arc::clone(&pipeline), router, control.clone())),
     };
 
-    let api_database = Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?;
+    let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
     let state = AppState {
         service_version: service_version(),
         naming: settings.naming.clone(),
