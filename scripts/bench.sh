@@ -6,9 +6,11 @@
 #   - the wire codec (events/benches/codec.rs);
 #   - the pipeline: a backlog of 200,000 Thoth messages ingested end to end by
 #     `investigator serve`, against the broker's own consume rate, and the produce-to-commit
-#     latency at 1,000 msg/s (tests/benches/pipeline.rs).
+#     latency at 1,000 msg/s (tests/benches/pipeline.rs);
+#   - the REST API: wrk against two of Thoth's user-api endpoints on a graph of 100,000
+#     package versions, cached, and uncached at a fixed rate (tests/benches/api.rs).
 # Figures go to standard output; BENCHMARKS.md keeps the latest ones. Not part of CI.
-# `scripts/bench.sh event_log` or `scripts/bench.sh codec` runs one of them.
+# `scripts/bench.sh event_log`, `codec`, `pipeline` or `api` runs one of them.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -32,4 +34,9 @@ if [ "$which" = all ] || [ "$which" = pipeline ]; then
   trap '"$REPO_ROOT/scripts/broker.sh" stop bench' EXIT
   cargo build --quiet --release -p investigator
   cargo bench --quiet -p investigator-tests --bench pipeline
+fi
+if [ "$which" = all ] || [ "$which" = api ]; then
+  apt_install wrk
+  cargo build --quiet --release -p investigator
+  cargo bench --quiet -p investigator-tests --bench api
 fi

@@ -1,8 +1,8 @@
-//! The investigator's runtime side: everything that talks to Kafka.
+//! The investigator's runtime side: everything that talks to Kafka or Kubernetes.
 //!
-//! Today: [`kafka`], the clients built from Thoth's `KAFKA_*` settings, the publisher that
-//! writes Thoth's wire format, and topic administration. The supervised actors of the
-//! pipeline (ingest, router, handlers, launcher, watcher) will live here.
+//! [`kafka`]: the clients built from Thoth's `KAFKA_*` settings, the publisher that writes
+//! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
+//! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
@@ -10,3 +10,4 @@
 
 pub mod kafka;
 pub mod pipeline;
+pub mod workflows;

@@ -6,9 +6,12 @@
 //! - [`SolverName`]: `solver-<os>-<os_version>-py<digits>` and the environment it stands for.
 //!
 //! - [`documents`]: Thoth's solver and adviser documents turned into domain events.
+//! - [`decide`]: what each Thoth message leads to.
+//! - [`workflow_manifest`]: the Argo Workflow submitted for a workflow request.
+//! - [`workflow_status`]: the lifecycle events a workflow's status on the cluster implies.
 //!
 //! Boundary: pure functions only. No I/O, no async, no clock; everything here is unit-tested
-//! on values. Later, the decision rules per message live here too.
+//! on values.
 
 pub mod decide;
 pub mod documents;
@@ -16,6 +19,8 @@ mod index_url;
 mod package_name;
 mod solver;
 mod version;
+pub mod workflow_manifest;
+pub mod workflow_status;
 
 pub use index_url::{IndexUrl, IndexUrlError};
 pub use package_name::{PackageName, PackageNameError, normalize_package_name};

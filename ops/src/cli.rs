@@ -27,6 +27,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `investigator serve`'s options.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ServeArgs {
+    /// Serve the REST API only (a read replica): no consumer, no pipeline, no migrations
+    #[arg(long)]
+    pub api_only: bool,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -35,8 +43,9 @@ pub enum Command {
 KAFKA_BOOTSTRAP_SERVERS, the embedded bus that `investigator emit` feeds), decide what each message leads to, \
 record the knowledge changes, workflow requests and dead letters in the event log together with the consumer \
 offsets, and serve /_health, /metrics, /halt, /resume and the REST API under /api/v1 on INVESTIGATOR_HTTP_ADDR \
-(port 6066). Stops on SIGINT or SIGTERM after the batch in flight.")]
-    Serve,
+(port 6066). Stops on SIGINT or SIGTERM after the batch in flight. With --api-only, only the REST API runs: a \
+read replica of the knowledge graph in DATABASE_URL, consuming nothing.")]
+    Serve(ServeArgs),
     /// Create or update the database schema (safe to run again)
     #[command(long_about = "Create or update the database schema in DATABASE_URL: the event log (schema \
 `investigator`) and the knowledge graph (schema `graph`). Numbered migrations, each applied once; safe to run \

@@ -120,6 +120,9 @@ pub enum CliError {
     /// The HTTP client for package indexes could not be built (no TLS).
     #[error("cannot build the HTTP client for package indexes")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// `INVESTIGATOR_LAUNCHER=kube` without a usable Kubernetes configuration.
+    #[error("INVESTIGATOR_LAUNCHER=kube, but the Kubernetes client cannot be set up")]
+    Kube(#[source] Box<investigator_actors::workflows::submitter::KubeConfigError>),
     /// The HTTP address is taken or not ours.
     #[error("cannot listen on {address}")]
     Bind {
@@ -170,6 +173,7 @@ impl CliError {
             | CliError::Ingest(_)
             | CliError::Record(_)
             | CliError::Http(_)
+            | CliError::Kube(_)
             | CliError::ServiceStopped
             | CliError::Bus(_)
             | CliError::EmbeddedPostgres(_)

@@ -11,6 +11,7 @@
 mod api_error;
 mod api_routes;
 mod auth;
+mod cache;
 mod graph;
 mod investigator;
 mod operations;
@@ -19,9 +20,13 @@ mod parameters;
 mod writes;
 
 pub use auth::Tokens;
+pub use cache::{CacheSettings, ResponseCache};
 pub use writes::MessageSink;
 
 use actix_web::web;
+use std::sync::Arc;
+
+use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_core::SolverName;
@@ -47,6 +52,13 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Where `POST /api/v1/messages/{base}` publishes.
     pub sink: MessageSink,
+    /// The graph reads' cache.
+    pub cache: ResponseCache,
+    /// The broker's watermarks, for the lag in `/api/v1/status` (the embedded bus's are in
+    /// the database).
+    pub broker: Option<Arc<TopicAdmin>>,
+    /// A read replica (`serve --api-only`): no pipeline to halt or resume.
+    pub api_only: bool,
 }
 
 /// Registers every route.
@@ -57,10 +69,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/halt/{base_topic_name}", web::get().to(investigator::halt))
         .route("/resume/{base_topic_name}", web::get().to(investigator::resume))
         .service(
-            api_routes::register(web::scope("/api/v1")).wrap(actix_web::middleware::from_fn(auth::authorize)).wrap(
-                actix_web::middleware::DefaultHeaders::new()
-                    .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))
-                    .add(("x-user-api-service-version", concat!(env!("CARGO_PKG_VERSION"), "+investigator"))),
-            ),
+            api_routes::register(web::scope("/api/v1"))
+                .wrap(actix_web::middleware::from_fn(cache::respond))
+                .wrap(actix_web::middleware::from_fn(auth::authorize))
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))
+                        .add(("x-user-api-service-version", concat!(env!("CARGO_PKG_VERSION"), "+investigator"))),
+                ),
         );
 }

@@ -30,7 +30,7 @@ pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(
             commands::topics::create(settings, &args, out).await
         }
         Command::Topics { command: TopicsCommand::List(args) } => commands::topics::list(settings, &args, out).await,
-        Command::Serve => commands::serve::run(settings).await,
+        Command::Serve(args) => commands::serve::run(settings, args).await,
         Command::Migrate => commands::migrate::run(settings, out).await,
         Command::Replay(args) => commands::replay::run(settings, &args, out).await,
         Command::Sync(args) => commands::sync::run(settings, &args, out).await,

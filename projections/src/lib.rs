@@ -14,6 +14,7 @@
 //! - [`queries`]: read-only queries for the REST API.
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
+//! - [`workflow_outbox`]: the workflow launcher's and watcher's reads of `workflow_run`.
 //!
 //! Boundary: this crate talks to PostgreSQL (and reads and writes archive files) only, never
 //! to Kafka or Kubernetes. Invariant: every row of the `graph` schema comes back from a
@@ -32,6 +33,7 @@ mod record;
 pub mod replay;
 mod schema;
 pub mod store;
+pub mod workflow_outbox;
 
 pub use database::{Database, DatabaseError, ServerInfo};
 pub use knowledge::load_knowledge;

@@ -54,6 +54,11 @@ pub const GRAPH: &[Migration] = &[
         name: "dead_letter_status",
         sql: include_str!("../migrations/graph/0005_dead_letter_status.sql"),
     },
+    Migration {
+        version: 6,
+        name: "workflow_outbox",
+        sql: include_str!("../migrations/graph/0006_workflow_outbox.sql"),
+    },
 ];
 
 /// Serialises migrations (and replays' schema swaps) across processes.

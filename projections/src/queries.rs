@@ -228,3 +228,15 @@ pub async fn dependencies(
             .collect(),
     ))
 }
+
+/// The last position of the log applied to the live knowledge graph (0 before any).
+/// Answers read after this call reflect at least that position.
+pub async fn graph_position(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT position FROM investigator.projection_checkpoint WHERE projection = $1",
+            &[&crate::projector::KNOWLEDGE_GRAPH],
+        )
+        .await?;
+    Ok(row.map_or(0, |row| row.get(0)))
+}

@@ -44,6 +44,11 @@ impl Service {
     /// Starts `investigator serve` with `env` (later entries win) and waits until `/_health`
     /// answers.
     pub async fn start(env: &[(String, String)]) -> Service {
+        Service::start_with(&[], env).await
+    }
+
+    /// Starts `investigator serve <arguments>` (`--api-only`...) as [`Service::start`] does.
+    pub async fn start_with(arguments: &[&str], env: &[(String, String)]) -> Service {
         let address = free_address();
         let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
         let log = std::env::temp_dir().join(format!("investigator-serve-{}.log", uuid::Uuid::new_v4().simple()));
@@ -51,6 +56,7 @@ impl Service {
         let mut command = tokio::process::Command::new(investigator_binary());
         command
             .arg("serve")
+            .args(arguments)
             .envs(test_vars(address))
             .envs(env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", log_filter)
@@ -100,6 +106,11 @@ impl Service {
     /// `GET path`: status, headers (lower-cased names) and body.
     pub async fn get_with_headers(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
         self.try_get_with_headers(path).await.unwrap_or_else(|| panic!("GET {path} failed"))
+    }
+
+    /// `GET path` with request headers: status, headers (lower-cased names) and body.
+    pub async fn get_sending(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, String) {
+        self.try_request("GET", path, headers, b"").await.unwrap_or_else(|| panic!("GET {path} failed"))
     }
 
     async fn try_get_with_headers(&self, path: &str) -> Option<(u16, Vec<(String, String)>, String)> {

@@ -147,6 +147,8 @@ pub struct Workload {
     offset: i64,
     started: bool,
     lean: bool,
+    /// Variants per real name (`flask-17`...); 0 keeps the real names only.
+    spread: u64,
 }
 
 /// Stories running side by side.
@@ -155,7 +157,15 @@ const INTERLEAVED: usize = 8;
 impl Workload {
     /// A workload; the same seed gives the same requests.
     pub fn new(seed: u64) -> Self {
-        Workload { random: Random(seed), stories: Vec::new(), next_story: 0, offset: 0, started: false, lean: false }
+        Workload {
+            random: Random(seed),
+            stories: Vec::new(),
+            next_story: 0,
+            offset: 0,
+            started: false,
+            lean: false,
+            spread: 0,
+        }
     }
 
     /// The same loop with only its small events (releases seen, workflows' lives): payloads of
@@ -163,6 +173,12 @@ impl Workload {
     /// size of solver results.
     pub fn lean(seed: u64) -> Self {
         Workload { lean: true, ..Workload::new(seed) }
+    }
+
+    /// The same loop over `spread` variants of each real name (`flask-0` ... `flask-<spread-1>`),
+    /// for a graph of many packages with a few versions each, as PyPI's is.
+    pub fn spread(seed: u64, spread: u64) -> Self {
+        Workload { spread, ..Workload::new(seed) }
     }
 
     /// The next append request (the effects of one message).
@@ -229,6 +245,7 @@ impl Workload {
         // The first story takes every rare turn, so even a short run covers every rule.
         let rare = |random: &mut Random, percent: f64| story == 0 || random.chance(percent);
         let name = (*self.random.pick(PACKAGES)).to_owned();
+        let name = if self.spread == 0 { name } else { format!("{name}-{}", self.random.below(self.spread)) };
         let version = self.version();
         let package = StreamId::package(&name);
         let mut messages = std::collections::VecDeque::new();

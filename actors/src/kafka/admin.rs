@@ -103,6 +103,19 @@ impl TopicAdmin {
             .collect())
     }
 
+    /// The high watermark (the offset the next record will get) of each partition, `None` for
+    /// a partition the cluster does not answer for. The requests run concurrently.
+    pub async fn high_watermarks(&self, partitions: &[(String, i32)]) -> Vec<Option<i64>> {
+        let timeout = Timeout::After(self.timeout);
+        let asked = partitions.iter().map(|(topic, partition)| {
+            let (admin, topic, partition) = (Arc::clone(&self.admin), topic.clone(), *partition);
+            tokio::task::spawn_blocking(move || {
+                admin.inner().fetch_watermarks(&topic, partition, timeout).ok().map(|(_, high)| high)
+            })
+        });
+        futures_util::future::join_all(asked).await.into_iter().map(|answer| answer.ok().flatten()).collect()
+    }
+
     /// For each of `topics`: whether it exists, its partitions and how many records it holds
     /// (the sum over partitions of high minus low watermark).
     pub async fn describe(&self, topics: &[String]) -> Result<Vec<TopicDescription>, KafkaError> {

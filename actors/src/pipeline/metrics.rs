@@ -41,6 +41,20 @@ pub struct Metrics {
     pub database_retries: IntCounter,
     /// `investigator_handler_restarts_total{handler}`.
     pub handler_restarts: IntCounterVec,
+    /// `investigator_api_cache_requests_total{outcome}`: hit, miss, bypass (a client's
+    /// position was newer than the cached answer).
+    pub api_cache: IntCounterVec,
+    /// `investigator_workflow_launches_total{kind, outcome}`: created, already_existed,
+    /// logged, retried, refused.
+    pub workflow_launches: IntCounterVec,
+    /// `investigator_workflow_launch_seconds`: one submission to the Kubernetes API.
+    pub launch_seconds: Histogram,
+    /// `investigator_workflows_waiting{namespace}`: requests in the outbox.
+    pub workflows_waiting: IntGaugeVec,
+    /// `investigator_workflow_transitions_total{event}`: what the watcher recorded.
+    pub workflow_transitions: IntCounterVec,
+    /// `investigator_workflow_watch_errors_total{namespace}`.
+    pub watch_errors: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -83,7 +97,38 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(batch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let launch_seconds = Histogram::with_opts(
+            HistogramOpts::new("investigator_workflow_launch_seconds", "One workflow submission")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(launch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
         Metrics {
+            workflow_launches: counter(
+                &registry,
+                "investigator_workflow_launches_total",
+                "Workflow submissions by outcome",
+                &["kind", "outcome"],
+            ),
+            workflows_waiting: gauge(
+                &registry,
+                "investigator_workflows_waiting",
+                "Requested workflows not submitted yet",
+                &["namespace"],
+            ),
+            workflow_transitions: counter(
+                &registry,
+                "investigator_workflow_transitions_total",
+                "Workflow transitions recorded by the watcher",
+                &["event"],
+            ),
+            watch_errors: counter(
+                &registry,
+                "investigator_workflow_watch_errors_total",
+                "Failures of the workflow watch",
+                &["namespace"],
+            ),
+            launch_seconds,
             processed: counter(
                 &registry,
                 "thoth_investigator_processed_total",
@@ -140,6 +185,12 @@ impl Metrics {
                 "investigator_handler_restarts_total",
                 "Handler restarts",
                 &["handler"],
+            ),
+            api_cache: counter(
+                &registry,
+                "investigator_api_cache_requests_total",
+                "Cacheable API reads by outcome",
+                &["outcome"],
             ),
             registry,
             consumer_info,

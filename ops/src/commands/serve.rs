@@ -18,15 +18,18 @@ use investigator_actors::pipeline::ingest::Ingest;
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_actors::pipeline::router::InvestigatorRouter;
+use investigator_actors::workflows::watcher::watch_namespace;
+use investigator_actors::workflows::{KubeWorkflows, Submitter, WorkflowLauncher};
 use investigator_core::decide::Handler;
 use investigator_events::domain::{EventMetadata, IndexRegistered, StreamId};
 use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{Database, record};
 use tokio::sync::watch;
 
+use crate::cli::ServeArgs;
 use crate::error::CliError;
-use crate::http::{AppState, MessageSink, Tokens, routes};
-use crate::settings::Settings;
+use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes};
+use crate::settings::{Launcher, ServiceSettings, Settings};
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
 const POOL_SIZE: usize = 8;
@@ -43,13 +46,15 @@ const HANDLERS: [Handler; 6] = [
 
 /// Runs the service on an actix system of its own thread (actors need one), and returns
 /// when it has stopped.
-pub async fn run(settings: &Settings) -> Result<(), CliError> {
+pub async fn run(settings: &Settings, args: ServeArgs) -> Result<(), CliError> {
     let settings = settings.clone();
     let (done, result) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("investigator".to_owned())
         .spawn(move || {
-            let outcome = actix::System::new().block_on(serve(settings));
+            let outcome = actix::System::new().block_on(async move {
+                if args.api_only { serve_api_only(settings).await } else { serve(settings).await }
+            });
             let _ = done.send(outcome);
         })
         .map_err(CliError::Output)?;
@@ -138,38 +143,13 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     };
 
     let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
-    let state = AppState {
-        service_version: service_version(),
-        naming: settings.naming.clone(),
-        control,
-        metrics,
-        graph: api_database.clone(),
-        solvers: service.decisions.solvers.clone(),
-        tokens: Tokens { write: service.api_token.clone(), read: service.api_read_token.clone() },
-        sink: match &kafka {
-            Some(kafka) => MessageSink::Kafka(Arc::new(ThothPublisher::new(
-                kafka,
-                settings.naming.clone(),
-                Duration::from_secs(30),
-            )?)),
-            None => MessageSink::Bus(api_database),
-        },
-    };
-    let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
-        .workers(1)
-        .disable_signals()
-        .bind(service.http_addr)
-        .map_err(|source| CliError::Bind { address: service.http_addr.to_string(), source })?
-        .run();
-    let server_handle = server.handle();
-    actix::spawn(async move {
-        if let Err(error) = server.await {
-            tracing::error!(%error, "the HTTP server stopped");
-        }
-    });
+    let metrics_for_workflows = metrics.clone();
+    let state = api_state(&settings, api_database, control, metrics, false)?;
+    let server_handle = start_http(state, service)?;
     tracing::info!(address = %service.http_addr, modes = ?settings.consumer_modes, "investigator serving");
 
     let (stop, stopping) = watch::channel(false);
+    start_workflows(&database, service, &metrics_for_workflows, &stopping).await?;
     actix::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -188,6 +168,108 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         arbiter.stop();
     }
     ingest_result.map_err(|error| CliError::Ingest(Box::new(error)))
+}
+
+/// The launcher of requested workflows (to the cluster, or to the log), and with a cluster,
+/// a watcher per namespace.
+async fn start_workflows(
+    database: &Database,
+    service: &ServiceSettings,
+    metrics: &Metrics,
+    stopping: &watch::Receiver<bool>,
+) -> Result<(), CliError> {
+    let submitter = match service.launcher {
+        Launcher::Log => Submitter::Log,
+        Launcher::Kube => Submitter::Kube(Box::new(
+            KubeWorkflows::from_environment(service.kube_timeout)
+                .await
+                .map_err(|error| CliError::Kube(Box::new(error)))?,
+        )),
+    };
+    if let Submitter::Kube(workflows) = &submitter {
+        let mut namespaces =
+            vec![service.decisions.middletier_namespace.clone(), service.decisions.backend_namespace.clone()];
+        namespaces.dedup();
+        for namespace in namespaces {
+            actix::spawn(watch_namespace(
+                workflows.as_ref().clone(),
+                namespace,
+                database.clone(),
+                metrics.clone(),
+                stopping.clone(),
+            ));
+        }
+    }
+    let (database, settings, metrics) = (database.clone(), service.launcher_settings.clone(), metrics.clone());
+    Supervisor::start(move |_| WorkflowLauncher::new(database, submitter, settings, metrics));
+    tracing::info!(launcher = ?service.launcher, pending_limit = ?service.launcher_settings.pending_limit, "workflow launcher started");
+    Ok(())
+}
+
+/// `serve --api-only`: the REST API over the graph of `DATABASE_URL`, which must exist
+/// already (a read replica migrates nothing and consumes nothing).
+async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
+    let api_database = Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?;
+    if !investigator_projections::migrations::has_event_log(&api_database).await? {
+        return Err(CliError::NoEventLog { target: api_database.target().to_owned() });
+    }
+    let metrics = Metrics::new(&service_version());
+    let state = api_state(&settings, api_database, Control::default(), metrics, true)?;
+    let server_handle = start_http(state, &settings.service)?;
+    tracing::info!(address = %settings.service.http_addr, "investigator serving the API only");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server_handle.stop(true).await;
+    Ok(())
+}
+
+/// What the HTTP handlers share.
+fn api_state(
+    settings: &Settings,
+    api_database: Database,
+    control: Control,
+    metrics: Metrics,
+    api_only: bool,
+) -> Result<AppState, CliError> {
+    let service = &settings.service;
+    let kafka = settings.kafka.as_ref();
+    Ok(AppState {
+        service_version: service_version(),
+        naming: settings.naming.clone(),
+        control,
+        metrics,
+        graph: api_database.clone(),
+        solvers: service.decisions.solvers.clone(),
+        tokens: Tokens { write: service.api_token.clone(), read: service.api_read_token.clone() },
+        sink: match kafka {
+            Some(kafka) => MessageSink::Kafka(Arc::new(ThothPublisher::new(
+                kafka,
+                settings.naming.clone(),
+                Duration::from_secs(30),
+            )?)),
+            None => MessageSink::Bus(api_database),
+        },
+        cache: ResponseCache::new(service.api_cache),
+        broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
+        api_only,
+    })
+}
+
+/// Starts the HTTP server on the current actix system.
+fn start_http(state: AppState, service: &ServiceSettings) -> Result<actix_web::dev::ServerHandle, CliError> {
+    let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
+        .workers(service.http_workers)
+        .disable_signals()
+        .bind(service.http_addr)
+        .map_err(|source| CliError::Bind { address: service.http_addr.to_string(), source })?
+        .run();
+    let server_handle = server.handle();
+    actix::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::error!(%error, "the HTTP server stopped");
+        }
+    });
+    Ok(server_handle)
 }
 
 /// Where the records come from.

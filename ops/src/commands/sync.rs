@@ -16,10 +16,10 @@ use crate::settings::Settings;
 /// How one document fared.
 /// What became of one document.
 pub(crate) enum Outcome {
-    /// Recorded, with this many events.
-    Synced { document_id: String, events: usize },
-    /// The same content was recorded before.
-    AlreadyPresent { document_id: String },
+    /// Recorded, with this many events, the last at `position`.
+    Synced { document_id: String, events: usize, position: i64 },
+    /// The same content was recorded before, its last event at `position`.
+    AlreadyPresent { document_id: String, position: i64 },
     /// The document cannot be used, and why.
     Failed(String),
 }
@@ -33,11 +33,11 @@ pub async fn run(settings: &Settings, args: &SyncArgs, out: &mut dyn Write) -> R
     let (mut synced, mut present, mut failed) = (0, 0, 0);
     for file in &files {
         match sync_file(&database, file).await? {
-            Outcome::Synced { document_id, events } => {
+            Outcome::Synced { document_id, events, .. } => {
                 synced += 1;
                 writeln!(out, "synced   {}  ({document_id}, {events} event(s))", file.display())?;
             }
-            Outcome::AlreadyPresent { document_id } => {
+            Outcome::AlreadyPresent { document_id, .. } => {
                 present += 1;
                 writeln!(out, "present  {}  ({document_id}, already synced with this content)", file.display())?;
             }
@@ -85,8 +85,14 @@ pub(crate) async fn sync_bytes(database: &Database, bytes: &[u8], origin: &str) 
     let document_id = events.document_id.clone();
     let request = AppendRequest::for_document(events, metadata);
     match record(database, request).await {
-        Ok(AppendOutcome::Appended(_)) => Ok(Outcome::Synced { document_id, events: count }),
-        Ok(AppendOutcome::AlreadyAppended { .. }) => Ok(Outcome::AlreadyPresent { document_id }),
+        Ok(AppendOutcome::Appended(recorded)) => Ok(Outcome::Synced {
+            document_id,
+            events: count,
+            position: recorded.last().map_or(0, |event| event.position),
+        }),
+        Ok(AppendOutcome::AlreadyAppended { first_position, event_count }) => {
+            Ok(Outcome::AlreadyPresent { document_id, position: first_position + i64::from(event_count) - 1 })
+        }
         Err(RecordError::Connection(error)) => Err(error.into()),
         Err(error) => Ok(Outcome::Failed(format!("document {document_id}: {}", chain(&error)))),
     }

@@ -273,6 +273,22 @@ pub const API: &[ApiRoute] = &[
     },
 ];
 
+/// The graph reads answered from the cache (`cache`): Thoth's user-api endpoints, whose
+/// answers change only when the knowledge does.
+const CACHED: [&str; 6] = [
+    "/python-package-index",
+    "/python/package",
+    "/python/package/versions",
+    "/python/package/version/environments",
+    "/python/package/dependencies",
+    "/python/package/version/metadata",
+];
+
+/// Whether the answers of this path (below `/api/v1`) are cached.
+pub fn is_cached(path: &str) -> bool {
+    CACHED.contains(&path)
+}
+
 /// Registers every route of [`API`], plus the discovery and OpenAPI documents.
 pub fn register(mut scope: Scope) -> Scope {
     scope = scope.route("", web::get().to(discovery)).route("/openapi.json", web::get().to(openapi));
@@ -318,6 +334,17 @@ pub fn document() -> Value {
             }
         }
         let mut operation = json!({"summary": route.summary, "parameters": parameters, "responses": responses});
+        if is_cached(route.path) {
+            operation["description"] = json!(
+                "Answered from a cache for up to INVESTIGATOR_API_CACHE_TTL_MS. The answer's x-investigator-position \
+                 header is the log position it reflects; send x-investigator-min-position to read at least that \
+                 position (your own write)."
+            );
+            if let Some(parameters) = operation["parameters"].as_array_mut() {
+                parameters.push(json!({"name": "x-investigator-min-position", "in": "header", "required": false,
+                    "description": "the log position the answer must reflect at least", "schema": {"type": "integer"}}));
+            }
+        }
         if route.writes {
             operation["security"] = json!([{"bearer": []}]);
         }
@@ -354,6 +381,13 @@ mod tests {
             let described: Vec<&str> =
                 route.parameters.iter().filter(|param| param.location == In::Path).map(|param| param.name).collect();
             assert_eq!(in_path, described, "{}", route.path);
+        }
+    }
+
+    #[test]
+    fn every_cached_path_is_a_read_of_the_table() {
+        for path in CACHED {
+            assert!(API.iter().any(|route| route.path == path && route.method == "get"), "{path}");
         }
     }
 

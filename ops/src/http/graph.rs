@@ -85,12 +85,51 @@ pub async fn version_metadata(state: web::Data<AppState>, request: HttpRequest) 
         (parameters.required("os_name")?, parameters.required("os_version")?, parameters.required("python_version")?);
     let client = state.graph.client().await?;
     match queries::operations::version_metadata(&client, &name, version, index, environment).await? {
-        Some(metadata) => Ok(HttpResponse::Ok().json(json!({"metadata": metadata, "parameters": parameters.echo()}))),
+        Some(entry) => {
+            let metadata = thoth_metadata(entry);
+            Ok(HttpResponse::Ok().json(json!({"metadata": metadata, "parameters": parameters.echo()})))
+        }
         None => Err(ApiError::NotFound {
             message: format!("No metadata found for package '{name}' in version '{version}' from index '{index}'"),
             parameters: parameters.echo(),
         }),
     }
+}
+
+/// A solver's tree entry as Thoth's user-api served it: `dependencies` keyed by name, each with
+/// its specifier, extras, marker and marker evaluation, and the versions resolved for it,
+/// sorted (a name listed twice, under two markers, keeps the last, as Thoth's dict did).
+fn thoth_metadata(mut entry: Value) -> Value {
+    let Some(listed) = entry.get("dependencies").and_then(Value::as_array) else {
+        return entry;
+    };
+    let mut dependencies = serde_json::Map::new();
+    for dependency in listed {
+        let Some(name) = dependency.get("package_name").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut versions: Vec<&str> = dependency["resolved_versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|resolved| resolved["versions"].as_array().into_iter().flatten().filter_map(Value::as_str))
+            .collect();
+        versions.sort_by(|left, right| match (PackageVersion::parse(left), PackageVersion::parse(right)) {
+            (Ok(left), Ok(right)) => left.cmp(&right),
+            _ => left.cmp(right),
+        });
+        versions.dedup();
+        let field = |name: &str| dependency.get(name).cloned().unwrap_or(Value::Null);
+        dependencies.insert(
+            normalize_package_name(name),
+            json!({"specifier": field("specifier"), "extras": field("extras"), "extra": field("extra"),
+                   "marker": field("marker"), "marker_evaluated": field("marker_evaluated"),
+                   "marker_evaluation_result": field("marker_evaluation_result"),
+                   "marker_evaluation_error": field("marker_evaluation_error"), "versions": versions}),
+        );
+    }
+    entry["dependencies"] = Value::Object(dependencies);
+    entry
 }
 
 pub async fn versions(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -183,4 +222,24 @@ pub async fn dependencies(state: web::Data<AppState>, request: HttpRequest) -> R
         .map(|row| json!({"name": row.name, "version": row.version, "extra": row.extra, "environment_marker": row.environment_marker}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"dependencies": dependencies, "parameters": parameters.echo()})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_dependencies_are_keyed_by_name_with_sorted_versions() {
+        let entry = json!({"package_name": "requests", "dependencies": [
+            {"package_name": "urllib3", "specifier": "<1.27", "extras": [], "extra": [], "marker_evaluation_result": true,
+             "resolved_versions": [{"index": "https://pypi.org/simple", "versions": ["1.26.10", "1.26.2", "1.26.2"]}]},
+            {"package_name": "PySocks", "specifier": "", "marker": "extra == \"socks\"", "resolved_versions": []}
+        ]});
+        let metadata = thoth_metadata(entry);
+        assert_eq!(metadata["dependencies"]["urllib3"]["versions"], json!(["1.26.2", "1.26.10"]));
+        assert_eq!(metadata["dependencies"]["urllib3"]["specifier"], "<1.27");
+        assert_eq!(metadata["dependencies"]["urllib3"]["marker"], Value::Null);
+        assert_eq!(metadata["dependencies"]["pysocks"]["marker"], "extra == \"socks\"");
+        assert_eq!(metadata["package_name"], "requests");
+    }
 }

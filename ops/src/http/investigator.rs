@@ -17,8 +17,17 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }
 
+/// A read replica consumes nothing, so there is nothing to halt or resume.
+fn no_pipeline() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .json(json!({"message": "This investigator serves the API only (serve --api-only): it consumes no topic."}))
+}
+
 /// Thoth answered `/halt` with no body; this one says what it did.
 pub async fn halt(state: web::Data<AppState>, base_name: web::Path<String>) -> HttpResponse {
+    if state.api_only {
+        return no_pipeline();
+    }
     let Some(kind) = MessageKind::from_base_name(&base_name) else {
         return HttpResponse::UnprocessableEntity().json(json!({"message": NO_SUCH_TYPE}));
     };
@@ -30,6 +39,9 @@ pub async fn halt(state: web::Data<AppState>, base_name: web::Path<String>) -> H
 }
 
 pub async fn resume(state: web::Data<AppState>, base_name: web::Path<String>) -> HttpResponse {
+    if state.api_only {
+        return no_pipeline();
+    }
     let Some(kind) = MessageKind::from_base_name(&base_name) else {
         return HttpResponse::UnprocessableEntity().json(json!({"message": NO_SUCH_TYPE}));
     };

@@ -66,11 +66,39 @@ pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> R
     Ok(response.json(json!({"dead_letters": page.rows, "parameters": parameters.echo()})))
 }
 
-/// `GET /api/v1/status`: stored offsets, the log's head and the projections' positions,
-/// workflows per namespace and status, parked dead letters, halted topics.
+/// `GET /api/v1/status`: stored offsets with the lag behind the broker's high watermarks,
+/// the log's head and the projections' positions, workflows per namespace and status, parked
+/// dead letters, halted topics.
 pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let client = state.graph.client().await?;
     let mut status = operations::status(&client).await?;
+    drop(client);
+    let bus_heads = status.as_object_mut().and_then(|status| status.remove("bus_heads")).unwrap_or_default();
+    let partitions: Vec<(String, i32)> = status["offsets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            let topic = row["topic"].as_str().unwrap_or_default().to_owned();
+            (topic, row["partition"].as_i64().and_then(|partition| i32::try_from(partition).ok()).unwrap_or(0))
+        })
+        .collect();
+    let highs: Vec<Option<i64>> = match &state.broker {
+        Some(broker) => broker.high_watermarks(&partitions).await,
+        None => partitions.iter().map(|(topic, _)| bus_heads[topic.as_str()].as_i64()).collect(),
+    };
+    let mut total_lag = 0;
+    if let Some(rows) = status["offsets"].as_array_mut() {
+        for (row, high) in rows.iter_mut().zip(highs) {
+            let lag = high.zip(row["next_offset"].as_i64()).map(|(high, next)| (high - next).max(0));
+            total_lag += lag.unwrap_or(0);
+            row["high_watermark"] = json!(high);
+            row["lag"] = json!(lag);
+        }
+    }
+    status["lag"] = json!(total_lag);
+    status["source"] = json!(if state.broker.is_some() { "kafka" } else { "embedded bus" });
+    status["api_only"] = json!(state.api_only);
     let halted: Vec<String> = state.control.halted().into_keys().collect();
     status["halted_topics"] = json!(halted);
     Ok(HttpResponse::Ok().json(status))

@@ -13,12 +13,13 @@ use investigator_events::domain::{
     IndexEnabled, IndexRegistered, StreamId,
 };
 use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
-use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, queries, record};
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::api_error::ApiError;
+use super::cache::POSITION_HEADER;
 
 /// Request bodies are refused beyond this.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -125,8 +126,10 @@ pub async fn register_index(state: web::Data<AppState>, payload: web::Payload) -
         });
     }
     drop(client);
-    record_one(&state.graph, StreamId::index(&url), event.into()).await?;
-    Ok(HttpResponse::Created().json(json!({"url": url})))
+    let position = record_one(&state.graph, StreamId::index(&url), event.into()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((POSITION_HEADER, position))
+        .json(json!({"url": url, "position": position})))
 }
 
 /// `POST /api/v1/python/package-index/state`: body `{"url", "enabled"}`.
@@ -149,8 +152,10 @@ pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> R
     drop(client);
     let event: DomainEvent =
         if enabled { IndexEnabled { url: url.clone() }.into() } else { IndexDisabled { url: url.clone() }.into() };
-    record_one(&state.graph, StreamId::index(&url), event).await?;
-    Ok(HttpResponse::Created().json(json!({"url": url, "enabled": enabled})))
+    let position = record_one(&state.graph, StreamId::index(&url), event).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((POSITION_HEADER, position))
+        .json(json!({"url": url, "enabled": enabled, "position": position})))
 }
 
 /// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/redrive`: publishes the dead
@@ -184,8 +189,10 @@ pub async fn redrive(
             .unwrap_or_default(),
     };
     let event = DeadLetterRedriven { topic: topic.clone(), partition, offset, republished_offset: Some(republished) };
-    record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
-    Ok(HttpResponse::Accepted().json(json!({"topic": topic, "republished_offset": republished})))
+    let position = record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((POSITION_HEADER, position))
+        .json(json!({"topic": topic, "republished_offset": republished, "position": position})))
 }
 
 /// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/discard`, body `{"reason"}`
@@ -208,9 +215,10 @@ pub async fn discard(
     };
     parked_letter(&state, &topic, partition, offset).await?;
     let event = DeadLetterDiscarded { topic: topic.clone(), partition, offset, reason };
-    record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"topic": topic, "partition": partition, "offset": offset, "status": "discarded"})))
+    let position = record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    Ok(HttpResponse::Ok().insert_header((POSITION_HEADER, position)).json(
+        json!({"topic": topic, "partition": partition, "offset": offset, "status": "discarded", "position": position}),
+    ))
 }
 
 /// The payload of a parked dead letter; 404 when there is none, 422 when it is not parked.
@@ -244,12 +252,12 @@ pub async fn upload_document(state: web::Data<AppState>, payload: web::Payload) 
     use crate::commands::sync::{Outcome, sync_bytes};
     let bytes = body_up_to(payload, MAX_DOCUMENT).await?;
     match sync_bytes(&state.graph, &bytes, "api").await {
-        Ok(Outcome::Synced { document_id, events }) => {
-            Ok(HttpResponse::Created().json(json!({"document_id": document_id, "events": events})))
-        }
-        Ok(Outcome::AlreadyPresent { document_id }) => {
-            Ok(HttpResponse::Ok().json(json!({"document_id": document_id, "already_present": true})))
-        }
+        Ok(Outcome::Synced { document_id, events, position }) => Ok(HttpResponse::Created()
+            .insert_header((POSITION_HEADER, position))
+            .json(json!({"document_id": document_id, "events": events, "position": position}))),
+        Ok(Outcome::AlreadyPresent { document_id, position }) => Ok(HttpResponse::Ok()
+            .insert_header((POSITION_HEADER, position))
+            .json(json!({"document_id": document_id, "already_present": true, "position": position}))),
         Ok(Outcome::Failed(reason)) => Err(ApiError::Unprocessable { message: reason, code: "invalid_document" }),
         Err(error) => Err(ApiError::Unavailable(Box::new(error))),
     }
@@ -278,7 +286,8 @@ fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
         .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_body" })
 }
 
-async fn record_one(database: &Database, stream: StreamId, event: DomainEvent) -> Result<(), ApiError> {
+/// Records one event; returns its position.
+async fn record_one(database: &Database, stream: StreamId, event: DomainEvent) -> Result<i64, ApiError> {
     let request = AppendRequest {
         idempotency_key: None,
         expected: Vec::new(),
@@ -288,6 +297,8 @@ async fn record_one(database: &Database, stream: StreamId, event: DomainEvent) -
             metadata: EventMetadata { origin: Some("api".to_owned()), ..EventMetadata::default() },
         }],
     };
-    record(database, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))?;
-    Ok(())
+    match record(database, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))? {
+        AppendOutcome::Appended(recorded) => Ok(recorded.last().map_or(0, |event| event.position)),
+        AppendOutcome::AlreadyAppended { first_position, .. } => Ok(first_position),
+    }
 }

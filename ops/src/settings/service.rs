@@ -10,13 +10,21 @@ use investigator_actors::pipeline::PanicInjection;
 use investigator_core::decide::{DecisionSettings, Handler};
 use investigator_core::{IndexUrl, SolverName};
 
+use investigator_actors::workflows::LauncherSettings;
+use investigator_core::workflow_manifest::WorkflowTemplates;
+use investigator_events::domain::WorkflowKind;
+
 use super::Reader;
+use crate::http::CacheSettings;
 
 /// Where workflow requests go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Launcher {
-    /// Recorded only (they show in `workflow_run` as `requested`): the default without a cluster.
+    /// Written to the service's log, exactly as they would be submitted, and recorded as
+    /// submitted: the default without a cluster.
     Log,
+    /// Created through the Kubernetes API (in-cluster config or `KUBECONFIG`), and watched.
+    Kube,
 }
 
 /// What the service is configured with.
@@ -46,6 +54,17 @@ pub struct ServiceSettings {
     pub api_read_token: Option<Secret>,
     /// `INVESTIGATOR_LAUNCHER` (`log`).
     pub launcher: Launcher,
+    /// `ARGO_PENDING_WORKFLOW_LIMIT`, `INVESTIGATOR_WORKFLOW_TEMPLATE_<KIND>`,
+    /// `INVESTIGATOR_KUBE_QPS` (20), `INVESTIGATOR_KUBE_BURST` (30),
+    /// `INVESTIGATOR_LAUNCH_INTERVAL_MS` (500).
+    pub launcher_settings: LauncherSettings,
+    /// `INVESTIGATOR_KUBE_TIMEOUT_MS` (10000): how long one Kubernetes API request may take.
+    pub kube_timeout: Duration,
+    /// `INVESTIGATOR_API_CACHE_TTL_MS` (2000; 0 turns the cache off) and
+    /// `INVESTIGATOR_API_CACHE_MB` (64): the cache of the API's graph reads.
+    pub api_cache: CacheSettings,
+    /// `INVESTIGATOR_HTTP_WORKERS` (2): threads serving HTTP.
+    pub http_workers: usize,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
     pub decisions: DecisionSettings,
     /// `INVESTIGATOR_INJECT_PANIC=<Handler>:<count>`, for tests of supervision.
@@ -81,6 +100,17 @@ impl Reader<'_> {
             api_token: self.text("INVESTIGATOR_API_TOKEN").map(Secret::new),
             api_read_token: self.text("INVESTIGATOR_API_READ_TOKEN").map(Secret::new),
             launcher: self.launcher(),
+            launcher_settings: self.launcher_settings(),
+            kube_timeout: Duration::from_millis(
+                self.number::<u64>("INVESTIGATOR_KUBE_TIMEOUT_MS").filter(|ms| *ms > 0).unwrap_or(10_000),
+            ),
+            api_cache: CacheSettings {
+                time_to_live: Duration::from_millis(self.number("INVESTIGATOR_API_CACHE_TTL_MS").unwrap_or(2_000)),
+                max_bytes: self
+                    .number::<u64>("INVESTIGATOR_API_CACHE_MB")
+                    .map_or(CacheSettings::default().max_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
+            },
+            http_workers: self.number::<usize>("INVESTIGATOR_HTTP_WORKERS").filter(|workers| *workers > 0).unwrap_or(2),
             decisions,
             panic_injection: self.panic_injection(),
         }
@@ -175,13 +205,35 @@ impl Reader<'_> {
     fn launcher(&mut self) -> Launcher {
         match self.text("INVESTIGATOR_LAUNCHER").as_deref() {
             None | Some("log") => Launcher::Log,
+            Some("kube") => Launcher::Kube,
             Some(other) => {
-                self.problem(
-                    "INVESTIGATOR_LAUNCHER",
-                    format!("'{other}' is not available in this build (only 'log': workflow requests are recorded, not submitted)"),
-                );
+                self.problem("INVESTIGATOR_LAUNCHER", format!("'{other}' is not a launcher: 'kube' or 'log'"));
                 Launcher::Log
             }
+        }
+    }
+
+    fn launcher_settings(&mut self) -> LauncherSettings {
+        let defaults = LauncherSettings::default();
+        let mut templates = WorkflowTemplates::default();
+        for kind in WorkflowKind::ALL {
+            if let Some(template) = self.text(template_variable(kind)) {
+                templates.set(kind, template);
+            }
+        }
+        LauncherSettings {
+            pending_limit: self.number::<i64>("ARGO_PENDING_WORKFLOW_LIMIT").filter(|limit| *limit > 0),
+            templates,
+            interval: self
+                .number::<u64>("INVESTIGATOR_LAUNCH_INTERVAL_MS")
+                .filter(|ms| *ms > 0)
+                .map_or(defaults.interval, Duration::from_millis),
+            per_second: self
+                .number::<u32>("INVESTIGATOR_KUBE_QPS")
+                .filter(|qps| *qps > 0)
+                .map_or(defaults.per_second, f64::from),
+            burst: self.number::<u32>("INVESTIGATOR_KUBE_BURST").filter(|burst| *burst > 0).unwrap_or(defaults.burst),
+            ..defaults
         }
     }
 
@@ -203,6 +255,24 @@ impl Reader<'_> {
             self.problem(VARIABLE, format!("'{value}' is not <Handler>:<count>, e.g. SolverScheduler:2"));
         }
         parsed
+    }
+}
+
+/// The variable naming the WorkflowTemplate of `kind`.
+fn template_variable(kind: WorkflowKind) -> &'static str {
+    match kind {
+        WorkflowKind::Solver => "INVESTIGATOR_WORKFLOW_TEMPLATE_SOLVER",
+        WorkflowKind::Revsolver => "INVESTIGATOR_WORKFLOW_TEMPLATE_REVSOLVER",
+        WorkflowKind::SecurityIndicator => "INVESTIGATOR_WORKFLOW_TEMPLATE_SECURITY_INDICATOR",
+        WorkflowKind::Adviser => "INVESTIGATOR_WORKFLOW_TEMPLATE_ADVISER",
+        WorkflowKind::ProvenanceChecker => "INVESTIGATOR_WORKFLOW_TEMPLATE_PROVENANCE_CHECKER",
+        WorkflowKind::PackageExtract => "INVESTIGATOR_WORKFLOW_TEMPLATE_PACKAGE_EXTRACT",
+        WorkflowKind::Kebechet => "INVESTIGATOR_WORKFLOW_TEMPLATE_KEBECHET",
+        WorkflowKind::KebechetRunUrl => "INVESTIGATOR_WORKFLOW_TEMPLATE_KEBECHET_RUN_URL",
+        WorkflowKind::KebechetAdministrator => "INVESTIGATOR_WORKFLOW_TEMPLATE_KEBECHET_ADMINISTRATOR",
+        WorkflowKind::BuildAnalysis => "INVESTIGATOR_WORKFLOW_TEMPLATE_BUILD_ANALYSIS",
+        WorkflowKind::GraphSync => "INVESTIGATOR_WORKFLOW_TEMPLATE_GRAPH_SYNC",
+        WorkflowKind::RepoInit => "INVESTIGATOR_WORKFLOW_TEMPLATE_REPO_INIT",
     }
 }
 
@@ -264,6 +334,15 @@ mod tests {
             "INVESTIGATOR_INJECT_PANIC",
         ] {
             assert!(variables.contains(&variable), "{variable} missing from {variables:?}");
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_template_variable() {
+        for kind in WorkflowKind::ALL {
+            let expected =
+                format!("INVESTIGATOR_WORKFLOW_TEMPLATE_{}", kind.name().to_ascii_uppercase().replace('-', "_"));
+            assert_eq!(template_variable(kind), expected);
         }
     }
 }

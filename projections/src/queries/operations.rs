@@ -87,6 +87,7 @@ pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres
                                                      'partition', partition, 'next_offset', next_offset,
                                                      'updated_at', updated_at) ORDER BY consumer_group, topic, partition)
                                       FROM investigator.consumer_offset), '[]'),
+                 'bus_heads', coalesce((SELECT json_object_agg(topic, next_offset) FROM investigator.bus_head), '{}'),
                  'log_head', (SELECT position FROM investigator.log_head),
                  'projections', coalesce((SELECT json_agg(json_build_object('projection', projection, 'position', position)
                                                           ORDER BY projection)

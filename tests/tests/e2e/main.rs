@@ -2,9 +2,13 @@
 //! `investigator` binary. Run them with `scripts/test.sh`.
 
 mod api;
+mod api_cache;
+mod api_thamos;
 mod archive;
+mod deploy_manifests;
 mod emit;
 mod event_log;
+mod fake_kube;
 mod harness;
 mod knowledge_graph;
 mod migrations;
@@ -13,3 +17,4 @@ mod replay;
 mod sync;
 mod thoth_interop;
 mod topics;
+mod workflows;

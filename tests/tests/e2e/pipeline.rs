@@ -5,7 +5,7 @@ mod behaviour;
 mod crash_safety;
 mod embedded;
 mod listing;
-mod messages;
+pub(crate) mod messages;
 mod supervision;
 
 use investigator_projections::Database;

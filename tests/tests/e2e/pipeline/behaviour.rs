@@ -68,10 +68,10 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
             "requests 2.31.0 solver-rhel-8-py38",
         ]
     );
-    assert!(
-        texts(db, "SELECT status FROM graph.workflow_run").await.iter().all(|status| status == "requested"),
-        "with the log launcher, requests stay requested"
-    );
+    eventually("the log launcher wrote every workflow to the log", Duration::from_secs(20), || async {
+        texts(db, "SELECT status FROM graph.workflow_run").await.iter().all(|status| status == "submitted")
+    })
+    .await;
     let run_url_metadata =
         texts(db, "SELECT parameters ->> 'KEBECHET_METADATA' FROM graph.workflow_run WHERE kind = 'kebechet-run-url'")
             .await;

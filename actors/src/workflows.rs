@@ -1,0 +1,19 @@
+//! Workflows on the cluster.
+//!
+//! - [`submitter`]: where a workflow goes: the Kubernetes API (`kube`), or the service's log
+//!   (`log`, the default without a cluster). A workflow's name is its request's id, so a
+//!   second create is answered 409 and counts as done.
+//! - [`launcher`]: the actor that drains the outbox of requested workflows (`graph.workflow_run`
+//!   rows in `requested`), within the pending limit of each namespace and a client-side rate,
+//!   retrying what the API server could not take, and records `WorkflowSubmitted`.
+//! - [`watcher`]: follows our workflows on the cluster (a kube watch, resumed from its
+//!   resourceVersion, relisted on 410 Gone) and records their transitions once each.
+//! - [`rate`]: the token bucket that keeps the API server's load bounded.
+
+pub mod launcher;
+pub mod rate;
+pub mod submitter;
+pub mod watcher;
+
+pub use launcher::{LauncherSettings, WorkflowLauncher};
+pub use submitter::{KubeWorkflows, SubmitError, Submitted, Submitter};

@@ -1,0 +1,258 @@
+//! The launcher: drains the outbox of requested workflows into the cluster.
+//!
+//! Exactly once: a workflow's name is its request's id, so submitting it again (after a crash
+//! between the create and the recording of `WorkflowSubmitted`, or after a lost answer) is
+//! answered 409, which counts as done; `WorkflowSubmitted` is appended under the key
+//! `workflow-submitted:<id>`, so it is recorded once however often that happens.
+//!
+//! Back-pressure: a namespace with `pending_limit` workflows submitted and not started gets
+//! no more until some start; its requests wait in the outbox (the log keeps them), so a
+//! backlog of messages cannot flood the cluster. Other namespaces go on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, Message, WrapFuture};
+use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
+use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
+use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::{Database, record, workflow_outbox};
+
+use super::rate::RateLimiter;
+use super::submitter::{SubmitError, Submitter};
+use crate::pipeline::metrics::Metrics;
+
+/// How the launcher paces itself.
+#[derive(Debug, Clone)]
+pub struct LauncherSettings {
+    /// `ARGO_PENDING_WORKFLOW_LIMIT`: workflows submitted and not started, per namespace, at
+    /// most (no limit when `None`, as in Thoth's production).
+    pub pending_limit: Option<i64>,
+    /// The WorkflowTemplate of each kind.
+    pub templates: WorkflowTemplates,
+    /// How often the outbox is looked at.
+    pub interval: Duration,
+    /// Requests read from the outbox per look.
+    pub batch: i64,
+    /// Creates per second at most, and how many may go at once.
+    pub per_second: f64,
+    /// See `per_second`.
+    pub burst: u32,
+    /// The longest wait between two attempts at one workflow.
+    pub max_backoff: Duration,
+}
+
+impl Default for LauncherSettings {
+    fn default() -> Self {
+        LauncherSettings {
+            pending_limit: None,
+            templates: WorkflowTemplates::default(),
+            interval: Duration::from_millis(500),
+            batch: 200,
+            per_second: 20.0,
+            burst: 30,
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Looks at the outbox (sent by the launcher to itself).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Tick;
+
+/// A workflow the API server could not take yet.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    attempts: u32,
+    not_before: Instant,
+}
+
+/// What one look at the outbox needs; shared with the future that does it.
+struct Launch {
+    database: Database,
+    submitter: Submitter,
+    settings: LauncherSettings,
+    metrics: Metrics,
+    limiter: Mutex<RateLimiter>,
+    retries: Mutex<HashMap<String, Retry>>,
+}
+
+/// The launcher actor.
+pub struct WorkflowLauncher {
+    launch: Arc<Launch>,
+    busy: bool,
+}
+
+impl WorkflowLauncher {
+    /// A launcher sending the outbox of `database` to `submitter`.
+    pub fn new(database: Database, submitter: Submitter, settings: LauncherSettings, metrics: Metrics) -> Self {
+        let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
+        let launch = Launch { database, submitter, settings, metrics, limiter, retries: Mutex::new(HashMap::new()) };
+        WorkflowLauncher { launch: Arc::new(launch), busy: false }
+    }
+}
+
+impl Actor for WorkflowLauncher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.notify(Tick);
+        ctx.run_interval(self.launch.settings.interval, |_, ctx| ctx.notify(Tick));
+    }
+}
+
+impl actix::Supervised for WorkflowLauncher {}
+
+impl Handler<Tick> for WorkflowLauncher {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Tick, _: &mut Context<Self>) -> Self::Result {
+        if self.busy {
+            return AtomicResponse::new(Box::pin(actix::fut::ready(())));
+        }
+        self.busy = true;
+        let launch = Arc::clone(&self.launch);
+        AtomicResponse::new(Box::pin(
+            async move {
+                if let Err(error) = launch.drain().await {
+                    tracing::warn!(%error, "the workflow outbox could not be read; trying again shortly");
+                }
+            }
+            .into_actor(self)
+            .map(|(), launcher, _| launcher.busy = false),
+        ))
+    }
+}
+
+impl Launch {
+    /// Submits what the outbox holds, within each namespace's room and the rate.
+    async fn drain(&self) -> Result<(), investigator_projections::DatabaseError> {
+        let (intents, pending, waiting) = {
+            let client = self.database.client().await?;
+            let read = async {
+                Ok::<_, tokio_postgres::Error>((
+                    workflow_outbox::requested(&client, self.settings.batch).await?,
+                    workflow_outbox::pending_per_namespace(&client).await?,
+                    workflow_outbox::waiting_per_namespace(&client).await?,
+                ))
+            };
+            match read.await {
+                Ok(read) => read,
+                Err(error) => {
+                    tracing::warn!(%error, "the workflow outbox could not be read");
+                    return Ok(());
+                }
+            }
+        };
+        self.metrics.workflows_waiting.reset();
+        for (namespace, count) in &waiting {
+            self.metrics.workflows_waiting.with_label_values(&[namespace]).set(*count);
+        }
+        let mut room: BTreeMap<String, i64> = BTreeMap::new();
+        for intent in intents {
+            if self.backing_off(&intent.workflow_id) {
+                continue;
+            }
+            if let Some(limit) = self.settings.pending_limit {
+                let left = room
+                    .entry(intent.namespace.clone())
+                    .or_insert_with(|| limit - pending.get(&intent.namespace).copied().unwrap_or(0));
+                if *left <= 0 {
+                    continue;
+                }
+                *left -= 1;
+            }
+            self.launch_one(&intent).await;
+        }
+        Ok(())
+    }
+
+    fn backing_off(&self, workflow_id: &str) -> bool {
+        let retries = self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        retries.get(workflow_id).is_some_and(|retry| retry.not_before > Instant::now())
+    }
+
+    async fn launch_one(&self, intent: &WorkflowIntent) {
+        let wait = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reserve(Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let manifest = workflow_manifest(intent, &self.settings.templates);
+        let started = Instant::now();
+        let kind = intent.kind.name();
+        match self.submitter.submit(&manifest).await {
+            Ok(submitted) => {
+                self.metrics.workflow_launches.with_label_values(&[kind, submitted.label()]).inc();
+                self.metrics.launch_seconds.observe(started.elapsed().as_secs_f64());
+                let event =
+                    WorkflowSubmitted { workflow_id: intent.workflow_id.clone(), namespace: intent.namespace.clone() };
+                if self.record(intent, "workflow-submitted", event.into()).await {
+                    self.forget(&intent.workflow_id);
+                    tracing::info!(workflow = %intent.workflow_id, kind, namespace = %intent.namespace,
+                                   outcome = submitted.label(), "workflow submitted");
+                }
+            }
+            Err(SubmitError::Transient(reason)) => {
+                self.metrics.workflow_launches.with_label_values(&[kind, "retried"]).inc();
+                let retry = self.back_off(&intent.workflow_id);
+                tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
+                               "workflow not submitted yet; will try again");
+            }
+            Err(refused) => {
+                self.metrics.workflow_launches.with_label_values(&[kind, "refused"]).inc();
+                tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused by the cluster");
+                let event = WorkflowFailed {
+                    workflow_id: intent.workflow_id.clone(),
+                    phase: "Refused".to_owned(),
+                    finished_at: None,
+                    message: Some(refused.to_string()),
+                };
+                if self.record(intent, "workflow-finished", event.into()).await {
+                    self.forget(&intent.workflow_id);
+                }
+            }
+        }
+    }
+
+    /// Records one event of the workflow's life under `<prefix>:<id>`; false when it could not
+    /// be recorded (it will be tried again: the request is still in the outbox).
+    async fn record(&self, intent: &WorkflowIntent, prefix: &str, event: DomainEvent) -> bool {
+        let causation = format!("workflow:{}", intent.workflow_id);
+        let request = AppendRequest {
+            idempotency_key: Some(format!("{prefix}:{}", intent.workflow_id)),
+            expected: Vec::new(),
+            events: vec![NewEvent {
+                stream: StreamId::workflow(&intent.workflow_id),
+                event,
+                metadata: EventMetadata {
+                    causation_id: Some(causation.clone()),
+                    correlation_id: Some(causation),
+                    origin: Some("launcher".to_owned()),
+                    ..EventMetadata::default()
+                },
+            }],
+        };
+        match record(&self.database, request).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission could not be recorded");
+                false
+            }
+        }
+    }
+
+    fn back_off(&self, workflow_id: &str) -> Retry {
+        let mut retries = self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let attempts = retries.get(workflow_id).map_or(1, |retry| retry.attempts + 1);
+        let wait = Duration::from_millis(250u64.saturating_mul(1 << attempts.min(10))).min(self.settings.max_backoff);
+        let retry = Retry { attempts, not_before: Instant::now() + wait };
+        retries.insert(workflow_id.to_owned(), retry);
+        retry
+    }
+
+    fn forget(&self, workflow_id: &str) {
+        self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(workflow_id);
+    }
+}

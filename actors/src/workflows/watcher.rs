@@ -1,0 +1,112 @@
+//! The watcher: follows our workflows in one namespace and records their transitions.
+//!
+//! kube's watcher lists, then watches from the list's resourceVersion, resumes from the last
+//! version it saw after a disconnect, and lists again when the server answers 410 Gone. Each
+//! observation gives every transition the workflow has gone through so far
+//! (`core::workflow_status`), each recorded under its own idempotency key, so a relist or a
+//! restart repeats nothing and a disconnect loses nothing.
+
+use futures_util::StreamExt;
+use investigator_core::workflow_manifest::SELECTOR;
+use investigator_core::workflow_status::observed_transitions;
+use investigator_events::domain::{EventMetadata, StreamId};
+use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::{Database, record, workflow_outbox};
+use kube::api::DynamicObject;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::watch;
+
+use super::submitter::KubeWorkflows;
+use crate::pipeline::metrics::Metrics;
+
+/// Follows the workflows of `namespace` until `stop` turns true.
+pub async fn watch_namespace(
+    workflows: KubeWorkflows,
+    namespace: String,
+    database: Database,
+    metrics: Metrics,
+    mut stop: watch::Receiver<bool>,
+) {
+    let stream =
+        watcher::watcher(workflows.api(&namespace), watcher::Config::default().labels(SELECTOR)).default_backoff();
+    let mut stream = std::pin::pin!(stream);
+    tracing::info!(%namespace, selector = SELECTOR, "watching workflows");
+    loop {
+        let event = tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            event = stream.next() => event,
+        };
+        match event {
+            None => return,
+            Some(Ok(Event::Apply(object) | Event::InitApply(object) | Event::Delete(object))) => {
+                observe(&database, &metrics, &object).await;
+            }
+            Some(Ok(Event::Init | Event::InitDone)) => {}
+            Some(Err(error)) => {
+                metrics.watch_errors.with_label_values(&[&namespace]).inc();
+                tracing::warn!(%namespace, %error, "the workflow watch failed; it resumes (relisting if it must)");
+            }
+        }
+    }
+}
+
+/// Records the transitions `object` shows that the log does not hold yet.
+async fn observe(database: &Database, metrics: &Metrics, object: &DynamicObject) {
+    let Some(workflow_id) = object.metadata.name.as_deref() else {
+        return;
+    };
+    let status = object.data.get("status").cloned().unwrap_or_default();
+    let transitions = observed_transitions(workflow_id, &status);
+    if transitions.is_empty() {
+        return;
+    }
+    let known = match database.client().await {
+        Ok(client) => workflow_outbox::status(&client, workflow_id).await,
+        Err(error) => {
+            tracing::warn!(workflow = workflow_id, %error, "the workflow's status could not be read");
+            return;
+        }
+    };
+    let known = match known {
+        Ok(Some(known)) => known,
+        Ok(None) => {
+            tracing::warn!(workflow = workflow_id, "a workflow with our label that the log never requested; ignored");
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(workflow = workflow_id, %error, "the workflow's status could not be read");
+            return;
+        }
+    };
+    for (transition, event) in transitions {
+        if transition.reached_by(&known) {
+            continue;
+        }
+        let event_type = event.event_type().name();
+        let request = AppendRequest {
+            idempotency_key: Some(transition.key(workflow_id)),
+            expected: Vec::new(),
+            events: vec![NewEvent {
+                stream: StreamId::workflow(workflow_id),
+                event,
+                metadata: EventMetadata {
+                    causation_id: Some(format!("workflow:{workflow_id}")),
+                    correlation_id: Some(format!("workflow:{workflow_id}")),
+                    origin: Some("watcher".to_owned()),
+                    ..EventMetadata::default()
+                },
+            }],
+        };
+        match record(database, request).await {
+            Ok(_) => {
+                metrics.workflow_transitions.with_label_values(&[event_type]).inc();
+                tracing::info!(workflow = workflow_id, event = event_type, "workflow transition recorded");
+            }
+            Err(error) => {
+                // Seen again at the next change or relist: nothing is lost.
+                tracing::warn!(workflow = workflow_id, %error, "a workflow transition could not be recorded");
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The failures the API server answers with a `Status` body, and the bodies themselves.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{GROUP, RESOURCE};
+
+/// An answer with a `Status` body.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: StatusCode,
+    status: Value,
+    retry_after: Option<u32>,
+}
+
+impl Failure {
+    fn new(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Self {
+        Failure { code, status: body(code, reason, message, details), retry_after: None }
+    }
+
+    /// The response carrying it.
+    pub(crate) fn respond(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.code);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.content_type("application/json").body(self.status.to_string())
+    }
+}
+
+/// A `Status` body as the API server writes it, fields in its order.
+pub(crate) fn body(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Value {
+    let mut fields = serde_json::Map::new();
+    fields.insert("kind".to_owned(), json!("Status"));
+    fields.insert("apiVersion".to_owned(), json!("v1"));
+    fields.insert("metadata".to_owned(), json!({}));
+    fields.insert("status".to_owned(), json!("Failure"));
+    fields.insert("message".to_owned(), json!(message));
+    fields.insert("reason".to_owned(), json!(reason));
+    if let Some(details) = details {
+        fields.insert("details".to_owned(), details);
+    }
+    fields.insert("code".to_owned(), json!(code.as_u16()));
+    Value::Object(fields)
+}
+
+/// 409: a workflow with this name exists in the namespace.
+pub(crate) fn already_exists(name: &str) -> Failure {
+    let message = format!("{RESOURCE}.{GROUP} \"{name}\" already exists");
+    Failure::new(StatusCode::CONFLICT, "AlreadyExists", &message, Some(object_details(name)))
+}
+
+/// 404: no workflow with this name in the namespace.
+pub(crate) fn not_found(name: &str) -> Failure {
+    let message = format!("{RESOURCE}.{GROUP} \"{name}\" not found");
+    Failure::new(StatusCode::NOT_FOUND, "NotFound", &message, Some(object_details(name)))
+}
+
+/// 404 for a path the server does not serve.
+pub(crate) fn no_such_path() -> Failure {
+    let message = "the server could not find the requested resource";
+    Failure::new(StatusCode::NOT_FOUND, "NotFound", message, Some(json!({})))
+}
+
+/// 405 for a verb the fake does not serve on a path it knows.
+pub(crate) fn method_not_allowed() -> Failure {
+    let message = "the server does not allow this method on the requested resource";
+    Failure::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message, Some(json!({})))
+}
+
+/// 400 with `message`.
+pub(crate) fn bad_request(message: &str) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, "BadRequest", message, None)
+}
+
+/// 422: the object named `name` fails validation of `field`.
+pub(crate) fn invalid(name: &str, field: &str, cause_reason: &str, cause: &str) -> Failure {
+    let message = format!("Workflow.{GROUP} \"{name}\" is invalid: {field}: {cause}");
+    let details = json!({
+        "name": name,
+        "group": GROUP,
+        "kind": "Workflow",
+        "causes": [{"reason": cause_reason, "message": cause, "field": field}],
+    });
+    Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &message, Some(details))
+}
+
+/// 422 for request options that do not go together.
+pub(crate) fn invalid_options(field: &str, message: &str) -> Failure {
+    let full = format!("ListOptions.meta.k8s.io \"\" is invalid: {field}: Forbidden: {message}");
+    let details = json!({"group": "meta.k8s.io", "kind": "ListOptions", "causes": [
+        {"reason": "FieldValueForbidden", "message": format!("Forbidden: {message}"), "field": field}
+    ]});
+    Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &full, Some(details))
+}
+
+/// What the API server answers with `code` when it is in trouble, for fault injection: the
+/// reason and message it uses for that code, and `Retry-After` where it sends one.
+pub(crate) fn injected(code: StatusCode) -> Failure {
+    let retry_after = matches!(code.as_u16(), 429 | 503 | 504).then_some(1);
+    let (reason, message) = match code.as_u16() {
+        400 => ("BadRequest", "the server rejected our request for an unknown reason".to_owned()),
+        401 => ("Unauthorized", "Unauthorized".to_owned()),
+        403 => ("Forbidden", "forbidden: injected fault".to_owned()),
+        404 => ("NotFound", "the server could not find the requested resource".to_owned()),
+        409 => ("Conflict", "Operation cannot be fulfilled: injected fault".to_owned()),
+        410 => ("Expired", "injected fault".to_owned()),
+        422 => ("Invalid", "injected fault".to_owned()),
+        429 => ("TooManyRequests", "Too many requests, please try again later.".to_owned()),
+        500 => ("InternalError", "Internal error occurred: injected fault".to_owned()),
+        503 => ("ServiceUnavailable", "the server is currently unable to handle the request".to_owned()),
+        504 => ("Timeout", "Timeout: request did not complete within requested timeout".to_owned()),
+        _ => ("", format!("injected fault ({code})")),
+    };
+    let details = match (code, retry_after) {
+        (StatusCode::INTERNAL_SERVER_ERROR, _) => Some(json!({"causes": [{"message": "injected fault"}]})),
+        (_, Some(seconds)) => Some(json!({"retryAfterSeconds": seconds})),
+        (_, None) => None,
+    };
+    Failure { retry_after, ..Failure::new(code, reason, &message, details) }
+}
+
+fn object_details(name: &str) -> Value {
+    json!({"name": name, "group": GROUP, "kind": RESOURCE})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fake_kube_status_body_has_the_api_servers_field_order() {
+        let status = body(StatusCode::CONFLICT, "AlreadyExists", "m", Some(json!({"name": "x"})));
+        assert_eq!(
+            status.to_string(),
+            r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"m","reason":"AlreadyExists","details":{"name":"x"},"code":409}"#
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! The stored workflows, the global resource version and the bounded history of changes that
+//! watches replay.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::{API_VERSION, KIND};
+
+/// What a change did to an object, named as a watch event names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeKind {
+    /// The watch event `type`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "ADDED",
+            ChangeKind::Modified => "MODIFIED",
+            ChangeKind::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, at the resource version it produced.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) revision: u64,
+    pub(crate) kind: ChangeKind,
+    /// The object after the change; for a deletion, the last state with the deletion's version.
+    pub(crate) object: Value,
+}
+
+/// Where an object lives: `(namespace, name)`, ordered as etcd orders its keys.
+pub(crate) type Key = (String, String);
+
+/// A watch asked to start before the oldest change still kept.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Expired {
+    /// The resource version the watch asked for.
+    pub(crate) requested: u64,
+    /// The oldest resource version a watch may still start from.
+    pub(crate) oldest: u64,
+}
+
+/// Every stored workflow and what happened to them.
+#[derive(Debug)]
+pub(crate) struct Store {
+    objects: BTreeMap<Key, Value>,
+    revision: u64,
+    history: VecDeque<Arc<Change>>,
+    history_limit: usize,
+    /// A watch from a resource version at or after this one misses nothing still kept.
+    oldest_watchable: u64,
+    created: Vec<Key>,
+}
+
+impl Store {
+    /// An empty store that keeps the last `history_limit` changes for watches.
+    pub(crate) fn new(history_limit: usize) -> Self {
+        let revision = 1;
+        Store {
+            objects: BTreeMap::new(),
+            revision,
+            history: VecDeque::new(),
+            history_limit,
+            oldest_watchable: revision,
+            created: Vec::new(),
+        }
+    }
+
+    /// The current (latest) resource version.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The object stored under `key`.
+    pub(crate) fn get(&self, key: &Key) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Whether an object is stored under `key`.
+    pub(crate) fn contains(&self, key: &Key) -> bool {
+        self.objects.contains_key(key)
+    }
+
+    /// The stored objects in key order, starting after `after` when given.
+    pub(crate) fn objects_after(&self, after: Option<&Key>) -> impl Iterator<Item = (&Key, &Value)> {
+        let start = match after {
+            Some(key) => Bound::Excluded(key.clone()),
+            None => Bound::Unbounded,
+        };
+        self.objects.range((start, Bound::Unbounded))
+    }
+
+    /// Stores a new object under `key`, with the fields the API server owns filled in, and
+    /// returns the stored object; `None` when the name is taken.
+    pub(crate) fn insert(&mut self, key: Key, object: Value) -> Option<Value> {
+        if self.objects.contains_key(&key) {
+            return None;
+        }
+        let revision = self.next_revision();
+        let stored = stamp(object, &key, Some(revision));
+        self.objects.insert(key, stored.clone());
+        self.record(ChangeKind::Added, stored.clone());
+        Some(stored)
+    }
+
+    /// Remembers that `key` was created through the API.
+    pub(crate) fn record_created(&mut self, key: Key) {
+        self.created.push(key);
+    }
+
+    /// Every create made through the API, in order.
+    pub(crate) fn created(&self) -> &[Key] {
+        &self.created
+    }
+
+    /// Changes the object under `key` with `change`, keeps its identity, bumps its resource
+    /// version and returns it; `None` when there is no such object.
+    pub(crate) fn modify(&mut self, key: &Key, change: impl FnOnce(&mut Value)) -> Option<Value> {
+        let mut object = self.objects.get(key)?.clone();
+        let identity = object.get("metadata").cloned();
+        change(&mut object);
+        let revision = self.next_revision();
+        restore_identity(&mut object, identity, revision);
+        self.objects.insert(key.clone(), object.clone());
+        self.record(ChangeKind::Modified, object.clone());
+        Some(object)
+    }
+
+    /// Removes the object under `key` and returns its last state; `None` when there is none.
+    pub(crate) fn delete(&mut self, key: &Key) -> Option<Value> {
+        let mut object = self.objects.remove(key)?;
+        let revision = self.next_revision();
+        set_resource_version(&mut object, revision);
+        self.record(ChangeKind::Deleted, object.clone());
+        Some(object)
+    }
+
+    /// The kept changes after resource version `after`, oldest first.
+    pub(crate) fn changes_after(&self, after: u64) -> Result<Vec<Arc<Change>>, Expired> {
+        if after < self.oldest_watchable {
+            return Err(Expired { requested: after, oldest: self.oldest_watchable });
+        }
+        let first = self.history.partition_point(|change| change.revision <= after);
+        Ok(self.history.range(first..).cloned().collect())
+    }
+
+    /// Forgets every kept change, so that a watch from any earlier resource version expires.
+    pub(crate) fn compact(&mut self) {
+        self.history.clear();
+        self.oldest_watchable = self.revision;
+    }
+
+    fn next_revision(&mut self) -> u64 {
+        self.revision += 1;
+        self.revision
+    }
+
+    fn record(&mut self, kind: ChangeKind, object: Value) {
+        debug_assert!(self.history.back().is_none_or(|last| last.revision < self.revision));
+        self.history.push_back(Arc::new(Change { revision: self.revision, kind, object }));
+        while self.history.len() > self.history_limit {
+            if let Some(forgotten) = self.history.pop_front() {
+                self.oldest_watchable = forgotten.revision;
+            }
+        }
+    }
+}
+
+/// `object` as the API server stores it under `key`: type, name, namespace, uid, creation time,
+/// generation and, unless this is a dry run, its resource version.
+pub(crate) fn stamp(object: Value, key: &Key, revision: Option<u64>) -> Value {
+    let mut object = match object {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    };
+    object.insert("apiVersion".to_owned(), json!(API_VERSION));
+    object.insert("kind".to_owned(), json!(KIND));
+    let metadata = object.entry("metadata").or_insert_with(|| json!({}));
+    if !metadata.is_object() {
+        *metadata = json!({});
+    }
+    if let Value::Object(metadata) = metadata {
+        let (namespace, name) = key;
+        metadata.insert("name".to_owned(), json!(name));
+        metadata.insert("namespace".to_owned(), json!(namespace));
+        metadata.insert("uid".to_owned(), json!(uuid::Uuid::new_v4().to_string()));
+        metadata.insert("creationTimestamp".to_owned(), json!(now()));
+        metadata.insert("generation".to_owned(), json!(1));
+        metadata.remove("resourceVersion");
+        if let Some(revision) = revision {
+            metadata.insert("resourceVersion".to_owned(), json!(revision.to_string()));
+        }
+    }
+    Value::Object(object)
+}
+
+/// The current time as Kubernetes writes timestamps.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Puts back the metadata a caller may not change (name, namespace, uid, creation time) and sets
+/// the new resource version.
+fn restore_identity(object: &mut Value, identity: Option<Value>, revision: u64) {
+    if !object.is_object() {
+        *object = json!({});
+    }
+    if let Value::Object(fields) = object {
+        fields.insert("apiVersion".to_owned(), json!(API_VERSION));
+        fields.insert("kind".to_owned(), json!(KIND));
+        let metadata = fields.entry("metadata").or_insert_with(|| json!({}));
+        if !metadata.is_object() {
+            *metadata = json!({});
+        }
+        if let (Value::Object(metadata), Some(Value::Object(identity))) = (metadata, identity) {
+            for field in ["name", "namespace", "uid", "creationTimestamp", "generation"] {
+                if let Some(value) = identity.get(field) {
+                    metadata.insert(field.to_owned(), value.clone());
+                }
+            }
+        }
+    }
+    set_resource_version(object, revision);
+}
+
+fn set_resource_version(object: &mut Value, revision: u64) {
+    if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
+        metadata.insert("resourceVersion".to_owned(), json!(revision.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> Key {
+        ("ns".to_owned(), name.to_owned())
+    }
+
+    #[test]
+    fn fake_kube_store_assigns_increasing_resource_versions_and_refuses_a_taken_name() {
+        let mut store = Store::new(10);
+        let first = store.insert(key("a"), json!({"spec": {}})).expect("a is free");
+        let second = store.insert(key("b"), json!({"metadata": {"labels": {"x": "1"}}})).expect("b is free");
+        assert_eq!(first["metadata"]["resourceVersion"], "2");
+        assert_eq!(second["metadata"]["resourceVersion"], "3");
+        assert_eq!(second["metadata"]["labels"]["x"], "1");
+        assert_eq!(first["metadata"]["namespace"], "ns");
+        assert_ne!(first["metadata"]["uid"], second["metadata"]["uid"]);
+        assert!(store.insert(key("a"), json!({})).is_none());
+        assert_eq!(store.revision(), 3);
+    }
+
+    #[test]
+    fn fake_kube_store_keeps_identity_on_modify_and_versions_the_deletion() {
+        let mut store = Store::new(10);
+        let created = store.insert(key("a"), json!({})).expect("free");
+        let modified = store
+            .modify(&key("a"), |object| {
+                object["metadata"]["name"] = json!("renamed");
+                object["status"] = json!({"phase": "Running"});
+            })
+            .expect("exists");
+        assert_eq!(modified["metadata"]["name"], "a");
+        assert_eq!(modified["metadata"]["uid"], created["metadata"]["uid"]);
+        assert_eq!(modified["metadata"]["resourceVersion"], "3");
+        let deleted = store.delete(&key("a")).expect("exists");
+        assert_eq!(deleted["metadata"]["resourceVersion"], "4");
+        let kinds: Vec<_> = store.changes_after(1).expect("kept").iter().map(|change| change.kind).collect();
+        assert_eq!(kinds, [ChangeKind::Added, ChangeKind::Modified, ChangeKind::Deleted]);
+        assert!(store.modify(&key("a"), |_| {}).is_none());
+    }
+
+    #[test]
+    fn fake_kube_store_history_is_bounded_and_compaction_expires_old_versions() {
+        let mut store = Store::new(2);
+        for name in ["a", "b", "c"] {
+            store.insert(key(name), json!({}));
+        }
+        assert_eq!(store.changes_after(1), Err(Expired { requested: 1, oldest: 2 }));
+        assert_eq!(store.changes_after(2).expect("kept").len(), 2);
+        store.compact();
+        assert_eq!(store.changes_after(3), Err(Expired { requested: 3, oldest: 4 }));
+        assert!(store.changes_after(4).expect("nothing missed").is_empty());
+    }
+}

@@ -1,0 +1,180 @@
+//! The workflow launcher and watcher against the fake Kubernetes API (`fake_kube`), with the
+//! production code path: `investigator serve` with `INVESTIGATOR_LAUNCHER=kube` and a
+//! kubeconfig pointing at the fake. Each test ends with the exactly-once check: every
+//! requested workflow exists once on the cluster and once as `WorkflowSubmitted` in the log.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use investigator_tests::fake_kube::{FakeKube, argo_status};
+use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
+
+use crate::pipeline::messages::{PYPI, unresolved};
+use crate::pipeline::{count, publish, service_env, texts};
+
+const MIDDLETIER: &str = "thoth-middletier";
+
+struct Cluster {
+    kube: FakeKube,
+    _directory: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+async fn cluster() -> Cluster {
+    let kube = FakeKube::start().await;
+    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
+    let kubeconfig = kube.write_kubeconfig(directory.path());
+    Cluster { kube, _directory: directory, kubeconfig }
+}
+
+async fn serve_with(cluster: &Cluster, kafka: &TestKafka, database: &TestDatabase, extra: &[(&str, &str)]) -> Service {
+    let kubeconfig = cluster.kubeconfig.display().to_string();
+    let mut settings = vec![
+        ("INVESTIGATOR_LAUNCHER", "kube"),
+        ("KUBECONFIG", kubeconfig.as_str()),
+        ("INVESTIGATOR_LAUNCH_INTERVAL_MS", "100"),
+        ("INVESTIGATOR_KUBE_TIMEOUT_MS", "1000"),
+    ];
+    settings.extend_from_slice(extra);
+    Service::start(&service_env(kafka, database, &settings)).await
+}
+
+async fn statuses(database: &TestDatabase) -> Vec<String> {
+    texts(&database.database, "SELECT status FROM graph.workflow_run ORDER BY workflow_id").await
+}
+
+async fn events_of(database: &TestDatabase, event_type: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM investigator.event_log WHERE event_type = '{event_type}'");
+    count(&database.database, &sql).await
+}
+
+/// Every requested workflow is on the cluster once and submitted once in the log.
+async fn assert_exactly_once(cluster: &Cluster, database: &TestDatabase) {
+    let requested = texts(&database.database, "SELECT workflow_id FROM graph.workflow_run ORDER BY 1").await;
+    let mut created = cluster.kube.created_names();
+    created.sort();
+    assert_eq!(created, requested, "each requested workflow created once, and nothing else");
+    assert_eq!(events_of(database, "WorkflowSubmitted").await, requested.len() as i64, "submitted once each");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_become_workflows_once_and_their_lives_are_followed() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    // The same request twice: the second finds the first in flight and asks for nothing.
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("both solvers' workflows submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+    assert_eq!(cluster.kube.count(MIDDLETIER), 2);
+    let workflow = cluster.kube.objects(MIDDLETIER).remove(0);
+    let name = workflow["metadata"]["name"].as_str().expect("a name").to_owned();
+    assert_eq!(workflow["metadata"]["labels"]["app"], "thoth");
+    assert_eq!(workflow["metadata"]["labels"]["component"], "solver");
+    assert_eq!(workflow["spec"]["workflowTemplateRef"]["name"], "solver");
+    let parameters = workflow["spec"]["arguments"]["parameters"].to_string();
+    assert!(parameters.contains("THOTH_SOLVER_PACKAGES") && parameters.contains("flask===2.0.1"), "{parameters}");
+
+    cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running")).expect("the workflow");
+    eventually("the start recorded", Duration::from_secs(20), || async {
+        statuses(&database).await.contains(&"running".to_owned())
+    })
+    .await;
+    // A disconnect, then a change while away: the watch resumes and sees it.
+    cluster.kube.drop_watches();
+    cluster.kube.set_status(MIDDLETIER, &name, argo_status("Succeeded")).expect("the workflow");
+    eventually("the success recorded after the disconnect", Duration::from_secs(30), || async {
+        statuses(&database).await.contains(&"succeeded".to_owned())
+    })
+    .await;
+    // History gone: the watch relists (410 Gone) and records nothing twice.
+    cluster.kube.compact_history();
+    cluster.kube.drop_watches();
+    let other = cluster.kube.objects(MIDDLETIER).into_iter().find(|w| w["metadata"]["name"] != name.as_str());
+    let other = other.expect("the other workflow")["metadata"]["name"].as_str().expect("a name").to_owned();
+    cluster.kube.set_status(MIDDLETIER, &other, argo_status("Failed")).expect("the workflow");
+    eventually("the failure recorded after the relist", Duration::from_secs(30), || async {
+        statuses(&database).await.contains(&"failed".to_owned())
+    })
+    .await;
+    assert_eq!(events_of(&database, "WorkflowStarted").await, 2, "each start once");
+    assert_eq!(events_of(&database, "WorkflowSucceeded").await, 1);
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 1);
+    assert_exactly_once(&cluster, &database).await;
+    drop(service);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_lost_answers_and_timeouts_are_retried_into_one_workflow_each() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    cluster.kube.fail_next(2, 500);
+    cluster.kube.fail_next_creates_after_storing(1);
+    let _service = serve_with(&cluster, &kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("both workflows submitted despite the failures", Duration::from_secs(40), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+    let conflicts = cluster.kube.requests().iter().filter(|request| request.status == 409).count();
+    assert!(conflicts >= 1, "the create whose answer was lost came back as 409: {:?}", cluster.kube.requests());
+
+    // An answer that never comes in time (the create happened): retried, answered 409.
+    cluster.kube.delay_next(1, Duration::from_secs(5));
+    publish(&kafka, &[unresolved("click", "8.0.0", PYPI)]).await;
+    eventually("the delayed one submitted too", Duration::from_secs(40), || async {
+        statuses(&database).await.iter().filter(|status| *status == "submitted").count() == 4
+    })
+    .await;
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_pending_limit_launches_wait_until_workflows_start() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let _service = serve_with(&cluster, &kafka, &database, &[("ARGO_PENDING_WORKFLOW_LIMIT", "1")]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("one workflow submitted", Duration::from_secs(30), || async { cluster.kube.count(MIDDLETIER) == 1 })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(cluster.kube.count(MIDDLETIER), 1, "the second waits while the first is pending");
+    let mut now = statuses(&database).await;
+    now.sort();
+    assert_eq!(now, ["requested", "submitted"], "the second waits in the outbox");
+    let first = cluster.kube.created_names().remove(0);
+    cluster.kube.set_status(MIDDLETIER, &first, argo_status("Running")).expect("the workflow");
+    eventually("the second submitted once the first started", Duration::from_secs(30), || async {
+        cluster.kube.count(MIDDLETIER) == 2
+    })
+    .await;
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_between_the_create_and_its_record_the_workflow_is_still_made_once() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let extra = [("INVESTIGATOR_KUBE_TIMEOUT_MS", "60000"), ("THOTH_SOLVERS", "solver-rhel-8-py38")];
+    let service = serve_with(&cluster, &kafka, &database, &extra).await;
+    eventually("the watcher watching", Duration::from_secs(20), || async {
+        cluster.kube.requests().iter().any(|request| request.path.contains("watch=true"))
+    })
+    .await;
+    // The next request is the create: applied at once, its answer held back, the window a
+    // crash can hit.
+    cluster.kube.delay_next(1, Duration::from_secs(30));
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the workflow created on the cluster", Duration::from_secs(30), || async {
+        cluster.kube.count(MIDDLETIER) == 1
+    })
+    .await;
+    assert_eq!(statuses(&database).await, ["requested"], "not recorded yet");
+    service.kill().await;
+
+    let _service = serve_with(&cluster, &kafka, &database, &extra).await;
+    eventually("the submission recorded after the restart", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted"]
+    })
+    .await;
+    assert_eq!(cluster.kube.count(MIDDLETIER), 1);
+    assert_exactly_once(&cluster, &database).await;
+}
