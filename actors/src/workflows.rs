@@ -9,7 +9,10 @@
 //! - [`watcher`]: follows our workflows on the cluster (a kube watch, resumed from its
 //!   resourceVersion, relisted on 410 Gone) and records their transitions once each.
 //! - [`rate`]: the token bucket that keeps the API server's load bounded.
+//! - [`backpressure`]: halts the topics that lead to a namespace's workflows while too many of
+//!   them wait in its outbox.
 
+pub mod backpressure;
 pub mod launcher;
 pub mod rate;
 pub mod submitter;

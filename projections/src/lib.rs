@@ -15,6 +15,7 @@
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //! - [`workflow_outbox`]: the workflow launcher's and watcher's reads of `workflow_run`.
+//! - [`workflow_secrets`]: registry credentials of requested workflows, outside the log.
 //!
 //! Boundary: this crate talks to PostgreSQL (and reads and writes archive files) only, never
 //! to Kafka or Kubernetes. Invariant: every row of the `graph` schema comes back from a
@@ -34,6 +35,7 @@ pub mod replay;
 mod schema;
 pub mod store;
 pub mod workflow_outbox;
+pub mod workflow_secrets;
 
 pub use database::{Database, DatabaseError, ServerInfo};
 pub use knowledge::load_knowledge;

@@ -37,6 +37,11 @@ pub const STORE: &[Migration] = &[
         sql: include_str!("../migrations/store/0003_projection_checkpoints.sql"),
     },
     Migration { version: 4, name: "bus", sql: include_str!("../migrations/store/0004_bus.sql") },
+    Migration {
+        version: 5,
+        name: "workflow_secrets",
+        sql: include_str!("../migrations/store/0005_workflow_secrets.sql"),
+    },
 ];
 
 /// The knowledge graph's migrations, in order.

@@ -1,5 +1,5 @@
 //! An in-process fake of the Kubernetes API server, for the Argo `workflows` calls a launcher
-//! and watcher built with kube-rs make, so that tests point a real kube client at it (through
+//! and watcher built with kube-rs make, and the core/v1 `secrets` their workflows read, so that tests point a real kube client at it (through
 //! [`FakeKube::write_kubeconfig`] or a `kube::Config` with [`FakeKube::url`]) and the
 //! production code path stays unchanged.
 //!
@@ -14,7 +14,15 @@
 //! - the same with `watch=true`: newline-delimited `ADDED`/`MODIFIED`/`DELETED` events after
 //!   `resourceVersion` (every current object first when it is empty or `0`), `BOOKMARK`s with
 //!   `allowWatchBookmarks`, streaming lists with `sendInitialEvents`, an `ERROR` 410 `Expired`
-//!   event when the version is older than the kept history, the end after `timeoutSeconds`.
+//!   event when the version is older than the kept history, the end after `timeoutSeconds`;
+//! - `POST /api/v1/namespaces/{ns}/secrets`: 201 with the stored Secret (`stringData` merged
+//!   into `data`, base64-encoded, and dropped; `type` defaulted to `Opaque`; fields a Secret
+//!   does not have dropped); `generateName`; `dryRun=All`; 409 `AlreadyExists`, 422 `Invalid`
+//!   (name, data keys, size, the keys each built-in `type` requires), 400 `BadRequest`;
+//! - `GET /api/v1/namespaces/{ns}/secrets/{name}`: 200, or 404 `NotFound`.
+//!
+//! Secrets share the resource version counter with workflows (one etcd) but never appear in
+//! workflow lists or watches.
 //!
 //! Everything else answers 404 or 405 with a `Status`. The fake never authenticates (the token
 //! in the kubeconfig is accepted and ignored), never listens beyond 127.0.0.1, never changes
@@ -26,6 +34,7 @@ mod filter;
 mod list;
 mod query;
 mod routes;
+mod secrets;
 mod selector;
 mod state;
 mod status;
@@ -56,6 +65,44 @@ const RESOURCE: &str = "workflows";
 const TOKEN: &str = "fake-kube-token";
 /// The largest request body accepted, as the API server's limit.
 const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+/// A kind of object the fake serves, with the names the API server uses for it.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    /// `apiVersion` of its objects.
+    pub(crate) api_version: &'static str,
+    /// The API group; empty for the core group.
+    pub(crate) group: &'static str,
+    /// `kind` of its objects.
+    pub(crate) kind: &'static str,
+    /// The resource (plural) in paths and messages.
+    pub(crate) plural: &'static str,
+    /// Whether the server keeps `metadata.generation` on its objects.
+    pub(crate) generation: bool,
+}
+
+impl Resource {
+    /// `workflows.argoproj.io`, `secrets`: how "already exists" and "not found" name it.
+    pub(crate) fn group_resource(&self) -> String {
+        qualified(self.plural, self.group)
+    }
+
+    /// `Workflow.argoproj.io`, `Secret`: how "is invalid" names it.
+    pub(crate) fn group_kind(&self) -> String {
+        qualified(self.kind, self.group)
+    }
+}
+
+fn qualified(name: &str, group: &str) -> String {
+    if group.is_empty() { name.to_owned() } else { format!("{name}.{group}") }
+}
+
+/// Argo's workflows.
+pub(crate) const WORKFLOWS: Resource =
+    Resource { api_version: API_VERSION, group: GROUP, kind: KIND, plural: RESOURCE, generation: true };
+/// Core Secrets.
+pub(crate) const SECRETS: Resource =
+    Resource { api_version: "v1", group: "", kind: "Secret", plural: "secrets", generation: false };
+
 /// The labels Argo's controller keeps on every workflow it operates.
 const PHASE_LABEL: &str = "workflows.argoproj.io/phase";
 const COMPLETED_LABEL: &str = "workflows.argoproj.io/completed";
@@ -209,7 +256,19 @@ impl FakeKube {
         self.shared.read(|store| store.created().iter().map(|(_, name)| name.clone()).collect())
     }
 
-    /// The current resource version.
+    /// The Secret `namespace/name` as stored: `data` base64-encoded, no `stringData`.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.shared.read(|store| store.secret(&key(namespace, name)).cloned())
+    }
+
+    /// Every Secret created through the API, in order, as `namespace/name`.
+    pub fn secret_names(&self) -> Vec<String> {
+        self.shared.read(|store| {
+            store.created_secrets().iter().map(|(namespace, name)| format!("{namespace}/{name}")).collect()
+        })
+    }
+
+    /// The current resource version (workflows and Secrets share it).
     pub fn resource_version(&self) -> u64 {
         self.shared.read(|store| store.revision())
     }
@@ -275,8 +334,9 @@ impl FakeKube {
         self.shared.delay_next(count, delay);
     }
 
-    /// Makes the next `count` creates that store their object answer 500 anyway, like a
-    /// timeout after the server committed: a retry then gets 409 `AlreadyExists`.
+    /// Makes the next `count` workflow creates that store their object answer 500 anyway, like
+    /// a timeout after the server committed: a retry then gets 409 `AlreadyExists`. Secret
+    /// creates neither consume nor obey it.
     pub fn fail_next_creates_after_storing(&self, count: usize) {
         self.shared.fail_next_creates_after_storing(count);
     }

@@ -262,6 +262,9 @@ async fn process(
         )
         .await?;
     }
+    if !assembled.secrets.is_empty() {
+        investigator_projections::workflow_secrets::store(&transaction, &assembled.secrets).await?;
+    }
     let mut next_offsets: Vec<(TopicPartition, i64)> = assembled.next_offsets.into_iter().collect();
     for (partition, offset) in &assembled.halted {
         if !next_offsets.iter().any(|(known, _)| known == partition) {

@@ -21,6 +21,12 @@ pub enum HaltReason {
         /// What failed.
         reason: String,
     },
+    /// Too many workflows of the namespace its messages lead to are waiting to be submitted
+    /// (the launcher's back-pressure); resumed when the outbox drains.
+    Backpressure {
+        /// The namespace.
+        namespace: String,
+    },
 }
 
 /// Halted topics (full names), with a wake-up for the ingest loop.
@@ -41,6 +47,30 @@ impl Control {
     pub fn halt(&self, topic: &str, reason: HaltReason) {
         self.halted_map().insert(topic.to_owned(), reason);
         self.changed.notify_one();
+    }
+
+    /// Halts `topic` unless it is halted already (for whatever reason); whether it halted it.
+    pub fn halt_unless_halted(&self, topic: &str, reason: HaltReason) -> bool {
+        let mut halted = self.halted_map();
+        if halted.contains_key(topic) {
+            return false;
+        }
+        halted.insert(topic.to_owned(), reason);
+        drop(halted);
+        self.changed.notify_one();
+        true
+    }
+
+    /// Resumes `topic` if it is halted for `reason` exactly; whether it was.
+    pub fn resume_if_halted_for(&self, topic: &str, reason: &HaltReason) -> bool {
+        let mut halted = self.halted_map();
+        if halted.get(topic) != Some(reason) {
+            return false;
+        }
+        halted.remove(topic);
+        drop(halted);
+        self.changed.notify_one();
+        true
     }
 
     /// Resumes `topic`; whether it was halted.

@@ -14,11 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handler, Message, WrapFuture};
+use futures_util::StreamExt;
 use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
 use investigator_projections::store::{AppendRequest, NewEvent};
-use investigator_projections::{Database, record, workflow_outbox};
+use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
 
+use super::backpressure::Backpressure;
 use super::rate::RateLimiter;
 use super::submitter::{SubmitError, Submitter};
 use crate::pipeline::metrics::Metrics;
@@ -41,6 +43,11 @@ pub struct LauncherSettings {
     pub burst: u32,
     /// The longest wait between two attempts at one workflow.
     pub max_backoff: Duration,
+    /// Submissions in flight at once.
+    pub concurrency: usize,
+    /// `INVESTIGATOR_OUTBOX_LIMIT`: requests waiting per namespace at which the topics that
+    /// lead to it pause (four times the pending limit by default; none without a limit).
+    pub outbox_limit: Option<i64>,
 }
 
 impl Default for LauncherSettings {
@@ -53,6 +60,8 @@ impl Default for LauncherSettings {
             per_second: 20.0,
             burst: 30,
             max_backoff: Duration::from_secs(30),
+            concurrency: 8,
+            outbox_limit: None,
         }
     }
 }
@@ -77,6 +86,7 @@ struct Launch {
     metrics: Metrics,
     limiter: Mutex<RateLimiter>,
     retries: Mutex<HashMap<String, Retry>>,
+    backpressure: Option<Backpressure>,
 }
 
 /// The launcher actor.
@@ -86,10 +96,18 @@ pub struct WorkflowLauncher {
 }
 
 impl WorkflowLauncher {
-    /// A launcher sending the outbox of `database` to `submitter`.
-    pub fn new(database: Database, submitter: Submitter, settings: LauncherSettings, metrics: Metrics) -> Self {
+    /// A launcher sending the outbox of `database` to `submitter`; with `backpressure`, it
+    /// pauses the topics of a namespace whose outbox is full.
+    pub fn new(
+        database: Database,
+        submitter: Submitter,
+        settings: LauncherSettings,
+        metrics: Metrics,
+        backpressure: Option<Backpressure>,
+    ) -> Self {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
-        let launch = Launch { database, submitter, settings, metrics, limiter, retries: Mutex::new(HashMap::new()) };
+        let retries = Mutex::new(HashMap::new());
+        let launch = Launch { database, submitter, settings, metrics, limiter, retries, backpressure };
         WorkflowLauncher { launch: Arc::new(launch), busy: false }
     }
 }
@@ -132,6 +150,7 @@ impl Launch {
         let (intents, pending, waiting) = {
             let client = self.database.client().await?;
             let read = async {
+                workflow_secrets::sweep(&client).await?;
                 Ok::<_, tokio_postgres::Error>((
                     workflow_outbox::requested(&client, self.settings.batch).await?,
                     workflow_outbox::pending_per_namespace(&client).await?,
@@ -146,11 +165,15 @@ impl Launch {
                 }
             }
         };
+        if let Some(backpressure) = &self.backpressure {
+            backpressure.apply(&waiting);
+        }
         self.metrics.workflows_waiting.reset();
         for (namespace, count) in &waiting {
             self.metrics.workflows_waiting.with_label_values(&[namespace]).set(*count);
         }
         let mut room: BTreeMap<String, i64> = BTreeMap::new();
+        let mut due = Vec::new();
         for intent in intents {
             if self.backing_off(&intent.workflow_id) {
                 continue;
@@ -164,8 +187,11 @@ impl Launch {
                 }
                 *left -= 1;
             }
-            self.launch_one(&intent).await;
+            due.push(intent);
         }
+        futures_util::stream::iter(due)
+            .for_each_concurrent(self.settings.concurrency, |intent| async move { self.launch_one(&intent).await })
+            .await;
         Ok(())
     }
 
@@ -182,6 +208,16 @@ impl Launch {
         let manifest = workflow_manifest(intent, &self.settings.templates);
         let started = Instant::now();
         let kind = intent.kind.name();
+        let secret = match self.secret(intent).await {
+            Ok(secret) => secret,
+            Err(reason) => {
+                self.metrics.workflow_launches.with_label_values(&[kind, "retried"]).inc();
+                let retry = self.back_off(&intent.workflow_id);
+                tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
+                               "the workflow's secret is not provided yet; will try again");
+                return;
+            }
+        };
         match self.submitter.submit(&manifest).await {
             Ok(submitted) => {
                 self.metrics.workflow_launches.with_label_values(&[kind, submitted.label()]).inc();
@@ -190,6 +226,9 @@ impl Launch {
                     WorkflowSubmitted { workflow_id: intent.workflow_id.clone(), namespace: intent.namespace.clone() };
                 if self.record(intent, "workflow-submitted", event.into()).await {
                     self.forget(&intent.workflow_id);
+                    if secret {
+                        self.forget_secret(&intent.workflow_id).await;
+                    }
                     tracing::info!(workflow = %intent.workflow_id, kind, namespace = %intent.namespace,
                                    outcome = submitted.label(), "workflow submitted");
                 }
@@ -240,6 +279,32 @@ impl Launch {
                 tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission could not be recorded");
                 false
             }
+        }
+    }
+
+    /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
+    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, String> {
+        let client = self.database.client().await.map_err(|error| error.to_string())?;
+        let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| error.to_string())?;
+        drop(client);
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        self.submitter
+            .provide_secret(&intent.namespace, &stored.name, &stored.data)
+            .await
+            .map(|_| true)
+            .map_err(|error| error.to_string())
+    }
+
+    /// The Secret exists and the workflow is submitted: the credentials leave the database.
+    async fn forget_secret(&self, workflow_id: &str) {
+        let forgotten = match self.database.client().await {
+            Ok(client) => workflow_secrets::forget(&client, workflow_id).await.map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(error) = forgotten {
+            tracing::warn!(workflow = workflow_id, %error, "the workflow's stored credentials could not be deleted yet");
         }
     }
 

@@ -1,7 +1,11 @@
 //! Where workflows go: the Kubernetes API, or the service's log.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use investigator_core::workflow_manifest::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use serde_json::Value;
 
@@ -56,7 +60,11 @@ pub enum SubmitError {
 /// The cluster's Argo workflows, through the Kubernetes API.
 #[derive(Clone)]
 pub struct KubeWorkflows {
+    /// For requests: each gives up after the configured timeout.
     client: kube::Client,
+    /// For watches, which stay quiet for minutes: no read timeout (the server ends each watch
+    /// after `timeoutSeconds`, and the watcher starts the next).
+    watch_client: kube::Client,
     resource: ApiResource,
 }
 
@@ -83,21 +91,24 @@ impl KubeWorkflows {
     pub async fn from_environment(timeout: Duration) -> Result<Self, KubeConfigError> {
         let mut config = kube::Config::infer().await.map_err(KubeConfigError::Infer)?;
         config.connect_timeout = Some(timeout);
-        config.read_timeout = Some(timeout);
         config.write_timeout = Some(timeout);
+        let mut watch_config = config.clone();
+        watch_config.read_timeout = None;
+        config.read_timeout = Some(timeout);
         let client = kube::Client::try_from(config).map_err(KubeConfigError::Client)?;
-        Ok(KubeWorkflows::new(client))
-    }
-
-    /// Workflows through `client`.
-    pub fn new(client: kube::Client) -> Self {
+        let watch_client = kube::Client::try_from(watch_config).map_err(KubeConfigError::Client)?;
         let kind = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Workflow");
-        KubeWorkflows { client, resource: ApiResource::from_gvk_with_plural(&kind, "workflows") }
+        Ok(KubeWorkflows { client, watch_client, resource: ApiResource::from_gvk_with_plural(&kind, "workflows") })
     }
 
-    /// The workflows of one namespace.
+    /// The workflows of one namespace, for requests.
     pub fn api(&self, namespace: &str) -> Api<DynamicObject> {
         Api::namespaced_with(self.client.clone(), namespace, &self.resource)
+    }
+
+    /// The workflows of one namespace, for watching.
+    pub fn watch_api(&self, namespace: &str) -> Api<DynamicObject> {
+        Api::namespaced_with(self.watch_client.clone(), namespace, &self.resource)
     }
 
     /// Creates `manifest` (a Workflow with its name and namespace set).
@@ -105,17 +116,45 @@ impl KubeWorkflows {
         let object: DynamicObject =
             serde_json::from_value(manifest.clone()).map_err(|error| SubmitError::Manifest(error.to_string()))?;
         let namespace = object.metadata.namespace.clone().unwrap_or_default();
-        match self.api(&namespace).create(&PostParams::default(), &object).await {
-            Ok(_) => Ok(Submitted::Created),
-            Err(kube::Error::Api(status)) if status.is_already_exists() => Ok(Submitted::AlreadyExisted),
-            Err(kube::Error::Api(status)) if is_transient(status.code) => {
-                Err(SubmitError::Transient(format!("{} {}: {}", status.code, status.reason, status.message)))
-            }
-            Err(kube::Error::Api(status)) => {
-                Err(SubmitError::Refused { code: status.code, reason: status.reason, message: status.message })
-            }
-            Err(other) => Err(SubmitError::Transient(other.to_string())),
+        outcome(self.api(&namespace).create(&PostParams::default(), &object).await.map(drop))
+    }
+
+    /// Creates the Secret `name` in `namespace` holding `data` (registry credentials a
+    /// workflow reads); one that exists already counts as created.
+    pub async fn create_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        data: &BTreeMap<String, String>,
+    ) -> Result<Submitted, SubmitError> {
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: Some(namespace.to_owned()),
+                labels: Some(BTreeMap::from([(MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned())])),
+                ..ObjectMeta::default()
+            },
+            string_data: Some(data.clone()),
+            type_: Some("Opaque".to_owned()),
+            ..Secret::default()
+        };
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        outcome(secrets.create(&PostParams::default(), &secret).await.map(drop))
+    }
+}
+
+/// A create's answer: created, already there (409), worth retrying, or refused.
+fn outcome(answer: Result<(), kube::Error>) -> Result<Submitted, SubmitError> {
+    match answer {
+        Ok(()) => Ok(Submitted::Created),
+        Err(kube::Error::Api(status)) if status.is_already_exists() => Ok(Submitted::AlreadyExisted),
+        Err(kube::Error::Api(status)) if is_transient(status.code) => {
+            Err(SubmitError::Transient(format!("{} {}: {}", status.code, status.reason, status.message)))
         }
+        Err(kube::Error::Api(status)) => {
+            Err(SubmitError::Refused { code: status.code, reason: status.reason, message: status.message })
+        }
+        Err(other) => Err(SubmitError::Transient(other.to_string())),
     }
 }
 
@@ -135,6 +174,24 @@ pub enum Submitter {
 }
 
 impl Submitter {
+    /// Creates the Secret a workflow reads its registry credentials from (the log launcher
+    /// only says it would, without the values).
+    pub async fn provide_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        data: &BTreeMap<String, String>,
+    ) -> Result<Submitted, SubmitError> {
+        match self {
+            Submitter::Log => {
+                let keys: Vec<&String> = data.keys().collect();
+                tracing::info!(namespace, secret = name, ?keys, "secret (log launcher: not created on a cluster)");
+                Ok(Submitted::Logged)
+            }
+            Submitter::Kube(workflows) => workflows.create_secret(namespace, name, data).await,
+        }
+    }
+
     /// Sends one workflow.
     pub async fn submit(&self, manifest: &Value) -> Result<Submitted, SubmitError> {
         match self {

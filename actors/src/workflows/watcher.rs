@@ -28,8 +28,8 @@ pub async fn watch_namespace(
     metrics: Metrics,
     mut stop: watch::Receiver<bool>,
 ) {
-    let stream =
-        watcher::watcher(workflows.api(&namespace), watcher::Config::default().labels(SELECTOR)).default_backoff();
+    let stream = watcher::watcher(workflows.watch_api(&namespace), watcher::Config::default().labels(SELECTOR))
+        .default_backoff();
     let mut stream = std::pin::pin!(stream);
     tracing::info!(%namespace, selector = SELECTOR, "watching workflows");
     loop {

@@ -18,6 +18,7 @@ use investigator_actors::pipeline::ingest::Ingest;
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_actors::pipeline::router::InvestigatorRouter;
+use investigator_actors::workflows::backpressure::Backpressure;
 use investigator_actors::workflows::watcher::watch_namespace;
 use investigator_actors::workflows::{KubeWorkflows, Submitter, WorkflowLauncher};
 use investigator_core::decide::Handler;
@@ -143,13 +144,18 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     };
 
     let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
-    let metrics_for_workflows = metrics.clone();
+    let (metrics_for_workflows, control_for_workflows) = (metrics.clone(), control.clone());
     let state = api_state(&settings, api_database, control, metrics, false)?;
     let server_handle = start_http(state, service)?;
     tracing::info!(address = %service.http_addr, modes = ?settings.consumer_modes, "investigator serving");
 
     let (stop, stopping) = watch::channel(false);
-    start_workflows(&database, service, &metrics_for_workflows, &stopping).await?;
+    let backpressure = service.launcher_settings.outbox_limit.map(|limit| {
+        let namespaces =
+            (service.decisions.middletier_namespace.as_str(), service.decisions.backend_namespace.as_str());
+        Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
+    });
+    start_workflows(&database, service, &metrics_for_workflows, backpressure, &stopping).await?;
     actix::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -176,6 +182,7 @@ async fn start_workflows(
     database: &Database,
     service: &ServiceSettings,
     metrics: &Metrics,
+    backpressure: Option<Backpressure>,
     stopping: &watch::Receiver<bool>,
 ) -> Result<(), CliError> {
     let submitter = match service.launcher {
@@ -201,7 +208,7 @@ async fn start_workflows(
         }
     }
     let (database, settings, metrics) = (database.clone(), service.launcher_settings.clone(), metrics.clone());
-    Supervisor::start(move |_| WorkflowLauncher::new(database, submitter, settings, metrics));
+    Supervisor::start(move |_| WorkflowLauncher::new(database, submitter, settings, metrics, backpressure));
     tracing::info!(launcher = ?service.launcher, pending_limit = ?service.launcher_settings.pending_limit, "workflow launcher started");
     Ok(())
 }

@@ -54,7 +54,7 @@ pub struct ServiceSettings {
     pub api_read_token: Option<Secret>,
     /// `INVESTIGATOR_LAUNCHER` (`log`).
     pub launcher: Launcher,
-    /// `ARGO_PENDING_WORKFLOW_LIMIT`, `INVESTIGATOR_WORKFLOW_TEMPLATE_<KIND>`,
+    /// `ARGO_PENDING_WORKFLOW_LIMIT`, `INVESTIGATOR_OUTBOX_LIMIT`, `INVESTIGATOR_WORKFLOW_TEMPLATE_<KIND>`,
     /// `INVESTIGATOR_KUBE_QPS` (20), `INVESTIGATOR_KUBE_BURST` (30),
     /// `INVESTIGATOR_LAUNCH_INTERVAL_MS` (500).
     pub launcher_settings: LauncherSettings,
@@ -221,8 +221,14 @@ impl Reader<'_> {
                 templates.set(kind, template);
             }
         }
+        let pending_limit = self.number::<i64>("ARGO_PENDING_WORKFLOW_LIMIT").filter(|limit| *limit > 0);
+        let outbox_limit = self
+            .number::<i64>("INVESTIGATOR_OUTBOX_LIMIT")
+            .filter(|limit| *limit > 0)
+            .or(pending_limit.map(|limit| limit.saturating_mul(4)));
         LauncherSettings {
-            pending_limit: self.number::<i64>("ARGO_PENDING_WORKFLOW_LIMIT").filter(|limit| *limit > 0),
+            pending_limit,
+            outbox_limit,
             templates,
             interval: self
                 .number::<u64>("INVESTIGATOR_LAUNCH_INTERVAL_MS")
@@ -335,6 +341,21 @@ mod tests {
         ] {
             assert!(variables.contains(&variable), "{variable} missing from {variables:?}");
         }
+    }
+
+    #[test]
+    fn the_outbox_limit_defaults_to_four_times_the_pending_limit() {
+        let unset = service(&[]).expect("valid");
+        assert_eq!((unset.launcher_settings.pending_limit, unset.launcher_settings.outbox_limit), (None, None));
+        let limited = service(&[("ARGO_PENDING_WORKFLOW_LIMIT", "900")]).expect("valid");
+        assert_eq!(limited.launcher_settings.outbox_limit, Some(3600));
+        let both =
+            service(&[("ARGO_PENDING_WORKFLOW_LIMIT", "900"), ("INVESTIGATOR_OUTBOX_LIMIT", "50")]).expect("valid");
+        assert_eq!(both.launcher_settings.outbox_limit, Some(50));
+        let templated = service(&[("INVESTIGATOR_WORKFLOW_TEMPLATE_SECURITY_INDICATOR", "si-v2")]).expect("valid");
+        assert_eq!(templated.launcher_settings.templates.of(WorkflowKind::SecurityIndicator), "si-v2");
+        assert!(service(&[("INVESTIGATOR_LAUNCHER", "argo")]).is_err(), "an unknown launcher is an error");
+        assert_eq!(service(&[("INVESTIGATOR_LAUNCHER", "kube")]).expect("valid").launcher, Launcher::Kube);
     }
 
     #[test]

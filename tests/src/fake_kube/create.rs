@@ -1,5 +1,6 @@
 //! `POST /apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows`: decoding and validation,
-//! `generateName`, `dryRun=All`, storing, and the "stored but answered 500" fault.
+//! `generateName`, `dryRun=All`, storing, and the "stored but answered 500" fault; the decoding,
+//! naming and dry-run helpers every create shares.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -7,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::query::Params;
 use super::state::Shared;
-use super::status::Failure;
+use super::status::{Cause, Failure};
 use super::store::{Key, stamp};
-use super::{API_VERSION, KIND, status};
+use super::{Resource, WORKFLOWS, status};
 
 /// The characters the API server draws `generateName` suffixes from (no vowels, no look-alikes).
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -20,26 +21,22 @@ const MAX_GENERATE_NAME_PREFIX: usize = 63 - SUFFIX_LENGTH;
 /// How many generated names are tried before answering 409.
 const GENERATE_ATTEMPTS: usize = 8;
 
-/// Answers a create request.
+/// Answers a workflow create request.
 pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[u8]) -> Result<HttpResponse, Failure> {
-    let dry_run = match params.text("dryRun") {
-        None | Some("") => false,
-        Some("All") => true,
-        Some(other) => return Err(status::bad_request(&format!("Invalid dry run value: {other:?}, supported: All"))),
-    };
-    let object = decode(namespace, body)?;
-    let candidates = candidate_names(&object)?;
+    let dry_run = dry_run(params)?;
+    let object = decode(&WORKFLOWS, namespace, body)?;
+    let candidates = candidate_names(&WORKFLOWS, &object)?;
     if let Some(first) = candidates.first()
-        && !is_dns_subdomain(first)
+        && let Some(cause) = name_cause(first)
     {
-        return Err(invalid_name(first));
+        return Err(status::invalid(&WORKFLOWS, first, &[cause]));
     }
     let outcome = shared.write(|store| {
         let mut taken = String::new();
         for name in candidates {
             let key: Key = (namespace.to_owned(), name);
             if dry_run && !store.contains(&key) {
-                return Ok(stamp(Value::Object(object), &key, None));
+                return Ok(stamp(&WORKFLOWS, Value::Object(object), &key, None));
             }
             if !dry_run && let Some(stored) = store.insert(key.clone(), Value::Object(object.clone())) {
                 store.record_created(key);
@@ -47,7 +44,7 @@ pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[
             }
             taken = key.1;
         }
-        Err(status::already_exists(&taken))
+        Err(status::already_exists(&WORKFLOWS, &taken))
     })?;
     if !dry_run && shared.take_create_failing_after_storing() {
         return Err(status::injected(StatusCode::INTERNAL_SERVER_ERROR));
@@ -55,29 +52,40 @@ pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[
     Ok(HttpResponse::Created().content_type("application/json").body(outcome.to_string()))
 }
 
-/// The body as a workflow for `namespace`, or the API server's 400.
-fn decode(namespace: &str, body: &[u8]) -> Result<Map<String, Value>, Failure> {
+/// Whether `dryRun` asks for a dry run, or the API server's 400.
+pub(crate) fn dry_run(params: &Params) -> Result<bool, Failure> {
+    match params.text("dryRun") {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(status::bad_request(&format!("Invalid dry run value: {other:?}, supported: All"))),
+    }
+}
+
+/// The body as an object of `resource` for `namespace`, or the API server's 400.
+pub(crate) fn decode(resource: &Resource, namespace: &str, body: &[u8]) -> Result<Map<String, Value>, Failure> {
+    let kind = resource.kind;
     let unrecognized = |detail: &str| {
-        status::bad_request(&format!("the object provided is unrecognized (must be of type {KIND}): {detail}"))
+        status::bad_request(&format!("the object provided is unrecognized (must be of type {kind}): {detail}"))
     };
     let object = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => object,
         Ok(_) => return Err(unrecognized("couldn't get version/kind; json parse error: not an object")),
         Err(error) => return Err(unrecognized(&format!("couldn't get version/kind; json parse error: {error}"))),
     };
+    let expected_version = resource.api_version;
     if let Some(api_version) = text(object.get("apiVersion"))
-        && api_version != API_VERSION
+        && api_version != expected_version
     {
         let message = format!(
-            "the API version in the data ({api_version}) does not match the expected API version ({API_VERSION})"
+            "the API version in the data ({api_version}) does not match the expected API version ({expected_version})"
         );
         return Err(status::bad_request(&message));
     }
-    if let Some(kind) = text(object.get("kind"))
-        && kind != KIND
+    if let Some(given) = text(object.get("kind"))
+        && given != kind
     {
         return Err(status::bad_request(&format!(
-            "the kind in the data ({kind}) does not match the expected kind ({KIND})"
+            "the kind in the data ({given}) does not match the expected kind ({kind})"
         )));
     }
     let metadata = match object.get("metadata") {
@@ -97,6 +105,14 @@ fn decode(namespace: &str, body: &[u8]) -> Result<Map<String, Value>, Failure> {
     if !labels_are_strings {
         return Err(unrecognized("metadata.labels must map strings to strings"));
     }
+    let annotations_are_strings = match metadata.get("annotations") {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(annotations)) => annotations.values().all(Value::is_string),
+        Some(_) => false,
+    };
+    if !annotations_are_strings {
+        return Err(unrecognized("metadata.annotations must map strings to strings"));
+    }
     Ok(object)
 }
 
@@ -106,7 +122,7 @@ fn text(value: Option<&Value>) -> Option<&str> {
 }
 
 /// The name to store under, or the generated names to try in turn, or the API server's error.
-fn candidate_names(object: &Map<String, Value>) -> Result<Vec<String>, Failure> {
+pub(crate) fn candidate_names(resource: &Resource, object: &Map<String, Value>) -> Result<Vec<String>, Failure> {
     let metadata = object.get("metadata");
     let field = |name: &str| metadata.and_then(|metadata| metadata.get(name)).filter(|value| !value.is_null());
     match field("name") {
@@ -119,12 +135,9 @@ fn candidate_names(object: &Map<String, Value>) -> Result<Vec<String>, Failure> 
             let prefix: String = prefix.chars().take(MAX_GENERATE_NAME_PREFIX).collect();
             Ok((0..GENERATE_ATTEMPTS).map(|_| format!("{prefix}{}", random_suffix())).collect())
         }
-        Some(Value::String(_)) | None => Err(status::invalid(
-            "",
-            "metadata.name",
-            "FieldValueRequired",
-            "Required value: name or generateName is required",
-        )),
+        Some(Value::String(_)) | None => {
+            Err(status::invalid(resource, "", &[Cause::required("metadata.name", "name or generateName is required")]))
+        }
         Some(_) => Err(status::bad_request("metadata.generateName must be a string")),
     }
 }
@@ -138,7 +151,7 @@ fn random_suffix() -> String {
         .collect()
 }
 
-/// Whether `name` is a lowercase RFC 1123 subdomain, as custom resource names must be.
+/// Whether `name` is a lowercase RFC 1123 subdomain, as custom resource and Secret names must be.
 fn is_dns_subdomain(name: &str) -> bool {
     let label_ok = |label: &str| {
         let bytes = label.as_bytes();
@@ -150,13 +163,12 @@ fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(label_ok)
 }
 
-fn invalid_name(name: &str) -> Failure {
-    let cause = format!(
-        "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
-         characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', \
-         regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-    );
-    status::invalid(name, "metadata.name", "FieldValueInvalid", &cause)
+/// What is wrong with `name` as an object name, if anything.
+pub(crate) fn name_cause(name: &str) -> Option<Cause> {
+    let detail = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', \
+                  and must start and end with an alphanumeric character (e.g. 'example.com', regex used for \
+                  validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    (!is_dns_subdomain(name)).then(|| Cause::invalid("metadata.name", name, detail))
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::query::Params;
 use super::state::Shared;
 use super::status::Failure;
-use super::{RecordedRequest, create, list, status, watch};
+use super::{RecordedRequest, WORKFLOWS, create, list, secrets, status, watch};
 
 /// Where the workflow endpoints live.
 const PREFIX: &str = "/apis/argoproj.io/v1alpha1/";
+/// Where the core (Secret) endpoints live.
+const CORE_PREFIX: &str = "/api/v1/";
 
 /// Answers every request the server receives.
 pub(crate) async fn dispatch(request: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
@@ -42,22 +44,36 @@ enum Target<'a> {
     Collection { namespace: Option<&'a str> },
     /// `…/namespaces/{ns}/workflows/{name}`.
     Object { namespace: &'a str, name: &'a str },
+    /// `/api/v1/namespaces/{ns}/secrets`.
+    Secrets { namespace: &'a str },
+    /// `/api/v1/namespaces/{ns}/secrets/{name}`.
+    Secret { namespace: &'a str, name: &'a str },
 }
 
 impl<'a> Target<'a> {
     fn parse(path: &'a str) -> Option<Self> {
-        let rest = path.strip_prefix(PREFIX)?;
-        let segments: Vec<&str> = rest.strip_suffix('/').unwrap_or(rest).split('/').collect();
-        if segments.iter().any(|segment| segment.is_empty()) {
-            return None;
+        if let Some(segments) = segments(path, PREFIX) {
+            return match segments.as_slice() {
+                ["workflows"] => Some(Target::Collection { namespace: None }),
+                ["namespaces", namespace, "workflows"] => Some(Target::Collection { namespace: Some(namespace) }),
+                ["namespaces", namespace, "workflows", name] => Some(Target::Object { namespace, name }),
+                _ => None,
+            };
         }
-        match segments.as_slice() {
-            ["workflows"] => Some(Target::Collection { namespace: None }),
-            ["namespaces", namespace, "workflows"] => Some(Target::Collection { namespace: Some(namespace) }),
-            ["namespaces", namespace, "workflows", name] => Some(Target::Object { namespace, name }),
+        match segments(path, CORE_PREFIX)?.as_slice() {
+            ["namespaces", namespace, "secrets"] => Some(Target::Secrets { namespace }),
+            ["namespaces", namespace, "secrets", name] => Some(Target::Secret { namespace, name }),
             _ => None,
         }
     }
+}
+
+/// The segments of `path` after `prefix`, without a trailing slash; `None` when `path` is not
+/// under `prefix` or has an empty segment.
+fn segments<'a>(path: &'a str, prefix: &str) -> Option<Vec<&'a str>> {
+    let rest = path.strip_prefix(prefix)?;
+    let segments: Vec<&str> = rest.strip_suffix('/').unwrap_or(rest).split('/').collect();
+    (!segments.iter().any(|segment| segment.is_empty())).then_some(segments)
 }
 
 fn route(request: &HttpRequest, body: &[u8], shared: &Arc<Shared>) -> Result<HttpResponse, Failure> {
@@ -74,9 +90,12 @@ fn route(request: &HttpRequest, body: &[u8], shared: &Arc<Shared>) -> Result<Htt
         }
         Target::Object { namespace, name } if method == Method::GET => {
             let key = (namespace.to_owned(), name.to_owned());
-            let object = shared.read(|store| store.get(&key).cloned()).ok_or_else(|| status::not_found(name))?;
+            let object =
+                shared.read(|store| store.get(&key).cloned()).ok_or_else(|| status::not_found(&WORKFLOWS, name))?;
             Ok(HttpResponse::Ok().content_type("application/json").body(object.to_string()))
         }
+        Target::Secrets { namespace } if method == Method::POST => secrets::create(shared, namespace, &params, body),
+        Target::Secret { namespace, name } if method == Method::GET => secrets::get(shared, namespace, name),
         _ => Err(status::method_not_allowed()),
     }
 }
@@ -97,11 +116,17 @@ mod tests {
             parse("/apis/argoproj.io/v1alpha1/namespaces/ns/workflows/wf"),
             Some(Target::Object { namespace: "ns", name: "wf" })
         );
+        assert_eq!(parse("/api/v1/namespaces/ns/secrets"), Some(Target::Secrets { namespace: "ns" }));
+        assert_eq!(parse("/api/v1/namespaces/ns/secrets/s/"), Some(Target::Secret { namespace: "ns", name: "s" }));
         for unknown in [
             "/apis/argoproj.io/v1alpha1/namespaces//workflows",
             "/apis/argoproj.io/v1alpha1/namespaces/ns/workflowtemplates",
             "/apis/argoproj.io/v1alpha1/namespaces/ns/workflows/wf/status",
+            "/apis/argoproj.io/v1alpha1/namespaces/ns/secrets",
             "/api/v1/pods",
+            "/api/v1/secrets",
+            "/api/v1/namespaces/ns/workflows",
+            "/api/v1/namespaces/ns/secrets/s/data",
         ] {
             assert_eq!(parse(unknown), None, "{unknown}");
         }

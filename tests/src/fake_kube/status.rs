@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{GROUP, RESOURCE};
+use super::Resource;
 
 /// An answer with a `Status` body.
 #[derive(Debug)]
@@ -45,16 +45,16 @@ pub(crate) fn body(code: StatusCode, reason: &str, message: &str, details: Optio
     Value::Object(fields)
 }
 
-/// 409: a workflow with this name exists in the namespace.
-pub(crate) fn already_exists(name: &str) -> Failure {
-    let message = format!("{RESOURCE}.{GROUP} \"{name}\" already exists");
-    Failure::new(StatusCode::CONFLICT, "AlreadyExists", &message, Some(object_details(name)))
+/// 409: an object of `resource` with this name exists in the namespace.
+pub(crate) fn already_exists(resource: &Resource, name: &str) -> Failure {
+    let message = format!("{} \"{name}\" already exists", resource.group_resource());
+    Failure::new(StatusCode::CONFLICT, "AlreadyExists", &message, Some(object_details(resource, name)))
 }
 
-/// 404: no workflow with this name in the namespace.
-pub(crate) fn not_found(name: &str) -> Failure {
-    let message = format!("{RESOURCE}.{GROUP} \"{name}\" not found");
-    Failure::new(StatusCode::NOT_FOUND, "NotFound", &message, Some(object_details(name)))
+/// 404: no object of `resource` with this name in the namespace.
+pub(crate) fn not_found(resource: &Resource, name: &str) -> Failure {
+    let message = format!("{} \"{name}\" not found", resource.group_resource());
+    Failure::new(StatusCode::NOT_FOUND, "NotFound", &message, Some(object_details(resource, name)))
 }
 
 /// 404 for a path the server does not serve.
@@ -74,16 +74,53 @@ pub(crate) fn bad_request(message: &str) -> Failure {
     Failure::new(StatusCode::BAD_REQUEST, "BadRequest", message, None)
 }
 
-/// 422: the object named `name` fails validation of `field`.
-pub(crate) fn invalid(name: &str, field: &str, cause_reason: &str, cause: &str) -> Failure {
-    let message = format!("Workflow.{GROUP} \"{name}\" is invalid: {field}: {cause}");
-    let details = json!({
-        "name": name,
-        "group": GROUP,
-        "kind": "Workflow",
-        "causes": [{"reason": cause_reason, "message": cause, "field": field}],
-    });
-    Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &message, Some(details))
+/// One field error of a 422, as the API server words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cause {
+    reason: &'static str,
+    field: String,
+    message: String,
+}
+
+impl Cause {
+    /// `Required value`, with `detail` when not empty.
+    pub(crate) fn required(field: &str, detail: &str) -> Self {
+        let message = if detail.is_empty() { "Required value".to_owned() } else { format!("Required value: {detail}") };
+        Cause { reason: "FieldValueRequired", field: field.to_owned(), message }
+    }
+
+    /// `Invalid value: "<value>": <detail>`.
+    pub(crate) fn invalid(field: &str, value: &str, detail: &str) -> Self {
+        Cause {
+            reason: "FieldValueInvalid",
+            field: field.to_owned(),
+            message: format!("Invalid value: {value:?}: {detail}"),
+        }
+    }
+
+    /// `Too long: must have at most <max> bytes`.
+    pub(crate) fn too_long(field: &str, max: usize) -> Self {
+        let message = format!("Too long: must have at most {max} bytes");
+        Cause { reason: "FieldValueTooLong", field: field.to_owned(), message }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"reason": self.reason, "message": self.message, "field": self.field})
+    }
+}
+
+/// 422: the object of `resource` named `name` fails validation with `causes` (one at least).
+pub(crate) fn invalid(resource: &Resource, name: &str, causes: &[Cause]) -> Failure {
+    let mut errors: Vec<String> = causes.iter().map(|cause| format!("{}: {}", cause.field, cause.message)).collect();
+    errors.dedup();
+    let aggregate = match errors.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    let message = format!("{} \"{name}\" is invalid: {aggregate}", resource.group_kind());
+    let mut details = detail_fields(resource, name, resource.kind);
+    details.insert("causes".to_owned(), causes.iter().map(Cause::to_json).collect());
+    Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &message, Some(Value::Object(details)))
 }
 
 /// 422 for request options that do not go together.
@@ -121,12 +158,24 @@ pub(crate) fn injected(code: StatusCode) -> Failure {
     Failure { retry_after, ..Failure::new(code, reason, &message, details) }
 }
 
-fn object_details(name: &str) -> Value {
-    json!({"name": name, "group": GROUP, "kind": RESOURCE})
+fn object_details(resource: &Resource, name: &str) -> Value {
+    Value::Object(detail_fields(resource, name, resource.plural))
+}
+
+/// `name`, `group` and `kind` of `StatusDetails`, each left out when empty as the API server does.
+fn detail_fields(resource: &Resource, name: &str, kind: &str) -> serde_json::Map<String, Value> {
+    let mut details = serde_json::Map::new();
+    for (field, value) in [("name", name), ("group", resource.group), ("kind", kind)] {
+        if !value.is_empty() {
+            details.insert(field.to_owned(), json!(value));
+        }
+    }
+    details
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{SECRETS, WORKFLOWS};
     use super::*;
 
     #[test]
@@ -136,5 +185,32 @@ mod tests {
             status.to_string(),
             r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"m","reason":"AlreadyExists","details":{"name":"x"},"code":409}"#
         );
+    }
+
+    #[test]
+    fn fake_kube_core_statuses_name_the_resource_without_a_group() {
+        let conflict = already_exists(&SECRETS, "s").status;
+        assert_eq!(conflict["message"], r#"secrets "s" already exists"#);
+        assert_eq!(conflict["details"], json!({"name": "s", "kind": "secrets"}));
+        let missing = not_found(&WORKFLOWS, "w").status;
+        assert_eq!(missing["message"], r#"workflows.argoproj.io "w" not found"#);
+        assert_eq!(missing["details"], json!({"name": "w", "group": "argoproj.io", "kind": "workflows"}));
+    }
+
+    #[test]
+    fn fake_kube_invalid_aggregates_several_causes_in_brackets() {
+        let one = invalid(&SECRETS, "", &[Cause::required("metadata.name", "name or generateName is required")]);
+        assert_eq!(
+            one.status["message"],
+            r#"Secret "" is invalid: metadata.name: Required value: name or generateName is required"#
+        );
+        assert_eq!(one.status["details"]["kind"], "Secret");
+        assert!(one.status["details"].get("name").is_none(), "an empty name is left out");
+        let two = invalid(&SECRETS, "s", &[Cause::required("data[tls.crt]", ""), Cause::required("data[tls.key]", "")]);
+        assert_eq!(
+            two.status["message"],
+            r#"Secret "s" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"#
+        );
+        assert_eq!(two.status["details"]["causes"][1]["field"], "data[tls.key]");
     }
 }

@@ -1,5 +1,5 @@
-//! The stored workflows, the global resource version and the bounded history of changes that
-//! watches replay.
+//! The stored workflows and Secrets, the global resource version and the bounded history of
+//! workflow changes that watches replay.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{API_VERSION, KIND};
+use super::{API_VERSION, KIND, Resource, SECRETS, WORKFLOWS};
 
 /// What a change did to an object, named as a watch event names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +49,13 @@ pub(crate) struct Expired {
     pub(crate) oldest: u64,
 }
 
-/// Every stored workflow and what happened to them.
+/// Every stored workflow and what happened to them, and every stored Secret.
 #[derive(Debug)]
 pub(crate) struct Store {
     objects: BTreeMap<Key, Value>,
+    /// Secrets: no history, so that no watch or list of workflows ever sees them.
+    secrets: BTreeMap<Key, Value>,
+    created_secrets: Vec<Key>,
     revision: u64,
     history: VecDeque<Arc<Change>>,
     history_limit: usize,
@@ -67,6 +70,8 @@ impl Store {
         let revision = 1;
         Store {
             objects: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            created_secrets: Vec::new(),
             revision,
             history: VecDeque::new(),
             history_limit,
@@ -106,7 +111,7 @@ impl Store {
             return None;
         }
         let revision = self.next_revision();
-        let stored = stamp(object, &key, Some(revision));
+        let stored = stamp(&WORKFLOWS, object, &key, Some(revision));
         self.objects.insert(key, stored.clone());
         self.record(ChangeKind::Added, stored.clone());
         Some(stored)
@@ -120,6 +125,35 @@ impl Store {
     /// Every create made through the API, in order.
     pub(crate) fn created(&self) -> &[Key] {
         &self.created
+    }
+
+    /// The Secret stored under `key`.
+    pub(crate) fn secret(&self, key: &Key) -> Option<&Value> {
+        self.secrets.get(key)
+    }
+
+    /// Whether a Secret is stored under `key`.
+    pub(crate) fn contains_secret(&self, key: &Key) -> bool {
+        self.secrets.contains_key(key)
+    }
+
+    /// Stores a new Secret under `key` at the next resource version (one counter for every
+    /// resource, as etcd's), with the fields the API server owns filled in, records the create
+    /// and returns the stored object; `None` when the name is taken.
+    pub(crate) fn insert_secret(&mut self, key: Key, object: Value) -> Option<Value> {
+        if self.secrets.contains_key(&key) {
+            return None;
+        }
+        let revision = self.next_revision();
+        let stored = stamp(&SECRETS, object, &key, Some(revision));
+        self.secrets.insert(key.clone(), stored.clone());
+        self.created_secrets.push(key);
+        Some(stored)
+    }
+
+    /// Every Secret created through the API, in order.
+    pub(crate) fn created_secrets(&self) -> &[Key] {
+        &self.created_secrets
     }
 
     /// Changes the object under `key` with `change`, keeps its identity, bumps its resource
@@ -175,15 +209,16 @@ impl Store {
     }
 }
 
-/// `object` as the API server stores it under `key`: type, name, namespace, uid, creation time,
-/// generation and, unless this is a dry run, its resource version.
-pub(crate) fn stamp(object: Value, key: &Key, revision: Option<u64>) -> Value {
+/// `object` as the API server stores it under `key` as a `resource`: type, name, namespace, uid,
+/// creation time, generation (where the resource keeps one) and, unless this is a dry run, its
+/// resource version.
+pub(crate) fn stamp(resource: &Resource, object: Value, key: &Key, revision: Option<u64>) -> Value {
     let mut object = match object {
         Value::Object(fields) => fields,
         _ => Map::new(),
     };
-    object.insert("apiVersion".to_owned(), json!(API_VERSION));
-    object.insert("kind".to_owned(), json!(KIND));
+    object.insert("apiVersion".to_owned(), json!(resource.api_version));
+    object.insert("kind".to_owned(), json!(resource.kind));
     let metadata = object.entry("metadata").or_insert_with(|| json!({}));
     if !metadata.is_object() {
         *metadata = json!({});
@@ -194,7 +229,11 @@ pub(crate) fn stamp(object: Value, key: &Key, revision: Option<u64>) -> Value {
         metadata.insert("namespace".to_owned(), json!(namespace));
         metadata.insert("uid".to_owned(), json!(uuid::Uuid::new_v4().to_string()));
         metadata.insert("creationTimestamp".to_owned(), json!(now()));
-        metadata.insert("generation".to_owned(), json!(1));
+        if resource.generation {
+            metadata.insert("generation".to_owned(), json!(1));
+        } else {
+            metadata.remove("generation");
+        }
         metadata.remove("resourceVersion");
         if let Some(revision) = revision {
             metadata.insert("resourceVersion".to_owned(), json!(revision.to_string()));
@@ -278,6 +317,22 @@ mod tests {
         let kinds: Vec<_> = store.changes_after(1).expect("kept").iter().map(|change| change.kind).collect();
         assert_eq!(kinds, [ChangeKind::Added, ChangeKind::Modified, ChangeKind::Deleted]);
         assert!(store.modify(&key("a"), |_| {}).is_none());
+    }
+
+    #[test]
+    fn fake_kube_store_secrets_share_the_version_counter_but_not_the_history() {
+        let mut store = Store::new(10);
+        store.insert(key("wf"), json!({})).expect("free");
+        let secret = store.insert_secret(key("s"), json!({"type": "Opaque"})).expect("free");
+        assert_eq!(secret["metadata"]["resourceVersion"], "3");
+        assert_eq!((secret["apiVersion"].as_str(), secret["kind"].as_str()), (Some("v1"), Some("Secret")));
+        assert!(secret["metadata"].get("generation").is_none(), "{secret}");
+        assert!(store.insert_secret(key("s"), json!({})).is_none());
+        assert_eq!(store.revision(), 3);
+        assert_eq!(store.changes_after(1).expect("kept").len(), 1, "only the workflow's change");
+        assert_eq!(store.objects_after(None).count(), 1);
+        assert!(store.get(&key("s")).is_none() && store.secret(&key("wf")).is_none());
+        assert_eq!(store.created_secrets(), [key("s")]);
     }
 
     #[test]

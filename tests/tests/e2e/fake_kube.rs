@@ -433,3 +433,134 @@ async fn fake_kube_writes_a_kubeconfig_pointing_at_itself() {
     assert!(kubeconfig["users"][0]["user"]["token"].is_string());
     assert!(fake.url().starts_with("http://127.0.0.1:"), "{}", fake.url());
 }
+
+fn secrets(fake: &FakeKube, namespace: &str) -> String {
+    format!("{}/api/v1/namespaces/{namespace}/secrets", fake.url())
+}
+
+fn secret(name: &str, string_data: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data})
+}
+
+async fn create_secret(fake: &FakeKube, object: &Value) -> (u16, Value) {
+    let (code, body, _) = post(&secrets(fake, NAMESPACE), &object.to_string()).await;
+    (code, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_kube_secret_create_stores_string_data_as_base64_data_then_409_already_exists() {
+    let fake = FakeKube::start().await;
+    create(&fake, &workflow("wf-1", json!({}))).await;
+    let name = "registry-credentials-0123456789abcdef";
+
+    let given = secret(name, json!({"username": "thoth", "password": "hunter2"}));
+    let (code, created) = create_secret(&fake, &given).await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!((created["apiVersion"].as_str(), created["kind"].as_str()), (Some("v1"), Some("Secret")));
+    assert_eq!(created["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(created["metadata"]["uid"].as_str().map(str::len), Some(36), "{created}");
+    assert!(created["metadata"]["creationTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{created}");
+    assert_eq!(revision(&created), fake.resource_version(), "one counter for workflows and Secrets");
+    assert_eq!(revision(&created), revision(&fake.get(NAMESPACE, "wf-1").expect("wf-1")) + 1);
+
+    let (code, fetched, _) = get(&format!("{}/{name}", secrets(&fake, NAMESPACE))).await;
+    assert_eq!(code, 200, "{fetched}");
+    assert_eq!(fetched["data"], json!({"password": "aHVudGVyMg==", "username": "dGhvdGg="}));
+    assert_eq!(fetched["type"], "Opaque");
+    assert!(fetched.get("stringData").is_none(), "{fetched}");
+    assert_eq!(fetched, created);
+    assert_eq!(fake.secret(NAMESPACE, name), Some(fetched));
+
+    let (code, conflict) = create_secret(&fake, &secret(name, json!({"other": "value"}))).await;
+    assert_eq!(code, 409);
+    let expected = format!(
+        r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"secrets \"{name}\" already exists","reason":"AlreadyExists","details":{{"name":"{name}","kind":"secrets"}},"code":409}}"#
+    );
+    assert_eq!(conflict.to_string(), expected);
+    assert_eq!(fake.secret(NAMESPACE, name).expect("kept")["data"]["username"], "dGhvdGg=", "the first is kept");
+
+    let (code, elsewhere) = create_secret(&fake, &json!({"metadata": {"name": "plain"}, "data": {"k": "dg=="}})).await;
+    assert_eq!(code, 201, "apiVersion and kind may be left out: {elsewhere}");
+    let other_namespace = format!("{}/api/v1/namespaces/thoth-backend/secrets", fake.url());
+    let (code, _, _) = post(&other_namespace, &secret(name, json!({})).to_string()).await;
+    assert_eq!(code, 201, "names are per namespace");
+
+    assert_eq!(
+        fake.secret_names(),
+        [format!("{NAMESPACE}/{name}"), format!("{NAMESPACE}/plain"), format!("thoth-backend/{name}")]
+    );
+    assert_eq!(fake.created_names(), ["wf-1"]);
+    assert_eq!(list_names(&collection(&fake, NAMESPACE)).await, ["wf-1"], "Secrets are not workflows");
+    assert_eq!(fake.count(NAMESPACE), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_kube_secret_get_unknown_is_404_and_bad_bodies_are_refused() {
+    let fake = FakeKube::start().await;
+    let (code, missing, _) = get(&format!("{}/no-such-secret", secrets(&fake, NAMESPACE))).await;
+    assert_eq!(code, 404);
+    let expected = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"secrets \"no-such-secret\" not found","reason":"NotFound","details":{"name":"no-such-secret","kind":"secrets"},"code":404}"#;
+    assert_eq!(missing.to_string(), expected);
+
+    let (code, nameless) = create_secret(&fake, &json!({"apiVersion": "v1", "kind": "Secret", "data": {}})).await;
+    assert_eq!((code, nameless["reason"].as_str()), (422, Some("Invalid")), "{nameless}");
+    assert_eq!(
+        nameless["message"],
+        r#"Secret "" is invalid: metadata.name: Required value: name or generateName is required"#
+    );
+    let (code, bad_key) = create_secret(&fake, &secret("s", json!({"bad key": "v"}))).await;
+    assert_eq!((code, bad_key["reason"].as_str()), (422, Some("Invalid")), "{bad_key}");
+    assert_eq!(bad_key["details"]["causes"][0]["field"], "data[bad key]");
+    let (code, garbage, _) = post(&secrets(&fake, NAMESPACE), "{not json").await;
+    assert_eq!((code, garbage["reason"].as_str()), (400, Some("BadRequest")), "{garbage}");
+    let wrong_version = json!({"apiVersion": "v2", "kind": "Secret", "metadata": {"name": "s"}});
+    let (code, version) = create_secret(&fake, &wrong_version).await;
+    assert_eq!((code, version["reason"].as_str()), (400, Some("BadRequest")), "{version}");
+    let wrong_kind = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}});
+    let (code, kind) = create_secret(&fake, &wrong_kind).await;
+    assert_eq!((code, kind["reason"].as_str()), (400, Some("BadRequest")), "{kind}");
+    let not_base64 = json!({"metadata": {"name": "s"}, "data": {"k": "not base64!"}});
+    let (code, undecodable) = create_secret(&fake, &not_base64).await;
+    assert_eq!((code, undecodable["reason"].as_str()), (400, Some("BadRequest")), "{undecodable}");
+    assert!(fake.secret(NAMESPACE, "s").is_none() && fake.secret_names().is_empty(), "refused bodies store nothing");
+
+    let (code, _, _) = get(&secrets(&fake, NAMESPACE)).await;
+    assert_eq!(code, 405, "Secrets are not listed");
+    let (code, _, _) =
+        post(&format!("{}/apis/argoproj.io/v1alpha1/namespaces/{NAMESPACE}/secrets", fake.url()), "{}").await;
+    assert_eq!(code, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_kube_fail_next_and_delay_next_apply_to_secret_requests() {
+    let fake = FakeKube::start().await;
+    fake.fail_next(1, 500);
+    let given = secret("s", json!({"token": "t"}));
+    let (code, failed) = create_secret(&fake, &given).await;
+    assert_eq!((code, failed["reason"].as_str()), (500, Some("InternalError")), "{failed}");
+    assert!(fake.secret(NAMESPACE, "s").is_none(), "an injected failure has no effect");
+    assert!(fake.secret_names().is_empty());
+
+    fake.fail_next_creates_after_storing(1);
+    fake.delay_next(1, Duration::from_millis(300));
+    let started = Instant::now();
+    let (code, created) = create_secret(&fake, &given).await;
+    assert_eq!(code, 201, "lost answers are for workflow creates only: {created}");
+    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    let (code, failed) = create(&fake, &workflow("wf-1", json!({}))).await;
+    assert_eq!(code, 500, "the workflow create still gets the lost answer: {failed}");
+
+    let log: Vec<(String, String, u16)> =
+        fake.requests().into_iter().map(|request| (request.method, request.path, request.status)).collect();
+    let secrets_path = format!("/api/v1/namespaces/{NAMESPACE}/secrets");
+    let workflows_path = format!("/apis/argoproj.io/v1alpha1/namespaces/{NAMESPACE}/workflows");
+    assert_eq!(
+        log,
+        [
+            ("POST".to_owned(), secrets_path.clone(), 500),
+            ("POST".to_owned(), secrets_path, 201),
+            ("POST".to_owned(), workflows_path, 500),
+        ]
+    );
+    assert_eq!(fake.secret_names(), [format!("{NAMESPACE}/s")]);
+}

@@ -76,6 +76,9 @@ async fn requests_become_workflows_once_and_their_lives_are_followed() {
     let parameters = workflow["spec"]["arguments"]["parameters"].to_string();
     assert!(parameters.contains("THOTH_SOLVER_PACKAGES") && parameters.contains("flask===2.0.1"), "{parameters}");
 
+    // Quiet watches outlive the request timeout (1 s here): they are not cut by it.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(service.metric("investigator_workflow_watch_errors_total").await, None, "no watch failed");
     cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running")).expect("the workflow");
     eventually("the start recorded", Duration::from_secs(20), || async {
         statuses(&database).await.contains(&"running".to_owned())
@@ -177,4 +180,72 @@ async fn killed_between_the_create_and_its_record_the_workflow_is_still_made_onc
     .await;
     assert_eq!(cluster.kube.count(MIDDLETIER), 1);
     assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_outbox_pauses_the_topics_that_feed_it_until_it_drains() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let limits = [("ARGO_PENDING_WORKFLOW_LIMIT", "1"), ("INVESTIGATOR_OUTBOX_LIMIT", "2")];
+    let service = serve_with(&cluster, &kafka, &database, &limits).await;
+    let unresolved_topic = kafka.naming().topic(investigator_events::thoth::MessageKind::UnresolvedPackage);
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("click", "8.0.0", PYPI)]).await;
+    let halted = || async {
+        let (_, body) = service.get("/api/v1/status").await;
+        let status: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        status["halted_topics"]
+            .as_array()
+            .is_some_and(|topics| topics.iter().any(|topic| topic == unresolved_topic.as_str()))
+    };
+    eventually("the topic paused: three requests wait behind the pending one", Duration::from_secs(30), halted).await;
+    publish(&kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(statuses(&database).await.len(), 4, "the paused topic's new message waits on the broker");
+
+    // Each workflow starting makes room for the next; once the outbox drains, the topic
+    // resumes and the third message's two workflows follow.
+    eventually("every workflow submitted, the paused message included", Duration::from_secs(60), || async {
+        for name in cluster.kube.created_names() {
+            let _ = cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running"));
+        }
+        let now = statuses(&database).await;
+        now.len() == 6 && now.iter().all(|status| status != "requested")
+    })
+    .await;
+    assert!(!halted().await, "resumed");
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_credentials_reach_the_cluster_as_a_secret_and_nowhere_else() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let _service = serve_with(&cluster, &kafka, &database, &[]).await;
+    let trigger = crate::pipeline::messages::message(
+        investigator_events::thoth::MessageKind::PackageExtractTrigger,
+        serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime", "is_external": true,
+                           "verify_tls": true, "debug": false, "job_id": "package-extract-secret-1",
+                           "origin": null, "registry_user": "robot", "registry_password": "s3cr3t-Pa55",
+                           "graph_sync": false}),
+    );
+    publish(&kafka, &[trigger]).await;
+    eventually("the workflow submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted"]
+    })
+    .await;
+    let secrets = cluster.kube.secret_names();
+    assert_eq!(secrets.len(), 1, "{secrets:?}");
+    let (namespace, name) = secrets[0].split_once('/').expect("namespace/name");
+    let secret = cluster.kube.secret(namespace, name).expect("the secret");
+    let stored = secret["data"].to_string();
+    assert!(!stored.contains("s3cr3t-Pa55"), "base64 on the cluster, as Kubernetes keeps it: {stored}");
+    let workflow = cluster.kube.get(namespace, "package-extract-secret-1").expect("the workflow");
+    assert!(workflow.to_string().contains(name), "the workflow names its secret");
+    assert!(!workflow.to_string().contains("s3cr3t-Pa55"), "and holds no password");
+    let in_log = count(
+        &database.database,
+        "SELECT count(*) FROM investigator.event_log WHERE payload::text LIKE '%s3cr3t-Pa55%' OR metadata::text LIKE '%s3cr3t-Pa55%'",
+    )
+    .await;
+    assert_eq!(in_log, 0, "no password in the event log");
+    let kept = count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await;
+    assert_eq!(kept, 0, "the credentials leave the database once the workflow is submitted");
 }

@@ -8,6 +8,7 @@ use investigator_events::domain::{DomainEvent, EventMetadata, SourceRecord, Work
 use investigator_events::thoth::ThothMessage;
 use investigator_projections::offsets::TopicPartition;
 use investigator_projections::store::NewEvent;
+use investigator_projections::workflow_secrets::StoredSecret;
 
 use super::decisions::Decided;
 use super::prepare::Prepared;
@@ -29,6 +30,8 @@ pub(super) struct Assembled {
     pub halted: Vec<(TopicPartition, i64)>,
     /// Records applied.
     pub applied: usize,
+    /// Registry credentials of the workflows requested (kept outside the log).
+    pub secrets: Vec<(String, StoredSecret)>,
 }
 
 /// Where an event came from.
@@ -105,7 +108,10 @@ pub(super) fn assemble(
             continue;
         }
         let metadata = metadata(&record);
-        for (handler, decision) in decisions {
+        for (handler, mut decision) in decisions {
+            for secret in std::mem::take(&mut decision.secrets) {
+                assembled.secrets.push((secret.workflow_id, StoredSecret { name: secret.name, data: secret.data }));
+            }
             if let Some(message) = &message {
                 count_decision(
                     handler,
