@@ -66,6 +66,10 @@ say "publishing one message of every type"
 # 18 of the 19 are consumed: advise-justification belongs to the metrics mode only.
 for _ in $(seq 300); do [ "$(applied)" -ge $((before + 18)) ] && break; sleep 0.1; done
 say "records applied: $(( $(applied) - before )) new, $(applied) in all"
+# The launcher (the log launcher here: no cluster) takes the requests within a second or two.
+waiting() { psql -w "$DATABASE_URL" -XAtqc "SELECT count(*) FROM graph.workflow_run WHERE status = 'requested'"; }
+for _ in $(seq 50); do [ "$(waiting)" -eq 0 ] && break; sleep 0.1; done
+say "workflows written to the service's log as they would be submitted (INVESTIGATOR_LAUNCHER=log): grep 'log launcher' $logfile"
 
 psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, workflow_id, package_name, package_version, solver_name, trigger \
   FROM graph.workflow_run ORDER BY requested_at DESC, workflow_id LIMIT 20"
