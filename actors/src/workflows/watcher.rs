@@ -6,6 +6,8 @@
 //! (`core::workflow_status`), each recorded under its own idempotency key, so a relist or a
 //! restart repeats nothing and a disconnect loses nothing.
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use investigator_core::workflow_manifest::SELECTOR;
 use investigator_core::workflow_status::observed_transitions;
@@ -98,15 +100,29 @@ async fn observe(database: &Database, metrics: &Metrics, object: &DynamicObject)
                 },
             }],
         };
-        match record(database, request).await {
-            Ok(_) => {
-                metrics.workflow_transitions.with_label_values(&[event_type]).inc();
-                tracing::info!(workflow = workflow_id, event = event_type, "workflow transition recorded");
-            }
+        if record_with_retries(database, request).await {
+            metrics.workflow_transitions.with_label_values(&[event_type]).inc();
+            tracing::info!(workflow = workflow_id, event = event_type, "workflow transition recorded");
+        } else {
+            // Seen again at the workflow's next change, the next relist or a restart.
+            tracing::error!(workflow = workflow_id, event = event_type, "a workflow transition could not be recorded");
+        }
+    }
+}
+
+/// Records `request`, trying again for about half a minute while PostgreSQL is away (a
+/// finished workflow may never change again, so this observation may be the last one).
+async fn record_with_retries(database: &Database, request: AppendRequest) -> bool {
+    let mut wait = Duration::from_millis(200);
+    for attempt in 1..=8 {
+        match record(database, request.clone()).await {
+            Ok(_) => return true,
             Err(error) => {
-                // Seen again at the next change or relist: nothing is lost.
-                tracing::warn!(workflow = workflow_id, %error, "a workflow transition could not be recorded");
+                tracing::warn!(%error, attempt, "recording a workflow transition failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(8));
             }
         }
     }
+    false
 }
