@@ -1,8 +1,14 @@
 //! Logging: `tracing` to standard error, filtered by `RUST_LOG`.
+//!
+//! Whatever `RUST_LOG` says, the PostgreSQL driver's statement logging stays at `info`: at
+//! `debug` it prints every query's parameters, registry credentials included.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
+
+/// Keeps `tokio_postgres::query` (which logs parameters at `debug`) at `info`.
+const NO_QUERY_PARAMETERS: &str = "tokio_postgres::query=info";
 
 /// Installs the subscriber once; later calls (tests) leave the first one in place.
 pub fn init(filter: &str) {
@@ -10,6 +16,7 @@ pub fn init(filter: &str) {
         Ok(filter) => (filter, None),
         Err(error) => (EnvFilter::new("info"), Some(error)),
     };
+    let filter = filter.add_directive(NO_QUERY_PARAMETERS.parse().unwrap_or_default());
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

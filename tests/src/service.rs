@@ -58,8 +58,8 @@ impl Service {
             .arg("serve")
             .args(arguments)
             .envs(test_vars(address))
-            .envs(env.iter().map(|(name, value)| (name, value)))
             .env("RUST_LOG", log_filter)
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(if environment::test_log() { Stdio::inherit() } else { Stdio::from(log_file) })
@@ -87,6 +87,12 @@ impl Service {
             assert!(Instant::now() < deadline, "investigator serve was not ready within 60 s");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// What the service has logged so far (empty with `TEST_LOG`, which sends it to the
+    /// test's own output).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The process id.

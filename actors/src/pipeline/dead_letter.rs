@@ -2,6 +2,11 @@
 //! `MessageDeadLettered` event (and so the `dead_letter` table) is written in the batch's
 //! transaction; the Kafka topic `<prefix>.thoth.investigator.dead-letter` gets a copy of
 //! the original bytes after the commit, with the reason and the coordinates in headers.
+//!
+//! One exception to "the original bytes": a record that carries a credential (a trigger's
+//! `registry_password`) is kept with that value replaced by `<redacted>`, so no password
+//! reaches the log, the table or the topic. Re-driving such a letter needs the password sent
+//! again.
 
 use std::time::Duration;
 
@@ -38,13 +43,49 @@ impl DeadLetter {
             partition: record.partition,
             offset: record.offset,
             key: record.key.as_deref().map(DeadLetterPayload::from_bytes),
-            payload: DeadLetterPayload::from_bytes(record.payload.as_deref().unwrap_or_default()),
+            payload: DeadLetterPayload::from_bytes(&self.kept_payload()),
             reason_code: self.reason_code.clone(),
             reason: self.reason.clone(),
             attempts: self.attempts,
         };
         (StreamId::dead_letter(&record.topic, record.partition, record.offset), event.into())
     }
+
+    /// The record's value as kept: the original bytes, or, when they carry a credential, the
+    /// same JSON with the credential's value redacted.
+    pub fn kept_payload(&self) -> std::borrow::Cow<'_, [u8]> {
+        let bytes = self.record.payload.as_deref().unwrap_or_default();
+        match redacted(bytes) {
+            Some(redacted) => std::borrow::Cow::Owned(redacted),
+            None => std::borrow::Cow::Borrowed(bytes),
+        }
+    }
+}
+
+/// Fields whose values are credentials (thoth-messaging's trigger messages).
+const CREDENTIAL_FIELDS: [&str; 1] = ["registry_password"];
+
+/// `bytes` with every credential field's value replaced, or `None` when there is none to
+/// replace (or the bytes are not a JSON object).
+fn redacted(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !CREDENTIAL_FIELDS.iter().any(|field| bytes.windows(field.len()).any(|window| window == field.as_bytes())) {
+        return None;
+    }
+    let mut object = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(object)) => object,
+        // Not an object we can read: the whole value is withheld rather than risk a password.
+        _ => return Some(b"<withheld: the record names a credential field and is not a JSON object>".to_vec()),
+    };
+    let mut changed = false;
+    for field in CREDENTIAL_FIELDS {
+        if let Some(value) = object.get_mut(field)
+            && !value.is_null()
+        {
+            *value = serde_json::Value::String("<redacted>".to_owned());
+            changed = true;
+        }
+    }
+    changed.then(|| serde_json::to_vec(&object).unwrap_or_default())
 }
 
 /// Publishes dead letters to the deployment's dead-letter topic.
@@ -76,8 +117,9 @@ impl DeadLetterPublisher {
             .insert(Header { key: "partition", value: Some(partition.as_str()) })
             .insert(Header { key: "offset", value: Some(offset.as_str()) });
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
-        if let Some(payload) = &letter.record.payload {
-            record = record.payload(payload.as_slice());
+        let kept = letter.kept_payload();
+        if letter.record.payload.is_some() {
+            record = record.payload(kept.as_ref());
         }
         if let Some(key) = &letter.record.key {
             record = record.key(key.as_slice());
@@ -85,5 +127,23 @@ impl DeadLetterPublisher {
         if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
             tracing::warn!(%error, topic = letter.record.topic, offset = letter.record.offset, "dead letter not copied to Kafka (it is in the dead_letter table)");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_registry_password_is_redacted_and_everything_else_kept() {
+        let record = br#"{"image": "quay.io/a/b", "registry_user": "robot", "registry_password": "s3cr3t"}"#;
+        let kept = redacted(record).expect("redacted");
+        let text = String::from_utf8(kept).expect("UTF-8");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains(r#""registry_password":"<redacted>""#) && text.contains("robot"), "{text}");
+        assert_eq!(redacted(br#"{"image": "a", "registry_password": null}"#), None, "nothing to hide");
+        assert_eq!(redacted(br#"{"package_name": "flask"}"#), None, "kept byte for byte");
+        let broken = redacted(br#"{"registry_password": "s3cr3t""#).expect("withheld");
+        assert!(!String::from_utf8_lossy(&broken).contains("s3cr3t"));
     }
 }

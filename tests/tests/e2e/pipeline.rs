@@ -6,6 +6,7 @@ mod crash_safety;
 mod embedded;
 mod listing;
 pub(crate) mod messages;
+mod poison;
 mod supervision;
 
 use investigator_projections::Database;

@@ -249,3 +249,65 @@ async fn registry_credentials_reach_the_cluster_as_a_secret_and_nowhere_else() {
     let kept = count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await;
     assert_eq!(kept, 0, "the credentials leave the database once the workflow is submitted");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let password = "Pa55-never-0ut";
+    let token = "t0ken-never-0ut";
+    let service =
+        serve_with(&cluster, &kafka, &database, &[("RUST_LOG", "debug"), ("INVESTIGATOR_API_TOKEN", token)]).await;
+    let trigger = |job: &str, version: Option<&str>| {
+        let mut fields = serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime",
+            "is_external": true, "verify_tls": true, "debug": false, "job_id": job, "origin": null,
+            "registry_user": "robot", "registry_password": password, "graph_sync": false,
+            "component_name": "c", "service_version": "1"});
+        if let Some(version) = version {
+            fields["version"] = serde_json::json!(version);
+        }
+        serde_json::to_vec(&fields).expect("JSON")
+    };
+    let topic = kafka.naming().topic(investigator_events::thoth::MessageKind::PackageExtractTrigger);
+    // One that becomes a workflow, one that becomes a dead letter (a schema version no handler takes).
+    kafka.send_raw(&topic, &trigger("package-extract-grep-1", None)).await;
+    kafka.send_raw(&topic, &trigger("package-extract-grep-2", Some("v99"))).await;
+    eventually("one workflow submitted and one dead letter", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted"]
+            && count(&database.database, "SELECT count(*) FROM graph.dead_letter").await == 1
+    })
+    .await;
+
+    let mut written = Vec::new();
+    for sql in [
+        "SELECT payload::text || metadata::text FROM investigator.event_log",
+        "SELECT payload::text || reason FROM graph.dead_letter",
+        "SELECT coalesce(parameters::text, '') FROM graph.workflow_run",
+        "SELECT name || data::text FROM investigator.workflow_secret",
+    ] {
+        written.extend(texts(&database.database, sql).await);
+    }
+    let dead_letter_topic = kafka.naming().topic_for_base_name("thoth.investigator.dead-letter");
+    let copies = kafka.read_topic(&dead_letter_topic, 1).await;
+    assert_eq!(copies.len(), 1, "the dead letter's copy on its topic");
+    for record in copies {
+        written.push(String::from_utf8_lossy(&record.payload).into_owned());
+    }
+    for path in ["/metrics", "/api/v1/dead-letters", "/api/v1/events?limit=1000", "/api/v1/workflows", "/api/v1/status"]
+    {
+        written.push(service.get(path).await.1);
+    }
+    for workflow in cluster.kube.objects(MIDDLETIER) {
+        written.push(workflow.to_string());
+    }
+    written.push(service.log_text());
+    assert!(
+        written.iter().any(|text| text.contains("package-extract-grep-2")),
+        "the dead letter is among what was read"
+    );
+    assert!(service.log_text().contains("DEBUG"), "the log was read at debug level");
+    for text in &written {
+        let leak = text.lines().find(|line| line.contains(password));
+        assert!(leak.is_none(), "a password leaked: {}", leak.unwrap_or_default());
+        assert!(!text.contains(token), "the API token leaked");
+    }
+}

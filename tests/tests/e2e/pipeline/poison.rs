@@ -1,0 +1,138 @@
+//! Poison records mixed one in ten with good ones, on the real broker: every good record is
+//! applied, every bad one becomes a dead letter with its reason, nothing halts, and the
+//! service's memory stays bounded.
+
+use std::time::Duration;
+
+use investigator_events::thoth::MessageKind;
+use investigator_tests::{TestDatabase, TestKafka, eventually};
+
+use super::messages::{PYPI, unresolved};
+use super::{applied_records, count, publish, serve, texts};
+
+/// A bad record and the dead-letter reason it must get (`None`: it must be applied).
+struct Poison {
+    what: &'static str,
+    bytes: Vec<u8>,
+    reason_code: Option<&'static str>,
+}
+
+fn good_fields(name: &str) -> String {
+    format!(
+        r#"{{"component_name": "c", "service_version": "1", "package_name": "{name}", "package_version": "1.0.0", "index_url": "{PYPI}", "solver": null}}"#
+    )
+}
+
+/// One of each kind of bad record, `i` making each distinct.
+fn poison(i: usize) -> Poison {
+    let name = format!("poison-bad-{i}");
+    match i % 10 {
+        0 => Poison { what: "not JSON", bytes: b"{\"package_name\": ".to_vec(), reason_code: Some("malformed_json") },
+        1 => Poison {
+            what: "a wrong field type",
+            bytes: good_fields(&name).replace(&format!("\"{name}\""), "123").into_bytes(),
+            reason_code: Some("invalid_value"),
+        },
+        2 => Poison {
+            what: "a missing required field",
+            bytes: good_fields(&name).replace(&format!("\"package_name\": \"{name}\", "), "").into_bytes(),
+            reason_code: Some("missing_field"),
+        },
+        3 => Poison {
+            what: "an unknown schema version",
+            bytes: good_fields(&name)
+                .replace("\"component_name\"", "\"version\": \"v99\", \"component_name\"")
+                .into_bytes(),
+            reason_code: Some("unknown_schema_version"),
+        },
+        4 => {
+            let text = good_fields(&name);
+            let at = text.find(&name).expect("the name") + name.len();
+            let mut bytes = text.into_bytes();
+            bytes.splice(at..at, [0xff, 0xfe, 0x80]);
+            Poison { what: "invalid UTF-8 in a string", bytes, reason_code: Some("malformed_json") }
+        }
+        5 => Poison {
+            what: "a field given twice",
+            bytes: good_fields(&name)
+                .replace("\"solver\": null", "\"solver\": null, \"package_name\": \"other\"")
+                .into_bytes(),
+            reason_code: Some("duplicate_field"),
+        },
+        6 => {
+            let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+            let bytes = good_fields(&name).replace("\"solver\": null", &format!("\"solver\": null, \"x\": {nested}"));
+            // Unknown keys are skipped without recursion: the message is good (Python's parser
+            // would give up at about 1,000 levels), and nothing overflows.
+            Poison { what: "an unknown field nested 100,000 deep", bytes: bytes.into_bytes(), reason_code: None }
+        }
+        7 => {
+            let mut bytes =
+                good_fields(&name).replace("\"solver\": null", "\"solver\": null, \"blob\": \"").into_bytes();
+            bytes.extend(std::iter::repeat_n(b'a', 900_000));
+            Poison { what: "900 kB, cut off", bytes, reason_code: Some("malformed_json") }
+        }
+        8 => {
+            Poison { what: "an array, not an object", bytes: b"[1, 2, 3]".to_vec(), reason_code: Some("not_an_object") }
+        }
+        _ => Poison { what: "JSON null", bytes: b"null".to_vec(), reason_code: Some("not_an_object") },
+    }
+}
+
+fn resident_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmRSS:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_records_become_dead_letters_and_every_good_record_is_applied() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    let (good, bad) = (180, 20);
+    let mut expected_reasons = Vec::new();
+    for round in 0..bad {
+        let nine: Vec<_> =
+            (round * 9..round * 9 + 9).map(|i| unresolved(&format!("poison-good-{i}"), "1.0.0", PYPI)).collect();
+        publish(&kafka, &nine).await;
+        let poison = poison(round);
+        kafka.send_raw(&topic, &poison.bytes).await;
+        expected_reasons.push((poison.what, poison.reason_code));
+    }
+    assert_eq!(expected_reasons.len(), bad);
+    let total = (good + bad) as i64;
+    let pid = service.pid().expect("a running service");
+    let mut peak = 0.0f64;
+    eventually("every record applied or dead-lettered", Duration::from_secs(90), || {
+        peak = peak.max(resident_mib(pid));
+        async { applied_records(&database.database).await == total }
+    })
+    .await;
+
+    let applied = count(
+        &database.database,
+        "SELECT count(DISTINCT package_name) FROM graph.workflow_run WHERE package_name LIKE 'poison-good-%'",
+    )
+    .await;
+    assert_eq!(applied, good as i64, "every good record's workflows were requested");
+    let accepted = expected_reasons.iter().filter(|(_, code)| code.is_none()).count() as i64;
+    let odd_but_good = count(
+        &database.database,
+        "SELECT count(DISTINCT package_name) FROM graph.workflow_run WHERE package_name LIKE 'poison-bad-%'",
+    )
+    .await;
+    assert_eq!(odd_but_good, accepted, "the deeply nested unknown field is ignored and its record applied");
+    let reasons = texts(&database.database, "SELECT reason_code FROM graph.dead_letter ORDER BY \"offset\"").await;
+    let expected: Vec<&str> = expected_reasons.iter().filter_map(|(_, code)| *code).collect();
+    assert_eq!(reasons, expected, "each bad record dead-lettered with its reason: {expected_reasons:?}");
+    let (status, body) = service.get("/api/v1/status").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"halted_topics\":[]"), "nothing halted: {body}");
+    assert!(peak < 400.0, "resident memory stayed bounded: peak {peak:.0} MiB");
+}
