@@ -3,11 +3,13 @@
 //! [`kafka`]: the clients built from Thoth's `KAFKA_*` settings, the publisher that writes
 //! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
 //! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
+//! [`mirror`]: the event log, published to Kafka after each commit.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
 //! what happened to them.
 
 pub mod kafka;
+pub mod mirror;
 pub mod pipeline;
 pub mod workflows;

@@ -2,7 +2,7 @@
 //! plus the investigator's own, prefixed `investigator_`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Every metric, registered in one registry.
@@ -55,6 +55,8 @@ pub struct Metrics {
     pub workflow_transitions: IntCounterVec,
     /// `investigator_workflow_watch_errors_total{namespace}`.
     pub watch_errors: IntCounterVec,
+    /// `investigator_mirror_position`: the last log position published to the mirror topic.
+    pub mirror_position: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -103,7 +105,12 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(launch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let mirror_position =
+            IntGauge::new("investigator_mirror_position", "Last log position published to the mirror topic")
+                .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(mirror_position.clone())).unwrap_or_else(|error| panic!("{error}"));
         Metrics {
+            mirror_position,
             workflow_launches: counter(
                 &registry,
                 "investigator_workflow_launches_total",

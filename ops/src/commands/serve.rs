@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
 use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::mirror::{KnowledgeMirror, MIRROR_BASE_NAME};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
@@ -156,6 +157,11 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
     });
     start_workflows(&database, service, &metrics_for_workflows, backpressure, &stopping).await?;
+    if let Some(kafka) = &kafka {
+        let mirror = KnowledgeMirror::new(kafka, &settings.naming, database.clone(), metrics_for_workflows.clone())
+            .map_err(|source| investigator_actors::kafka::KafkaError::Client { role: "mirror producer", source })?;
+        actix::spawn(mirror.run(stopping.clone()));
+    }
     actix::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -318,6 +324,7 @@ async fn create_topics(kafka: &investigator_actors::kafka::KafkaSettings, settin
     let admin = TopicAdmin::new(kafka, Duration::from_secs(30))?;
     let mut topics = settings.naming.topic_names();
     topics.push(settings.naming.topic_for_base_name(DEAD_LETTER_BASE_NAME));
+    topics.push(settings.naming.topic_for_base_name(MIRROR_BASE_NAME));
     let options = TopicOptions {
         partitions: 1,
         replication_factor: 1,

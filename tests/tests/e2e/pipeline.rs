@@ -6,6 +6,7 @@ mod crash_safety;
 mod embedded;
 mod listing;
 pub(crate) mod messages;
+mod mirror;
 mod poison;
 mod supervision;
 

@@ -1,0 +1,53 @@
+//! The knowledge-event mirror: every event of the log on `<prefix>.thoth.investigator.knowledge-events`,
+//! in log order, keyed by stream, readable JSON, and resuming where it stopped after a restart.
+
+use std::time::Duration;
+
+use investigator_tests::{TestDatabase, TestKafka, eventually};
+use serde_json::Value;
+
+use super::messages::{PYPI, unresolved};
+use super::{count, publish, serve};
+
+async fn head(database: &TestDatabase) -> i64 {
+    count(&database.database, "SELECT position FROM investigator.log_head").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_reaches_the_mirror_once_in_order_across_a_restart() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("click", "8.0.0", PYPI)]).await;
+    eventually("the first events mirrored", Duration::from_secs(30), || async {
+        let head = head(&database).await;
+        head > 1 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+    assert_eq!(service.stop().await, Some(0));
+
+    publish(&kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
+    let service = serve(&kafka, &database, &[]).await;
+    eventually("the events after the restart mirrored", Duration::from_secs(30), || async {
+        let workflows =
+            count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE status = 'submitted'").await;
+        let head = head(&database).await;
+        workflows == 6 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+
+    let head = head(&database).await;
+    let topic = kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events");
+    let records = kafka.read_topic(&topic, usize::try_from(head).expect("a count")).await;
+    let positions: Vec<i64> = records
+        .iter()
+        .map(|record| {
+            let value: Value = serde_json::from_slice(&record.payload).expect("readable JSON");
+            assert_eq!(record.key.as_deref(), value["stream"].as_str().map(str::as_bytes), "keyed by stream");
+            assert!(value["type"].is_string() && value["payload"].is_object(), "{value}");
+            assert!(record.header_count >= 4, "event type, schema version, position, content type");
+            value["position"].as_i64().expect("a position")
+        })
+        .collect();
+    assert_eq!(positions, (1..=head).collect::<Vec<_>>(), "every event once, in log order");
+}
