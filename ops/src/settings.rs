@@ -37,6 +37,8 @@ pub struct Settings {
     pub postgres_bin: Option<std::path::PathBuf>,
     /// The `tracing` filter (`RUST_LOG`), `info` by default.
     pub log_filter: String,
+    /// `INVESTIGATOR_LOG_FORMAT`: `text` (the default) or `json` (one object per line).
+    pub log_format: LogFormat,
     /// What `serve` needs besides the above.
     pub service: ServiceSettings,
 }
@@ -104,6 +106,7 @@ impl Settings {
             data_directory: reader.data_directory(),
             postgres_bin: reader.text("INVESTIGATOR_POSTGRES_BIN").map(std::path::PathBuf::from),
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format: reader.log_format(),
             service: reader.service(),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
@@ -137,7 +140,28 @@ struct Reader<'a> {
     problems: Vec<SettingProblem>,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
+
 impl Reader<'_> {
+    fn log_format(&mut self) -> LogFormat {
+        match self.text("INVESTIGATOR_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                self.problem("INVESTIGATOR_LOG_FORMAT", format!("'{other}' is not a log format: 'text' or 'json'"));
+                LogFormat::Text
+            }
+        }
+    }
+
     fn problem(&mut self, variable: &'static str, problem: impl Into<String>) {
         self.problems.push(SettingProblem { variable, problem: problem.into() });
     }

@@ -34,7 +34,7 @@ pub fn investigator_binary() -> PathBuf {
 pub async fn investigator(args: &[&str], env: &[(String, String)]) -> InvestigatorRun {
     let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
     let mut command = tokio::process::Command::new(investigator_binary());
-    command.args(args).envs(env.iter().map(|(k, v)| (k, v))).env("RUST_LOG", log_filter).kill_on_drop(true);
+    command.args(args).env("RUST_LOG", log_filter).envs(env.iter().map(|(k, v)| (k, v))).kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), command.output())
         .await
         .expect("investigator finished within 120 s")

@@ -51,3 +51,26 @@ async fn a_changed_or_unknown_migration_stops_everything() {
     assert!(matches!(error, MigrationError::Unknown { set: "store", version: 99, .. }), "{error:?}");
     assert!(error.to_string().contains("newer investigator"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_are_one_object_per_line_and_a_bad_format_is_refused() {
+    let db = TestDatabase::create().await;
+    let mut vars = db.vars();
+    vars.push(("RUST_LOG".to_owned(), "info".to_owned()));
+    vars.push(("INVESTIGATOR_LOG_FORMAT".to_owned(), "json".to_owned()));
+    let run = investigator(&["migrate"], &vars).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("not JSON ({error}): {line}")))
+        .collect();
+    let applied = lines.iter().find(|line| line["fields"]["message"] == "migration applied").expect("a log line");
+    assert_eq!(applied["level"], "INFO");
+    assert!(applied["fields"]["version"].is_number() && applied["timestamp"].is_string(), "{applied}");
+
+    vars.push(("INVESTIGATOR_LOG_FORMAT".to_owned(), "xml".to_owned()));
+    let refused = investigator(&["migrate"], &vars).await;
+    assert_eq!(refused.code, Some(2));
+    assert!(refused.stderr.contains("INVESTIGATOR_LOG_FORMAT"), "{}", refused.stderr);
+}
