@@ -35,6 +35,7 @@ pub mod metrics;
 mod record;
 pub mod router;
 mod settings;
+pub mod trace;
 
 pub use record::InboundRecord;
 pub use settings::{PanicInjection, PipelineSettings};

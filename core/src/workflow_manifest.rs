@@ -19,6 +19,8 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "thoth-investigator";
 /// The label holding the log position of the `WorkflowRequested` event.
 pub const POSITION_LABEL: &str = "investigator.thoth-station.ninja/requested-at";
+/// The annotation carrying the W3C trace context of the message behind the workflow.
+pub const TRACEPARENT_ANNOTATION: &str = "investigator.thoth-station.ninja/traceparent";
 /// The label selector of our workflows.
 pub const SELECTOR: &str = "app.kubernetes.io/managed-by=thoth-investigator";
 
@@ -53,6 +55,8 @@ pub struct WorkflowIntent {
     pub parameters: JsonObject,
     /// The log position of the request.
     pub requested_at: i64,
+    /// The W3C trace context of the message that led to it, when known.
+    pub traceparent: Option<String>,
 }
 
 /// Thoth's `component` label of a kind (Thoth labels the three Kebechet workflows
@@ -67,6 +71,10 @@ pub fn component(kind: WorkflowKind) -> &'static str {
 
 /// The Workflow object for `intent`.
 pub fn workflow_manifest(intent: &WorkflowIntent, templates: &WorkflowTemplates) -> Value {
+    let annotations = match &intent.traceparent {
+        Some(traceparent) => json!({TRACEPARENT_ANNOTATION: traceparent}),
+        None => json!({}),
+    };
     let parameters: Vec<Value> =
         intent.parameters.iter().map(|(name, value)| json!({"name": name, "value": parameter_text(value)})).collect();
     json!({
@@ -81,6 +89,7 @@ pub fn workflow_manifest(intent: &WorkflowIntent, templates: &WorkflowTemplates)
                 MANAGED_BY_LABEL: MANAGED_BY_VALUE,
                 POSITION_LABEL: intent.requested_at.to_string(),
             },
+            "annotations": annotations,
         },
         "spec": {
             "workflowTemplateRef": {"name": templates.of(intent.kind)},
@@ -114,6 +123,7 @@ mod tests {
             namespace: "thoth-middletier".to_owned(),
             parameters,
             requested_at: 42,
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
         }
     }
 
@@ -126,6 +136,10 @@ mod tests {
         assert_eq!(manifest["metadata"]["labels"]["component"], "solver");
         assert_eq!(manifest["metadata"]["labels"][MANAGED_BY_LABEL], MANAGED_BY_VALUE);
         assert_eq!(manifest["metadata"]["labels"][POSITION_LABEL], "42");
+        assert_eq!(
+            manifest["metadata"]["annotations"][TRACEPARENT_ANNOTATION],
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        );
         assert_eq!(manifest["spec"]["workflowTemplateRef"]["name"], "solver");
         let parameters = manifest["spec"]["arguments"]["parameters"].as_array().expect("a list");
         let value = |name: &str| parameters.iter().find(|p| p["name"] == name).map(|p| p["value"].clone());

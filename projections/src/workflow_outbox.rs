@@ -12,8 +12,11 @@ use investigator_events::domain::WorkflowKind;
 pub async fn requested(client: &impl GenericClient, limit: i64) -> Result<Vec<WorkflowIntent>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT workflow_id, kind, namespace, parameters, status_position FROM graph.workflow_run
-             WHERE status = 'requested' ORDER BY status_position LIMIT $1",
+            "SELECT run.workflow_id, run.kind, run.namespace, run.parameters, run.status_position,
+                    event.metadata ->> 'traceparent'
+             FROM graph.workflow_run run
+             LEFT JOIN investigator.event_log event ON event.position = run.status_position
+             WHERE run.status = 'requested' ORDER BY run.status_position LIMIT $1",
             &[&limit],
         )
         .await?;
@@ -31,6 +34,7 @@ pub async fn requested(client: &impl GenericClient, limit: i64) -> Result<Vec<Wo
                     _ => serde_json::Map::new(),
                 },
                 requested_at: row.get(4),
+                traceparent: row.get(5),
             })
         })
         .collect())

@@ -122,6 +122,20 @@ impl TestKafka {
         admin.create(topics, &options).await.expect("topics created");
     }
 
+    /// Sends raw bytes with `headers` (name, value) to a topic (to send what Thoth's library
+    /// never would).
+    pub async fn send_raw_with_headers(&self, topic: &str, payload: &[u8], headers: &[(&str, &str)]) {
+        let producer: rdkafka::producer::FutureProducer<ClientLogging> =
+            self.kafka_settings().client_config().create_with_context(ClientLogging::default()).expect("producer");
+        let mut owned = rdkafka::message::OwnedHeaders::new();
+        for (key, value) in headers {
+            owned = owned.insert(rdkafka::message::Header { key, value: Some(*value) });
+        }
+        let record: rdkafka::producer::FutureRecord<'_, (), [u8]> =
+            rdkafka::producer::FutureRecord::to(topic).payload(payload).headers(owned);
+        producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("raw record delivered");
+    }
+
     /// Sends raw bytes to a topic (to send what Thoth's library never would).
     pub async fn send_raw(&self, topic: &str, payload: &[u8]) {
         let producer: rdkafka::producer::FutureProducer<ClientLogging> =

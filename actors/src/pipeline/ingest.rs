@@ -17,7 +17,7 @@ use investigator_projections::offsets::TopicPartition;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::batch::{BatchError, BatchOutcome};
@@ -207,6 +207,12 @@ impl Ingest {
                             offset: message.offset(),
                             key: message.key().map(<[u8]>::to_vec),
                             payload: message.payload().map(<[u8]>::to_vec),
+                            traceparent: message.headers().and_then(|headers| {
+                                headers
+                                    .iter()
+                                    .find(|header| header.key.eq_ignore_ascii_case("traceparent"))
+                                    .and_then(|header| header.value.and_then(super::trace::valid))
+                            }),
                         };
                         drop(message);
                         // The rebalance callback runs inside `recv`: a record of a partition

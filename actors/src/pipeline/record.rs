@@ -15,6 +15,8 @@ pub struct InboundRecord {
     pub key: Option<Vec<u8>>,
     /// The value; `None` for a tombstone.
     pub payload: Option<Vec<u8>>,
+    /// The producer's W3C `traceparent` header, when it sent a valid one.
+    pub traceparent: Option<String>,
 }
 
 impl InboundRecord {

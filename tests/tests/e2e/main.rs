@@ -5,6 +5,7 @@ mod api;
 mod api_cache;
 mod api_thamos;
 mod archive;
+mod dashboards;
 mod deploy_manifests;
 mod emit;
 mod event_log;

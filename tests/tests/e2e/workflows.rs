@@ -311,3 +311,40 @@ async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
         assert!(!text.contains(token), "the API token leaked");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_producers_trace_context_reaches_the_events_and_the_workflow() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let extra = [("THOTH_SOLVERS", "solver-rhel-8-py38")];
+    let _service = serve_with(&cluster, &kafka, &database, &extra).await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let topic = kafka.naming().topic(investigator_events::thoth::MessageKind::UnresolvedPackage);
+    let traced = unresolved("flask", "2.0.1", PYPI).encode();
+    kafka.send_raw_with_headers(&topic, traced.as_bytes(), &[("traceparent", traceparent)]).await;
+    let untraced = unresolved("click", "8.0.0", PYPI).encode();
+    kafka.send_raw(&topic, untraced.as_bytes()).await;
+    eventually("both workflows submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+
+    let traces = texts(
+        &database.database,
+        "SELECT (payload ->> 'target')::jsonb ->> 'package_name' || ' ' || (metadata ->> 'traceparent')
+         FROM investigator.event_log WHERE event_type = 'WorkflowRequested' ORDER BY position",
+    )
+    .await;
+    assert_eq!(traces[0], format!("flask {traceparent}"), "the producer's trace in the event's metadata");
+    let started = traces[1].strip_prefix("click ").expect("click's request");
+    assert!(started.starts_with("00-") && started.len() == 55 && started != traceparent, "a new trace: {started}");
+    let annotation = |package: &str| {
+        cluster
+            .kube
+            .objects(MIDDLETIER)
+            .into_iter()
+            .find(|workflow| workflow.to_string().contains(&format!("{package}===")))
+            .map(|workflow| workflow["metadata"]["annotations"]["investigator.thoth-station.ninja/traceparent"].clone())
+    };
+    assert_eq!(annotation("flask"), Some(serde_json::json!(traceparent)), "and on the workflow");
+    assert_eq!(annotation("click"), Some(serde_json::json!(started)));
+}

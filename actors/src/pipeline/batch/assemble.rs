@@ -41,7 +41,7 @@ fn metadata(record: &InboundRecord) -> EventMetadata {
         source: Some(SourceRecord { topic: record.topic.clone(), partition: record.partition, offset: record.offset }),
         correlation_id: Some(id.clone()),
         causation_id: Some(id),
-        traceparent: None,
+        traceparent: Some(record.traceparent.clone().unwrap_or_else(crate::pipeline::trace::start)),
         origin: Some("kafka".to_owned()),
     }
 }

@@ -141,7 +141,14 @@ mod tests {
     use super::*;
 
     fn record(partition: i32, offset: i64) -> InboundRecord {
-        InboundRecord { topic: "t".to_owned(), partition, offset, key: None, payload: Some(b"{}".to_vec()) }
+        InboundRecord {
+            topic: "t".to_owned(),
+            partition,
+            offset,
+            key: None,
+            payload: Some(b"{}".to_vec()),
+            traceparent: None,
+        }
     }
 
     fn tp(partition: i32) -> TopicPartition {

@@ -1,0 +1,548 @@
+//! The Grafana dashboards under `dashboards/`: each imports as it is (Grafana's dashboard JSON
+//! model with a `DS_PROMETHEUS` input), and every series a panel queries is one that
+//! `investigator serve` exposes on `/metrics` once traffic has touched it. A panel on a metric
+//! the service does not expose would stay empty forever; this test names it instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use investigator_events::thoth::MessageKind;
+use investigator_tests::fake_kube::{FakeKube, argo_status};
+use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
+use serde_json::Value;
+
+use crate::pipeline::messages::{PYPI, unresolved};
+use crate::pipeline::{publish, service_env};
+
+const DATASOURCE: &str = "${DS_PROMETHEUS}";
+const MIDDLETIER: &str = "thoth-middletier";
+const FILES: [&str; 4] =
+    ["failures-and-dead-letters.json", "ingest-and-lag.json", "knowledge-growth.json", "workflows.json"];
+
+/// PromQL's functions (an identifier followed by `(` must be one of them).
+const FUNCTIONS: &str = "\
+    abs absent absent_over_time acos acosh asin asinh atan atanh avg avg_over_time bottomk ceil changes \
+    clamp clamp_max clamp_min cos cosh count count_over_time count_values day_of_month day_of_week \
+    day_of_year days_in_month deg delta deriv exp floor group histogram_avg histogram_count \
+    histogram_fraction histogram_quantile histogram_stddev histogram_stdvar histogram_sum holt_winters hour \
+    idelta increase irate label_join label_replace last_over_time limitk limit_ratio ln log10 log2 \
+    mad_over_time max max_over_time min min_over_time minute month predict_linear present_over_time quantile \
+    quantile_over_time rad rate resets round scalar sgn sin sinh sort sort_by_label sort_by_label_desc \
+    sort_desc sqrt stddev stddev_over_time stdvar stdvar_over_time sum sum_over_time tan tanh time timestamp \
+    topk vector year";
+
+fn is_function(word: &str) -> bool {
+    FUNCTIONS.split_whitespace().any(|function| function == word)
+}
+
+/// PromQL's keywords; the grouping ones take a list of label names in parentheses.
+const KEYWORDS: &[&str] = &["and", "or", "unless", "bool", "offset", "atan2", "inf", "nan", "start", "end"];
+const GROUPINGS: &[&str] = &["by", "without", "on", "ignoring", "group_left", "group_right"];
+
+fn dashboards_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the tests crate is inside the workspace").join("dashboards")
+}
+
+/// Every dashboard file: its name and its JSON.
+fn dashboards() -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dashboards_dir()).expect("the dashboards directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|extension| extension == "json") {
+            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).expect("a readable dashboard");
+            let json = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name} is not JSON: {error}"));
+            found.push((name, json));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// One query of one panel.
+struct Query {
+    place: String,
+    expr: String,
+}
+
+fn panels(dashboard: &Value) -> Vec<&Value> {
+    dashboard["panels"].as_array().map(|panels| panels.iter().collect()).unwrap_or_default()
+}
+
+fn queries(dashboards: &[(String, Value)]) -> Vec<Query> {
+    let mut all = Vec::new();
+    for (file, dashboard) in dashboards {
+        for panel in panels(dashboard) {
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                all.push(Query {
+                    place: format!("{file}: panel {:?}", panel["title"].as_str().unwrap_or_default()),
+                    expr: target["expr"].as_str().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+    }
+    all
+}
+
+/// What keeps `dashboard` from importing as it is into Grafana with a Prometheus data source.
+fn shape_problems(file: &str, dashboard: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut problem = |text: String| problems.push(format!("{file}: {text}"));
+    let input =
+        dashboard["__inputs"].as_array().and_then(|inputs| inputs.iter().find(|i| i["name"] == "DS_PROMETHEUS"));
+    match input {
+        Some(input) if input["type"] == "datasource" && input["pluginId"] == "prometheus" => {}
+        _ => problem("no __inputs entry DS_PROMETHEUS of type datasource, pluginId prometheus".to_owned()),
+    }
+    if dashboard["schemaVersion"] != 39 {
+        problem(format!("schemaVersion {} (39 expected)", dashboard["schemaVersion"]));
+    }
+    for key in ["title", "uid"] {
+        if dashboard[key].as_str().is_none_or(str::is_empty) {
+            problem(format!("no {key}"));
+        }
+    }
+    if !dashboard["id"].is_null() {
+        problem("an id: an exported dashboard has \"id\": null, so importing creates it".to_owned());
+    }
+    let panels = panels(dashboard);
+    if panels.is_empty() {
+        problem("no panels".to_owned());
+    }
+    let mut ids = BTreeSet::new();
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap_or_default();
+        if title.is_empty() {
+            problem("a panel without a title".to_owned());
+        }
+        if !matches!(panel["type"].as_str(), Some("timeseries" | "stat")) {
+            problem(format!("panel {title:?}: type {} (timeseries or stat expected)", panel["type"]));
+        }
+        if !panel["id"].as_u64().is_some_and(|id| ids.insert(id)) {
+            problem(format!("panel {title:?}: a missing or repeated id {}", panel["id"]));
+        }
+        if !["h", "w", "x", "y"].iter().all(|key| panel["gridPos"][key].is_u64()) {
+            problem(format!("panel {title:?}: no gridPos"));
+        }
+        if panel["datasource"]["uid"] != DATASOURCE || panel["datasource"]["type"] != "prometheus" {
+            problem(format!("panel {title:?}: datasource {} is not {DATASOURCE}", panel["datasource"]));
+        }
+        let targets = panel["targets"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if targets.is_empty() {
+            problem(format!("panel {title:?}: no targets"));
+        }
+        let mut references = BTreeSet::new();
+        for target in targets {
+            if target["expr"].as_str().is_none_or(|expr| expr.trim().is_empty()) {
+                problem(format!("panel {title:?}: a target without expr"));
+            }
+            if !target["refId"].as_str().is_some_and(|reference| references.insert(reference.to_owned())) {
+                problem(format!("panel {title:?}: a missing or repeated refId"));
+            }
+            if !target["datasource"].is_null() && target["datasource"]["uid"] != DATASOURCE {
+                problem(format!("panel {title:?}: a target's datasource {} is not {DATASOURCE}", target["datasource"]));
+            }
+        }
+    }
+    problems
+}
+
+/// A series a query selects: the metric and its `label="value"` matchers (other matchers,
+/// `=~` and the negative ones, are not checked).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Selector {
+    metric: String,
+    labels: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.metric)?;
+        if !self.labels.is_empty() {
+            let labels: Vec<_> = self.labels.iter().map(|(name, value)| format!("{name}=\"{value}\"")).collect();
+            write!(f, "{{{}}}", labels.join(","))?;
+        }
+        Ok(())
+    }
+}
+
+fn selector(metric: &str, labels: &[(&str, &str)]) -> Selector {
+    let labels = labels.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+    Selector { metric: metric.to_owned(), labels }
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Identifier(String),
+    /// `{...}`: its equality matchers.
+    Matchers(Vec<(String, String)>),
+    Open,
+    Close,
+    /// Anything else: numbers, durations, `[...]` ranges, `$variables`, strings, operators.
+    Other,
+}
+
+fn is_identifier_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_identifier_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+/// A quoted string starting at `chars[at]`: its content and the index after it.
+fn quoted(chars: &[char], at: usize) -> (String, usize) {
+    let quote = chars[at];
+    let (mut text, mut i) = (String::new(), at + 1);
+    while i < chars.len() && chars[i] != quote {
+        if chars[i] == '\\' && quote != '`' && i + 1 < chars.len() {
+            i += 1;
+        }
+        text.push(chars[i]);
+        i += 1;
+    }
+    (text, i + 1)
+}
+
+/// The equality matchers of the braces opening at `chars[at]`, and the index after them.
+fn matchers(chars: &[char], at: usize) -> (Vec<(String, String)>, usize) {
+    let (mut found, mut i) = (Vec::new(), at + 1);
+    let mut name = String::new();
+    let mut operator = String::new();
+    while i < chars.len() && chars[i] != '}' {
+        let c = chars[i];
+        if matches!(c, '"' | '\'' | '`') {
+            let (value, next) = quoted(chars, i);
+            if operator == "=" {
+                found.push((std::mem::take(&mut name), value));
+            }
+            (name, operator, i) = (String::new(), String::new(), next);
+            continue;
+        }
+        if is_identifier_char(c) {
+            name.push(c);
+        } else if matches!(c, '=' | '!' | '~') {
+            operator.push(c);
+        }
+        i += 1;
+    }
+    (found, i + 1)
+}
+
+fn tokens(expr: &str) -> Vec<Token> {
+    let chars: Vec<char> = expr.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() || c == '.' || c == '$' {
+            // A number, a duration (`5m`, `1e3`) or a Grafana variable: never a metric.
+            i += 1;
+            while i < chars.len() && (is_identifier_char(chars[i]) || chars[i] == '.') {
+                i += 1;
+            }
+            tokens.push(Token::Other);
+        } else if is_identifier_start(c) {
+            let start = i;
+            while i < chars.len() && is_identifier_char(chars[i]) {
+                i += 1;
+            }
+            tokens.push(Token::Identifier(chars[start..i].iter().collect()));
+        } else if c == '{' {
+            let (found, next) = matchers(&chars, i);
+            tokens.push(Token::Matchers(found));
+            i = next;
+        } else if c == '[' {
+            while i < chars.len() && chars[i] != ']' {
+                i += 1;
+            }
+            tokens.push(Token::Other);
+            i += 1;
+        } else if matches!(c, '"' | '\'' | '`') {
+            tokens.push(Token::Other);
+            i = quoted(&chars, i).1;
+        } else {
+            match c {
+                '(' => tokens.push(Token::Open),
+                ')' => tokens.push(Token::Close),
+                c if c.is_whitespace() => {}
+                _ => tokens.push(Token::Other),
+            }
+            i += 1;
+        }
+    }
+    tokens
+}
+
+/// The series `expr` selects, or what is wrong with it (an unknown function).
+fn selectors(expr: &str) -> Result<Vec<Selector>, String> {
+    let tokens = tokens(expr);
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            Token::Identifier(word) if GROUPINGS.contains(&word.as_str()) => {
+                // `by (le, outcome)`: label names, skipped up to the closing parenthesis.
+                i += 1;
+                if tokens.get(i) == Some(&Token::Open) {
+                    while i < tokens.len() && tokens[i] != Token::Close {
+                        i += 1;
+                    }
+                }
+            }
+            Token::Identifier(word) if tokens.get(i + 1) == Some(&Token::Open) && !is_function(word) => {
+                return Err(format!("{word}(...) is no PromQL function"));
+            }
+            Token::Identifier(word) if KEYWORDS.contains(&word.as_str()) || is_function(word) => {}
+            Token::Identifier(word) => {
+                let labels = match tokens.get(i + 1) {
+                    Some(Token::Matchers(labels)) => {
+                        i += 1;
+                        labels.clone()
+                    }
+                    _ => Vec::new(),
+                };
+                found.push(Selector { metric: word.clone(), labels });
+            }
+            Token::Matchers(labels) => {
+                // `{__name__="metric", ...}`
+                let name = labels.iter().find(|(label, _)| label == "__name__");
+                let Some((_, metric)) = name else {
+                    return Err("a selector without a metric name".to_owned());
+                };
+                let labels = labels.iter().filter(|(label, _)| label != "__name__").cloned().collect();
+                found.push(Selector { metric: metric.clone(), labels });
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if found.is_empty() {
+        return Err("no metric".to_owned());
+    }
+    Ok(found)
+}
+
+/// Every series seen on `/metrics` so far: metric name, then each series' labels as
+/// `,name="value",...,`.
+#[derive(Default)]
+struct Exposed(BTreeMap<String, BTreeSet<String>>);
+
+impl Exposed {
+    fn add(&mut self, text: &str) {
+        for line in text.lines().filter(|line| !line.starts_with('#') && !line.trim().is_empty()) {
+            let end = line.find(['{', ' ']).unwrap_or(line.len());
+            let labels = match line[end..].strip_prefix('{') {
+                Some(rest) => rest.rfind('}').map_or("", |close| &rest[..close]),
+                None => "",
+            };
+            self.0.entry(line[..end].to_owned()).or_default().insert(format!(",{labels},"));
+        }
+    }
+
+    fn has(&self, wanted: &Selector) -> bool {
+        self.0.get(&wanted.metric).is_some_and(|series| {
+            series.iter().any(|labels| {
+                wanted.labels.iter().all(|(name, value)| labels.contains(&format!(",{name}=\"{value}\",")))
+            })
+        })
+    }
+
+    async fn scrape(&mut self, service: &Service) {
+        let (status, body) = service.get("/metrics").await;
+        assert_eq!(status, 200, "{body}");
+        self.add(&body);
+    }
+
+    /// Scrapes until `wanted` has been seen, calling `nudge` before each scrape.
+    async fn wait_for(&mut self, service: &Service, wanted: &Selector, mut nudge: impl FnMut()) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            nudge();
+            self.scrape(service).await;
+            if self.has(wanted) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{wanted} never appeared on /metrics");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[test]
+fn every_dashboard_is_importable_and_names_its_metrics() {
+    let dashboards = dashboards();
+    let names: Vec<&str> = dashboards.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, FILES, "the dashboards");
+    let mut problems: Vec<String> =
+        dashboards.iter().flat_map(|(file, dashboard)| shape_problems(file, dashboard)).collect();
+    let mut uids = BTreeSet::new();
+    for (file, dashboard) in &dashboards {
+        if !uids.insert(dashboard["uid"].as_str().unwrap_or_default()) {
+            problems.push(format!("{file}: uid {} is another dashboard's", dashboard["uid"]));
+        }
+    }
+    for query in queries(&dashboards) {
+        if let Err(error) = selectors(&query.expr) {
+            problems.push(format!("{}: {error}: {}", query.place, query.expr));
+        }
+    }
+    assert!(problems.is_empty(), "the dashboards would not import or query as they are:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn queries_are_read_as_prometheus_reads_them() {
+    let expr = "histogram_quantile(0.95, sum by (le) (rate(investigator_batch_seconds_bucket[$__rate_interval]))) \
+                / on (job) group_left sum(x_total{outcome=\"hit\", kind=~\"a|b\", reason!=\"c\"} offset 1h) \
+                + max without (instance) ({__name__=\"up\", job='j'}) * 1e3";
+    let found = selectors(expr).expect("a query");
+    assert_eq!(
+        found,
+        [
+            selector("investigator_batch_seconds_bucket", &[]),
+            selector("x_total", &[("outcome", "hit")]),
+            selector("up", &[("job", "j")]),
+        ]
+    );
+    assert!(selectors("sum(rat(x_total[5m]))").is_err(), "a misspelt function is reported");
+    let mut exposed = Exposed::default();
+    exposed.add("# TYPE x_total counter\nx_total{outcome=\"hit,miss\",kind=\"a\"} 1\nup 1\n");
+    assert!(exposed.has(&selector("x_total", &[("kind", "a")])));
+    assert!(!exposed.has(&selector("x_total", &[("outcome", "hit")])));
+    assert!(exposed.has(&selector("up", &[])));
+}
+
+struct Cluster {
+    kube: FakeKube,
+    _directory: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+async fn cluster() -> Cluster {
+    let kube = FakeKube::start().await;
+    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
+    let kubeconfig = kube.write_kubeconfig(directory.path());
+    Cluster { kube, _directory: directory, kubeconfig }
+}
+
+/// Drives every kind of traffic the dashboards chart through a running service, then checks
+/// that `/metrics` has exposed every series a panel queries.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
+    let dashboards = dashboards();
+    let mut wanted: BTreeMap<Selector, Vec<String>> = BTreeMap::new();
+    for query in queries(&dashboards) {
+        let found = selectors(&query.expr).unwrap_or_else(|error| panic!("{}: {error}", query.place));
+        for selector in found {
+            wanted.entry(selector).or_default().push(query.place.clone());
+        }
+    }
+
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let kubeconfig = cluster.kubeconfig.display().to_string();
+    let settings = [
+        ("INVESTIGATOR_LAUNCHER", "kube"),
+        ("KUBECONFIG", kubeconfig.as_str()),
+        ("INVESTIGATOR_LAUNCH_INTERVAL_MS", "100"),
+        ("INVESTIGATOR_KUBE_TIMEOUT_MS", "1000"),
+        // One pending workflow per namespace: the second waits in the outbox (workflows_waiting).
+        ("ARGO_PENDING_WORKFLOW_LIMIT", "1"),
+        // A handler panic: an exception and a handler restart.
+        ("INVESTIGATOR_INJECT_PANIC", "SolverScheduler:1"),
+        // Thoth's metrics mode too: message_count_by_version.
+        ("THOTH_CONSUMER_MODE", r#"["middletier", "backend", "metrics"]"#),
+        ("INVESTIGATOR_API_CACHE_TTL_MS", "600000"),
+    ];
+    let service = Service::start(&service_env(&kafka, &database, &settings)).await;
+    let mut exposed = Exposed::default();
+
+    // Messages: processed, scheduled workflows, records (one a duplicate request), batches,
+    // offsets, versions; the first attempt panics.
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("flask", "2.0.1", PYPI)]).await;
+    exposed.wait_for(&service, &selector("investigator_handler_restarts_total", &[]), || {}).await;
+    exposed.wait_for(&service, &selector("message_count_by_version_total", &[]), || {}).await;
+    // Two solver workflows: one submitted, the other waiting behind it.
+    eventually("one workflow on the cluster", Duration::from_secs(30), || async {
+        cluster.kube.count(MIDDLETIER) == 1
+    })
+    .await;
+    exposed.wait_for(&service, &selector("investigator_workflows_waiting", &[("namespace", MIDDLETIER)]), || {}).await;
+    exposed
+        .wait_for(&service, &selector("investigator_workflow_launches_total", &[("outcome", "created")]), || {})
+        .await;
+
+    // The workflow starts: a transition recorded, and the second one submitted.
+    let first = cluster.kube.created_names().remove(0);
+    cluster.kube.set_status(MIDDLETIER, &first, argo_status("Running")).expect("the workflow");
+    exposed.wait_for(&service, &selector("investigator_workflow_transitions_total", &[]), || {}).await;
+    eventually("the second workflow submitted", Duration::from_secs(30), || async {
+        cluster.kube.count(MIDDLETIER) == 2
+    })
+    .await;
+    // The watch cut off with its history gone: an error, then a relist.
+    let mut cuts = 0;
+    exposed
+        .wait_for(&service, &selector("investigator_workflow_watch_errors_total", &[]), || {
+            cuts += 1;
+            if cuts % 10 == 1 {
+                cluster.kube.compact_history();
+                cluster.kube.drop_watches();
+            }
+        })
+        .await;
+
+    // Records that become dead letters: not JSON, and a version no handler accepts.
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    kafka.send_raw(&topic, b"{\"package_name\": ").await;
+    let unknown_version = r#"{"version": "v99", "component_name": "c", "service_version": "1", "package_name": "flask",
+        "package_version": "2.0.1", "index_url": "https://pypi.org/simple", "solver": null}"#;
+    kafka.send_raw(&topic, unknown_version.as_bytes()).await;
+    exposed
+        .wait_for(&service, &selector("investigator_dead_letters_total", &[("reason_code", "malformed_json")]), || {})
+        .await;
+    exposed
+        .wait_for(
+            &service,
+            &selector("investigator_dead_letters_total", &[("reason_code", "unknown_schema_version")]),
+            || {},
+        )
+        .await;
+
+    // An operator halts a topic and resumes it.
+    let base = MessageKind::UnresolvedPackage.base_name();
+    assert_eq!(service.get(&format!("/halt/{base}")).await.0, 200);
+    exposed
+        .wait_for(&service, &selector("thoth_investigator_halted_topics", &[("base_topic_name", base)]), || {})
+        .await;
+    assert_eq!(service.get(&format!("/resume/{base}")).await.0, 200);
+
+    // A cached API read twice: a miss, then a hit.
+    for _ in 0..2 {
+        let (status, body) = service.get("/api/v1/python-package-index").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    exposed.wait_for(&service, &selector("investigator_api_cache_requests_total", &[("outcome", "hit")]), || {}).await;
+
+    // Whatever the steps above did not wait for has had time to appear as well.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        exposed.scrape(&service).await;
+        if wanted.keys().all(|selector| exposed.has(selector)) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let missing: Vec<String> = wanted
+        .iter()
+        .filter(|(selector, _)| !exposed.has(selector))
+        .map(|(selector, places)| format!("{selector}, queried by {}", places.join("; ")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "panels query series /metrics never exposed:\n{}\n\nexposed: {:?}",
+        missing.join("\n"),
+        exposed.0.keys().collect::<Vec<_>>()
+    );
+    drop(service);
+}
