@@ -206,6 +206,7 @@ impl Drop for TestKafka {
         let settings = self.kafka_settings();
         let mut topics = self.topics();
         topics.push(self.naming.topic_for_base_name("thoth.investigator.dead-letter"));
+        topics.push(self.naming.topic_for_base_name("thoth.investigator.knowledge-events"));
         teardown::run_to_completion(async move {
             let admin: rdkafka::admin::AdminClient<ClientLogging> =
                 match settings.client_config().create_with_context(ClientLogging::default()) {

@@ -99,7 +99,7 @@ impl BusIngest {
                 offset: record.offset,
                 key: None,
                 payload: Some(record.payload),
-                traceparent: None,
+                traceparent: Some(super::trace::start()),
             })
             .collect())
     }

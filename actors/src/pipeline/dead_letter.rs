@@ -106,23 +106,38 @@ impl DeadLetterPublisher {
         &self.topic
     }
 
-    /// Sends one dead letter; failures are logged (the table already holds it).
+    /// Sends one dead letter; failures are logged (the table already holds it). The key is the
+    /// dead letter's stream id (one letter per record, so re-copies land together); the value
+    /// is the record's bytes as kept; the headers say why and where from (and the record's own
+    /// key, when it had one).
     pub async fn publish(&self, letter: &DeadLetter) {
         let partition = letter.record.partition.to_string();
         let offset = letter.record.offset.to_string();
-        let headers = OwnedHeaders::new()
+        let stream = StreamId::dead_letter(&letter.record.topic, letter.record.partition, letter.record.offset);
+        let key = stream.to_string();
+        let content_type = if serde_json::from_slice::<serde_json::Value>(&letter.kept_payload()).is_ok() {
+            "application/json"
+        } else {
+            "application/octet-stream"
+        };
+        let mut headers = OwnedHeaders::new()
             .insert(Header { key: "reason_code", value: Some(letter.reason_code.as_str()) })
             .insert(Header { key: "reason", value: Some(letter.reason.as_str()) })
             .insert(Header { key: "topic", value: Some(letter.record.topic.as_str()) })
             .insert(Header { key: "partition", value: Some(partition.as_str()) })
-            .insert(Header { key: "offset", value: Some(offset.as_str()) });
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
+            .insert(Header { key: "offset", value: Some(offset.as_str()) })
+            .insert(Header { key: "event_type", value: Some("MessageDeadLettered") })
+            .insert(Header { key: "content-type", value: Some(content_type) });
+        if let Some(traceparent) = &letter.record.traceparent {
+            headers = headers.insert(Header { key: "traceparent", value: Some(traceparent.as_str()) });
+        }
+        if let Some(original) = &letter.record.key {
+            headers = headers.insert(Header { key: "original_key", value: Some(original.as_slice()) });
+        }
+        let mut record: FutureRecord<'_, str, [u8]> = FutureRecord::to(&self.topic).key(key.as_str()).headers(headers);
         let kept = letter.kept_payload();
         if letter.record.payload.is_some() {
             record = record.payload(kept.as_ref());
-        }
-        if let Some(key) = &letter.record.key {
-            record = record.key(key.as_slice());
         }
         if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
             tracing::warn!(%error, topic = letter.record.topic, offset = letter.record.offset, "dead letter not copied to Kafka (it is in the dead_letter table)");

@@ -207,12 +207,18 @@ impl Ingest {
                             offset: message.offset(),
                             key: message.key().map(<[u8]>::to_vec),
                             payload: message.payload().map(<[u8]>::to_vec),
-                            traceparent: message.headers().and_then(|headers| {
-                                headers
-                                    .iter()
-                                    .find(|header| header.key.eq_ignore_ascii_case("traceparent"))
-                                    .and_then(|header| header.value.and_then(super::trace::valid))
-                            }),
+                            // The producer's trace, or a new one started here.
+                            traceparent: Some(
+                                message
+                                    .headers()
+                                    .and_then(|headers| {
+                                        headers
+                                            .iter()
+                                            .find(|header| header.key.eq_ignore_ascii_case("traceparent"))
+                                            .and_then(|header| header.value.and_then(super::trace::valid))
+                                    })
+                                    .unwrap_or_else(super::trace::start),
+                            ),
                         };
                         drop(message);
                         // The rebalance callback runs inside `recv`: a record of a partition

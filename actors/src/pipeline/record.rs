@@ -15,7 +15,8 @@ pub struct InboundRecord {
     pub key: Option<Vec<u8>>,
     /// The value; `None` for a tombstone.
     pub payload: Option<Vec<u8>>,
-    /// The producer's W3C `traceparent` header, when it sent a valid one.
+    /// The W3C trace context: the producer's `traceparent` header when it sent a valid one,
+    /// else a trace started at ingest.
     pub traceparent: Option<String>,
 }
 

@@ -8,12 +8,12 @@ use std::time::Duration;
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
 use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
-use investigator_actors::mirror::{KnowledgeMirror, MIRROR_BASE_NAME};
+use investigator_actors::mirror::KnowledgeMirror;
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
 use investigator_actors::pipeline::control::Control;
-use investigator_actors::pipeline::dead_letter::{DEAD_LETTER_BASE_NAME, DeadLetterPublisher};
+use investigator_actors::pipeline::dead_letter::DeadLetterPublisher;
 use investigator_actors::pipeline::handler::HandlerActor;
 use investigator_actors::pipeline::ingest::Ingest;
 use investigator_actors::pipeline::listing::VersionLister;
@@ -322,9 +322,7 @@ async fn register_indexes(database: &Database, settings: &Settings) -> Result<()
 /// Creates the topics the modes consume, and the dead-letter topic, where missing.
 async fn create_topics(kafka: &investigator_actors::kafka::KafkaSettings, settings: &Settings) -> Result<(), CliError> {
     let admin = TopicAdmin::new(kafka, Duration::from_secs(30))?;
-    let mut topics = settings.naming.topic_names();
-    topics.push(settings.naming.topic_for_base_name(DEAD_LETTER_BASE_NAME));
-    topics.push(settings.naming.topic_for_base_name(MIRROR_BASE_NAME));
+    let topics = super::topics::every_topic(&settings.naming);
     let options = TopicOptions {
         partitions: 1,
         replication_factor: 1,

@@ -4,15 +4,27 @@ use std::io::Write;
 use std::time::Duration;
 
 use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::mirror::MIRROR_BASE_NAME;
+use investigator_actors::pipeline::dead_letter::DEAD_LETTER_BASE_NAME;
+use investigator_events::thoth::TopicNaming;
 
 use crate::cli::{TopicsCreateArgs, TopicsListArgs};
 use crate::error::CliError;
 use crate::settings::Settings;
 
-/// An admin client for the configured cluster, and the deployment's 19 topic names.
+/// An admin client for the configured cluster, and every topic of the deployment.
 fn deployment_topics(settings: &Settings, timeout_seconds: u64) -> Result<(TopicAdmin, Vec<String>), CliError> {
     let admin = TopicAdmin::new(settings.require_kafka()?, Duration::from_secs(timeout_seconds))?;
-    Ok((admin, settings.naming.topic_names()))
+    Ok((admin, every_topic(&settings.naming)))
+}
+
+/// Every topic the investigator reads or writes: Thoth's 19, the dead letters and the mirror
+/// of the event log.
+pub(crate) fn every_topic(naming: &TopicNaming) -> Vec<String> {
+    let mut topics = naming.topic_names();
+    topics.push(naming.topic_for_base_name(DEAD_LETTER_BASE_NAME));
+    topics.push(naming.topic_for_base_name(MIRROR_BASE_NAME));
+    topics
 }
 
 /// Creates every Thoth topic of the deployment that does not exist yet.

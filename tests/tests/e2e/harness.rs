@@ -53,5 +53,5 @@ async fn each_test_gets_its_own_topics_which_are_deleted_afterwards() {
     let vars = first.vars();
     drop(first);
     let after = investigator(&["topics", "list"], &vars).await;
-    assert_eq!(after.stdout.lines().filter(|line| line.starts_with("missing")).count(), 19, "{}", after.stdout);
+    assert_eq!(after.stdout.lines().filter(|line| line.starts_with("missing")).count(), 21, "{}", after.stdout);
 }

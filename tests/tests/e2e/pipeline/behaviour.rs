@@ -104,7 +104,14 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
     let copies = kafka.read_topic(&dead_letter_topic, 3).await;
     assert_eq!(copies.len(), 3, "each dead letter is copied to the dead-letter topic");
     assert!(copies.iter().any(|record| record.payload == b"{not json"), "with the original bytes");
-    assert!(copies.iter().all(|record| record.header_count == 5), "and the reason and coordinates in headers");
+    assert!(
+        copies.iter().all(|record| record.header_count == 8),
+        "and the reason, coordinates, event type, content type and trace in headers"
+    );
+    assert!(
+        copies.iter().all(|record| record.key.as_deref().is_some_and(|key| key.starts_with(b"dead-letter:"))),
+        "keyed by the dead letter's stream"
+    );
 
     let processed = service.metric("thoth_investigator_processed_total{message_type=\"unresolved_package\"}").await;
     assert_eq!(processed, Some(1.0), "Thoth's metrics count handled messages");
