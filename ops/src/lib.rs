@@ -8,6 +8,7 @@ pub mod cli;
 mod commands;
 pub mod embedded_postgres;
 mod error;
+mod gauges;
 mod http;
 mod progress;
 pub mod settings;

@@ -57,6 +57,16 @@ pub struct Metrics {
     pub watch_errors: IntCounterVec,
     /// `investigator_mirror_position`: the last log position published to the mirror topic.
     pub mirror_position: IntGauge,
+    /// `investigator_consumer_lag{topic, partition}`: records not applied yet.
+    pub consumer_lag: IntGaugeVec,
+    /// `investigator_log_head`: the last position of the event log.
+    pub log_head: IntGauge,
+    /// `investigator_projection_position{projection}`: the last position a projection applied.
+    pub projection_position: IntGaugeVec,
+    /// `investigator_projection_lag_events{projection}`: events appended and not applied yet.
+    pub projection_lag: IntGaugeVec,
+    /// `investigator_db_pool_connections{pool, state}`: `open` and `idle` connections.
+    pub pool_connections: IntGaugeVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -109,7 +119,35 @@ impl Metrics {
             IntGauge::new("investigator_mirror_position", "Last log position published to the mirror topic")
                 .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(mirror_position.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let log_head = IntGauge::new("investigator_log_head", "Last position of the event log")
+            .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(log_head.clone())).unwrap_or_else(|error| panic!("{error}"));
         Metrics {
+            log_head,
+            consumer_lag: gauge(
+                &registry,
+                "investigator_consumer_lag",
+                "Records not applied yet",
+                &["topic", "partition"],
+            ),
+            projection_position: gauge(
+                &registry,
+                "investigator_projection_position",
+                "Last log position a projection applied",
+                &["projection"],
+            ),
+            projection_lag: gauge(
+                &registry,
+                "investigator_projection_lag_events",
+                "Events appended and not applied by a projection yet",
+                &["projection"],
+            ),
+            pool_connections: gauge(
+                &registry,
+                "investigator_db_pool_connections",
+                "PostgreSQL connections of a pool",
+                &["pool", "state"],
+            ),
             mirror_position,
             workflow_launches: counter(
                 &registry,

@@ -146,7 +146,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 
     let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
     let (metrics_for_workflows, control_for_workflows) = (metrics.clone(), control.clone());
+    let pools = vec![("pipeline", database.clone()), ("api", api_database.clone())];
     let state = api_state(&settings, api_database, control, metrics, false)?;
+    let broker_for_gauges = state.broker.clone();
     let server_handle = start_http(state, service)?;
     tracing::info!(address = %service.http_addr, modes = ?settings.consumer_modes, "investigator serving");
 
@@ -157,6 +159,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
     });
     start_workflows(&database, service, &metrics_for_workflows, backpressure, &stopping).await?;
+    actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
     if let Some(kafka) = &kafka {
         let mirror = KnowledgeMirror::new(kafka, &settings.naming, database.clone(), metrics_for_workflows.clone())
             .map_err(|source| investigator_actors::kafka::KafkaError::Client { role: "mirror producer", source })?;

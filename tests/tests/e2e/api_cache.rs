@@ -180,4 +180,23 @@ async fn the_status_shows_each_partitions_lag_behind_the_broker() {
     assert_eq!(status["source"], "kafka");
     assert_eq!((row["next_offset"].as_i64(), row["lag"].as_i64()), (Some(1), Some(3)), "halted: {status}");
     assert!(status["lag"].as_i64().is_some_and(|lag| lag >= 3), "{status}");
+
+    // The same, as gauges in /metrics (refreshed every 5 s).
+    let lag_line = |metrics: &str| {
+        metrics
+            .lines()
+            .find(|line| line.starts_with("investigator_consumer_lag{") && line.contains(topic.as_str()))
+            .map(str::to_owned)
+    };
+    eventually("the lag gauge", Duration::from_secs(15), || async {
+        let (_, metrics) = service.get("/metrics").await;
+        lag_line(&metrics).is_some_and(|line| line.ends_with(" 3"))
+    })
+    .await;
+    let head = service.metric("investigator_log_head ").await.expect("the log head");
+    let position = service.metric("investigator_projection_position{projection=\"knowledge_graph\"}").await;
+    assert_eq!(position, Some(head), "the graph is at the head");
+    assert_eq!(service.metric("investigator_projection_lag_events{projection=\"knowledge_graph\"}").await, Some(0.0));
+    let (_, metrics) = service.get("/metrics").await;
+    assert!(metrics.contains("investigator_db_pool_connections{pool=\"pipeline\",state=\"open\"}"), "{metrics}");
 }

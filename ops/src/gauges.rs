@@ -1,0 +1,80 @@
+//! The gauges that describe where things stand rather than what happened: consumer lag per
+//! partition (against the broker's high watermarks, or the embedded bus's heads), the log's
+//! head, each projection's position and lag, and the PostgreSQL pools. Refreshed every few
+//! seconds by one task, from the same reads as `/api/v1/status`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use investigator_actors::kafka::TopicAdmin;
+use investigator_actors::pipeline::metrics::Metrics;
+use investigator_projections::Database;
+use investigator_projections::queries::operations;
+use serde_json::Value;
+use tokio::sync::watch;
+
+/// How often the gauges are refreshed.
+const EVERY: Duration = Duration::from_secs(5);
+
+/// Refreshes the gauges until `stop` turns true.
+pub async fn refresh(
+    pools: Vec<(&'static str, Database)>,
+    broker: Option<Arc<TopicAdmin>>,
+    metrics: Metrics,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(error) = refresh_once(&pools, broker.as_deref(), &metrics).await {
+            tracing::debug!(%error, "the gauges could not be refreshed");
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
+async fn refresh_once(
+    pools: &[(&'static str, Database)],
+    broker: Option<&TopicAdmin>,
+    metrics: &Metrics,
+) -> Result<(), String> {
+    for (name, database) in pools {
+        let status = database.pool().status();
+        metrics.pool_connections.with_label_values(&[name, "open"]).set(status.size as i64);
+        metrics.pool_connections.with_label_values(&[name, "idle"]).set(status.available as i64);
+    }
+    let Some((_, database)) = pools.first() else {
+        return Ok(());
+    };
+    let client = database.client().await.map_err(|error| error.to_string())?;
+    let status = operations::status(&client).await.map_err(|error| error.to_string())?;
+    drop(client);
+    let head = status["log_head"].as_i64().unwrap_or(0);
+    metrics.log_head.set(head);
+    for projection in status["projections"].as_array().into_iter().flatten() {
+        let (Some(name), Some(position)) = (projection["projection"].as_str(), projection["position"].as_i64()) else {
+            continue;
+        };
+        metrics.projection_position.with_label_values(&[name]).set(position);
+        metrics.projection_lag.with_label_values(&[name]).set((head - position).max(0));
+    }
+    let offsets: Vec<&Value> = status["offsets"].as_array().into_iter().flatten().collect();
+    let partitions: Vec<(String, i32)> = offsets
+        .iter()
+        .map(|row| {
+            let topic = row["topic"].as_str().unwrap_or_default().to_owned();
+            (topic, row["partition"].as_i64().and_then(|partition| i32::try_from(partition).ok()).unwrap_or(0))
+        })
+        .collect();
+    let highs: Vec<Option<i64>> = match broker {
+        Some(broker) => broker.high_watermarks(&partitions).await,
+        None => partitions.iter().map(|(topic, _)| status["bus_heads"][topic.as_str()].as_i64()).collect(),
+    };
+    for ((row, (topic, partition)), high) in offsets.iter().zip(&partitions).zip(highs) {
+        if let (Some(high), Some(next)) = (high, row["next_offset"].as_i64()) {
+            metrics.consumer_lag.with_label_values(&[topic, &partition.to_string()]).set((high - next).max(0));
+        }
+    }
+    Ok(())
+}
