@@ -10,7 +10,6 @@ use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_projections::Database;
 use investigator_projections::queries::operations;
-use serde_json::Value;
 use tokio::sync::watch;
 
 /// How often the gauges are refreshed.
@@ -48,7 +47,7 @@ async fn refresh_once(
         return Ok(());
     };
     let client = database.client().await.map_err(|error| error.to_string())?;
-    let status = operations::status(&client).await.map_err(|error| error.to_string())?;
+    let mut status = operations::status(&client).await.map_err(|error| error.to_string())?;
     drop(client);
     let head = status["log_head"].as_i64().unwrap_or(0);
     metrics.log_head.set(head);
@@ -59,22 +58,14 @@ async fn refresh_once(
         metrics.projection_position.with_label_values(&[name]).set(position);
         metrics.projection_lag.with_label_values(&[name]).set((head - position).max(0));
     }
-    let offsets: Vec<&Value> = status["offsets"].as_array().into_iter().flatten().collect();
-    let partitions: Vec<(String, i32)> = offsets
-        .iter()
-        .map(|row| {
-            let topic = row["topic"].as_str().unwrap_or_default().to_owned();
-            (topic, row["partition"].as_i64().and_then(|partition| i32::try_from(partition).ok()).unwrap_or(0))
-        })
-        .collect();
-    let highs: Vec<Option<i64>> = match broker {
-        Some(broker) => broker.high_watermarks(&partitions).await,
-        None => partitions.iter().map(|(topic, _)| status["bus_heads"][topic.as_str()].as_i64()).collect(),
-    };
-    for ((row, (topic, partition)), high) in offsets.iter().zip(&partitions).zip(highs) {
-        if let (Some(high), Some(next)) = (high, row["next_offset"].as_i64()) {
-            metrics.consumer_lag.with_label_values(&[topic, &partition.to_string()]).set((high - next).max(0));
-        }
+    crate::lag::add_lag(&mut status, broker).await;
+    for row in status["offsets"].as_array().into_iter().flatten() {
+        let (Some(topic), Some(partition), Some(lag)) =
+            (row["topic"].as_str(), row["partition"].as_i64(), row["lag"].as_i64())
+        else {
+            continue;
+        };
+        metrics.consumer_lag.with_label_values(&[topic, &partition.to_string()]).set(lag);
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod embedded_postgres;
 mod error;
 mod gauges;
 mod http;
+mod lag;
 mod progress;
 pub mod settings;
 pub mod telemetry;

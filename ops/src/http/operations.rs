@@ -73,30 +73,7 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let client = state.graph.client().await?;
     let mut status = operations::status(&client).await?;
     drop(client);
-    let bus_heads = status.as_object_mut().and_then(|status| status.remove("bus_heads")).unwrap_or_default();
-    let partitions: Vec<(String, i32)> = status["offsets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|row| {
-            let topic = row["topic"].as_str().unwrap_or_default().to_owned();
-            (topic, row["partition"].as_i64().and_then(|partition| i32::try_from(partition).ok()).unwrap_or(0))
-        })
-        .collect();
-    let highs: Vec<Option<i64>> = match &state.broker {
-        Some(broker) => broker.high_watermarks(&partitions).await,
-        None => partitions.iter().map(|(topic, _)| bus_heads[topic.as_str()].as_i64()).collect(),
-    };
-    let mut total_lag = 0;
-    if let Some(rows) = status["offsets"].as_array_mut() {
-        for (row, high) in rows.iter_mut().zip(highs) {
-            let lag = high.zip(row["next_offset"].as_i64()).map(|(high, next)| (high - next).max(0));
-            total_lag += lag.unwrap_or(0);
-            row["high_watermark"] = json!(high);
-            row["lag"] = json!(lag);
-        }
-    }
-    status["lag"] = json!(total_lag);
+    crate::lag::add_lag(&mut status, state.broker.as_deref()).await;
     status["source"] = json!(if state.broker.is_some() { "kafka" } else { "embedded bus" });
     status["api_only"] = json!(state.api_only);
     let halted: Vec<String> = state.control.halted().into_keys().collect();
