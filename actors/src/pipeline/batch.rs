@@ -14,7 +14,7 @@ mod assemble;
 mod decisions;
 mod prepare;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -255,6 +255,10 @@ async fn process(
         outcome.rewind.push((partition.clone(), *offset));
     }
     outcome.events = assembled.events.len();
+    let mut appended: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for event in &assembled.events {
+        *appended.entry(event.event.event_type().name()).or_default() += 1;
+    }
     if !assembled.events.is_empty() {
         record_in(
             &transaction,
@@ -292,6 +296,9 @@ async fn process(
             .partition_offsets
             .with_label_values(&[&partition.topic, &partition.partition.to_string()])
             .set(next - 1);
+    }
+    for (event_type, count) in appended {
+        context.metrics.events_appended.with_label_values(&[event_type]).inc_by(count);
     }
     context.metrics.batches.inc();
     context.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());

@@ -57,6 +57,9 @@ pub struct Metrics {
     pub watch_errors: IntCounterVec,
     /// `investigator_mirror_position`: the last log position published to the mirror topic.
     pub mirror_position: IntGauge,
+    /// `investigator_events_appended_total{event_type}`: events the pipeline, the launcher and
+    /// the watcher appended to the log.
+    pub events_appended: IntCounterVec,
     /// `investigator_consumer_lag{topic, partition}`: records not applied yet.
     pub consumer_lag: IntGaugeVec,
     /// `investigator_log_head`: the last position of the event log.
@@ -124,6 +127,12 @@ impl Metrics {
         registry.register(Box::new(log_head.clone())).unwrap_or_else(|error| panic!("{error}"));
         Metrics {
             log_head,
+            events_appended: counter(
+                &registry,
+                "investigator_events_appended_total",
+                "Events appended to the log",
+                &["event_type"],
+            ),
             consumer_lag: gauge(
                 &registry,
                 "investigator_consumer_lag",

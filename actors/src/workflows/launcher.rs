@@ -17,7 +17,7 @@ use actix::{Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handle
 use futures_util::StreamExt;
 use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
-use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
 
 use super::backpressure::Backpressure;
@@ -258,6 +258,7 @@ impl Launch {
     /// Records one event of the workflow's life under `<prefix>:<id>`; false when it could not
     /// be recorded (it will be tried again: the request is still in the outbox).
     async fn record(&self, intent: &WorkflowIntent, prefix: &str, event: DomainEvent) -> bool {
+        let event_type = event.event_type().name();
         let causation = format!("workflow:{}", intent.workflow_id);
         let request = AppendRequest {
             idempotency_key: Some(format!("{prefix}:{}", intent.workflow_id)),
@@ -274,7 +275,11 @@ impl Launch {
             }],
         };
         match record(&self.database, request).await {
-            Ok(_) => true,
+            Ok(AppendOutcome::Appended(_)) => {
+                self.metrics.events_appended.with_label_values(&[event_type]).inc();
+                true
+            }
+            Ok(AppendOutcome::AlreadyAppended { .. }) => true,
             Err(error) => {
                 tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission could not be recorded");
                 false

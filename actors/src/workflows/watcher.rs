@@ -102,6 +102,7 @@ async fn observe(database: &Database, metrics: &Metrics, object: &DynamicObject)
         };
         if record_with_retries(database, request).await {
             metrics.workflow_transitions.with_label_values(&[event_type]).inc();
+            metrics.events_appended.with_label_values(&[event_type]).inc();
             tracing::info!(workflow = workflow_id, event = event_type, "workflow transition recorded");
         } else {
             // Seen again at the workflow's next change, the next relist or a restart.

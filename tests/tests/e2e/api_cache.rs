@@ -199,4 +199,6 @@ async fn the_status_shows_each_partitions_lag_behind_the_broker() {
     assert_eq!(service.metric("investigator_projection_lag_events{projection=\"knowledge_graph\"}").await, Some(0.0));
     let (_, metrics) = service.get("/metrics").await;
     assert!(metrics.contains("investigator_db_pool_connections{pool=\"pipeline\",state=\"open\"}"), "{metrics}");
+    let requested = service.metric("investigator_events_appended_total{event_type=\"WorkflowRequested\"}").await;
+    assert_eq!(requested, Some(1.0), "the one applied record's revsolver request, counted by type");
 }
