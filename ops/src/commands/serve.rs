@@ -37,6 +37,9 @@ use crate::settings::{Launcher, ServiceSettings, Settings};
 const POOL_SIZE: usize = 8;
 /// Connections of the API's pool.
 const API_POOL_SIZE: usize = 4;
+/// Connections of the workflow launcher's and watchers' pool: kept apart from the pipeline's,
+/// so launches in flight never make a batch wait for a connection.
+const WORKFLOW_POOL_SIZE: usize = 4;
 const HANDLERS: [Handler; 6] = [
     Handler::SolverScheduler,
     Handler::SecurityIndicatorScheduler,
@@ -146,7 +149,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 
     let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
     let (metrics_for_workflows, control_for_workflows) = (metrics.clone(), control.clone());
-    let pools = vec![("pipeline", database.clone()), ("api", api_database.clone())];
+    let mut pools = vec![("pipeline", database.clone()), ("api", api_database.clone())];
     let state = api_state(&settings, api_database, control, metrics, false)?;
     let broker_for_gauges = state.broker.clone();
     let server_handle = start_http(state, service)?;
@@ -158,7 +161,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
             (service.decisions.middletier_namespace.as_str(), service.decisions.backend_namespace.as_str());
         Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
     });
-    start_workflows(&database, service, &metrics_for_workflows, backpressure, &stopping).await?;
+    let workflow_database = Database::connect_lazy(&database_url, WORKFLOW_POOL_SIZE)?;
+    start_workflows(&workflow_database, service, &metrics_for_workflows, backpressure, &stopping).await?;
+    pools.push(("workflows", workflow_database));
     actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
     if let Some(kafka) = &kafka {
         let mirror = KnowledgeMirror::new(kafka, &settings.naming, database.clone(), metrics_for_workflows.clone())
