@@ -18,7 +18,6 @@ use investigator_projections::Database;
 use investigator_projections::store::{StoredEvent, read_stored_from};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use serde_json::value::RawValue;
 use tokio::sync::watch;
 
 use crate::kafka::{ClientLogging, KafkaSettings};
@@ -113,7 +112,7 @@ impl KnowledgeMirror {
     }
 
     async fn send(&self, event: &StoredEvent) -> Result<(), String> {
-        let value = record_value(event)?;
+        let value = serde_json::to_vec(&event.as_json()).map_err(|error| error.to_string())?;
         let position = event.position.to_string();
         let schema_version = event.schema_version.to_string();
         let traceparent = serde_json::from_slice::<serde_json::Value>(&event.metadata)
@@ -137,25 +136,6 @@ impl KnowledgeMirror {
     }
 }
 
-/// The record value: the event as readable JSON, payload and metadata as stored.
-fn record_value(event: &StoredEvent) -> Result<Vec<u8>, String> {
-    let raw = |bytes: &[u8]| {
-        let text = std::str::from_utf8(bytes).map_err(|error| error.to_string())?;
-        RawValue::from_string(text.to_owned()).map_err(|error| error.to_string())
-    };
-    let value = serde_json::json!({
-        "position": event.position,
-        "stream": event.stream_id,
-        "stream_version": event.stream_version,
-        "type": event.event_type,
-        "schema_version": event.schema_version,
-        "recorded_at": event.recorded_at.to_rfc3339(),
-        "payload": raw(&event.payload)?,
-        "metadata": raw(&event.metadata)?,
-    });
-    serde_json::to_vec(&value).map_err(|error| error.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
@@ -163,7 +143,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_value_is_the_event_as_readable_json() {
+    fn a_mirror_record_is_the_event_as_readable_json() {
         let event = StoredEvent {
             position: 7,
             stream_id: "package:flask".to_owned(),
@@ -174,7 +154,7 @@ mod tests {
             metadata: br#"{"origin":"kafka"}"#.to_vec(),
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("a time"),
         };
-        let value: serde_json::Value = serde_json::from_slice(&record_value(&event).expect("JSON")).expect("JSON");
+        let value = event.as_json();
         assert_eq!(value["position"], 7);
         assert_eq!(value["stream"], "package:flask");
         assert_eq!(value["type"], "PackageVersionSeen");

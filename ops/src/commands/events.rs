@@ -6,7 +6,6 @@ use std::time::Duration;
 use investigator_projections::replay::ReplayOptions;
 use investigator_projections::store::{self, StoredEvent};
 use investigator_projections::{archive, migrations};
-use serde_json::{Value, json};
 
 use crate::cli::{ArchiveArgs, ImportArgs, TailArgs};
 use crate::error::CliError;
@@ -35,7 +34,7 @@ pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> 
             continue;
         };
         for event in page.iter().filter(|event| selected(event, args)) {
-            writeln!(out, "{}", as_json(event))?;
+            writeln!(out, "{}", event.as_json())?;
         }
         after = last;
     }
@@ -44,20 +43,6 @@ pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> 
 fn selected(event: &StoredEvent, args: &TailArgs) -> bool {
     args.stream.as_ref().is_none_or(|stream| *stream == event.stream_id)
         && args.event_type.as_ref().is_none_or(|event_type| *event_type == event.event_type)
-}
-
-fn as_json(event: &StoredEvent) -> Value {
-    let parse = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
-    json!({
-        "position": event.position,
-        "stream": event.stream_id,
-        "stream_version": event.stream_version,
-        "type": event.event_type,
-        "schema_version": event.schema_version,
-        "recorded_at": event.recorded_at.to_rfc3339(),
-        "payload": parse(&event.payload),
-        "metadata": parse(&event.metadata),
-    })
 }
 
 /// Writes the log to an archive.

@@ -108,6 +108,23 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
+    /// The event as readable JSON (`position`, `stream`, `stream_version`, `type`,
+    /// `schema_version`, `recorded_at`, `payload`, `metadata`): what `events tail` prints and
+    /// the mirror topic carries. A payload that is not JSON (it always is) shows as `null`.
+    pub fn as_json(&self) -> serde_json::Value {
+        let parse = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes).unwrap_or_default();
+        serde_json::json!({
+            "position": self.position,
+            "stream": self.stream_id,
+            "stream_version": self.stream_version,
+            "type": self.event_type,
+            "schema_version": self.schema_version,
+            "recorded_at": self.recorded_at.to_rfc3339(),
+            "payload": parse(&self.payload),
+            "metadata": parse(&self.metadata),
+        })
+    }
+
     /// Decodes the payload (upcasting older versions) and the metadata.
     pub fn decode(&self) -> Result<RecordedEvent, EventDecodeError> {
         let event = DomainEvent::decode(&self.event_type, self.schema_version, &self.payload)?;

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use investigator_events::thoth::MessageKind;
-use investigator_tests::fake_kube::{FakeKube, argo_status};
+use investigator_tests::fake_kube::argo_status;
 use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
 use serde_json::Value;
 
 use crate::pipeline::messages::{PYPI, unresolved};
-use crate::pipeline::{publish, service_env};
+use crate::pipeline::publish;
+use crate::workflows::{cluster, serve_with};
 
 const DATASOURCE: &str = "${DS_PROMETHEUS}";
 const MIDDLETIER: &str = "thoth-middletier";
@@ -413,19 +414,6 @@ fn queries_are_read_as_prometheus_reads_them() {
     assert!(exposed.has(&selector("up", &[])));
 }
 
-struct Cluster {
-    kube: FakeKube,
-    _directory: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
-async fn cluster() -> Cluster {
-    let kube = FakeKube::start().await;
-    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
-    let kubeconfig = kube.write_kubeconfig(directory.path());
-    Cluster { kube, _directory: directory, kubeconfig }
-}
-
 /// Drives every kind of traffic the dashboards chart through a running service, then checks
 /// that `/metrics` has exposed every series a panel queries.
 #[tokio::test(flavor = "multi_thread")]
@@ -440,12 +428,7 @@ async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
     }
 
     let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
-    let kubeconfig = cluster.kubeconfig.display().to_string();
     let settings = [
-        ("INVESTIGATOR_LAUNCHER", "kube"),
-        ("KUBECONFIG", kubeconfig.as_str()),
-        ("INVESTIGATOR_LAUNCH_INTERVAL_MS", "100"),
-        ("INVESTIGATOR_KUBE_TIMEOUT_MS", "1000"),
         // One pending workflow per namespace: the second waits in the outbox (workflows_waiting).
         ("ARGO_PENDING_WORKFLOW_LIMIT", "1"),
         // A handler panic: an exception and a handler restart.
@@ -454,7 +437,7 @@ async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
         ("THOTH_CONSUMER_MODE", r#"["middletier", "backend", "metrics"]"#),
         ("INVESTIGATOR_API_CACHE_TTL_MS", "600000"),
     ];
-    let service = Service::start(&service_env(&kafka, &database, &settings)).await;
+    let service = serve_with(&cluster, &kafka, &database, &settings).await;
     let mut exposed = Exposed::default();
 
     // Messages: processed, scheduled workflows, records (one a duplicate request), batches,

@@ -14,20 +14,27 @@ use crate::pipeline::{count, publish, service_env, texts};
 
 const MIDDLETIER: &str = "thoth-middletier";
 
-struct Cluster {
-    kube: FakeKube,
+/// The fake Kubernetes API and a kubeconfig pointing at it.
+pub(crate) struct Cluster {
+    pub(crate) kube: FakeKube,
     _directory: tempfile::TempDir,
     kubeconfig: PathBuf,
 }
 
-async fn cluster() -> Cluster {
+pub(crate) async fn cluster() -> Cluster {
     let kube = FakeKube::start().await;
     let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
     let kubeconfig = kube.write_kubeconfig(directory.path());
     Cluster { kube, _directory: directory, kubeconfig }
 }
 
-async fn serve_with(cluster: &Cluster, kafka: &TestKafka, database: &TestDatabase, extra: &[(&str, &str)]) -> Service {
+/// `investigator serve` with the kube launcher on `cluster`, quick to launch and to time out.
+pub(crate) async fn serve_with(
+    cluster: &Cluster,
+    kafka: &TestKafka,
+    database: &TestDatabase,
+    extra: &[(&str, &str)],
+) -> Service {
     let kubeconfig = cluster.kubeconfig.display().to_string();
     let mut settings = vec![
         ("INVESTIGATOR_LAUNCHER", "kube"),
