@@ -47,6 +47,14 @@ say "syncing the sample solver and adviser documents (three are broken on purpos
 "$investigator" sync tests/data/documents >/dev/null || true
 
 stop_service
+# The dev broker keeps its topics in memory: a new broker starts every topic at offset 0 again,
+# so offsets the database kept from an earlier broker would skip the new records.
+broker_pid=$(cat "$INVESTIGATOR_HOME/broker-dev.pid")
+offsets_of="$INVESTIGATOR_HOME/run-offsets-broker.pid"
+if [ "$(cat "$offsets_of" 2>/dev/null)" != "$broker_pid" ]; then
+  psql -w "$DATABASE_URL" -Xqc "DELETE FROM investigator.consumer_offset" >/dev/null
+  echo "$broker_pid" > "$offsets_of"
+fi
 say "starting investigator serve (log: $logfile)"
 nohup "$investigator" serve >"$logfile" 2>&1 </dev/null &
 echo $! > "$pidfile"
