@@ -10,6 +10,7 @@
 //! what happened to them.
 
 pub mod kafka;
+pub mod learning;
 pub mod mirror;
 pub mod pipeline;
 pub mod workflows;

@@ -16,6 +16,8 @@
 pub mod decide;
 pub mod documents;
 mod index_url;
+pub mod learning;
+pub mod osv;
 mod package_name;
 mod solver;
 mod version;

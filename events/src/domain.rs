@@ -18,6 +18,7 @@ mod catalogue;
 mod dead_letter;
 mod decode;
 mod index;
+mod learning;
 mod metadata;
 mod package;
 mod security;
@@ -31,6 +32,7 @@ pub use catalogue::{DomainEvent, EventType};
 pub use dead_letter::{DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, MessageDeadLettered};
 pub use decode::{EncodedEvent, EventDecodeError};
 pub use index::{IndexDisabled, IndexEnabled, IndexRegistered};
+pub use learning::{LearningMessageQueued, LearningThrottleChanged};
 pub use metadata::{EventMetadata, SourceRecord};
 pub use package::{
     CveAdvisory, CveProvided, HashMismatchRecorded, PackageMarkedMissing, PackageVersionSeen,

@@ -125,6 +125,14 @@ fn samples() -> Vec<DomainEvent> {
         ),
         ("AdviserParked", json!({"adviser_document_id": "adviser-1", "unresolved": [{"package_name": "tensorflow"}]})),
         ("AdviserReRunRequested", json!({"adviser_document_id": "adviser-1", "re_run_job_id": "adviser-2"})),
+        (
+            "LearningMessageQueued",
+            json!({"driver": "releases", "finding": "released/https://pypi.org/simple/six/1.17.0", "attempt": 1, "reason": "new on the index", "topic": "thoth.package-release.package-released", "message": {"package_name": "six"}}),
+        ),
+        (
+            "LearningThrottleChanged",
+            json!({"driver": "refresh", "throttled": true, "lag": 2500, "pending_workflows": 10, "max_lag": 2000, "max_pending_workflows": 1000}),
+        ),
     ];
     payloads
         .into_iter()

@@ -63,6 +63,36 @@ again, and from several processes at once.")]
     },
     /// Load Thoth solver and adviser documents (files or directories) into the knowledge graph
     Sync(SyncArgs),
+    /// Ask about knowledge gaps in the graph (Thoth's graph-refresh-job), once
+    #[command(long_about = "Find knowledge gaps in the graph, as Thoth's graph-refresh-job does, and publish \
+the Thoth messages that ask about them on the normal topics: unresolved-package (with `solver`) for each version \
+on an enabled index that a configured solver (THOTH_SOLVERS) has not answered, unrevsolved-package for those never \
+reverse-solved, si-unanalyzed-package for versions with a source distribution and no security-indicator result.\n\n\
+A gap with a workflow in flight, or asked about less than INVESTIGATOR_REFRESH_RETRY_AFTER_S ago, is not asked \
+again; INVESTIGATOR_REFRESH_EXCLUDE leaves packages alone. Nothing beyond the room under \
+INVESTIGATOR_LEARNING_MAX_LAG is published, and nothing at all while the lag or the pending workflows are over \
+their ceilings.")]
+    Refresh(LearnArgs),
+    /// Publish package-released for versions the enabled indexes serve and the graph does not know, once
+    #[command(long_about = "For each enabled index, list what it serves (PEP 691 JSON or PEP 503 HTML simple \
+API, or the warehouse JSON API when the index has one) and publish package-released for each version the graph \
+does not know yet, exactly once per version. An index with only_if_package_seen is asked only about the package \
+names the graph knows on it. A request that times out or fails, or an answer that cannot be read, is reported \
+and leads to nothing.")]
+    WatchReleases(LearnArgs),
+    /// Check that the indexes still serve the versions and artifacts the graph knows, once
+    #[command(long_about = "For the versions the graph knows on each enabled index, ask the index and publish \
+what changed, once per finding, as Thoth's package-update-job does: missing-package (the index answers 404 for \
+the package), missing-package-version (the package is listed without the version), hash-mismatch (the \
+version's sha256 hashes differ). Only a 404 counts as missing: timeouts, errors and malformed answers are \
+reported and lead to nothing.")]
+    CheckPackages(LearnArgs),
+    /// Import OSV advisories and publish cve-provided for each known version they affect, once
+    #[command(long_about = "Read security advisories in OSV format (a directory of JSON files, a zip such as \
+OSV's PyPI all.zip, or an http(s) URL to either) and, for each version the graph knows on INVESTIGATOR_CVE_INDEX \
+(https://pypi.org/simple) that an advisory affects, record the advisory (id, details, link) and publish \
+cve-provided, exactly once per (advisory, version).")]
+    ImportCves(ImportCvesArgs),
     /// Inspect, export and import the event log
     Events {
         /// What to do with the log.
@@ -103,6 +133,26 @@ pub struct SyncArgs {
     /// Document files, or directories of them
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
+}
+
+/// The options of the learning commands.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LearnArgs {
+    /// Print what would be published, without queueing or publishing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `investigator import-cves`.
+#[derive(Debug, Args)]
+pub struct ImportCvesArgs {
+    /// A directory of OSV JSON files, a zip of them, or an http(s) URL (default: INVESTIGATOR_CVE_SOURCE)
+    #[arg(value_name = "DIR|ZIP|URL")]
+    pub source: Option<String>,
+
+    /// The command's options.
+    #[command(flatten)]
+    pub options: LearnArgs,
 }
 
 /// `investigator events ...`.

@@ -2,6 +2,7 @@
 
 pub mod emit;
 pub mod events;
+pub mod learn;
 pub mod migrate;
 pub mod replay;
 pub mod serve;

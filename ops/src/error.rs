@@ -93,6 +93,16 @@ pub enum CliError {
         /// How many were given.
         total: usize,
     },
+    /// A learning driver's round failed (nothing after the failure was queued).
+    #[error(transparent)]
+    Learning(#[from] investigator_actors::learning::LearningError),
+    /// A learning round finished, but some requests or documents failed (each is listed in
+    /// the output; they led to no finding).
+    #[error("{failed} request(s) or document(s) failed (the output lists which and why; the rest was done)")]
+    LearningIncomplete {
+        /// How many failed.
+        failed: usize,
+    },
     /// A database query failed.
     #[error("the database query failed")]
     Query(#[from] tokio_postgres::Error),
@@ -169,6 +179,8 @@ impl CliError {
             | CliError::Archive(_)
             | CliError::VerificationFailed { .. }
             | CliError::SyncFailed { .. }
+            | CliError::Learning(_)
+            | CliError::LearningIncomplete { .. }
             | CliError::Query(_)
             | CliError::Ingest(_)
             | CliError::Record(_)

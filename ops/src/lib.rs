@@ -23,6 +23,7 @@ pub use error::{CliError, causes};
 pub use settings::{Settings, SettingsError};
 
 use cli::{Command, EventsCommand, TopicsCommand};
+use investigator_core::learning::Driver;
 
 /// Runs one command, writing its report to `out` (logs go to standard error).
 pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(), CliError> {
@@ -36,6 +37,12 @@ pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(
         Command::Migrate => commands::migrate::run(settings, out).await,
         Command::Replay(args) => commands::replay::run(settings, &args, out).await,
         Command::Sync(args) => commands::sync::run(settings, &args, out).await,
+        Command::Refresh(args) => commands::learn::run(settings, Driver::Refresh, None, args, out).await,
+        Command::WatchReleases(args) => commands::learn::run(settings, Driver::Releases, None, args, out).await,
+        Command::CheckPackages(args) => commands::learn::run(settings, Driver::Updates, None, args, out).await,
+        Command::ImportCves(args) => {
+            commands::learn::run(settings, Driver::Cves, args.source.as_deref(), args.options, out).await
+        }
         Command::Events { command: EventsCommand::Tail(args) } => commands::events::tail(settings, &args, out).await,
         Command::Events { command: EventsCommand::Export(args) } => {
             commands::events::export(settings, &args, out).await

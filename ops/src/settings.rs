@@ -11,6 +11,7 @@ use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
+mod learning;
 mod service;
 
 pub use service::{Launcher, ServiceSettings};

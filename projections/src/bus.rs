@@ -22,6 +22,17 @@ pub struct BusRecord {
 pub async fn publish(database: &Database, messages: &[(String, Vec<u8>)]) -> Result<Vec<i64>, BusError> {
     let mut client = database.client().await?;
     let transaction = client.transaction().await?;
+    let offsets = publish_in(&transaction, messages).await?;
+    transaction.commit().await?;
+    Ok(offsets)
+}
+
+/// Publishes `messages` inside the caller's transaction (which may also record that they
+/// were published); returns each one's offset, in order.
+pub async fn publish_in(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    messages: &[(String, Vec<u8>)],
+) -> Result<Vec<i64>, BusError> {
     let mut topics: Vec<&str> = messages.iter().map(|(topic, _)| topic.as_str()).collect();
     topics.sort();
     topics.dedup();
@@ -59,7 +70,6 @@ pub async fn publish(database: &Database, messages: &[(String, Vec<u8>)]) -> Res
             &[&names, &offsets, &payloads],
         )
         .await?;
-    transaction.commit().await?;
     Ok(offsets)
 }
 

@@ -26,6 +26,7 @@ pub mod bus;
 mod database;
 mod jsonb;
 mod knowledge;
+pub mod learning;
 pub mod migrations;
 pub mod offsets;
 pub mod projector;

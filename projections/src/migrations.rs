@@ -64,6 +64,7 @@ pub const GRAPH: &[Migration] = &[
         name: "workflow_outbox",
         sql: include_str!("../migrations/graph/0006_workflow_outbox.sql"),
     },
+    Migration { version: 7, name: "learning", sql: include_str!("../migrations/graph/0007_learning.sql") },
 ];
 
 /// Serialises migrations (and replays' schema swaps) across processes.

@@ -13,6 +13,7 @@
 //! [`environment`]). Logs are printed only when `TEST_LOG=1`.
 
 pub mod environment;
+pub mod fake_index;
 pub mod fake_kube;
 pub mod fixtures;
 mod investigator_binary;

@@ -393,6 +393,34 @@ impl Workload {
                 messages.push_back(vec![self.new_event(stream, discarded.into(), story)]);
             }
         }
+        if rare(&mut self.random, 5.0) {
+            // The graph refresh asks about a gap, sometimes twice (after its retry interval).
+            let attempts = if rare(&mut self.random, 30.0) { 2 } else { 1 };
+            for attempt in 1..=attempts {
+                let queued = LearningMessageQueued {
+                    driver: "refresh".to_owned(),
+                    finding: format!("unrevsolved/{name}/{version}"),
+                    attempt,
+                    reason: "never reverse-solved".to_owned(),
+                    topic: "thoth.investigator.unrevsolved-package".to_owned(),
+                    message: json!({"component_name": "thoth-investigator-refresh", "service_version": "0.1.0",
+                                    "package_name": name, "package_version": version}),
+                };
+                messages.push_back(vec![self.new_event(StreamId::learning("refresh"), queued.into(), story)]);
+            }
+        }
+        if rare(&mut self.random, 2.0) {
+            let throttled = self.random.chance(50.0);
+            let change = LearningThrottleChanged {
+                driver: "refresh".to_owned(),
+                throttled,
+                lag: if throttled { 2_400 } else { 300 },
+                pending_workflows: 12,
+                max_lag: 2_000,
+                max_pending_workflows: 1_000,
+            };
+            messages.push_back(vec![self.new_event(StreamId::learning("refresh"), change.into(), story)]);
+        }
         if rare(&mut self.random, 1.0) {
             messages.push_back(self.adviser_run(story, &name));
         }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use investigator_core::PackageVersion;
+use investigator_core::{PackageVersion, normalize_package_name};
 
 /// How long a listing is reused.
 const CACHE_TIME: Duration = Duration::from_secs(300);
@@ -95,9 +95,9 @@ pub fn parse_listing(name: &str, body: &str) -> Vec<String> {
                 );
             }
         }
-        Err(_) => {
-            raw.extend(html_file_names(body).filter_map(|filename| version_of_file(name, filename)).map(str::to_owned))
-        }
+        Err(_) => raw.extend(
+            html_anchors(body).iter().filter_map(|anchor| version_of_file(name, &anchor.text)).map(str::to_owned),
+        ),
     }
     let mut versions: Vec<PackageVersion> = raw.iter().filter_map(|text| PackageVersion::parse(text).ok()).collect();
     versions.sort();
@@ -106,28 +106,160 @@ pub fn parse_listing(name: &str, body: &str) -> Vec<String> {
     versions.iter().map(PackageVersion::normalized).collect()
 }
 
-/// The text of each `<a>` element of a PEP 503 page (the file names).
-fn html_file_names(body: &str) -> impl Iterator<Item = &str> {
-    body.split("</a>").filter_map(|chunk| {
-        let start = chunk.rfind("<a ")?;
-        let text_start = chunk[start..].find('>')? + start + 1;
-        Some(chunk[text_start..].trim())
-    })
+/// An `<a>` element of an HTML page: the target, and the text (a file name on a project's
+/// PEP 503 page, a project name on the index's root page), both with entities decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HtmlAnchor {
+    /// The `href` attribute, when the element has one.
+    pub(crate) href: Option<String>,
+    /// The text between `<a …>` and `</a>`, trimmed.
+    pub(crate) text: String,
+}
+
+/// The `<a>` elements of an HTML page, in order. Tag and attribute names in any case,
+/// attribute values quoted either way or not at all; an element left open at the end of the
+/// page is not counted.
+pub(crate) fn html_anchors(body: &str) -> Vec<HtmlAnchor> {
+    // ASCII lower-casing keeps every byte offset, so positions found in `lower` index `body`.
+    let lower = body.to_ascii_lowercase();
+    let mut anchors = Vec::new();
+    let mut position = 0;
+    while let Some(found) = lower[position..].find("<a") {
+        let after_name = position + found + "<a".len();
+        position = after_name;
+        let starts_attributes = lower[after_name..].starts_with(|next: char| next.is_ascii_whitespace() || next == '>');
+        if !starts_attributes {
+            continue; // `<abbr>` and the like
+        }
+        let Some(tag_end) = tag_end(&lower, after_name) else {
+            break;
+        };
+        let text_start = tag_end + 1;
+        let Some(text_length) = lower[text_start..].find("</a") else {
+            break;
+        };
+        let text_end = text_start + text_length;
+        anchors.push(HtmlAnchor {
+            href: attribute(&body[after_name..tag_end], "href").map(decode_entities),
+            text: decode_entities(body[text_start..text_end].trim()),
+        });
+        position = text_end;
+    }
+    anchors
+}
+
+/// The offset of the `>` closing the tag whose attributes start at `from`, outside quotes.
+fn tag_end(lower: &str, from: usize) -> Option<usize> {
+    let mut quote = None;
+    for (offset, &byte) in lower.as_bytes().get(from..)?.iter().enumerate() {
+        match (quote, byte) {
+            (None, b'"' | b'\'') => quote = Some(byte),
+            (None, b'>') => return Some(from + offset),
+            (Some(open), _) if open == byte => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The raw value of the attribute `wanted` (lower-case) in a tag's attribute text.
+fn attribute<'a>(attributes: &'a str, wanted: &str) -> Option<&'a str> {
+    let mut rest = attributes;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+        if rest.is_empty() {
+            return None;
+        }
+        let name_end = rest.find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '/').unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        rest = rest[name_end..].trim_start();
+        let Some(after_equals) = rest.strip_prefix('=') else {
+            if name.eq_ignore_ascii_case(wanted) {
+                return Some("");
+            }
+            continue;
+        };
+        rest = after_equals.trim_start();
+        let value;
+        if let Some(quote) = rest.chars().next().filter(|first| matches!(first, '"' | '\'')) {
+            let quoted = &rest[1..];
+            let value_end = quoted.find(quote).unwrap_or(quoted.len());
+            value = &quoted[..value_end];
+            rest = quoted.get(value_end + 1..).unwrap_or("");
+        } else {
+            let value_end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+            value = &rest[..value_end];
+            rest = &rest[value_end..];
+        }
+        if name.eq_ignore_ascii_case(wanted) {
+            return Some(value);
+        }
+    }
+}
+
+/// HTML character references decoded: the named ones an index page uses, and numeric ones.
+/// Anything else is kept as written.
+fn decode_entities(text: &str) -> String {
+    let mut decoded = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(ampersand) = rest.find('&') {
+        decoded.push_str(&rest[..ampersand]);
+        rest = &rest[ampersand..];
+        let reference = rest.find(';').map(|semicolon| (&rest[1..semicolon], semicolon + 1));
+        let character = reference.and_then(|(name, length)| {
+            let character = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            };
+            character.map(|character| (character, length))
+        });
+        match character {
+            Some((character, length)) => {
+                decoded.push(character);
+                rest = &rest[length..];
+            }
+            None => {
+                decoded.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
 }
 
 /// The version in a distribution file name: `name-version-….whl`, or `name-version.tar.gz`
-/// (and the other sdist extensions). Names in files use `_`, `.` or `-` and any case.
-fn version_of_file<'a>(name: &str, filename: &'a str) -> Option<&'a str> {
-    let canonical = |text: &str| text.to_ascii_lowercase().replace(['_', '.'], "-");
+/// (and the other sdist extensions), when the file's project is `name`. Both names are
+/// compared PEP 503 normalised: files use `_`, `.` or `-` and any case.
+pub(crate) fn version_of_file<'a>(name: &str, filename: &'a str) -> Option<&'a str> {
+    let (file_project, version) = split_file_name(filename)?;
+    (normalize_package_name(file_project) == normalize_package_name(name)).then_some(version)
+}
+
+/// The project and version parts of a wheel or sdist file name.
+fn split_file_name(filename: &str) -> Option<(&str, &str)> {
     if let Some(stem) = filename.strip_suffix(".whl") {
         let mut parts = stem.splitn(3, '-');
-        let (file_name, version) = (parts.next()?, parts.next()?);
-        return (canonical(file_name) == name).then_some(version);
+        let (file_project, version, _tags) = (parts.next()?, parts.next()?, parts.next()?);
+        return Some((file_project, version));
     }
-    let stem = [".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz"].iter().find_map(|ext| filename.strip_suffix(ext))?;
-    let (file_name, version) = stem.rsplit_once('-')?;
-    (canonical(file_name) == name).then_some(version)
+    let stem = SDIST_EXTENSIONS.iter().find_map(|extension| filename.strip_suffix(extension))?;
+    stem.rsplit_once('-')
 }
+
+/// The file name endings of source distributions.
+const SDIST_EXTENSIONS: [&str; 5] = [".tar.gz", ".tar.bz2", ".tar.xz", ".zip", ".tgz"];
 
 #[cfg(test)]
 mod tests {
@@ -152,5 +284,28 @@ mod tests {
         let body = r#"<html><body><a href="x/zope_interface-5.4.0-cp39-none.whl#sha256=1">zope_interface-5.4.0-cp39-none.whl</a>
             <a href="y">zope.interface-5.3.0.tar.gz</a><a href="z">not-a-file</a></body></html>"#;
         assert_eq!(parse_listing("zope-interface", body), ["5.4.0", "5.3.0"]);
+    }
+
+    #[test]
+    fn anchors_read_attributes_in_any_case_and_quoting_with_entities_decoded() {
+        let body = r#"<A data-requires-python=">=3.6" HREF='/p/a-1.0.tar.gz#sha256=ab'>a-1.0.tar.gz</A>
+            <abbr>not an anchor</abbr><a href=/p/b&amp;c>b&amp;c &#x41;&#66;</a><a name="x">no target</a><a href="open">"#;
+        let anchors = html_anchors(body);
+        let found: Vec<(Option<&str>, &str)> =
+            anchors.iter().map(|anchor| (anchor.href.as_deref(), anchor.text.as_str())).collect();
+        assert_eq!(
+            found,
+            [(Some("/p/a-1.0.tar.gz#sha256=ab"), "a-1.0.tar.gz"), (Some("/p/b&c"), "b&c AB"), (None, "no target")],
+            "a `>` inside a quoted value does not end the tag; an element left open is not counted"
+        );
+    }
+
+    #[test]
+    fn file_names_match_their_project_pep_503_normalised() {
+        assert_eq!(version_of_file("zope-interface", "Zope__Interface-5.4.0-cp39-none-any.whl"), Some("5.4.0"));
+        assert_eq!(version_of_file("zope_interface", "zope.interface-5.3.0.tar.gz"), Some("5.3.0"));
+        assert_eq!(version_of_file("flask", "flask-sqlalchemy-2.0.tar.gz"), None);
+        assert_eq!(version_of_file("flask", "flask-2.0.exe"), None);
+        assert_eq!(decode_entities("a &unknown; & b &#xZZ;"), "a &unknown; & b &#xZZ;");
     }
 }

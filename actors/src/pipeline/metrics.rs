@@ -70,6 +70,16 @@ pub struct Metrics {
     pub projection_lag: IntGaugeVec,
     /// `investigator_db_pool_connections{pool, state}`: `open` and `idle` connections.
     pub pool_connections: IntGaugeVec,
+    /// `investigator_learning_rounds_total{driver, outcome}`: ok, throttled, failed.
+    pub learning_rounds: IntCounterVec,
+    /// `investigator_learning_queued_total{driver}`: findings queued as Thoth messages.
+    pub learning_queued: IntCounterVec,
+    /// `investigator_learning_throttled{driver}`: 1 while the load holds the driver back.
+    pub learning_throttled: IntGaugeVec,
+    /// `investigator_learning_index_errors_total{driver, code}`: index requests that failed.
+    pub learning_index_errors: IntCounterVec,
+    /// `investigator_learning_published_total{topic}`: queued messages published.
+    pub learning_published: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -126,6 +136,36 @@ impl Metrics {
             .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(log_head.clone())).unwrap_or_else(|error| panic!("{error}"));
         Metrics {
+            learning_rounds: counter(
+                &registry,
+                "investigator_learning_rounds_total",
+                "Rounds of a learning driver",
+                &["driver", "outcome"],
+            ),
+            learning_queued: counter(
+                &registry,
+                "investigator_learning_queued_total",
+                "Findings queued as Thoth messages",
+                &["driver"],
+            ),
+            learning_throttled: gauge(
+                &registry,
+                "investigator_learning_throttled",
+                "1 while the system's load holds the driver back",
+                &["driver"],
+            ),
+            learning_index_errors: counter(
+                &registry,
+                "investigator_learning_index_errors_total",
+                "Package index requests that failed",
+                &["driver", "code"],
+            ),
+            learning_published: counter(
+                &registry,
+                "investigator_learning_published_total",
+                "Queued learning messages published",
+                &["topic"],
+            ),
             log_head,
             events_appended: counter(
                 &registry,

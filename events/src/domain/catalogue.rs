@@ -8,6 +8,7 @@ use super::adviser::*;
 use super::dead_letter::*;
 use super::decode::{EncodedEvent, EventDecodeError, decode_payload};
 use super::index::*;
+use super::learning::*;
 use super::package::*;
 use super::security::*;
 use super::solver::*;
@@ -121,6 +122,8 @@ catalogue!(
     AdviserRunRecorded = 1,
     AdviserParked = 1,
     AdviserReRunRequested = 1,
+    LearningMessageQueued = 1,
+    LearningThrottleChanged = 1,
 );
 
 impl fmt::Display for EventType {

@@ -42,6 +42,11 @@ impl StreamId {
         StreamId(format!("dead-letter:{topic}/{partition}/{offset}"))
     }
 
+    /// One learning driver's decisions (`refresh`, `releases`, `updates`, `cves`).
+    pub fn learning(driver: &str) -> Self {
+        StreamId(format!("learning:{driver}"))
+    }
+
     /// A stream id as stored.
     pub fn from_stored(id: String) -> Self {
         StreamId(id)

@@ -8,6 +8,8 @@ use std::time::Duration;
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
 use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::learning::relay::OutboxRelay;
+use investigator_actors::learning::schedule::run_schedule;
 use investigator_actors::mirror::KnowledgeMirror;
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
@@ -40,6 +42,8 @@ const API_POOL_SIZE: usize = 4;
 /// Connections of the workflow launcher's and watchers' pool: kept apart from the pipeline's,
 /// so launches in flight never make a batch wait for a connection.
 const WORKFLOW_POOL_SIZE: usize = 4;
+/// Connections of the learning drivers' and their relay's pool.
+const LEARNING_POOL_SIZE: usize = 3;
 const HANDLERS: [Handler; 6] = [
     Handler::SolverScheduler,
     Handler::SecurityIndicatorScheduler,
@@ -164,6 +168,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     let workflow_database = Database::connect_lazy(&database_url, WORKFLOW_POOL_SIZE)?;
     start_workflows(&workflow_database, service, &metrics_for_workflows, backpressure, &stopping).await?;
     pools.push(("workflows", workflow_database));
+    let learning_database = Database::connect_lazy(&database_url, LEARNING_POOL_SIZE)?;
+    start_learning(&settings, &learning_database, broker_for_gauges.clone(), &metrics_for_workflows, &stopping)?;
+    pools.push(("learning", learning_database));
     actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
     if let Some(kafka) = &kafka {
         let mirror = KnowledgeMirror::new(kafka, &settings.naming, database.clone(), metrics_for_workflows.clone())
@@ -224,6 +231,31 @@ async fn start_workflows(
     let (database, settings, metrics) = (database.clone(), service.launcher_settings.clone(), metrics.clone());
     Supervisor::start(move |_| WorkflowLauncher::new(database, submitter, settings, metrics, backpressure));
     tracing::info!(launcher = ?service.launcher, pending_limit = ?service.launcher_settings.pending_limit, "workflow launcher started");
+    Ok(())
+}
+
+/// The relay of queued learning messages, and each driver `INVESTIGATOR_LEARNING_DRIVERS`
+/// names, on its schedule.
+fn start_learning(
+    settings: &Settings,
+    database: &Database,
+    broker: Option<Arc<TopicAdmin>>,
+    metrics: &Metrics,
+    stopping: &watch::Receiver<bool>,
+) -> Result<(), CliError> {
+    let learning = settings.service.learning.clone();
+    let relay = OutboxRelay::new(
+        database.clone(),
+        super::learn::relay_sink(settings)?,
+        settings.naming.clone(),
+        Some(metrics.clone()),
+    );
+    actix::spawn(relay.run(stopping.clone()));
+    let schedules = learning.schedules.clone();
+    let context = super::learn::context(settings, learning, database.clone(), broker, Some(metrics.clone()))?;
+    for (driver, interval) in schedules {
+        actix::spawn(run_schedule(context.clone(), driver, interval, stopping.clone()));
+    }
     Ok(())
 }
 
@@ -303,8 +335,20 @@ enum Source {
 
 /// Registers and enables the indexes of `THOTH_INDEXES` that are not registered yet.
 async fn register_indexes(database: &Database, settings: &Settings) -> Result<(), CliError> {
+    // An index registered already (by an operator, through the API) keeps its settings.
+    let registered: Vec<String> = database
+        .client()
+        .await?
+        .query("SELECT url FROM graph.python_package_index WHERE registered_position > 0", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     for index in &settings.service.indexes {
         let url = index.as_str().to_owned();
+        if registered.contains(&url) {
+            continue;
+        }
         let warehouse_api_url = (url == "https://pypi.org/simple").then(|| "https://pypi.org/pypi".to_owned());
         let event = IndexRegistered {
             url: url.clone(),
@@ -328,7 +372,10 @@ async fn register_indexes(database: &Database, settings: &Settings) -> Result<()
 }
 
 /// Creates the topics the modes consume, and the dead-letter topic, where missing.
-async fn create_topics(kafka: &investigator_actors::kafka::KafkaSettings, settings: &Settings) -> Result<(), CliError> {
+pub(crate) async fn create_topics(
+    kafka: &investigator_actors::kafka::KafkaSettings,
+    settings: &Settings,
+) -> Result<(), CliError> {
     let admin = TopicAdmin::new(kafka, Duration::from_secs(30))?;
     let topics = super::topics::every_topic(&settings.naming);
     let options = TopicOptions {

@@ -67,6 +67,10 @@ pub struct ServiceSettings {
     pub http_workers: usize,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
     pub decisions: DecisionSettings,
+    /// The learning drivers (`INVESTIGATOR_LEARNING_*`, `INVESTIGATOR_REFRESH_*`,
+    /// `INVESTIGATOR_CVE_*`); none runs inside `serve` unless `INVESTIGATOR_LEARNING_DRIVERS`
+    /// names it.
+    pub learning: investigator_actors::learning::LearningSettings,
     /// `INVESTIGATOR_INJECT_PANIC=<Handler>:<count>`, for tests of supervision.
     pub panic_injection: Option<PanicInjection>,
 }
@@ -85,7 +89,9 @@ impl Reader<'_> {
             middletier_namespace: self.text("THOTH_MIDDLETIER_NAMESPACE").unwrap_or(defaults.middletier_namespace),
             backend_namespace: self.text("THOTH_BACKEND_NAMESPACE").unwrap_or(defaults.backend_namespace),
         };
+        let learning = self.learning(&decisions.solvers);
         ServiceSettings {
+            learning,
             http_addr: self.socket_address("INVESTIGATOR_HTTP_ADDR", "0.0.0.0:6066"),
             indexes: self.indexes(),
             max_retries: self.number("THOTH_INVESTIGATOR_MAX_RETRIES").unwrap_or(5),
@@ -117,7 +123,7 @@ impl Reader<'_> {
     }
 
     /// Comma- or newline-separated (Thoth's ConfigMap has one per line).
-    fn list(&mut self, variable: &'static str) -> Option<Vec<String>> {
+    pub(super) fn list(&mut self, variable: &'static str) -> Option<Vec<String>> {
         let value = self.text(variable)?;
         if value.trim_start().starts_with('[') {
             match serde_json::from_str::<Vec<String>>(&value) {

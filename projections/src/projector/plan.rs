@@ -60,6 +60,9 @@ pub(crate) struct Plan {
     pub adviser_runs: BTreeMap<i64, AdviserRunRow>,
     pub unresolved_links: BTreeSet<(i64, i64)>,
     pub parked: BTreeMap<String, ParkedRow>,
+    pub learning: BTreeMap<String, LearningRow>,
+    /// The latest throttle change per driver, with its position and time.
+    pub throttles: BTreeMap<String, (LearningThrottleChanged, i64, DateTime<Utc>)>,
     /// Entities whose derived flags must be recomputed after the batch.
     pub flag_entities: BTreeSet<i64>,
     /// Packages `(name, index id)` whose versions' derived flags must be recomputed.
@@ -254,6 +257,24 @@ impl Plan {
             DomainEvent::AdviserReRunRequested(event) => {
                 self.parked.entry(event.adviser_document_id.clone()).or_default().re_run =
                     Some((position, at, event.re_run_job_id.clone()));
+            }
+            DomainEvent::LearningMessageQueued(event) => {
+                let first_at = self.learning.get(&event.finding).map_or(at, |known| known.first_at);
+                self.learning.insert(
+                    event.finding.clone(),
+                    LearningRow {
+                        driver: event.driver.clone(),
+                        topic: event.topic.clone(),
+                        reason: event.reason.clone(),
+                        attempt: i32::try_from(event.attempt).unwrap_or(i32::MAX),
+                        first_at,
+                        at,
+                        position,
+                    },
+                );
+            }
+            DomainEvent::LearningThrottleChanged(event) => {
+                self.throttles.insert(event.driver.clone(), (event.clone(), position, at));
             }
         }
         Ok(())

@@ -71,6 +71,7 @@ pub(crate) async fn write_runs(
     dead_letters(transaction, plan, &mut stats).await?;
     dead_letter_statuses(transaction, plan, &mut stats).await?;
     advisers(transaction, plan, &mut stats).await?;
+    learning(transaction, plan, &mut stats).await?;
     Ok(stats)
 }
 
@@ -657,6 +658,66 @@ async fn dead_letters(
         stats,
     )
     .await
+}
+
+/// The learning drivers' findings (latest attempt wins) and throttle states.
+async fn learning(
+    transaction: &Transaction<'_>,
+    plan: &Plan,
+    stats: &mut WriteStats,
+) -> Result<(), tokio_postgres::Error> {
+    const FINDINGS: &str = "INSERT INTO learning_message AS t (finding, driver, topic, reason, attempt, \
+        first_queued_at, queued_at, position) \
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::timestamptz[], \
+        $7::timestamptz[], $8::int8[]) \
+        ON CONFLICT (finding) DO UPDATE SET driver = EXCLUDED.driver, topic = EXCLUDED.topic, \
+        reason = EXCLUDED.reason, attempt = EXCLUDED.attempt, queued_at = EXCLUDED.queued_at, \
+        position = EXCLUDED.position WHERE EXCLUDED.position > t.position";
+    const THROTTLES: &str = "INSERT INTO learning_driver AS t (driver, throttled, lag, pending_workflows, max_lag, \
+        max_pending_workflows, changed_at, position) \
+        SELECT * FROM unnest($1::text[], $2::bool[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], \
+        $7::timestamptz[], $8::int8[]) \
+        ON CONFLICT (driver) DO UPDATE SET throttled = EXCLUDED.throttled, lag = EXCLUDED.lag, \
+        pending_workflows = EXCLUDED.pending_workflows, max_lag = EXCLUDED.max_lag, \
+        max_pending_workflows = EXCLUDED.max_pending_workflows, changed_at = EXCLUDED.changed_at, \
+        position = EXCLUDED.position WHERE EXCLUDED.position > t.position";
+    if !plan.learning.is_empty() {
+        let rows = &plan.learning;
+        let findings: Vec<&str> = rows.keys().map(String::as_str).collect();
+        let drivers: Vec<&str> = rows.values().map(|row| row.driver.as_str()).collect();
+        let topics: Vec<&str> = rows.values().map(|row| row.topic.as_str()).collect();
+        let reasons: Vec<&str> = rows.values().map(|row| row.reason.as_str()).collect();
+        let attempts: Vec<i32> = rows.values().map(|row| row.attempt).collect();
+        let first_at: Vec<DateTime<Utc>> = rows.values().map(|row| row.first_at).collect();
+        let at: Vec<DateTime<Utc>> = rows.values().map(|row| row.at).collect();
+        let positions: Vec<i64> = rows.values().map(|row| row.position).collect();
+        run(
+            transaction,
+            FINDINGS,
+            &[&findings, &drivers, &topics, &reasons, &attempts, &first_at, &at, &positions],
+            stats,
+        )
+        .await?;
+    }
+    if !plan.throttles.is_empty() {
+        let rows = &plan.throttles;
+        let drivers: Vec<&str> = rows.keys().map(String::as_str).collect();
+        let throttled: Vec<bool> = rows.values().map(|(event, _, _)| event.throttled).collect();
+        let lags: Vec<i64> = rows.values().map(|(event, _, _)| event.lag).collect();
+        let pending: Vec<i64> = rows.values().map(|(event, _, _)| event.pending_workflows).collect();
+        let max_lags: Vec<i64> = rows.values().map(|(event, _, _)| event.max_lag).collect();
+        let max_pending: Vec<i64> = rows.values().map(|(event, _, _)| event.max_pending_workflows).collect();
+        let at: Vec<DateTime<Utc>> = rows.values().map(|(_, _, at)| *at).collect();
+        let positions: Vec<i64> = rows.values().map(|(_, position, _)| *position).collect();
+        run(
+            transaction,
+            THROTTLES,
+            &[&drivers, &throttled, &lags, &pending, &max_lags, &max_pending, &at, &positions],
+            stats,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Re-drives and discards: they apply to the dead-lettering they follow, never to a later one.

@@ -78,7 +78,7 @@ pub async fn dead_letters(
 }
 
 /// The stored offsets, the log's head and the projections' positions, the workflows per
-/// namespace and status, and the parked dead letters.
+/// namespace and status, the parked dead letters, and the learning drivers.
 pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres::Error> {
     let row = client
         .query_one(
@@ -100,7 +100,9 @@ pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres
             &[],
         )
         .await?;
-    Ok(row.get(0))
+    let mut status: Value = row.get(0);
+    status["learning"] = crate::learning::status(client).await?;
+    Ok(status)
 }
 
 /// The solver's tree entry of a version in one environment (what Thoth served from the solver

@@ -12,6 +12,7 @@ mod event_log;
 mod fake_kube;
 mod harness;
 mod knowledge_graph;
+mod learning;
 mod migrations;
 mod pipeline;
 mod replay;

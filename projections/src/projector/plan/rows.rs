@@ -235,3 +235,15 @@ pub(crate) struct Parking {
     pub unresolved: Value,
     pub solver_name: Option<String>,
 }
+
+/// A learning finding's latest attempt (first queued: kept from the first attempt in the batch).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LearningRow {
+    pub driver: String,
+    pub topic: String,
+    pub reason: String,
+    pub attempt: i32,
+    pub first_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub position: i64,
+}

@@ -1,0 +1,628 @@
+//! What a Python package index holds, for the learning drivers (the new-release watcher and
+//! the package-update checker): each project's files by version, from the warehouse JSON API
+//! (`{warehouse}/{name}/json`) or the simple API (PEP 691 JSON, or PEP 503 HTML), and the
+//! names of every project the index lists.
+//!
+//! Boundary: a slow, failing or garbled index is an error, never an answer. Only an HTTP 404
+//! or 410 says a project is absent ([`ProjectListing::NotFound`]); a timeout, a refused
+//! connection, any other status or an answer that cannot be read is an [`IndexError`], so
+//! that no driver ever reports a package or a version as missing because an index misbehaved.
+//! Parsing is done by pure functions over the answer's bytes, tested without a server.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use investigator_core::{PackageVersion, normalize_package_name};
+use serde_json::Value;
+
+use crate::pipeline::listing::{html_anchors, version_of_file};
+
+/// The `Accept` header of simple API requests: PEP 691 JSON preferred, PEP 503 HTML accepted.
+const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.1";
+/// The largest answer read; a bigger one is refused as malformed.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where to ask about one index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEndpoint {
+    /// The simple API's root, without a trailing slash (`https://pypi.org/simple`).
+    pub url: String,
+    /// The warehouse JSON API's root, when the index has one (`https://pypi.org/pypi`).
+    pub warehouse_api_url: Option<String>,
+    /// Whether the index's TLS certificate is checked.
+    pub verify_ssl: bool,
+}
+
+/// What an index says about one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectListing {
+    /// The index answered 404 or 410: it does not have the project.
+    NotFound,
+    /// The index has the project.
+    Found(Project),
+}
+
+/// A project's files on an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Project {
+    /// PEP 440 normalised version -> its files. A version whose text is not PEP 440 is left
+    /// out; a version without files (the warehouse API, PEP 700 `versions`) is kept, empty.
+    pub versions: BTreeMap<String, Vec<Artifact>>,
+}
+
+/// One distribution file of a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The file name, as the index gives it.
+    pub filename: String,
+    /// The SHA-256 digest the index gives, as 64 lower-case hex digits; `None` when the index
+    /// gives none, or something that is not a SHA-256 digest.
+    pub sha256: Option<String>,
+}
+
+/// Why an index could not be asked, or its answer not read.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// No answer within the client's timeout.
+    #[error("the index did not answer {url} in time")]
+    Timeout {
+        /// The URL asked.
+        url: String,
+    },
+    /// The index could not be reached, or the connection failed before the answer was read.
+    #[error("the index could not be reached for {url}: {reason}")]
+    Connect {
+        /// The URL asked.
+        url: String,
+        /// The transport's explanation, with its causes.
+        reason: String,
+    },
+    /// The index answered with a status that is neither success nor "absent".
+    #[error("the index answered {url} with HTTP status {status}")]
+    Status {
+        /// The URL asked.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The answer is not what the API promises (not JSON, not an HTML page, fields missing,
+    /// too large).
+    #[error("the index's answer to {url} could not be read: {reason}")]
+    Malformed {
+        /// The URL asked.
+        url: String,
+        /// What was wrong with the answer.
+        reason: String,
+    },
+}
+
+impl IndexError {
+    /// A stable code for the kind of error, for metrics labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IndexError::Timeout { .. } => "timeout",
+            IndexError::Connect { .. } => "connect",
+            IndexError::Status { .. } => "status",
+            IndexError::Malformed { .. } => "malformed",
+        }
+    }
+
+    /// The URL asked.
+    pub fn url(&self) -> &str {
+        match self {
+            IndexError::Timeout { url }
+            | IndexError::Connect { url, .. }
+            | IndexError::Status { url, .. }
+            | IndexError::Malformed { url, .. } => url,
+        }
+    }
+
+    fn from_transport(url: &str, error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return IndexError::Timeout { url: url.to_owned() };
+        }
+        IndexError::Connect { url: url.to_owned(), reason: cause_chain(error) }
+    }
+
+    fn malformed(url: &str, reason: String) -> Self {
+        IndexError::Malformed { url: url.to_owned(), reason }
+    }
+}
+
+/// An error and its sources, `: `-separated.
+fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+/// Asks package indexes about projects.
+#[derive(Debug, Clone)]
+pub struct IndexClient {
+    /// For indexes whose certificates are checked.
+    verifying: reqwest::Client,
+    /// For indexes configured with `verify_ssl: false`.
+    insecure: reqwest::Client,
+}
+
+/// The parts of a successful answer the parsers need.
+struct Answer {
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+/// What one GET came back with.
+enum Fetched {
+    /// 404 or 410.
+    Absent { status: u16 },
+    /// A 2xx answer, read whole.
+    Answer(Answer),
+}
+
+impl IndexClient {
+    /// A client whose requests give up after `timeout`, connecting included.
+    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout)
+                .user_agent(concat!("thoth-investigator/", env!("CARGO_PKG_VERSION")))
+        };
+        Ok(IndexClient {
+            verifying: builder().build()?,
+            insecure: builder().danger_accept_invalid_certs(true).build()?,
+        })
+    }
+
+    /// The files of the project `name` (normalised here, as PEP 503 asks of clients): from the
+    /// warehouse JSON API when the endpoint has one, else from the simple API.
+    pub async fn project(&self, index: &IndexEndpoint, name: &str) -> Result<ProjectListing, IndexError> {
+        let name = normalize_package_name(name);
+        if let Some(warehouse) = &index.warehouse_api_url {
+            let url = format!("{}/{name}/json", warehouse.trim_end_matches('/'));
+            let answer = match self.get(index, &url, "application/json").await? {
+                Fetched::Absent { .. } => return Ok(ProjectListing::NotFound),
+                Fetched::Answer(answer) => answer,
+            };
+            return parse_warehouse_project(&answer.body)
+                .map(ProjectListing::Found)
+                .map_err(|reason| IndexError::malformed(&url, reason));
+        }
+        let url = format!("{}/{name}/", index.url.trim_end_matches('/'));
+        let answer = match self.get(index, &url, SIMPLE_ACCEPT).await? {
+            Fetched::Absent { .. } => return Ok(ProjectListing::NotFound),
+            Fetched::Answer(answer) => answer,
+        };
+        let format = format_of(answer.content_type.as_deref(), &answer.body);
+        parse_simple_project(&name, format, &answer.body)
+            .map(ProjectListing::Found)
+            .map_err(|reason| IndexError::malformed(&url, reason))
+    }
+
+    /// Every project name the index's simple API root lists, PEP 503 normalised, sorted,
+    /// without repeats. A 404 here is an error like any other status: the root exists.
+    pub async fn project_names(&self, index: &IndexEndpoint) -> Result<Vec<String>, IndexError> {
+        let url = format!("{}/", index.url.trim_end_matches('/'));
+        let answer = match self.get(index, &url, SIMPLE_ACCEPT).await? {
+            Fetched::Absent { status } => return Err(IndexError::Status { url, status }),
+            Fetched::Answer(answer) => answer,
+        };
+        let format = format_of(answer.content_type.as_deref(), &answer.body);
+        parse_simple_root(format, &answer.body).map_err(|reason| IndexError::malformed(&url, reason))
+    }
+
+    /// GETs `url`, reading a successful answer whole (up to [`MAX_BODY_BYTES`]).
+    async fn get(&self, index: &IndexEndpoint, url: &str, accept: &str) -> Result<Fetched, IndexError> {
+        let client = if index.verify_ssl { &self.verifying } else { &self.insecure };
+        let response = client
+            .get(url)
+            .header(reqwest::header::ACCEPT, accept)
+            .send()
+            .await
+            .map_err(|error| IndexError::from_transport(url, &error))?;
+        let status = response.status().as_u16();
+        tracing::debug!(url, status, "the index answered");
+        if status == 404 || status == 410 {
+            return Ok(Fetched::Absent { status });
+        }
+        if !response.status().is_success() {
+            return Err(IndexError::Status { url: url.to_owned(), status });
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = read_body(response, url).await?;
+        Ok(Fetched::Answer(Answer { content_type, body }))
+    }
+}
+
+/// The body of `response`, refused when it is larger than [`MAX_BODY_BYTES`].
+async fn read_body(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, IndexError> {
+    let too_large = || IndexError::malformed(url, format!("the answer is larger than {MAX_BODY_BYTES} bytes"));
+    if response.content_length().is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| IndexError::from_transport(url, &error))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// How a simple API answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// PEP 691 JSON.
+    Json,
+    /// PEP 503 HTML.
+    Html,
+}
+
+/// The format the `Content-Type` names; when it names neither (or is absent), a body that
+/// starts with `{` is JSON and anything else HTML.
+fn format_of(content_type: Option<&str>, body: &[u8]) -> Format {
+    let media_type =
+        content_type.and_then(|value| value.split(';').next()).map(|media_type| media_type.trim().to_ascii_lowercase());
+    match media_type.as_deref() {
+        Some("application/vnd.pypi.simple.v1+json" | "application/json") => Format::Json,
+        Some("text/html" | "application/vnd.pypi.simple.v1+html") => Format::Html,
+        _ if body.trim_ascii_start().starts_with(b"{") => Format::Json,
+        _ => Format::Html,
+    }
+}
+
+/// A project's simple API page.
+fn parse_simple_project(name: &str, format: Format, body: &[u8]) -> Result<Project, String> {
+    match format {
+        Format::Json => parse_simple_json_project(name, body),
+        Format::Html => parse_simple_html_project(name, &String::from_utf8_lossy(body)),
+    }
+}
+
+/// A PEP 691 project page: `files[].filename` and `files[].hashes.sha256`, and PEP 700's
+/// `versions` when present (versions without files kept). Files of another project, or of
+/// a kind that is neither a wheel nor an sdist, are left out.
+fn parse_simple_json_project(name: &str, body: &[u8]) -> Result<Project, String> {
+    let json = parse_json(body)?;
+    let files = json.get("files").and_then(Value::as_array).ok_or("the answer has no `files` array")?;
+    let mut project = Project::default();
+    for file in files {
+        let filename = file.get("filename").and_then(Value::as_str).ok_or("a file has no `filename` string")?;
+        let Some(version) = version_of_file(name, filename) else {
+            tracing::trace!(project = name, filename, "a file that is not a distribution of the project is left out");
+            continue;
+        };
+        let sha256 = file.get("hashes").and_then(|hashes| hashes.get("sha256")).and_then(Value::as_str);
+        project.add_file(version, filename, sha256);
+    }
+    if let Some(versions) = json.get("versions") {
+        let versions = versions.as_array().ok_or("`versions` is not an array")?;
+        for version in versions {
+            project.add_version(version.as_str().ok_or("a version is not a string")?);
+        }
+    }
+    Ok(project)
+}
+
+/// A PEP 503 project page: one anchor per file, the file name as its text, the digest in the
+/// `#sha256=` fragment of its `href`. A page without anchors is a project without files.
+fn parse_simple_html_project(name: &str, body: &str) -> Result<Project, String> {
+    let anchors = html_anchors(body);
+    require_html_page(body, anchors.len())?;
+    let mut project = Project::default();
+    for anchor in &anchors {
+        let Some(version) = version_of_file(name, &anchor.text) else {
+            tracing::trace!(
+                project = name,
+                filename = anchor.text,
+                "a file that is not a distribution of the project is left out"
+            );
+            continue;
+        };
+        let sha256 = anchor
+            .href
+            .as_deref()
+            .and_then(|href| href.split_once('#'))
+            .and_then(|(_, fragment)| fragment.strip_prefix("sha256="));
+        project.add_file(version, &anchor.text, sha256);
+    }
+    Ok(project)
+}
+
+/// A warehouse JSON API answer: `releases` maps each version to its files (`filename`,
+/// `digests.sha256`); a version with no files is still a version.
+fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
+    let json = parse_json(body)?;
+    let releases = json.get("releases").and_then(Value::as_object).ok_or("the answer has no `releases` object")?;
+    let mut project = Project::default();
+    for (version, files) in releases {
+        let files = files.as_array().ok_or_else(|| format!("the files of release {version} are not an array"))?;
+        let Some(artifacts) = project.add_version(version) else {
+            continue;
+        };
+        for file in files {
+            let filename = file
+                .get("filename")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("a file of release {version} has no `filename` string"))?;
+            let sha256 = file.get("digests").and_then(|digests| digests.get("sha256")).and_then(Value::as_str);
+            artifacts.push(Artifact { filename: filename.to_owned(), sha256: sha256.and_then(valid_sha256) });
+        }
+    }
+    Ok(project)
+}
+
+/// The simple API's root: PEP 691 `projects[].name`, or the text of each PEP 503 anchor;
+/// normalised, sorted, without repeats.
+fn parse_simple_root(format: Format, body: &[u8]) -> Result<Vec<String>, String> {
+    let mut names = match format {
+        Format::Json => {
+            let json = parse_json(body)?;
+            let projects =
+                json.get("projects").and_then(Value::as_array).ok_or("the answer has no `projects` array")?;
+            projects
+                .iter()
+                .map(|project| {
+                    project
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(normalize_package_name)
+                        .ok_or("a project has no `name` string")
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Format::Html => {
+            let body = String::from_utf8_lossy(body);
+            let anchors = html_anchors(&body);
+            require_html_page(&body, anchors.len())?;
+            anchors
+                .iter()
+                .filter(|anchor| !anchor.text.is_empty())
+                .map(|anchor| normalize_package_name(&anchor.text))
+                .collect()
+        }
+    };
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The answer read as JSON.
+fn parse_json(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|error| format!("the answer is not JSON: {error}"))
+}
+
+/// Refuses a body that is not recognisably an HTML page: no `<html`, no `<!doctype`, no anchor.
+/// (An error page or a truncated answer must not read as a project without files.)
+fn require_html_page(body: &str, anchors: usize) -> Result<(), String> {
+    let lower = body.to_ascii_lowercase();
+    let recognisable = anchors > 0 || ["<html", "<!doctype", "<a "].iter().any(|marker| lower.contains(marker));
+    if recognisable { Ok(()) } else { Err("the answer is not an HTML page".to_owned()) }
+}
+
+/// A SHA-256 digest as 64 lower-case hex digits, when `text` is one (in either case).
+fn valid_sha256(text: &str) -> Option<String> {
+    (text.len() == 64 && text.bytes().all(|byte| byte.is_ascii_hexdigit())).then(|| text.to_ascii_lowercase())
+}
+
+impl Project {
+    /// The files of `version` (created empty), or `None` when it is not a PEP 440 version.
+    fn add_version(&mut self, version: &str) -> Option<&mut Vec<Artifact>> {
+        match PackageVersion::parse(version) {
+            Ok(parsed) => Some(self.versions.entry(parsed.normalized()).or_default()),
+            Err(error) => {
+                tracing::debug!(version, %error, "a version that is not PEP 440 is left out");
+                None
+            }
+        }
+    }
+
+    /// Adds a file of `version`, unless the version is not PEP 440.
+    fn add_file(&mut self, version: &str, filename: &str, sha256: Option<&str>) {
+        if let Some(artifacts) = self.add_version(version) {
+            artifacts.push(Artifact { filename: filename.to_owned(), sha256: sha256.and_then(valid_sha256) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const HASH_B: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn artifact(filename: &str, sha256: Option<&str>) -> Artifact {
+        Artifact { filename: filename.to_owned(), sha256: sha256.map(str::to_owned) }
+    }
+
+    fn versions(project: &Project) -> Vec<&str> {
+        project.versions.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn json_pages_give_files_by_normalised_version_with_their_digests() {
+        let body = format!(
+            r#"{{"meta": {{"api-version": "1.1"}}, "name": "flask", "versions": ["2.0.1", "2.1.0-rc1", "3.0"],
+                "files": [{{"filename": "Flask-2.0.1-py3-none-any.whl", "url": "x", "hashes": {{"sha256": "{HASH_A}"}}}},
+                          {{"filename": "Flask-2.0.1.tar.gz", "url": "y", "hashes": {{}}}},
+                          {{"filename": "flask-2.1.0rc1.zip", "url": "z", "hashes": {{"sha256": "{}"}}}}]}}"#,
+            HASH_B.to_ascii_uppercase()
+        );
+        let project = parse_simple_project("flask", Format::Json, body.as_bytes()).expect("a project");
+        assert_eq!(versions(&project), ["2.0.1", "2.1.0rc1", "3.0"], "PEP 700 versions without files are kept");
+        assert_eq!(
+            project.versions["2.0.1"],
+            [artifact("Flask-2.0.1-py3-none-any.whl", Some(HASH_A)), artifact("Flask-2.0.1.tar.gz", None)]
+        );
+        assert_eq!(project.versions["2.1.0rc1"], [artifact("flask-2.1.0rc1.zip", Some(HASH_B))]);
+        assert!(project.versions["3.0"].is_empty());
+    }
+
+    #[test]
+    fn html_pages_give_digests_from_the_url_fragment() {
+        let body = format!(
+            r#"<!DOCTYPE html><html><body>
+            <a href="../../packages/zope_interface-5.4.0-cp39-none-any.whl#sha256={HASH_A}" data-requires-python="&gt;=3.6">zope_interface-5.4.0-cp39-none-any.whl</a><br/>
+            <a href="/p/zope.interface-5.4.0.tar.gz#md5=0123">zope.interface-5.4.0.tar.gz</a>
+            <A HREF="/p/zope.interface-5.3.0.tar.gz#sha256={HASH_B}">zope.interface-5.3.0.tar.gz</A>
+            </body></html>"#
+        );
+        let project = parse_simple_project("zope-interface", Format::Html, body.as_bytes()).expect("a project");
+        assert_eq!(versions(&project), ["5.3.0", "5.4.0"]);
+        assert_eq!(
+            project.versions["5.4.0"],
+            [
+                artifact("zope_interface-5.4.0-cp39-none-any.whl", Some(HASH_A)),
+                artifact("zope.interface-5.4.0.tar.gz", None)
+            ]
+        );
+        assert_eq!(project.versions["5.3.0"], [artifact("zope.interface-5.3.0.tar.gz", Some(HASH_B))]);
+    }
+
+    #[test]
+    fn an_html_page_without_anchors_is_a_project_without_files() {
+        let body = b"<!DOCTYPE html>\n<html><head><title>Links for nothing</title></head><body></body></html>";
+        assert_eq!(parse_simple_project("nothing", Format::Html, body), Ok(Project::default()));
+    }
+
+    #[test]
+    fn warehouse_answers_take_versions_from_the_releases_keys() {
+        let body = format!(
+            r#"{{"info": {{"name": "Flask"}}, "releases": {{
+                "1.0": [{{"filename": "Flask-1.0-py2.py3-none-any.whl", "digests": {{"md5": "x", "sha256": "{HASH_A}"}}}}],
+                "2.0.0.dev1": [],
+                "2004d": [{{"filename": "Flask-2004d.tar.gz", "digests": {{}}}}],
+                "2.1.0-RC1": [{{"filename": "renamed-anything.egg", "digests": {{"sha256": "not-hex"}}}}]}}}}"#
+        );
+        let project = parse_warehouse_project(body.as_bytes()).expect("a project");
+        assert_eq!(versions(&project), ["1.0", "2.0.0.dev1", "2.1.0rc1"], "2004d is not PEP 440");
+        assert_eq!(project.versions["1.0"], [artifact("Flask-1.0-py2.py3-none-any.whl", Some(HASH_A))]);
+        assert!(project.versions["2.0.0.dev1"].is_empty(), "a release without files is still a version");
+        assert_eq!(project.versions["2.1.0rc1"], [artifact("renamed-anything.egg", None)]);
+    }
+
+    #[test]
+    fn files_of_other_projects_and_other_kinds_are_left_out() {
+        let body = br#"{"files": [{"filename": "flask-sqlalchemy-2.0.tar.gz"}, {"filename": "flask_login-0.6.0-py3-none-any.whl"},
+                                   {"filename": "flask-1.0.exe"}, {"filename": "flask-1.0.egg"}, {"filename": "flask-nonsense!.tar.gz"},
+                                   {"filename": "Flask-1.1.tar.gz"}]}"#;
+        let project = parse_simple_project("flask", Format::Json, body).expect("a project");
+        assert_eq!(versions(&project), ["1.1"]);
+        let html = br#"<a href="/a">Flask_SQLAlchemy-2.0.tar.gz</a><a href="/b">flask-1.2-py3-none-any.whl</a>"#;
+        let project = parse_simple_project("flask-sqlalchemy", Format::Html, html).expect("a project");
+        assert_eq!(versions(&project), ["2.0"], "the requested name is compared normalised too");
+    }
+
+    #[test]
+    fn only_sixty_four_hex_digits_are_a_sha256() {
+        assert_eq!(valid_sha256(HASH_B), Some(HASH_B.to_owned()));
+        assert_eq!(valid_sha256(&HASH_B.to_ascii_uppercase()), Some(HASH_B.to_owned()));
+        for bad in
+            ["", "abc", &HASH_B[1..], &format!("{HASH_B}0"), &format!("g{}", &HASH_B[1..]), "é".repeat(32).as_str()]
+        {
+            assert_eq!(valid_sha256(bad), None, "{bad:?}");
+        }
+        let body = br#"{"files": [{"filename": "a-1.0.tar.gz", "hashes": {"sha256": 7}},
+                                   {"filename": "a-1.0.zip", "hashes": "sha256"}]}"#;
+        let project = parse_simple_project("a", Format::Json, body).expect("a project");
+        assert_eq!(project.versions["1.0"], [artifact("a-1.0.tar.gz", None), artifact("a-1.0.zip", None)]);
+    }
+
+    #[test]
+    fn malformed_answers_are_errors_never_empty_projects() {
+        let cases: [(Format, &[u8]); 9] = [
+            (Format::Json, b"{\"files\": ["),
+            (Format::Json, b"<html><a href=x>a-1.0.tar.gz</a></html>"),
+            (Format::Json, b"{\"meta\": {\"api-version\": \"1.0\"}}"),
+            (Format::Json, b"[]"),
+            (Format::Json, b"{\"files\": {}}"),
+            (Format::Json, b"{\"files\": [{\"url\": \"x\"}]}"),
+            (Format::Json, b"{\"files\": [], \"versions\": \"1.0\"}"),
+            (Format::Html, b"Service Unavailable"),
+            (Format::Html, b""),
+        ];
+        for (format, body) in cases {
+            let parsed = parse_simple_project("a", format, body);
+            assert!(parsed.is_err(), "{format:?} {:?} gave {parsed:?}", String::from_utf8_lossy(body));
+        }
+        for body in [
+            &b"{}"[..],
+            b"{\"releases\": []}",
+            b"{\"releases\": {\"1.0\": {}}}",
+            b"{\"releases\": {\"1.0\": [{}]}}",
+            b"nope",
+        ] {
+            let parsed = parse_warehouse_project(body);
+            assert!(parsed.is_err(), "{:?} gave {parsed:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn the_content_type_decides_the_format_and_the_body_only_without_one() {
+        assert_eq!(format_of(Some("application/vnd.pypi.simple.v1+json"), b"<html>"), Format::Json);
+        assert_eq!(format_of(Some("Application/JSON; charset=utf-8"), b""), Format::Json);
+        assert_eq!(format_of(Some("text/html; charset=utf-8"), b"{}"), Format::Html);
+        assert_eq!(format_of(Some("application/vnd.pypi.simple.v1+html"), b"{}"), Format::Html);
+        assert_eq!(format_of(None, b"  \n{\"files\": []}"), Format::Json);
+        assert_eq!(format_of(None, b"<html>"), Format::Html);
+        assert_eq!(format_of(Some("application/octet-stream"), b"{}"), Format::Json);
+    }
+
+    #[test]
+    fn root_listings_give_normalised_sorted_names() {
+        let json = br#"{"meta": {"api-version": "1.0"}, "projects": [{"name": "Flask"}, {"name": "zope.interface"}, {"name": "flask"}]}"#;
+        assert_eq!(parse_simple_root(Format::Json, json), Ok(vec!["flask".to_owned(), "zope-interface".to_owned()]));
+        let html = br#"<html><body><a href="/simple/zope-interface/">zope.interface</a><a href="/simple/flask/">Flask</a></body></html>"#;
+        assert_eq!(parse_simple_root(Format::Html, html), Ok(vec!["flask".to_owned(), "zope-interface".to_owned()]));
+        assert!(parse_simple_root(Format::Json, br#"{"projects": [{"title": "x"}]}"#).is_err());
+        assert!(parse_simple_root(Format::Json, br#"{"files": []}"#).is_err());
+        assert!(parse_simple_root(Format::Html, b"Bad Gateway").is_err());
+    }
+
+    #[test]
+    fn a_root_page_of_many_projects_is_read_whole() {
+        let anchors: String = (0..100_000).map(|n| format!("<a href=\"/simple/p{n}/\">P_{n}</a>\n")).collect();
+        let body = format!("<!DOCTYPE html><html><body>{anchors}</body></html>");
+        let names = parse_simple_root(Format::Html, body.as_bytes()).expect("names");
+        assert_eq!(names.len(), 100_000);
+        assert_eq!(names.first().map(String::as_str), Some("p-0"));
+    }
+
+    #[test]
+    fn error_codes_are_stable() {
+        let url = || "http://index/simple/a/".to_owned();
+        let errors = [
+            IndexError::Timeout { url: url() },
+            IndexError::Connect { url: url(), reason: "refused".to_owned() },
+            IndexError::Status { url: url(), status: 503 },
+            IndexError::Malformed { url: url(), reason: "not JSON".to_owned() },
+        ];
+        let codes: Vec<&str> = errors.iter().map(IndexError::code).collect();
+        assert_eq!(codes, ["timeout", "connect", "status", "malformed"]);
+        assert!(errors.iter().all(|error| error.url() == "http://index/simple/a/"));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connect_error_not_an_absent_project() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let address = listener.local_addr().expect("an address");
+        drop(listener);
+        let client = IndexClient::new(Duration::from_secs(5)).expect("a client");
+        let index =
+            IndexEndpoint { url: format!("http://{address}/simple"), warehouse_api_url: None, verify_ssl: true };
+        let error = client.project(&index, "flask").await.expect_err("no index listens there");
+        assert_eq!(error.code(), "connect", "{error}");
+        assert_eq!(error.url(), format!("http://{address}/simple/flask/"));
+    }
+}

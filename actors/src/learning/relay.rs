@@ -1,0 +1,148 @@
+//! The outbox relay: publishes the queued learning messages after their commit, in log
+//! order, on the deployment's Thoth topics (as Thoth's producers write them: JSON, no key, no
+//! headers), or on the embedded bus when there is no Kafka.
+//!
+//! Each round holds the relay's checkpoint row locked while it publishes, so relays in two
+//! processes take turns. On the bus, the records and the checkpoint commit together: each
+//! message is published exactly once. On Kafka, the checkpoint moves after every delivery is
+//! confirmed; a crash in between publishes those messages again, which the pipeline absorbs
+//! (a gap already requested is not requested twice).
+
+use std::time::Duration;
+
+use investigator_events::domain::LearningMessageQueued;
+use investigator_events::thoth::{MessageKind, ThothMessage, TopicNaming};
+use investigator_projections::{Database, bus, learning};
+use tokio::sync::watch;
+
+use super::LearningError;
+use crate::kafka::ThothPublisher;
+use crate::pipeline::metrics::Metrics;
+
+/// Messages published per round.
+const BATCH: i64 = 500;
+
+/// Where the messages go.
+pub enum RelaySink {
+    /// The deployment's Kafka topics.
+    Kafka(Box<ThothPublisher>),
+    /// The embedded bus.
+    Bus,
+}
+
+/// Publishes the outbox.
+pub struct OutboxRelay {
+    database: Database,
+    sink: RelaySink,
+    naming: TopicNaming,
+    metrics: Option<Metrics>,
+}
+
+impl OutboxRelay {
+    /// A relay of `database`'s outbox to `sink`.
+    pub fn new(database: Database, sink: RelaySink, naming: TopicNaming, metrics: Option<Metrics>) -> Self {
+        OutboxRelay { database, sink, naming, metrics }
+    }
+
+    /// Publishes everything queued; returns how many messages were published.
+    pub async fn drain(&self) -> Result<usize, LearningError> {
+        let mut total = 0;
+        loop {
+            let published = self.round().await?;
+            total += published;
+            if published == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Publishes until `stop` turns true, backing off while publishing fails.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut wait = Duration::from_millis(500);
+        loop {
+            let pause = match self.round().await {
+                Ok(0) => Duration::from_millis(500),
+                Ok(_) => Duration::ZERO,
+                Err(error) => {
+                    tracing::warn!(%error, "the queued learning messages could not be published; trying again");
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                    wait
+                }
+            };
+            if pause.is_zero() {
+                wait = Duration::from_millis(500);
+                if *stop.borrow() {
+                    return;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// One round: up to [`BATCH`] messages.
+    async fn round(&self) -> Result<usize, LearningError> {
+        let mut client = self.database.client().await?;
+        let transaction = client.transaction().await?;
+        let checkpoint = learning::lock_relay_checkpoint(&transaction).await?;
+        let (queued, head) = learning::queued_after(&transaction, checkpoint, BATCH).await?;
+        let last = match queued.last() {
+            Some(last) if queued.len() as i64 == BATCH => last.position,
+            _ => head,
+        };
+        let messages: Vec<ThothMessage> =
+            queued.iter().filter_map(|queued| decode(queued.position, &queued.payload)).collect();
+        match &self.sink {
+            RelaySink::Kafka(publisher) => {
+                for outcome in publisher.publish_all(&messages).await {
+                    outcome.map_err(|error| LearningError::Relay { reason: error.to_string() })?;
+                }
+            }
+            RelaySink::Bus => {
+                let records: Vec<(String, Vec<u8>)> = messages
+                    .iter()
+                    .map(|message| (self.naming.topic(message.kind()), message.encode().into_bytes()))
+                    .collect();
+                bus::publish_in(&transaction, &records)
+                    .await
+                    .map_err(|error| LearningError::Relay { reason: error.to_string() })?;
+            }
+        }
+        if last > checkpoint {
+            learning::set_relay_checkpoint(&transaction, last).await?;
+        }
+        transaction.commit().await?;
+        if let Some(metrics) = &self.metrics {
+            for message in &messages {
+                metrics.learning_published.with_label_values(&[message.kind().base_name()]).inc();
+            }
+        }
+        if !messages.is_empty() {
+            tracing::info!(published = messages.len(), up_to = last, "learning messages published");
+        }
+        Ok(messages.len())
+    }
+}
+
+/// The Thoth message a queued event holds; `None` (and a warning) for one that cannot be
+/// read, which is passed over rather than blocking every message after it.
+fn decode(position: i64, payload: &[u8]) -> Option<ThothMessage> {
+    let outcome = serde_json::from_slice::<LearningMessageQueued>(payload).map_err(|error| error.to_string()).and_then(
+        |queued| {
+            let kind =
+                MessageKind::from_base_name(&queued.topic).ok_or_else(|| format!("unknown topic {}", queued.topic))?;
+            let bytes = serde_json::to_vec(&queued.message).map_err(|error| error.to_string())?;
+            ThothMessage::decode(kind, &bytes).map_err(|error| error.to_string())
+        },
+    );
+    match outcome {
+        Ok(message) => Some(message),
+        Err(reason) => {
+            tracing::warn!(position, reason, "a queued learning message cannot be read; passed over");
+            None
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! New releases (Thoth's package-releases-job): for each enabled index, the versions it
+//! serves that the graph does not know, published as package-released, once per version.
+//!
+//! An index with `only_if_package_seen` is asked only about the names the graph knows on it;
+//! any other index is listed whole first. A project the index cannot list (timeout, error,
+//! malformed answer) gives an error in the report and no finding.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use futures_util::StreamExt;
+use futures_util::stream;
+use investigator_core::learning::Driver;
+use investigator_events::thoth::MessageKind;
+use investigator_projections::learning::{self, LearningIndex};
+use serde_json::json;
+
+use super::index_client::{IndexEndpoint, ProjectListing};
+use super::outbox::{Finding, message};
+use super::round::Found;
+use super::{LearningContext, LearningError};
+
+/// The finding key of a version new on an index.
+pub fn released_finding(index: &str, name: &str, version: &str) -> String {
+    format!("released/{index}/{name}/{version}")
+}
+
+/// Finds new versions on every enabled index.
+pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, LearningError> {
+    let client = context.database.client().await?;
+    let indexes = learning::enabled_indexes(&client).await?;
+    let mut found = Found::default();
+    for index in indexes {
+        let mut known: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+        for version in learning::indexed_versions(&client, &index.url).await? {
+            known.entry(version.package_name).or_default().insert(version.package_version);
+        }
+        let queued =
+            learning::queued_findings(&client, Driver::Releases.name(), &format!("released/{}/", index.url)).await?;
+        let endpoint = endpoint(&index);
+        let names: Vec<String> = if index.only_if_package_seen {
+            known.keys().cloned().collect()
+        } else {
+            match context.index.project_names(&endpoint).await {
+                Ok(names) => {
+                    names.into_iter().chain(known.keys().cloned()).collect::<BTreeSet<_>>().into_iter().collect()
+                }
+                Err(error) => {
+                    count_error(context, Driver::Releases, error.code());
+                    found.errors.push(format!("{}: {error}", index.url));
+                    continue;
+                }
+            }
+        };
+        let listings = projects(context, &endpoint, names).await;
+        for (name, listing) in listings {
+            found.checked += 1;
+            match listing {
+                Ok(ProjectListing::Found(project)) => {
+                    let known = known.get(&name);
+                    for version in project.versions.keys() {
+                        let key = released_finding(&index.url, &name, version);
+                        if known.is_some_and(|known| known.contains(version)) || queued.contains(&key) {
+                            continue;
+                        }
+                        let fields = json!({"index_url": index.url, "package_name": name, "package_version": version});
+                        found.findings.push(Finding {
+                            key,
+                            attempt: 1,
+                            reason: "new on the index".to_owned(),
+                            message: message(Driver::Releases, MessageKind::PackageReleased, fields)?,
+                            knowledge: Vec::new(),
+                        });
+                    }
+                }
+                // A package gone from the index is the update check's finding, not a release.
+                Ok(ProjectListing::NotFound) => {}
+                Err(error) => {
+                    count_error(context, Driver::Releases, error.code());
+                    found.errors.push(format!("{name} on {}: {error}", index.url));
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Where to ask about `index`.
+pub(super) fn endpoint(index: &LearningIndex) -> IndexEndpoint {
+    IndexEndpoint {
+        url: index.url.clone(),
+        warehouse_api_url: index.warehouse_api_url.clone(),
+        verify_ssl: index.verify_ssl,
+    }
+}
+
+/// Each name's listing, asked with the configured concurrency, in the order of `names`.
+pub(super) async fn projects(
+    context: &LearningContext,
+    endpoint: &IndexEndpoint,
+    names: Vec<String>,
+) -> Vec<(String, Result<ProjectListing, super::index_client::IndexError>)> {
+    let concurrency = context.settings.index_concurrency.max(1);
+    stream::iter(names)
+        .map(|name| async move {
+            let listing = context.index.project(endpoint, &name).await;
+            (name, listing)
+        })
+        .buffered(concurrency)
+        .collect()
+        .await
+}
+
+pub(super) fn count_error(context: &LearningContext, driver: Driver, code: &str) {
+    if let Some(metrics) = &context.metrics {
+        metrics.learning_index_errors.with_label_values(&[driver.name(), code]).inc();
+    }
+}

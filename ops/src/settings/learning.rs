@@ -1,0 +1,98 @@
+//! The learning drivers' settings (`INVESTIGATOR_LEARNING_*`, `INVESTIGATOR_REFRESH_*`,
+//! `INVESTIGATOR_CVE_*`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use investigator_actors::learning::LearningSettings;
+use investigator_actors::learning::osv_source::OsvSource;
+use investigator_core::SolverName;
+use investigator_core::learning::{Ceilings, Driver, ExclusionRule};
+
+use super::Reader;
+
+/// How often each driver runs inside `serve` unless `INVESTIGATOR_<DRIVER>_INTERVAL_S` says
+/// otherwise: Thoth's cron schedules (graph-refresh hourly, package-releases every 12 hours,
+/// cve-update daily); the update check daily.
+fn default_interval(driver: Driver) -> Duration {
+    Duration::from_secs(match driver {
+        Driver::Refresh => 3_600,
+        Driver::Releases => 12 * 3_600,
+        Driver::Updates | Driver::Cves => 24 * 3_600,
+    })
+}
+
+fn interval_variable(driver: Driver) -> &'static str {
+    match driver {
+        Driver::Refresh => "INVESTIGATOR_REFRESH_INTERVAL_S",
+        Driver::Releases => "INVESTIGATOR_RELEASES_INTERVAL_S",
+        Driver::Updates => "INVESTIGATOR_UPDATES_INTERVAL_S",
+        Driver::Cves => "INVESTIGATOR_CVES_INTERVAL_S",
+    }
+}
+
+impl Reader<'_> {
+    pub(super) fn learning(&mut self, solvers: &[SolverName]) -> LearningSettings {
+        let defaults = LearningSettings::default();
+        let ceilings = Ceilings {
+            max_lag: self.number("INVESTIGATOR_LEARNING_MAX_LAG").unwrap_or(defaults.ceilings.max_lag),
+            max_pending_workflows: self
+                .number("INVESTIGATOR_LEARNING_MAX_PENDING_WORKFLOWS")
+                .unwrap_or(defaults.ceilings.max_pending_workflows),
+        };
+        let mut schedules = BTreeMap::new();
+        for name in self.list("INVESTIGATOR_LEARNING_DRIVERS").unwrap_or_default() {
+            match name.parse::<Driver>() {
+                Ok(driver) => {
+                    let interval = self
+                        .number::<u64>(interval_variable(driver))
+                        .filter(|seconds| *seconds > 0)
+                        .map_or_else(|| default_interval(driver), Duration::from_secs);
+                    schedules.insert(driver, interval);
+                }
+                Err(problem) => self.problem("INVESTIGATOR_LEARNING_DRIVERS", problem),
+            }
+        }
+        let mut exclusions = Vec::new();
+        for rule in self.list("INVESTIGATOR_REFRESH_EXCLUDE").unwrap_or_default() {
+            match rule.parse::<ExclusionRule>() {
+                Ok(rule) => exclusions.push(rule),
+                Err(problem) => self.problem("INVESTIGATOR_REFRESH_EXCLUDE", problem),
+            }
+        }
+        let refresh_count = self
+            .number::<usize>("INVESTIGATOR_REFRESH_COUNT")
+            .or_else(|| self.number::<usize>("THOTH_GRAPH_REFRESH_COUNT"))
+            .unwrap_or(defaults.refresh_count);
+        let cve_index = match self.text("INVESTIGATOR_CVE_INDEX") {
+            Some(url) => match investigator_core::IndexUrl::parse(&url) {
+                Ok(index) => index.as_str().to_owned(),
+                Err(error) => {
+                    self.problem("INVESTIGATOR_CVE_INDEX", error.to_string());
+                    defaults.cve_index.clone()
+                }
+            },
+            None => defaults.cve_index.clone(),
+        };
+        LearningSettings {
+            ceilings,
+            schedules,
+            retry_after: self
+                .number::<u64>("INVESTIGATOR_REFRESH_RETRY_AFTER_S")
+                .map_or(defaults.retry_after, Duration::from_secs),
+            refresh_count,
+            solvers: solvers.to_vec(),
+            exclusions,
+            cve_source: self.text("INVESTIGATOR_CVE_SOURCE").map(|source| OsvSource::parse(&source)),
+            cve_index,
+            index_timeout: self
+                .number::<u64>("INVESTIGATOR_LEARNING_INDEX_TIMEOUT_MS")
+                .filter(|milliseconds| *milliseconds > 0)
+                .map_or(defaults.index_timeout, Duration::from_millis),
+            index_concurrency: self
+                .number::<usize>("INVESTIGATOR_LEARNING_INDEX_CONCURRENCY")
+                .filter(|concurrency| *concurrency > 0)
+                .unwrap_or(defaults.index_concurrency),
+        }
+    }
+}
