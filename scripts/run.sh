@@ -2,8 +2,9 @@
 # The run command: the investigator service on its defaults, on this machine alone.
 #
 #   scripts/run.sh        start (or restart) `investigator serve` in the background and show it
-#                         at work: one Thoth message of every type goes in, workflow requests,
-#                         knowledge changes and dead letters come out
+#                         at work on a demo feed (solver documents and Thoth messages for 37 real
+#                         packages, broken records mixed in): the graph grows, workflow requests
+#                         and dead letters come out
 #   scripts/run.sh stop   stop the service (the broker keeps running: scripts/broker.sh stop dev)
 #
 # It runs on PostgreSQL (the database `investigator`, created if missing) and a local tansu
@@ -43,8 +44,21 @@ export DATABASE_URL; DATABASE_URL=$(url_with_database "$server_url" investigator
 if ! psql -w "$server_url" -XAtqc "SELECT 1 FROM pg_database WHERE datname = 'investigator'" | grep -q 1; then
   psql -w "$server_url" -Xqc 'CREATE DATABASE investigator' >/dev/null
 fi
-say "syncing the sample solver and adviser documents (three are broken on purpose: watch the errors)"
-"$investigator" sync tests/data/documents >/dev/null || true
+# The demo feed: a busy minute of Thoth traffic for 37 real packages, failures mixed in.
+demo=$INVESTIGATOR_HOME/demo
+rm -rf "$demo"
+python3 scripts/demo_feed.py "$demo" >/dev/null
+graph_counts() {
+  psql -w "$DATABASE_URL" -XAtqc "SELECT format('%s packages, %s versions, %s dependency edges, %s solver runs, %s CVE links',
+      (SELECT count(DISTINCT package_name) FROM graph.python_package_version_entity),
+      (SELECT count(*) FROM graph.python_package_version_entity WHERE package_version IS NOT NULL),
+      (SELECT count(*) FROM graph.depends_on), (SELECT count(*) FROM graph.solved),
+      (SELECT count(*) FROM graph.has_vulnerability))" 2>/dev/null || echo "nothing yet (a new database)"
+}
+say "the knowledge graph before: $(graph_counts)"
+say "syncing 37 solver documents of the demo feed and the samples of tests/data/documents (three are broken on purpose)"
+"$investigator" sync "$demo/documents" tests/data/documents 2>/dev/null | tail -1 >&2 || true
+say "the knowledge graph after the sync: $(graph_counts)"
 
 stop_service
 # The dev broker keeps its topics in memory: a new broker starts every topic at offset 0 again,
@@ -69,20 +83,35 @@ say "healthy: $(curl -fsS "$health")"
 
 applied() { psql -w "$DATABASE_URL" -XAtqc "SELECT coalesce(sum(next_offset), 0) FROM investigator.consumer_offset"; }
 before=$(applied)
-say "publishing one message of every type"
+say "publishing the demo feed: one message of every type, 39 messages about the demo packages, 5 broken records"
 "$investigator" emit --from-file events/tests/golden/thoth-messages.full.json >/dev/null
-# 18 of the 19 are consumed: advise-justification belongs to the metrics mode only.
-for _ in $(seq 300); do [ "$(applied)" -ge $((before + 18)) ] && break; sleep 0.1; done
+"$investigator" emit --from-file "$demo/messages.json" >/dev/null
+# Broken records cannot go through `emit` (it validates first): they are sent raw.
+"$INVESTIGATOR_TEST_PYTHON" - "$demo/bad.jsonl" <<'PY'
+import json, os, sys
+from confluent_kafka import Producer
+producer = Producer({"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"]})
+prefix = os.environ.get("THOTH_DEPLOYMENT_NAME")
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    topic = f"{prefix}.{record['topic']}" if prefix else record["topic"]
+    producer.produce(topic, record["payload"].encode())
+producer.flush(30)
+PY
+# 18 of the 19 golden messages are consumed (advise-justification belongs to the metrics mode).
+expected=$((before + 18 + 39 + 5))
+for _ in $(seq 600); do [ "$(applied)" -ge "$expected" ] && break; sleep 0.1; done
 say "records applied: $(( $(applied) - before )) new, $(applied) in all"
 # The launcher (the log launcher here: no cluster) takes the requests within a second or two.
 waiting() { psql -w "$DATABASE_URL" -XAtqc "SELECT count(*) FROM graph.workflow_run WHERE status = 'requested'"; }
 for _ in $(seq 50); do [ "$(waiting)" -eq 0 ] && break; sleep 0.1; done
+say "the knowledge graph now: $(graph_counts)"
 say "workflows written to the service's log as they would be submitted (INVESTIGATOR_LAUNCHER=log): grep 'log launcher' $logfile"
 
-psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, workflow_id, package_name, package_version, solver_name, trigger \
-  FROM graph.workflow_run ORDER BY requested_at DESC, workflow_id LIMIT 20"
-psql -w "$DATABASE_URL" -XP pager=off -c "SELECT topic, partition, \"offset\", reason_code, left(reason, 80) AS reason \
-  FROM graph.dead_letter ORDER BY dead_lettered_at DESC LIMIT 5"
+psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, count(*) AS workflows, min(package_name) AS \"for example\" \
+  FROM graph.workflow_run GROUP BY kind, status ORDER BY kind, status"
+psql -w "$DATABASE_URL" -XP pager=off -c "SELECT reason_code, count(*) AS dead_letters, left(min(reason), 90) AS \"for example\" \
+  FROM graph.dead_letter GROUP BY reason_code ORDER BY reason_code"
 
 cat >&2 <<SUMMARY
 
@@ -92,6 +121,11 @@ What runs now:
   PostgreSQL                $(redact_url "$DATABASE_URL")   (log: schema investigator, graph: schema graph)
 
 Try:
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/api/v1/python/package/versions?name=flask
+  curl -s 'http://$INVESTIGATOR_HTTP_ADDR/api/v1/python/package/dependencies?name=flask&version=2.0.2&index=https://pypi.org/simple'
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/api/v1/workflows?status=submitted
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/api/v1/dead-letters
+  curl -s http://$INVESTIGATOR_HTTP_ADDR/api/v1/status
   export KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS THOTH_DEPLOYMENT_NAME=$THOTH_DEPLOYMENT_NAME DATABASE_URL=$DATABASE_URL
   $investigator emit thoth.investigator.unresolved-package --json '{"package_name": "flask", "package_version": "2.0.1", "index_url": "https://pypi.org/simple"}'
   $investigator events tail --last 5

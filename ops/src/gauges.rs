@@ -1,6 +1,6 @@
 //! The gauges that describe where things stand rather than what happened: consumer lag per
 //! partition (against the broker's high watermarks, or the embedded bus's heads), the log's
-//! head, each projection's position and lag, and the PostgreSQL pools. Refreshed every few
+//! head, each projection's position and lag (events and seconds), and the PostgreSQL pools. Refreshed every few
 //! seconds by one task, from the same reads as `/api/v1/status`.
 
 use std::sync::Arc;
@@ -57,6 +57,8 @@ async fn refresh_once(
         };
         metrics.projection_position.with_label_values(&[name]).set(position);
         metrics.projection_lag.with_label_values(&[name]).set((head - position).max(0));
+        let seconds = projection["lag_seconds"].as_f64().unwrap_or(0.0);
+        metrics.projection_lag_seconds.with_label_values(&[name]).set(seconds.max(0.0));
     }
     crate::lag::add_lag(&mut status, broker).await;
     for row in status["offsets"].as_array().into_iter().flatten() {

@@ -2,7 +2,7 @@
 //! plus the investigator's own, prefixed `investigator_`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Every metric, registered in one registry.
@@ -68,6 +68,9 @@ pub struct Metrics {
     pub projection_position: IntGaugeVec,
     /// `investigator_projection_lag_events{projection}`: events appended and not applied yet.
     pub projection_lag: IntGaugeVec,
+    /// `investigator_projection_lag_seconds{projection}`: how long the oldest event a
+    /// projection has not applied has waited (0 when it is up to date).
+    pub projection_lag_seconds: GaugeVec,
     /// `investigator_db_pool_connections{pool, state}`: `open` and `idle` connections.
     pub pool_connections: IntGaugeVec,
     /// `investigator_learning_rounds_total{driver, outcome}`: ok, throttled, failed.
@@ -185,6 +188,18 @@ impl Metrics {
                 "Last log position a projection applied",
                 &["projection"],
             ),
+            projection_lag_seconds: {
+                let metric = GaugeVec::new(
+                    Opts::new(
+                        "investigator_projection_lag_seconds",
+                        "How long the oldest event not applied by a projection has waited",
+                    ),
+                    &["projection"],
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+                registry.register(Box::new(metric.clone())).unwrap_or_else(|error| panic!("{error}"));
+                metric
+            },
             projection_lag: gauge(
                 &registry,
                 "investigator_projection_lag_events",

@@ -89,9 +89,12 @@ pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres
                                       FROM investigator.consumer_offset), '[]'),
                  'bus_heads', coalesce((SELECT json_object_agg(topic, next_offset) FROM investigator.bus_head), '{}'),
                  'log_head', (SELECT position FROM investigator.log_head),
-                 'projections', coalesce((SELECT json_agg(json_build_object('projection', projection, 'position', position)
+                 'projections', coalesce((SELECT json_agg(json_build_object('projection', projection, 'position', position,
+                                                          'lag_seconds', coalesce((SELECT extract(epoch FROM now() - e.recorded_at)
+                                                                                   FROM investigator.event_log e
+                                                                                   WHERE e.position = c.position + 1), 0))
                                                           ORDER BY projection)
-                                          FROM investigator.projection_checkpoint), '[]'),
+                                          FROM investigator.projection_checkpoint c), '[]'),
                  'workflows', coalesce((SELECT json_agg(json_build_object('namespace', namespace, 'status', status,
                                                                           'count', count) ORDER BY namespace, status)
                                         FROM (SELECT namespace, status, count(*) FROM graph.workflow_run

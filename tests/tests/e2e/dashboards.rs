@@ -436,6 +436,10 @@ async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
         // Thoth's metrics mode too: message_count_by_version.
         ("THOTH_CONSUMER_MODE", r#"["middletier", "backend", "metrics"]"#),
         ("INVESTIGATOR_API_CACHE_TTL_MS", "600000"),
+        // The graph refresh every second, always held back (so it adds no workflows here).
+        ("INVESTIGATOR_LEARNING_DRIVERS", "refresh"),
+        ("INVESTIGATOR_REFRESH_INTERVAL_S", "1"),
+        ("INVESTIGATOR_LEARNING_MAX_PENDING_WORKFLOWS", "0"),
     ];
     let service = serve_with(&cluster, &kafka, &database, &settings).await;
     let mut exposed = Exposed::default();
