@@ -9,6 +9,9 @@ cd "$REPO_ROOT"
 broker=test-$$
 trap '"$REPO_ROOT/scripts/broker.sh" stop "$broker"' EXIT
 prepare_infrastructure "$broker"
+# The broker-restart test keeps a broker's topics in an S3-compatible store.
+load_exports "$REPO_ROOT/scripts/object-store.sh"
+export INVESTIGATOR_S3_SERVER
 say "PostgreSQL: $(redact_url "$DATABASE_URL")   Kafka (tansu): $KAFKA_BOOTSTRAP_SERVERS   cargo target: $CARGO_TARGET_DIR"
 
 # The end-to-end tests run the real `investigator` binary, so it is built first.

@@ -26,6 +26,16 @@ pub fn thoth_python() -> String {
     required("INVESTIGATOR_TEST_PYTHON", "the Python of the venv with thoth-messaging")
 }
 
+/// The tansu broker's binary.
+pub fn tansu_binary() -> String {
+    required("TANSU_BIN", "the tansu broker's binary")
+}
+
+/// moto's S3-compatible server (scripts/object-store.sh).
+pub fn s3_server() -> String {
+    required("INVESTIGATOR_S3_SERVER", "moto's S3 server, for the broker that keeps its topics in an object store")
+}
+
 /// Whether logs should be printed.
 pub fn test_log() -> bool {
     std::env::var("TEST_LOG").is_ok_and(|value| !value.is_empty() && value != "0")

@@ -12,6 +12,7 @@
 //! `scripts/test.sh` starts the infrastructure and exports where it is (see
 //! [`environment`]). Logs are printed only when `TEST_LOG=1`.
 
+pub mod durable_broker;
 pub mod environment;
 pub mod fake_index;
 pub mod fake_kube;

@@ -2,6 +2,7 @@
 //! up in the log, the graph and the workflow requests.
 
 mod behaviour;
+mod broker_restart;
 mod crash_safety;
 mod embedded;
 mod listing;

@@ -299,6 +299,20 @@ async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
     for record in copies {
         written.push(String::from_utf8_lossy(&record.payload).into_owned());
     }
+    // The knowledge-event mirror: every event of the log, as published for kafdrop and kcat.
+    let log_events = count(&database.database, "SELECT count(*) FROM investigator.event_log").await;
+    let mirror_topic = kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events");
+    let mut mirrored = Vec::new();
+    for _ in 0..20 {
+        mirrored = kafka.read_topic(&mirror_topic, log_events as usize).await;
+        if mirrored.len() as i64 >= log_events {
+            break;
+        }
+    }
+    assert!(mirrored.len() as i64 >= log_events, "the mirror topic holds the log ({} of {log_events})", mirrored.len());
+    for record in mirrored {
+        written.push(String::from_utf8_lossy(&record.payload).into_owned());
+    }
     for path in ["/metrics", "/api/v1/dead-letters", "/api/v1/events?limit=1000", "/api/v1/workflows", "/api/v1/status"]
     {
         written.push(service.get(path).await.1);
