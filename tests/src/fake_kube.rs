@@ -214,11 +214,17 @@ impl FakeKube {
     /// a current context in the settings' namespace. Returns its path, for `KUBECONFIG` or
     /// `Kubeconfig::read_from`.
     pub fn write_kubeconfig(&self, dir: &Path) -> PathBuf {
+        self.write_kubeconfig_via(dir, &self.url())
+    }
+
+    /// Writes `dir/kubeconfig` as [`FakeKube::write_kubeconfig`] does, with the cluster at
+    /// `server` (a proxy in front of this fake).
+    pub fn write_kubeconfig_via(&self, dir: &Path, server: &str) -> PathBuf {
         // JSON is YAML: every kubeconfig reader takes it, and serde escapes the values.
         let kubeconfig = json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "fake-kube", "cluster": {"server": self.url()}}],
+            "clusters": [{"name": "fake-kube", "cluster": {"server": server}}],
             "users": [{"name": "fake-kube", "user": {"token": TOKEN}}],
             "contexts": [{
                 "name": "fake-kube",

@@ -19,6 +19,7 @@ pub mod fake_kube;
 pub mod fixtures;
 mod investigator_binary;
 mod kafka;
+pub mod partition;
 mod postgres;
 mod private_postgres;
 mod service;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use investigator_tests::fake_kube::{FakeKube, argo_status};
+use investigator_tests::partition::{Link, PartitionProxy};
 use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
 
 use crate::pipeline::messages::{PYPI, unresolved};
@@ -137,6 +138,56 @@ async fn server_errors_lost_answers_and_timeouts_are_retried_into_one_workflow_e
     })
     .await;
     assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_then_partitioned_api_server_gets_every_workflow_once() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
+    let kube = FakeKube::start().await;
+    let proxy = PartitionProxy::start(kube.address()).await;
+    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
+    let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
+    let cluster = Cluster { kube, _directory: directory, kubeconfig };
+    let submitted = || async {
+        statuses(&database).await.iter().filter(|status| *status == "submitted").count()
+    };
+
+    // Slow: every answer 300 ms late, within the client's 1 s timeout.
+    cluster.kube.delay_next(60, Duration::from_millis(300));
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    let first: Vec<_> = (0..5).map(|i| unresolved(&format!("slow-{i}"), "1.0.0", PYPI)).collect();
+    publish(&kafka, &first).await;
+    eventually("the first 10 workflows submitted", Duration::from_secs(60), || async { submitted().await == 10 })
+        .await;
+
+    // Partitioned: first packets dropped (connections never answered), then refused.
+    proxy.cut(Link::Blackhole);
+    let second: Vec<_> = (0..5).map(|i| unresolved(&format!("cut-{i}"), "1.0.0", PYPI)).collect();
+    publish(&kafka, &second).await;
+    eventually("the new requests in the outbox", Duration::from_secs(30), || async {
+        statuses(&database).await.len() == 20
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    proxy.cut(Link::Refused);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(submitted().await, 10, "nothing submitted while the API server is unreachable");
+    assert_eq!(cluster.kube.count(MIDDLETIER), 10);
+    assert_eq!(service.get("/_health").await.0, 200, "the service stays up");
+
+    proxy.heal();
+    eventually("every workflow submitted once the network is back", Duration::from_secs(90), || async {
+        submitted().await == 20
+    })
+    .await;
+    assert_exactly_once(&cluster, &database).await;
+    // The watch came back too: a workflow that starts now is seen.
+    let name = cluster.kube.created_names().remove(0);
+    cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running")).expect("the workflow");
+    eventually("the start recorded after the partition", Duration::from_secs(90), || async {
+        events_of(&database, "WorkflowStarted").await == 1
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
