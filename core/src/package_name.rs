@@ -31,11 +31,24 @@ pub enum PackageNameError {
         /// The name as given.
         name: String,
     },
+    /// The name is longer than any index would take.
+    #[error("package name of {length} characters is longer than the {MAX_NAME_LENGTH} allowed")]
+    TooLong {
+        /// Its length in bytes.
+        length: usize,
+    },
 }
+
+/// The longest name accepted. PEP 508 sets no limit; PyPI's longest names are under 100
+/// characters, and the graph's indexes take names up to a few kilobytes at most.
+pub const MAX_NAME_LENGTH: usize = 255;
 
 impl PackageName {
     /// Validates `raw` as a PEP 508 name and normalises it.
     pub fn parse(raw: &str) -> Result<Self, PackageNameError> {
+        if raw.len() > MAX_NAME_LENGTH {
+            return Err(PackageNameError::TooLong { length: raw.len() });
+        }
         let Some(first) = raw.chars().next() else {
             return Err(PackageNameError::Empty);
         };
@@ -97,6 +110,15 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_name_too_long_for_any_index_is_refused_without_echoing_it() {
+        let long = "a".repeat(MAX_NAME_LENGTH + 1);
+        let error = PackageName::parse(&long).expect_err("too long");
+        assert_eq!(error, PackageNameError::TooLong { length: MAX_NAME_LENGTH + 1 });
+        assert!(error.to_string().len() < 100);
+        assert!(PackageName::parse(&"a".repeat(MAX_NAME_LENGTH)).is_ok());
+    }
 
     #[test]
     fn names_are_canonicalised_as_pep_503_says() {

@@ -10,6 +10,9 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PackageVersion(pep440_rs::Version);
 
+/// The longest version string accepted (PyPI's longest versions are a few dozen characters).
+pub const MAX_VERSION_LENGTH: usize = 255;
+
 /// A string that is not a PEP 440 version (PyPI still serves some, such as `2004d`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{version}' is not a PEP 440 version: {reason}")]
@@ -24,6 +27,13 @@ impl PackageVersion {
     /// Parses a version, accepting what PEP 440 accepts before normalisation (surrounding
     /// whitespace, a leading `v`, alternative spellings of pre/post/dev segments).
     pub fn parse(raw: &str) -> Result<Self, VersionError> {
+        if raw.len() > MAX_VERSION_LENGTH {
+            let start: String = raw.chars().take(20).collect();
+            return Err(VersionError {
+                version: format!("{start}..."),
+                reason: format!("{} characters, more than the {MAX_VERSION_LENGTH} allowed", raw.len()),
+            });
+        }
         pep440_rs::Version::from_str(raw.trim())
             .map(PackageVersion)
             .map_err(|error| VersionError { version: raw.to_owned(), reason: error.to_string() })

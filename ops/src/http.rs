@@ -7,6 +7,8 @@
 //!   Thoth's user-api graph endpoints (`graph`) and ours for operators
 //!   (`operations`: events, workflows, dead letters, status; `writes`: publishing messages,
 //!   index admin, behind the tokens of `auth`); errors as `api_error::ApiError`
+//! - every request but the health probe and the scrape: a span, continuing the caller's W3C
+//!   `traceparent` (`trace`)
 
 mod api_error;
 mod api_routes;
@@ -17,10 +19,12 @@ mod investigator;
 mod operations;
 mod pagination;
 mod parameters;
+mod trace;
 mod writes;
 
 pub use auth::Tokens;
 pub use cache::{CacheSettings, ResponseCache};
+pub use trace::trace_requests;
 pub use writes::MessageSink;
 
 use actix_web::web;

@@ -14,17 +14,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_as(&settings.log_filter, settings.log_format);
+    let telemetry = telemetry::install(&settings);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
+            telemetry.shutdown();
             return ExitCode::FAILURE;
         }
     };
     let mut stdout = std::io::stdout();
-    match runtime.block_on(run(cli, &settings, &mut stdout)) {
+    let outcome = runtime.block_on(run(cli, &settings, &mut stdout));
+    // Outside the runtime: the exporter's shutdown blocks until the last spans are out.
+    telemetry.shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -13,8 +13,10 @@ use investigator_projections::Database;
 
 mod learning;
 mod service;
+mod telemetry;
 
 pub use service::{Launcher, ServiceSettings};
+pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
 
 /// Everything the investigator is configured with.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// What `serve` needs besides the above.
     pub service: ServiceSettings,
+    /// Trace export (`OTEL_*`): off unless an OTLP endpoint is set.
+    pub telemetry: TelemetrySettings,
 }
 
 /// One setting that could not be used.
@@ -109,6 +113,7 @@ impl Settings {
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format: reader.log_format(),
             service: reader.service(),
+            telemetry: reader.telemetry(),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }

@@ -136,6 +136,19 @@ impl TestKafka {
         producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("raw record delivered");
     }
 
+    /// Sends raw bytes of up to 16 MB to a topic, past the producer's default 1 MB limit.
+    pub async fn send_raw_large(&self, topic: &str, payload: &[u8]) {
+        let producer: rdkafka::producer::FutureProducer<ClientLogging> = self
+            .kafka_settings()
+            .client_config()
+            .set("message.max.bytes", (16 * 1024 * 1024).to_string())
+            .create_with_context(ClientLogging::default())
+            .expect("producer");
+        let record: rdkafka::producer::FutureRecord<'_, (), [u8]> =
+            rdkafka::producer::FutureRecord::to(topic).payload(payload);
+        producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("large record delivered");
+    }
+
     /// Sends raw bytes to a topic (to send what Thoth's library never would).
     pub async fn send_raw(&self, topic: &str, payload: &[u8]) {
         let producer: rdkafka::producer::FutureProducer<ClientLogging> =

@@ -32,7 +32,7 @@ use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::error::CliError;
-use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes};
+use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes, trace_requests};
 use crate::settings::{Launcher, ServiceSettings, Settings};
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
@@ -310,12 +310,17 @@ fn api_state(
 
 /// Starts the HTTP server on the current actix system.
 fn start_http(state: AppState, service: &ServiceSettings) -> Result<actix_web::dev::ServerHandle, CliError> {
-    let server = HttpServer::new(move || App::new().app_data(web::Data::new(state.clone())).configure(routes))
-        .workers(service.http_workers)
-        .disable_signals()
-        .bind(service.http_addr)
-        .map_err(|source| CliError::Bind { address: service.http_addr.to_string(), source })?
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .configure(routes)
+            .wrap(actix_web::middleware::from_fn(trace_requests))
+    })
+    .workers(service.http_workers)
+    .disable_signals()
+    .bind(service.http_addr)
+    .map_err(|source| CliError::Bind { address: service.http_addr.to_string(), source })?
+    .run();
     let server_handle = server.handle();
     actix::spawn(async move {
         if let Err(error) = server.await {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use investigator_core::documents::document_events;
 use investigator_events::documents::Document;
-use investigator_events::domain::EventMetadata;
+use investigator_events::domain::{EventMetadata, EventType};
 use investigator_projections::store::{AppendOutcome, AppendRequest};
 use investigator_projections::{Database, RecordError, migrations, record};
 
@@ -17,7 +17,7 @@ use crate::settings::Settings;
 /// What became of one document.
 pub(crate) enum Outcome {
     /// Recorded, with this many events, the last at `position`.
-    Synced { document_id: String, events: usize, position: i64 },
+    Synced { document_id: String, events: usize, position: i64, event_types: Vec<EventType> },
     /// The same content was recorded before, its last event at `position`.
     AlreadyPresent { document_id: String, position: i64 },
     /// The document cannot be used, and why.
@@ -62,11 +62,16 @@ async fn sync_file(database: &Database, file: &Path) -> Result<Outcome, CliError
         Ok(bytes) => bytes,
         Err(error) => return Ok(Outcome::Failed(format!("cannot read it: {error}"))),
     };
-    sync_bytes(database, &bytes, "sync").await
+    sync_bytes(database, &bytes, "sync", None).await
 }
 
 /// One document's bytes into the graph (`origin` says how it came: `sync`, `api`).
-pub(crate) async fn sync_bytes(database: &Database, bytes: &[u8], origin: &str) -> Result<Outcome, CliError> {
+pub(crate) async fn sync_bytes(
+    database: &Database,
+    bytes: &[u8],
+    origin: &str,
+    traceparent: Option<&str>,
+) -> Result<Outcome, CliError> {
     let document = match Document::parse(bytes) {
         Ok(document) => document,
         Err(error) => return Ok(Outcome::Failed(error.to_string())),
@@ -79,6 +84,7 @@ pub(crate) async fn sync_bytes(database: &Database, bytes: &[u8], origin: &str) 
         causation_id: Some(format!("document:{}", events.document_id)),
         correlation_id: Some(format!("document:{}", events.document_id)),
         origin: Some(origin.to_owned()),
+        traceparent: traceparent.map(str::to_owned),
         ..EventMetadata::default()
     };
     let count = events.events.len();
@@ -88,6 +94,7 @@ pub(crate) async fn sync_bytes(database: &Database, bytes: &[u8], origin: &str) 
         Ok(AppendOutcome::Appended(recorded)) => Ok(Outcome::Synced {
             document_id,
             events: count,
+            event_types: recorded.iter().map(|event| event.event.event_type()).collect(),
             position: recorded.last().map_or(0, |event| event.position),
         }),
         Ok(AppendOutcome::AlreadyAppended { first_position, event_count }) => {

@@ -144,4 +144,104 @@ mod tests {
         assert!(Parameters::parse("per_page=101").and_then(|p| p.page()).is_err());
         assert!(Parameters::parse("page=one").and_then(|p| p.page()).is_err());
     }
+
+    /// The REST part of the fuzzing (`scripts/fuzz.sh` covers the other parsers): the query
+    /// string is outside input, so no query string may panic, and every refusal is a 400.
+    mod properties {
+        use actix_web::ResponseError;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Names the handlers ask for, so that generated queries hit the typed getters.
+        const NAMES: &[&str] =
+            &["name", "version", "index", "os_name", "os_version", "python_version", "page", "per_page", ""];
+
+        fn assert_client_error(error: &ApiError) {
+            assert!(matches!(error, ApiError::BadRequest { .. }), "not a bad request: {error:?}");
+            assert!(error.status_code().is_client_error(), "status {} for {error:?}", error.status_code());
+        }
+
+        /// Every getter a handler may call, on whatever parsed.
+        fn use_every_getter(parameters: &Parameters) {
+            let _ = parameters.echo();
+            let _ = parameters.environment();
+            assert_eq!(parameters.pairs().count(), parameters.0.len());
+            for name in NAMES {
+                match parameters.required(name) {
+                    Ok(value) => assert!(!value.is_empty()),
+                    Err(error) => assert_client_error(&error),
+                }
+            }
+            match parameters.page() {
+                Ok((page, per_page)) => {
+                    assert!((1..=MAX_PER_PAGE).contains(&per_page), "per_page {per_page}");
+                    assert!(page.unsigned_abs() <= 10_000_000, "page {page}");
+                }
+                Err(error) => assert_client_error(&error),
+            }
+        }
+
+        /// Text dense in what the parser treats specially, with multi-byte characters next to
+        /// `%` so that escapes end inside a character.
+        fn query_text() -> impl Strategy<Value = String> {
+            prop_oneof![".{0,200}", "[%&=+0-9a-fA-FgG é😀]{0,64}", "((page|per_page|name)=[-+0-9%]{0,24}&?){0,4}"]
+        }
+
+        /// `%XX` for every byte, in either case.
+        fn percent_encoded(bytes: &[u8], upper: bool) -> String {
+            bytes.iter().map(|byte| if upper { format!("%{byte:02X}") } else { format!("%{byte:02x}") }).collect()
+        }
+
+        fn encoded_bytes() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..16),
+                ".{0,16}".prop_map(String::into_bytes),
+                prop::collection::vec(any::<u8>(), 500..520),
+                (0..NAMES.len()).prop_map(|index| NAMES[index].as_bytes().to_vec()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn no_query_string_panics_and_every_refusal_is_a_400(query in query_text()) {
+                match Parameters::parse(&query) {
+                    Ok(parameters) => use_every_getter(&parameters),
+                    Err(error) => assert_client_error(&error),
+                }
+            }
+
+            #[test]
+            fn percent_encoded_bytes_decode_to_themselves_or_are_refused_with_a_400(
+                pairs in prop::collection::vec((encoded_bytes(), encoded_bytes()), 0..6),
+                upper in any::<bool>(),
+            ) {
+                let query: Vec<String> = pairs
+                    .iter()
+                    .map(|(key, value)| format!("{}={}", percent_encoded(key, upper), percent_encoded(value, upper)))
+                    .collect();
+                let readable = pairs.iter().all(|(key, value)| {
+                    let utf8 = std::str::from_utf8(key).is_ok() && std::str::from_utf8(value).is_ok();
+                    utf8 && value.len() <= MAX_VALUE_LENGTH
+                });
+                match Parameters::parse(&query.join("&")) {
+                    Ok(parameters) => {
+                        prop_assert!(readable, "accepted unreadable pairs {:?}", pairs);
+                        // Later pairs replace earlier ones with the same name.
+                        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+                        let expected: BTreeMap<String, String> =
+                            pairs.iter().map(|(key, value)| (text(key), text(value))).collect();
+                        prop_assert_eq!(&parameters.0, &expected);
+                        use_every_getter(&parameters);
+                    }
+                    Err(error) => {
+                        prop_assert!(!readable, "refused readable pairs {:?}: {:?}", pairs, error);
+                        assert_client_error(&error);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::api_error::ApiError;
 use super::cache::POSITION_HEADER;
+use super::trace::RequestTrace;
 
 /// Request bodies are refused beyond this.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -101,7 +102,11 @@ pub async fn publish(
 
 /// `POST /api/v1/python/package-index`: registers an index, body `{"url", "warehouse_api_url",
 /// "verify_ssl", "only_if_package_seen", "enabled"}`.
-pub async fn register_index(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn register_index(
+    state: web::Data<AppState>,
+    trace: RequestTrace,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let request: Value = json_body(payload).await?;
     let url = index_url(request.get("url"))?;
     let flag = |name: &str, default: bool| match request.get(name) {
@@ -126,14 +131,18 @@ pub async fn register_index(state: web::Data<AppState>, payload: web::Payload) -
         });
     }
     drop(client);
-    let position = record_one(&state.graph, StreamId::index(&url), event.into()).await?;
+    let position = record_one(&state, StreamId::index(&url), event.into(), &trace).await?;
     Ok(HttpResponse::Created()
         .insert_header((POSITION_HEADER, position))
         .json(json!({"url": url, "position": position})))
 }
 
 /// `POST /api/v1/python/package-index/state`: body `{"url", "enabled"}`.
-pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn index_state(
+    state: web::Data<AppState>,
+    trace: RequestTrace,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let request: Value = json_body(payload).await?;
     let url = index_url(request.get("url"))?;
     let Some(enabled) = request.get("enabled").and_then(Value::as_bool) else {
@@ -152,7 +161,7 @@ pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> R
     drop(client);
     let event: DomainEvent =
         if enabled { IndexEnabled { url: url.clone() }.into() } else { IndexDisabled { url: url.clone() }.into() };
-    let position = record_one(&state.graph, StreamId::index(&url), event).await?;
+    let position = record_one(&state, StreamId::index(&url), event, &trace).await?;
     Ok(HttpResponse::Created()
         .insert_header((POSITION_HEADER, position))
         .json(json!({"url": url, "enabled": enabled, "position": position})))
@@ -162,6 +171,7 @@ pub async fn index_state(state: web::Data<AppState>, payload: web::Payload) -> R
 /// letter's original bytes to its topic again (once its cause is fixed), and records it.
 pub async fn redrive(
     state: web::Data<AppState>,
+    trace: RequestTrace,
     path: web::Path<(String, i32, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (topic, partition, offset) = path.into_inner();
@@ -189,7 +199,8 @@ pub async fn redrive(
             .unwrap_or_default(),
     };
     let event = DeadLetterRedriven { topic: topic.clone(), partition, offset, republished_offset: Some(republished) };
-    let position = record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    let stream = StreamId::dead_letter(&topic, partition, offset);
+    let position = record_one(&state, stream, event.into(), &trace).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((POSITION_HEADER, position))
         .json(json!({"topic": topic, "republished_offset": republished, "position": position})))
@@ -199,6 +210,7 @@ pub async fn redrive(
 /// (optional): sets the dead letter aside for good.
 pub async fn discard(
     state: web::Data<AppState>,
+    trace: RequestTrace,
     path: web::Path<(String, i32, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -215,7 +227,8 @@ pub async fn discard(
     };
     parked_letter(&state, &topic, partition, offset).await?;
     let event = DeadLetterDiscarded { topic: topic.clone(), partition, offset, reason };
-    let position = record_one(&state.graph, StreamId::dead_letter(&topic, partition, offset), event.into()).await?;
+    let stream = StreamId::dead_letter(&topic, partition, offset);
+    let position = record_one(&state, stream, event.into(), &trace).await?;
     Ok(HttpResponse::Ok().insert_header((POSITION_HEADER, position)).json(
         json!({"topic": topic, "partition": partition, "offset": offset, "status": "discarded", "position": position}),
     ))
@@ -248,13 +261,22 @@ async fn parked_letter(state: &AppState, topic: &str, partition: i32, offset: i6
 
 /// `POST /api/v1/documents`: a Thoth solver or adviser document into the graph, as `investigator
 /// sync` does (the same content twice records nothing the second time).
-pub async fn upload_document(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn upload_document(
+    state: web::Data<AppState>,
+    trace: RequestTrace,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     use crate::commands::sync::{Outcome, sync_bytes};
     let bytes = body_up_to(payload, MAX_DOCUMENT).await?;
-    match sync_bytes(&state.graph, &bytes, "api").await {
-        Ok(Outcome::Synced { document_id, events, position }) => Ok(HttpResponse::Created()
-            .insert_header((POSITION_HEADER, position))
-            .json(json!({"document_id": document_id, "events": events, "position": position}))),
+    match sync_bytes(&state.graph, &bytes, "api", Some(trace.traceparent())).await {
+        Ok(Outcome::Synced { document_id, events, position, event_types }) => {
+            for event_type in event_types {
+                state.metrics.events_appended.with_label_values(&[event_type.name()]).inc();
+            }
+            Ok(HttpResponse::Created()
+                .insert_header((POSITION_HEADER, position))
+                .json(json!({"document_id": document_id, "events": events, "position": position})))
+        }
         Ok(Outcome::AlreadyPresent { document_id, position }) => Ok(HttpResponse::Ok()
             .insert_header((POSITION_HEADER, position))
             .json(json!({"document_id": document_id, "already_present": true, "position": position}))),
@@ -286,19 +308,32 @@ fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
         .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_body" })
 }
 
-/// Records one event; returns its position.
-async fn record_one(database: &Database, stream: StreamId, event: DomainEvent) -> Result<i64, ApiError> {
+/// Records one event, in the request's trace; returns its position.
+async fn record_one(
+    state: &AppState,
+    stream: StreamId,
+    event: DomainEvent,
+    trace: &RequestTrace,
+) -> Result<i64, ApiError> {
+    let event_type = event.event_type();
     let request = AppendRequest {
         idempotency_key: None,
         expected: Vec::new(),
         events: vec![NewEvent {
             stream,
             event,
-            metadata: EventMetadata { origin: Some("api".to_owned()), ..EventMetadata::default() },
+            metadata: EventMetadata {
+                origin: Some("api".to_owned()),
+                traceparent: Some(trace.traceparent().to_owned()),
+                ..EventMetadata::default()
+            },
         }],
     };
-    match record(database, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))? {
-        AppendOutcome::Appended(recorded) => Ok(recorded.last().map_or(0, |event| event.position)),
+    match record(&state.graph, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))? {
+        AppendOutcome::Appended(recorded) => {
+            state.metrics.events_appended.with_label_values(&[event_type.name()]).inc();
+            Ok(recorded.last().map_or(0, |event| event.position))
+        }
         AppendOutcome::AlreadyAppended { first_position, .. } => Ok(first_position),
     }
 }

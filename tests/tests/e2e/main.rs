@@ -17,6 +17,7 @@ mod migrations;
 mod pipeline;
 mod replay;
 mod sync;
+mod telemetry;
 mod thoth_interop;
 mod topics;
 mod workflows;

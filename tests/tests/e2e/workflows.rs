@@ -148,17 +148,14 @@ async fn a_slow_then_partitioned_api_server_gets_every_workflow_once() {
     let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
     let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
     let cluster = Cluster { kube, _directory: directory, kubeconfig };
-    let submitted = || async {
-        statuses(&database).await.iter().filter(|status| *status == "submitted").count()
-    };
+    let submitted = || async { statuses(&database).await.iter().filter(|status| *status == "submitted").count() };
 
     // Slow: every answer 300 ms late, within the client's 1 s timeout.
     cluster.kube.delay_next(60, Duration::from_millis(300));
     let service = serve_with(&cluster, &kafka, &database, &[]).await;
     let first: Vec<_> = (0..5).map(|i| unresolved(&format!("slow-{i}"), "1.0.0", PYPI)).collect();
     publish(&kafka, &first).await;
-    eventually("the first 10 workflows submitted", Duration::from_secs(60), || async { submitted().await == 10 })
-        .await;
+    eventually("the first 10 workflows submitted", Duration::from_secs(60), || async { submitted().await == 10 }).await;
 
     // Partitioned: first packets dropped (connections never answered), then refused.
     proxy.cut(Link::Blackhole);

@@ -136,3 +136,37 @@ async fn poison_records_become_dead_letters_and_every_good_record_is_applied() {
     assert!(body.contains("\"halted_topics\":[]"), "nothing halted: {body}");
     assert!(peak < 400.0, "resident memory stayed bounded: peak {peak:.0} MiB");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ten_megabyte_record_is_a_dead_letter_and_the_stream_goes_on() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    // Valid JSON, 10 MB: a package name no index could hold.
+    let huge = format!(
+        r#"{{"component_name": "c", "service_version": "1", "package_name": "{}", "package_version": "1.0.0", "index_url": "{PYPI}", "solver": null}}"#,
+        "a".repeat(10 * 1024 * 1024)
+    );
+    kafka.send_raw_large(&topic, huge.as_bytes()).await;
+    publish(&kafka, &[unresolved("after-the-huge-one", "1.0.0", PYPI)]).await;
+    let pid = service.pid().expect("a running service");
+    let mut peak = 0.0f64;
+    eventually("both records taken", Duration::from_secs(90), || {
+        peak = peak.max(resident_mib(pid));
+        async { applied_records(&database.database).await == 2 }
+    })
+    .await;
+    assert_eq!(
+        texts(&database.database, "SELECT reason_code FROM graph.dead_letter").await,
+        ["invalid_field"],
+        "the huge record is a dead letter with its reason"
+    );
+    assert_eq!(
+        count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE package_name = 'after-the-huge-one'")
+            .await,
+        2,
+        "the record after it is applied"
+    );
+    assert!(peak < 600.0, "resident memory stayed bounded: peak {peak:.0} MiB");
+}
