@@ -12,6 +12,7 @@ writes into OUTPUT_DIR:
                  a hash mismatch, CVEs, source-distribution flags
   bad.jsonl      raw records that are not valid Thoth messages (one JSON object per line:
                  {"topic": <base name>, "payload": <text>}), for the dead-letter topic
+  osv/           three OSV advisories that affect demo packages (`investigator import-cves`)
 
 Only the standard library; the output is the same on every run (no randomness, no clock).
 """
@@ -157,6 +158,23 @@ def messages():
     return feed
 
 
+# OSV advisories (their ids and affected ranges as published; the summaries are ours).
+ADVISORIES = [
+    ("GHSA-95rw-fx8r-36v6", "django", "4.0", "4.0.2", "Possible XSS via the {% debug %} template tag"),
+    ("GHSA-v845-jxx5-vc9f", "urllib3", "0", "1.26.17", "Cookie request header is not stripped on cross-origin redirects"),
+    ("GHSA-j8r2-6x86-q33q", "requests", "2.3.0", "2.31.0", "Proxy-Authorization header leaked to destination servers"),
+]
+
+
+def advisory(identifier, name, introduced, fixed, summary):
+    return {
+        "id": identifier, "summary": summary, "details": summary + ".",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": introduced}, {"fixed": fixed}]}]}],
+        "references": [{"type": "ADVISORY", "url": f"https://github.com/advisories/{identifier}"}],
+    }
+
+
 BAD = [
     ("thoth.investigator.unresolved-package", '{"package_name": "flask", "index_url": '),
     ("thoth.investigator.unresolved-package",
@@ -182,6 +200,9 @@ def main():
         document_id, document = solver_document(number, name, version, license_id, dependencies)
         (documents / f"{document_id}.json").write_text(json.dumps(document, indent=1))
     (out / "messages.json").write_text(json.dumps(messages(), indent=1))
+    (out / "osv").mkdir(exist_ok=True)
+    for entry in ADVISORIES:
+        (out / "osv" / f"{entry[0]}.json").write_text(json.dumps(advisory(*entry), indent=1))
     with open(out / "bad.jsonl", "w") as bad:
         for topic, payload in BAD:
             bad.write(json.dumps({"topic": topic, "payload": payload}) + "\n")

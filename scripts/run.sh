@@ -106,6 +106,15 @@ say "records applied: $(( $(applied) - before )) new, $(applied) in all"
 waiting() { psql -w "$DATABASE_URL" -XAtqc "SELECT count(*) FROM graph.workflow_run WHERE status = 'requested'"; }
 for _ in $(seq 50); do [ "$(waiting)" -eq 0 ] && break; sleep 0.1; done
 say "the knowledge graph now: $(graph_counts)"
+say "the learning drivers: OSV advisories, then the graph refresh (what the graph does not know yet)"
+"$investigator" import-cves "$demo/osv" 2>/dev/null | tail -1 >&2 || true
+"$investigator" refresh 2>/dev/null | tail -1 >&2 || true
+# The pipeline takes what the drivers published; wait until it has and the launcher is done.
+previous=-1
+for _ in $(seq 50); do
+  now=$(applied); [ "$now" -eq "$previous" ] && [ "$(waiting)" -eq 0 ] && break; previous=$now; sleep 0.5
+done
+say "the knowledge graph after learning: $(graph_counts)"
 say "workflows written to the service's log as they would be submitted (INVESTIGATOR_LAUNCHER=log): grep 'log launcher' $logfile"
 
 psql -w "$DATABASE_URL" -XP pager=off -c "SELECT kind, status, count(*) AS workflows, min(package_name) AS \"for example\" \
