@@ -109,7 +109,7 @@ def slope(points):
 
 
 def svg(rows, path):
-    series = [("rss_mib", "resident memory (MiB)"), ("lag", "consumer lag (records)"),
+    series = [("rss_mib", "resident memory (MiB)"), ("lag", "lag (records sent, not yet applied)"),
               ("applied_per_s", "records applied per second"), ("batch_p99_s", "batch p99 (s)")]
     width, height, margin = 900, 180, 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * len(series)}" '

@@ -4,17 +4,7 @@
 
 #![no_main]
 
-use investigator_core::documents::document_events;
-use investigator_events::documents::Document;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/solver_document.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(document) = Document::parse(data) else {
-        return;
-    };
-    let first = document_events(&document);
-    if let Ok(events) = &first {
-        assert_eq!(events.document_id, document.document_id());
-    }
-    assert_eq!(document_events(&document), first, "document_events is not deterministic");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use investigator_core::learning::{Budget, Driver, Load};
 use investigator_events::domain::{EventMetadata, LearningThrottleChanged, StreamId};
 use investigator_events::thoth::TopicNaming;
@@ -108,7 +110,8 @@ pub struct RoundReport {
 
 /// Runs one round of `driver`. Findings beyond the budget are left for a later round.
 pub async fn run_round(context: &LearningContext, driver: Driver) -> Result<RoundReport, LearningError> {
-    let outcome = round(context, driver).await;
+    let outcome =
+        round(context, driver).instrument(tracing::info_span!("learning round", driver = driver.name())).await;
     if let Some(metrics) = &context.metrics {
         let label = match &outcome {
             Ok(report) if report.throttled => "throttled",

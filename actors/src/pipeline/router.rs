@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AtomicResponse, Context, WrapFuture};
 use investigator_projections::offsets::TopicPartition;
+use tracing::Instrument;
 
 use super::InboundRecord;
 use super::batch::{BatchContext, BatchError, BatchOutcome, describe, process_batch, process_batch_with_poison};
@@ -50,8 +51,15 @@ impl actix::Handler<ProcessBatch> for InvestigatorRouter {
 
     fn handle(&mut self, batch: ProcessBatch, _ctx: &mut Context<Self>) -> Self::Result {
         let context = self.context.clone();
+        // One span per batch (exported when OTLP is on); the first record's trace context is a
+        // field, so a batch can be found from a producer's trace.
+        let span = tracing::info_span!(
+            "record batch",
+            records = batch.records.len(),
+            first_traceparent = batch.records.first().and_then(|record| record.traceparent.as_deref()),
+        );
         AtomicResponse::new(Box::pin(
-            async move { route(&context, &batch).await }.into_actor(self).map(|result, _, _| result),
+            async move { route(&context, &batch).await }.instrument(span).into_actor(self).map(|result, _, _| result),
         ))
     }
 }
