@@ -3,6 +3,9 @@
 # resident memory, lag and batch latency sampled every 10 s.
 #
 #   scripts/soak.sh [MINUTES] [RATE]     default: 30 minutes at 2000 messages per second
+#   SOAK_SOURCE=bus scripts/soak.sh ...  through the embedded bus (PostgreSQL) instead of the
+#                                        dev broker, whose in-memory storage does not sustain a
+#                                        long run (see RELIABILITY.md)
 #
 # Uses a database and a deployment prefix of its own on the dev broker (started if needed), and
 # writes ~/.cache/investigator/soak/<time>/soak.{csv,svg} and serve.log. Figures go into
@@ -25,6 +28,11 @@ database=investigator_soak
 psql -w "$server_url" -Xqc "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "CREATE DATABASE $database" >/dev/null
 export DATABASE_URL; DATABASE_URL=$(url_with_database "$server_url" "$database")
 export THOTH_DEPLOYMENT_NAME=soak-$(date +%s)
+feed_source=()
+if [ "${SOAK_SOURCE:-kafka}" = bus ]; then
+  export KAFKA_BOOTSTRAP_SERVERS=
+  feed_source=(--emit "$investigator")
+fi
 port=$(free_port)
 export INVESTIGATOR_HTTP_ADDR=127.0.0.1:$port
 export KAFKA_CONSUMER_SESSION_TIMEOUT_MS=6000 KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS=2000
@@ -36,4 +44,4 @@ curl -fsS "http://$INVESTIGATOR_HTTP_ADDR/_health" >/dev/null || die "investigat
 say "soaking for $minutes minutes at $rate messages/s (pid $pid, results in $out)"
 "$INVESTIGATOR_TEST_PYTHON" scripts/soak_feed.py --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
   --prefix "$THOTH_DEPLOYMENT_NAME" --service "http://$INVESTIGATOR_HTTP_ADDR" --pid "$pid" \
-  --minutes "$minutes" --rate "$rate" --out "$out"
+  --minutes "$minutes" --rate "$rate" --out "$out" "${feed_source[@]}"

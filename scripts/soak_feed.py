@@ -66,6 +66,31 @@ def produce(args, stop, sent):
     sent[0] = number
 
 
+def emit_to_bus(args, stop, sent):
+    """The embedded bus instead of Kafka: once a second, the second's messages through
+    `investigator emit --from-file` (one transaction each)."""
+    import os
+    import subprocess
+    import tempfile
+    start = time.monotonic()
+    number = 0
+    batch_file = Path(tempfile.mkdtemp()) / "batch.json"
+    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "", "RUST_LOG": "warn"}
+    while not stop.is_set():
+        due = int((time.monotonic() - start) * args.rate)
+        if due > number:
+            batch = []
+            while number < due:
+                topic, body = message(number)
+                batch.append({"topic_name": topic, "message_contents": body})
+                number += 1
+            batch_file.write_text(json.dumps(batch))
+            subprocess.run([args.emit, "emit", "--from-file", str(batch_file)], env=environment, check=True,
+                           stdout=subprocess.DEVNULL)
+            sent[0] = number
+        time.sleep(0.2)
+
+
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
@@ -133,17 +158,19 @@ def svg(rows, path):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ["bootstrap", "prefix", "service", "out"]:
+    for name in ["prefix", "service", "out"]:
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--bootstrap", default="")
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--emit", help="the investigator binary: publish to the embedded bus with it instead of Kafka")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     stop, sent = threading.Event(), [0]
-    producer = threading.Thread(target=produce, args=(args, stop, sent))
+    producer = threading.Thread(target=emit_to_bus if args.emit else produce, args=(args, stop, sent))
     producer.start()
     rows = []
     start = time.monotonic()
