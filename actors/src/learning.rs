@@ -19,6 +19,7 @@
 
 pub mod cves;
 pub mod index_client;
+mod indexes;
 pub mod load;
 pub mod osv_source;
 pub mod outbox;

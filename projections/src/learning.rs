@@ -336,6 +336,8 @@ const RELAY_CHECKPOINT: &str = "learning_relay";
 pub struct QueuedMessage {
     /// The `LearningMessageQueued` event's position.
     pub position: i64,
+    /// Its payload's schema version.
+    pub schema_version: i32,
     /// Its payload (JSON).
     pub payload: Vec<u8>,
     /// Its metadata (JSON).
@@ -382,7 +384,7 @@ pub async fn queued_after(
     let head: i64 = client.query_one("SELECT position FROM investigator.log_head", &[]).await?.get(0);
     let rows = client
         .query(
-            "SELECT position, payload::text, metadata::text FROM investigator.event_log
+            "SELECT position, schema_version, payload::text, metadata::text FROM investigator.event_log
              WHERE position > $1 AND position <= $2 AND event_type = 'LearningMessageQueued'
              ORDER BY position LIMIT $3",
             &[&position, &head, &limit],
@@ -392,8 +394,9 @@ pub async fn queued_after(
         .iter()
         .map(|row| QueuedMessage {
             position: row.get(0),
-            payload: row.get::<_, String>(1).into_bytes(),
-            metadata: row.get::<_, String>(2).into_bytes(),
+            schema_version: row.get(1),
+            payload: row.get::<_, String>(2).into_bytes(),
+            metadata: row.get::<_, String>(3).into_bytes(),
         })
         .collect();
     Ok((messages, head))

@@ -10,8 +10,9 @@
 
 use std::time::Duration;
 
-use investigator_events::domain::LearningMessageQueued;
+use investigator_events::domain::{DomainEvent, EventType};
 use investigator_events::thoth::{MessageKind, ThothMessage, TopicNaming};
+use investigator_projections::learning::QueuedMessage;
 use investigator_projections::{Database, bus, learning};
 use tokio::sync::watch;
 
@@ -93,8 +94,7 @@ impl OutboxRelay {
             Some(last) if queued.len() as i64 == BATCH => last.position,
             _ => head,
         };
-        let messages: Vec<ThothMessage> =
-            queued.iter().filter_map(|queued| decode(queued.position, &queued.payload)).collect();
+        let messages: Vec<ThothMessage> = queued.iter().filter_map(decode).collect();
         match &self.sink {
             RelaySink::Kafka(publisher) => {
                 for outcome in publisher.publish_all(&messages).await {
@@ -127,21 +127,26 @@ impl OutboxRelay {
     }
 }
 
-/// The Thoth message a queued event holds; `None` (and a warning) for one that cannot be
-/// read, which is passed over rather than blocking every message after it.
-fn decode(position: i64, payload: &[u8]) -> Option<ThothMessage> {
-    let outcome = serde_json::from_slice::<LearningMessageQueued>(payload).map_err(|error| error.to_string()).and_then(
-        |queued| {
+/// The Thoth message a queued event holds (read through the event catalogue, so an older
+/// schema version is upcast); `None` (and a warning) for one that cannot be read, which is
+/// passed over rather than blocking every message after it.
+fn decode(queued: &QueuedMessage) -> Option<ThothMessage> {
+    let outcome = DomainEvent::decode(EventType::LearningMessageQueued.name(), queued.schema_version, &queued.payload)
+        .map_err(|error| error.to_string())
+        .and_then(|event| match event {
+            DomainEvent::LearningMessageQueued(queued) => Ok(queued),
+            other => Err(format!("a {} event", other.event_type())),
+        })
+        .and_then(|queued| {
             let kind =
                 MessageKind::from_base_name(&queued.topic).ok_or_else(|| format!("unknown topic {}", queued.topic))?;
             let bytes = serde_json::to_vec(&queued.message).map_err(|error| error.to_string())?;
             ThothMessage::decode(kind, &bytes).map_err(|error| error.to_string())
-        },
-    );
+        });
     match outcome {
         Ok(message) => Some(message),
         Err(reason) => {
-            tracing::warn!(position, reason, "a queued learning message cannot be read; passed over");
+            tracing::warn!(position = queued.position, reason, "a queued learning message cannot be read; passed over");
             None
         }
     }

@@ -7,14 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use futures_util::StreamExt;
-use futures_util::stream;
 use investigator_core::learning::Driver;
 use investigator_events::thoth::MessageKind;
-use investigator_projections::learning::{self, LearningIndex};
+use investigator_projections::learning;
 use serde_json::json;
 
-use super::index_client::{IndexEndpoint, ProjectListing};
+use super::index_client::ProjectListing;
+use super::indexes::{count_error, endpoint, projects};
 use super::outbox::{Finding, message};
 use super::round::Found;
 use super::{LearningContext, LearningError};
@@ -82,36 +81,4 @@ pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, Le
         }
     }
     Ok(found)
-}
-
-/// Where to ask about `index`.
-pub(super) fn endpoint(index: &LearningIndex) -> IndexEndpoint {
-    IndexEndpoint {
-        url: index.url.clone(),
-        warehouse_api_url: index.warehouse_api_url.clone(),
-        verify_ssl: index.verify_ssl,
-    }
-}
-
-/// Each name's listing, asked with the configured concurrency, in the order of `names`.
-pub(super) async fn projects(
-    context: &LearningContext,
-    endpoint: &IndexEndpoint,
-    names: Vec<String>,
-) -> Vec<(String, Result<ProjectListing, super::index_client::IndexError>)> {
-    let concurrency = context.settings.index_concurrency.max(1);
-    stream::iter(names)
-        .map(|name| async move {
-            let listing = context.index.project(endpoint, &name).await;
-            (name, listing)
-        })
-        .buffered(concurrency)
-        .collect()
-        .await
-}
-
-pub(super) fn count_error(context: &LearningContext, driver: Driver, code: &str) {
-    if let Some(metrics) = &context.metrics {
-        metrics.learning_index_errors.with_label_values(&[driver.name(), code]).inc();
-    }
 }

@@ -19,8 +19,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::index_client::ProjectListing;
+use super::indexes::{count_error, endpoint, projects};
 use super::outbox::{Finding, message};
-use super::releases::{count_error, endpoint, projects};
 use super::round::Found;
 use super::{LearningContext, LearningError};
 
