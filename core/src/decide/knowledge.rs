@@ -81,12 +81,20 @@ pub struct ParkedAdviser {
 
 /// The keys a batch of messages needs knowledge about. Names are PEP 503, versions and index
 /// URLs normalised, so they match the graph's rows.
+///
+/// A message that names one version asks about that version only: reading every version of
+/// its package instead would make each batch slower as the package's history grows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnowledgeKeys {
-    /// (name, index URL) pairs: every version of each, with its environments and SI status.
-    pub packages: BTreeSet<(String, String)>,
+    /// Every package a message names: its workflows that name no version (kebechet's for a
+    /// missing package).
+    pub names: BTreeSet<String>,
+    /// (name, version) pairs a message names: what is known of the version on every index,
+    /// and the workflows pending for it.
+    pub versions: BTreeSet<(String, String)>,
     /// (name, index URL) pairs whose versions must be listed (`package_version` null, `*` or
-    /// a specifier such as `>=1.0,<2`).
+    /// a specifier such as `>=1.0,<2`): every version of each, with its environments, SI
+    /// status and pending workflows.
     pub listings: BTreeSet<(String, String)>,
     /// Names a solver reported solved: advisers parked on them, and which environments solved
     /// each of the packages those advisers wait for.
@@ -99,30 +107,33 @@ impl KnowledgeKeys {
     /// Adds what deciding `message` needs.
     pub fn add(&mut self, message: &ThothMessage) {
         use ThothMessage as M;
-        let mut package = |name: &str, index: &str| {
-            self.packages.insert((normalize_package_name(name), normalize_index(index)));
-        };
         match message {
             M::UnresolvedPackage(m) => {
-                package(&m.package_name, &m.index_url);
-                // Every version, or the versions a specifier matches, come from a listing.
-                if VersionRequest::parse(m.package_version.as_deref()).is_ok_and(|request| request.needs_listing()) {
-                    self.listings.insert((normalize_package_name(&m.package_name), normalize_index(&m.index_url)));
+                let name = self.name(&m.package_name);
+                match VersionRequest::parse(m.package_version.as_deref()) {
+                    Ok(VersionRequest::Exact(version)) => {
+                        self.versions.insert((name, version));
+                    }
+                    // Every version, or the versions a specifier matches, come from a listing.
+                    Ok(_) => {
+                        self.listings.insert((name, normalize_index(&m.index_url)));
+                    }
+                    Err(_) => {}
                 }
             }
-            M::PackageReleased(m) => package(&m.package_name, &m.index_url),
-            M::HashMismatch(m) => package(&m.package_name, &m.index_url),
-            M::MissingPackage(m) => package(&m.package_name, &m.index_url),
-            M::MissingVersion(m) => package(&m.package_name, &m.index_url),
-            M::SiUnanalyzedPackage(m) => package(&m.package_name, &m.index_url),
-            M::CveProvided(m) => package(&m.package_name, &m.index_url),
-            M::UpdateProvidesSourceDistro(m) => package(&m.package_name, &m.index_url),
-            M::UnrevsolvedPackage(m) => {
-                self.packages.insert((normalize_package_name(&m.package_name), String::new()));
+            M::PackageReleased(m) => self.version(&m.package_name, &m.package_version),
+            M::HashMismatch(m) => self.version(&m.package_name, &m.package_version),
+            M::MissingPackage(m) => {
+                self.name(&m.package_name);
             }
+            M::MissingVersion(m) => self.version(&m.package_name, &m.package_version),
+            M::SiUnanalyzedPackage(m) => self.version(&m.package_name, &m.package_version),
+            M::CveProvided(m) => self.version(&m.package_name, &m.package_version),
+            M::UpdateProvidesSourceDistro(m) => self.version(&m.package_name, &m.package_version),
+            M::UnrevsolvedPackage(m) => self.version(&m.package_name, &m.package_version),
             M::SolvedPackage(m) => {
-                package(&m.package_name, &m.index_url);
-                self.solved_names.insert(normalize_package_name(&m.package_name));
+                self.version(&m.package_name, &m.package_version);
+                self.solved_names.insert(normalize_package_name(m.package_name.trim()));
             }
             M::AdviserTrigger(m) => self.workflow_ids.extend(m.job_id.clone()),
             M::ProvenanceCheckerTrigger(m) => self.workflow_ids.extend(m.job_id.clone()),
@@ -133,6 +144,23 @@ impl KnowledgeKeys {
             M::ThothRepoInit(m) => self.workflow_ids.extend(m.job_id.clone()),
             M::InspectionCompleted(_) | M::AdviseJustification(_) => {}
         }
+    }
+
+    /// Names whose every version is needed: those to be listed.
+    pub fn whole_names(&self) -> BTreeSet<String> {
+        self.listings.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// Normalised as the rules read names (trimmed first), so the keys find what they ask.
+    fn name(&mut self, raw: &str) -> String {
+        let name = normalize_package_name(raw.trim());
+        self.names.insert(name.clone());
+        name
+    }
+
+    fn version(&mut self, raw_name: &str, raw_version: &str) {
+        let name = self.name(raw_name);
+        self.versions.insert((name, normalize_version(raw_version.trim())));
     }
 }
 

@@ -115,3 +115,16 @@ fn a_specifier_needs_a_listing_of_the_index_like_every_version_does() {
     assert!(listings(json!("2.0.1")).is_empty());
     assert!(listings(json!("not a version")).is_empty());
 }
+
+#[test]
+fn a_message_naming_a_version_asks_about_that_version_only() {
+    let mut keys = KnowledgeKeys::default();
+    keys.add(&message(
+        MessageKind::PackageReleased,
+        json!({"index_url": PYPI, "package_name": " Flask_Login", "package_version": "2.0.01"}),
+    ));
+    keys.add(&message(MessageKind::MissingPackage, json!({"index_url": PYPI, "package_name": "Six"})));
+    assert_eq!(keys.versions.into_iter().collect::<Vec<_>>(), vec![("flask-login".to_owned(), "2.0.1".to_owned())]);
+    assert_eq!(keys.names.into_iter().collect::<Vec<_>>(), vec!["flask-login".to_owned(), "six".to_owned()]);
+    assert!(keys.listings.is_empty());
+}

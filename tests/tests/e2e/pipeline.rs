@@ -5,6 +5,7 @@ mod behaviour;
 mod broker_restart;
 mod crash_safety;
 mod embedded;
+mod knowledge;
 mod listing;
 pub(crate) mod messages;
 mod mirror;
