@@ -1,7 +1,7 @@
 //! The gauges that describe where things stand rather than what happened: consumer lag per
 //! partition (against the broker's high watermarks, or the embedded bus's heads), the log's
 //! head, each projection's position and lag (events and seconds), and the PostgreSQL pools. Refreshed every few
-//! seconds by one task, from the same reads as `/api/v1/status`.
+//! seconds by one task, from the cheap part of `/api/v1/status` (`operations::positions`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +47,7 @@ async fn refresh_once(
         return Ok(());
     };
     let client = database.client().await.map_err(|error| error.to_string())?;
-    let mut status = operations::status(&client).await.map_err(|error| error.to_string())?;
+    let mut status = operations::positions(&client).await.map_err(|error| error.to_string())?;
     drop(client);
     let head = status["log_head"].as_i64().unwrap_or(0);
     metrics.log_head.set(head);

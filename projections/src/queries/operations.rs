@@ -80,6 +80,27 @@ pub async fn dead_letters(
 /// The stored offsets, the log's head and the projections' positions, the workflows per
 /// namespace and status, the parked dead letters, and the learning drivers.
 pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres::Error> {
+    let mut status = positions(client).await?;
+    let row = client
+        .query_one(
+            "SELECT coalesce((SELECT json_agg(json_build_object('namespace', namespace, 'status', status,
+                                                                'count', count) ORDER BY namespace, status)
+                              FROM (SELECT namespace, status, count(*) FROM graph.workflow_run
+                                    GROUP BY namespace, status) AS counted), '[]'),
+                    (SELECT count(*) FROM graph.dead_letter WHERE status = 'parked')",
+            &[],
+        )
+        .await?;
+    status["workflows"] = row.get(0);
+    status["dead_letters_parked"] = row.get::<_, i64>(1).into();
+    status["learning"] = crate::learning::status(client).await?;
+    Ok(status)
+}
+
+/// Where the consumers and projections stand: the stored offsets, the bus's heads, the log's
+/// head and each projection's position and lag. Cheap whatever the graph's size (the counts of
+/// [`status`] read every workflow ever requested), so the gauges read this every few seconds.
+pub async fn positions(client: &impl GenericClient) -> Result<Value, tokio_postgres::Error> {
     let row = client
         .query_one(
             "SELECT json_build_object(
@@ -94,18 +115,11 @@ pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres
                                                                                    FROM investigator.event_log e
                                                                                    WHERE e.position = c.position + 1), 0))
                                                           ORDER BY projection)
-                                          FROM investigator.projection_checkpoint c), '[]'),
-                 'workflows', coalesce((SELECT json_agg(json_build_object('namespace', namespace, 'status', status,
-                                                                          'count', count) ORDER BY namespace, status)
-                                        FROM (SELECT namespace, status, count(*) FROM graph.workflow_run
-                                              GROUP BY namespace, status) AS counted), '[]'),
-                 'dead_letters_parked', (SELECT count(*) FROM graph.dead_letter WHERE status = 'parked'))",
+                                          FROM investigator.projection_checkpoint c), '[]'))",
             &[],
         )
         .await?;
-    let mut status: Value = row.get(0);
-    status["learning"] = crate::learning::status(client).await?;
-    Ok(status)
+    Ok(row.get(0))
 }
 
 /// The solver's tree entry of a version in one environment (what Thoth served from the solver
