@@ -1,8 +1,9 @@
 //! A TCP proxy that can cut the network between a client and a server, for tests of a
 //! partitioned dependency (the Kubernetes API server): connections pass through until
-//! [`PartitionProxy::cut`], which closes the open ones and, until [`PartitionProxy::heal`],
-//! either refuses new ones (closed at once) or swallows them (accepted, never answered: the
-//! client's own timeout is all it gets).
+//! [`PartitionProxy::cut`]. Until [`PartitionProxy::heal`], new connections are refused (closed
+//! at once) or swallowed (accepted, never answered: the client's own timeout is all it gets).
+//! Open connections are closed, or with [`Link::Silent`] silenced for good, as when a NAT
+//! forgets them: no close and no reset ever reaches either end.
 
 use std::net::SocketAddr;
 
@@ -18,6 +19,9 @@ pub enum Link {
     Refused,
     /// New connections are held and never answered (packets dropped on the way).
     Blackhole,
+    /// As `Blackhole`, and the open connections stay open but carry nothing more, even once
+    /// the link is healed.
+    Silent,
 }
 
 /// The proxy; it stops when dropped.
@@ -46,7 +50,8 @@ impl PartitionProxy {
         format!("http://{}", self.address)
     }
 
-    /// Cuts the network: open connections are closed; new ones get `how`.
+    /// Cuts the network: open connections are closed (silenced with [`Link::Silent`]); new
+    /// ones get `how`.
     pub fn cut(&self, how: Link) {
         self.link.send_replace(how);
     }
@@ -67,7 +72,7 @@ async fn relay(mut client: TcpStream, target: SocketAddr, mut link: watch::Recei
     let now = *link.borrow_and_update();
     match now {
         Link::Refused => return,
-        Link::Blackhole => {
+        Link::Blackhole | Link::Silent => {
             // Held, unanswered, until the link comes back; then closed.
             let _ = link.wait_for(|link| *link == Link::Up).await;
             return;
@@ -77,8 +82,12 @@ async fn relay(mut client: TcpStream, target: SocketAddr, mut link: watch::Recei
     let Ok(mut server) = TcpStream::connect(target).await else {
         return;
     };
-    tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-        _ = link.wait_for(|link| *link != Link::Up) => {}
+    let cut = tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
+        cut = link.wait_for(|link| *link != Link::Up) => cut.map(|cut| *cut),
+    };
+    if matches!(cut, Ok(Link::Silent)) {
+        // Both sockets stay open and unread until the proxy stops.
+        std::future::pending::<()>().await;
     }
 }

@@ -5,6 +5,11 @@
 //! observation gives every transition the workflow has gone through so far
 //! (`core::workflow_status`), each recorded under its own idempotency key, so a relist or a
 //! restart repeats nothing and a disconnect loses nothing.
+//!
+//! A connection the network silenced (a NAT or firewall that forgot it: no close, no reset)
+//! would hold a watch forever. Each watch asks the server to end it after `timeout_seconds`,
+//! and kube's watcher takes a watch that has said nothing for 5 s longer than that for dead
+//! and resumes on a new connection.
 
 use std::time::Duration;
 
@@ -22,16 +27,18 @@ use tokio::sync::watch;
 use super::submitter::KubeWorkflows;
 use crate::pipeline::metrics::Metrics;
 
-/// Follows the workflows of `namespace` until `stop` turns true.
+/// Follows the workflows of `namespace` until `stop` turns true, renewing each watch after
+/// `timeout_seconds`.
 pub async fn watch_namespace(
     workflows: KubeWorkflows,
     namespace: String,
+    timeout_seconds: u32,
     database: Database,
     metrics: Metrics,
     mut stop: watch::Receiver<bool>,
 ) {
-    let stream = watcher::watcher(workflows.watch_api(&namespace), watcher::Config::default().labels(SELECTOR))
-        .default_backoff();
+    let config = watcher::Config::default().labels(SELECTOR).timeout(timeout_seconds);
+    let stream = watcher::watcher(workflows.watch_api(&namespace), config).default_backoff();
     let mut stream = std::pin::pin!(stream);
     tracing::info!(%namespace, selector = SELECTOR, "watching workflows");
     loop {

@@ -222,6 +222,7 @@ async fn start_workflows(
             actix::spawn(watch_namespace(
                 workflows.as_ref().clone(),
                 namespace,
+                service.watch_timeout_seconds,
                 database.clone(),
                 metrics.clone(),
                 stopping.clone(),

@@ -60,6 +60,9 @@ pub struct ServiceSettings {
     pub launcher_settings: LauncherSettings,
     /// `INVESTIGATOR_KUBE_TIMEOUT_MS` (10000): how long one Kubernetes API request may take.
     pub kube_timeout: Duration,
+    /// `INVESTIGATOR_WATCH_TIMEOUT_S` (290): how long one watch of the workflows lasts before
+    /// it is renewed; a watch that says nothing for 5 s longer is taken for a dead connection.
+    pub watch_timeout_seconds: u32,
     /// `INVESTIGATOR_API_CACHE_TTL_MS` (2000; 0 turns the cache off) and
     /// `INVESTIGATOR_API_CACHE_MB` (64): the cache of the API's graph reads.
     pub api_cache: CacheSettings,
@@ -110,6 +113,10 @@ impl Reader<'_> {
             kube_timeout: Duration::from_millis(
                 self.number::<u64>("INVESTIGATOR_KUBE_TIMEOUT_MS").filter(|ms| *ms > 0).unwrap_or(10_000),
             ),
+            watch_timeout_seconds: self
+                .number::<u32>("INVESTIGATOR_WATCH_TIMEOUT_S")
+                .filter(|seconds| *seconds > 0)
+                .unwrap_or(290),
             api_cache: CacheSettings {
                 time_to_live: Duration::from_millis(self.number("INVESTIGATOR_API_CACHE_TTL_MS").unwrap_or(2_000)),
                 max_bytes: self

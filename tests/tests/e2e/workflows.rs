@@ -188,6 +188,38 @@ async fn a_slow_then_partitioned_api_server_gets_every_workflow_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_watch_silenced_by_the_network_is_given_up_and_resumed_without_a_loss() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
+    let kube = FakeKube::start().await;
+    let proxy = PartitionProxy::start(kube.address()).await;
+    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
+    let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
+    let cluster = Cluster { kube, _directory: directory, kubeconfig };
+    // Watches renewed every 3 s: a silent one is given up after 8 s instead of 295.
+    let _service = serve_with(&cluster, &kafka, &database, &[("INVESTIGATOR_WATCH_TIMEOUT_S", "3")]).await;
+    let watches = || cluster.kube.requests().iter().filter(|request| request.path.contains("watch=true")).count();
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("both workflows submitted and watched", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "submitted"] && watches() > 0
+    })
+    .await;
+
+    // The open connections go silent for good (no close, no reset), new ones pass again.
+    proxy.cut(Link::Silent);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.heal();
+    let watches_before = watches();
+    let name = cluster.kube.created_names().remove(0);
+    cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running")).expect("the workflow");
+    eventually("the start recorded through a new watch", Duration::from_secs(30), || async {
+        events_of(&database, "WorkflowStarted").await == 1
+    })
+    .await;
+    assert!(watches() > watches_before, "a new watch was opened");
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn at_the_pending_limit_launches_wait_until_workflows_start() {
     let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
     let _service = serve_with(&cluster, &kafka, &database, &[("ARGO_PENDING_WORKFLOW_LIMIT", "1")]).await;
