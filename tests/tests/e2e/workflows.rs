@@ -29,6 +29,15 @@ pub(crate) async fn cluster() -> Cluster {
     Cluster { kube, _directory: directory, kubeconfig }
 }
 
+/// A cluster the service reaches through a [`PartitionProxy`], which can cut the network.
+async fn cluster_behind_proxy() -> (Cluster, PartitionProxy) {
+    let kube = FakeKube::start().await;
+    let proxy = PartitionProxy::start(kube.address()).await;
+    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
+    let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
+    (Cluster { kube, _directory: directory, kubeconfig }, proxy)
+}
+
 /// `investigator serve` with the kube launcher on `cluster`, quick to launch and to time out.
 pub(crate) async fn serve_with(
     cluster: &Cluster,
@@ -143,11 +152,7 @@ async fn server_errors_lost_answers_and_timeouts_are_retried_into_one_workflow_e
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_then_partitioned_api_server_gets_every_workflow_once() {
     let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
-    let kube = FakeKube::start().await;
-    let proxy = PartitionProxy::start(kube.address()).await;
-    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
-    let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
-    let cluster = Cluster { kube, _directory: directory, kubeconfig };
+    let (cluster, proxy) = cluster_behind_proxy().await;
     let submitted = || async { statuses(&database).await.iter().filter(|status| *status == "submitted").count() };
 
     // Slow: every answer 300 ms late, within the client's 1 s timeout.
@@ -190,11 +195,7 @@ async fn a_slow_then_partitioned_api_server_gets_every_workflow_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_watch_silenced_by_the_network_is_given_up_and_resumed_without_a_loss() {
     let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
-    let kube = FakeKube::start().await;
-    let proxy = PartitionProxy::start(kube.address()).await;
-    let directory = tempfile::tempdir().expect("a directory for the kubeconfig");
-    let kubeconfig = kube.write_kubeconfig_via(directory.path(), &proxy.url());
-    let cluster = Cluster { kube, _directory: directory, kubeconfig };
+    let (cluster, proxy) = cluster_behind_proxy().await;
     // Watches renewed every 3 s: a silent one is given up after 8 s instead of 295.
     let _service = serve_with(&cluster, &kafka, &database, &[("INVESTIGATOR_WATCH_TIMEOUT_S", "3")]).await;
     let watches = || cluster.kube.requests().iter().filter(|request| request.path.contains("watch=true")).count();
