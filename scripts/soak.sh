@@ -3,6 +3,7 @@
 # resident memory, lag and batch latency sampled every 10 s.
 #
 #   scripts/soak.sh [MINUTES] [RATE]     default: 30 minutes at 2000 messages per second
+#   SOAK_NEW_RELEASES=N scripts/soak.sh  N versions never seen before per second (default 5)
 #   SOAK_SOURCE=bus scripts/soak.sh ...  through the embedded bus (PostgreSQL) instead of the
 #                                        dev broker, whose in-memory storage does not sustain a
 #                                        long run (see RELIABILITY.md)
@@ -36,6 +37,9 @@ fi
 port=$(free_port)
 export INVESTIGATOR_HTTP_ADDR=127.0.0.1:$port
 export KAFKA_CONSUMER_SESSION_TIMEOUT_MS=6000 KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS=2000
+# The log launcher records each submission: 100 a second keeps up with the mix's new releases
+# (SOAK_NEW_RELEASES a second, four workflows each) and drains the first minutes' requests.
+export INVESTIGATOR_KUBE_QPS=${INVESTIGATOR_KUBE_QPS:-100}
 "$investigator" serve >"$out/serve.log" 2>&1 </dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
@@ -44,4 +48,4 @@ curl -fsS "http://$INVESTIGATOR_HTTP_ADDR/_health" >/dev/null || die "investigat
 say "soaking for $minutes minutes at $rate messages/s (pid $pid, results in $out)"
 "$INVESTIGATOR_TEST_PYTHON" scripts/soak_feed.py --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
   --prefix "$THOTH_DEPLOYMENT_NAME" --service "http://$INVESTIGATOR_HTTP_ADDR" --pid "$pid" \
-  --minutes "$minutes" --rate "$rate" --out "$out" "${feed_source[@]}"
+  --minutes "$minutes" --rate "$rate" --new-releases "${SOAK_NEW_RELEASES:-5}" --out "$out" "${feed_source[@]}"

@@ -5,10 +5,10 @@
                  --minutes M --rate R --out DIR
 
 Publishes Thoth messages at R per second for M minutes (a mix: unresolved packages over a
-bounded set of targets, releases of ever new versions, solved and SI-unanalyzed packages), and
-every 10 s records the service's resident memory, the lag (records sent, not yet applied), the
-records applied and the
-batch latency (p50/p99 from the `investigator_batch_seconds` histogram over the interval).
+bounded set of targets, releases of known versions and --new-releases new ones a second, solved
+and SI-unanalyzed packages), and every 10 s records the service's resident memory, the lag
+(records sent, not yet applied), the records applied, the batch latency (p50/p99 from the
+`investigator_batch_seconds` histogram over the interval) and the workflows waiting in the outbox.
 Writes DIR/soak.csv, DIR/soak.svg (one panel per series) and prints a summary with the trend of
 memory and lag over the second half (least-squares slope).
 """
@@ -26,7 +26,9 @@ PYPI = "https://pypi.org/simple"
 NAMES = [f"soak-{i}" for i in range(2000)]
 
 
-def message(number):
+def message(number, new_release_every):
+    """Message `number` of the mix. One release in `new_release_every` is a version never seen
+    (four workflows: three solvers and the reverse solver); the others announce known ones."""
     sent = {"component_name": "soak", "service_version": "0.1.0"}
     name = NAMES[number % len(NAMES)]
     kind = number % 8
@@ -35,8 +37,10 @@ def message(number):
                                                           "package_version": f"1.{number % 5}.0", "index_url": PYPI,
                                                           "solver": None}
     if kind < 6:
+        new = (number // 8) % new_release_every == 0
+        version = f"2.{number}.0" if new else f"1.{number % 5}.0"
         return "thoth.package-release.package-released", {**sent, "index_url": PYPI, "package_name": name,
-                                                           "package_version": f"2.{number}.0"}
+                                                           "package_version": version}
     if kind == 6:
         return "thoth.solver.solved-package", {**sent, "package_name": name, "package_version": f"1.{number % 5}.0",
                                                 "index_url": PYPI, "solver": "solver-rhel-8-py38"}
@@ -45,13 +49,13 @@ def message(number):
 
 
 def produce(args, stop, sent):
-    producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 5})
+    producer = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": args.linger_ms})
     start = time.monotonic()
     number = 0
     while not stop.is_set():
         due = int((time.monotonic() - start) * args.rate)
         while number < due:
-            topic, body = message(number)
+            topic, body = message(number, args.new_release_every)
             while True:
                 try:
                     producer.produce(f"{args.prefix}.{topic}", json.dumps(body).encode())
@@ -81,7 +85,7 @@ def emit_to_bus(args, stop, sent):
         if due > number:
             batch = []
             while number < due:
-                topic, body = message(number)
+                topic, body = message(number, args.new_release_every)
                 batch.append({"topic_name": topic, "message_contents": body})
                 number += 1
             batch_file.write_text(json.dumps(batch))
@@ -94,6 +98,12 @@ def emit_to_bus(args, stop, sent):
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
+
+
+def gauge_sum(text, name):
+    """The sum of a gauge's series (every label set)."""
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(name + "{") or line.startswith(name + " ")))
 
 
 def histogram(text):
@@ -135,7 +145,8 @@ def slope(points):
 
 def svg(rows, path):
     series = [("rss_mib", "resident memory (MiB)"), ("lag", "lag (records sent, not yet applied)"),
-              ("applied_per_s", "records applied per second"), ("batch_p99_s", "batch p99 (s)")]
+              ("applied_per_s", "records applied per second"), ("batch_p99_s", "batch p99 (s)"),
+              ("outbox", "workflows waiting in the outbox")]
     width, height, margin = 900, 180, 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * len(series)}" '
              'font-family="sans-serif" font-size="12">']
@@ -164,8 +175,18 @@ def main():
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--rate", type=int, default=2000)
+    # tansu's in-memory storage lists every batch a partition holds on each fetch, so it slows
+    # down as batches pile up (to a stop after some 30,000): one batch per topic a second keeps
+    # a 30-minute run well below that. The investigator receives the same records either way.
+    parser.add_argument("--linger-ms", type=int, default=1000, help="the producer's linger.ms")
+    # Every new release asks for four workflows, which the launcher submits at 100/s in the
+    # soak: more new releases than 25/s would grow the outbox without end, whatever the service
+    # does. PyPI sees a few thousand releases a day; 5/s is 430,000 a day.
+    parser.add_argument("--new-releases", type=float, default=5, help="new versions released per second")
     parser.add_argument("--emit", help="the investigator binary: publish to the embedded bus with it instead of Kafka")
     args = parser.parse_args()
+    releases_per_second = args.rate * 2 / 8
+    args.new_release_every = max(1, round(releases_per_second / args.new_releases)) if args.new_releases > 0 else 1 << 62
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -177,7 +198,7 @@ def main():
     before = histogram(get(f"{args.service}/metrics"))
     applied_before = 0
     with open(out / "soak.csv", "w") as csv:
-        csv.write("minute,sent,applied,applied_per_s,lag,rss_mib,batch_p50_s,batch_p99_s\n")
+        csv.write("minute,sent,applied,applied_per_s,lag,rss_mib,batch_p50_s,batch_p99_s,outbox\n")
         while time.monotonic() - start < args.minutes * 60:
             time.sleep(10)
             metrics = get(f"{args.service}/metrics")
@@ -189,26 +210,28 @@ def main():
             row = {"minute": (time.monotonic() - start) / 60, "sent": sent[0], "applied": applied,
                    "applied_per_s": (applied - applied_before) / 10, "lag": max(sent[0] - applied, 0),
                    "rss_mib": rss_mib(args.pid), "batch_p50_s": quantile(before, after, 0.5),
-                   "batch_p99_s": quantile(before, after, 0.99)}
+                   "batch_p99_s": quantile(before, after, 0.99), "outbox": gauge_sum(metrics, "investigator_workflows_waiting")}
             before, applied_before = after, applied
             rows.append(row)
             csv.write(",".join(f"{row[key]:.3f}" if isinstance(row[key], float) else str(row[key])
                                for key in ["minute", "sent", "applied", "applied_per_s", "lag", "rss_mib",
-                                           "batch_p50_s", "batch_p99_s"]) + "\n")
+                                           "batch_p50_s", "batch_p99_s", "outbox"]) + "\n")
             csv.flush()
             print(f"[soak] {row['minute']:5.1f} min  sent {row['sent']:>9}  applied {applied:>9} "
                   f"({row['applied_per_s']:7.0f}/s)  lag {row['lag']:>7}  rss {row['rss_mib']:6.1f} MiB  "
-                  f"batch p99 {row['batch_p99_s']} s", flush=True)
+                  f"batch p99 {row['batch_p99_s']} s  outbox {row['outbox']}", flush=True)
     stop.set()
     producer.join()
     svg(rows, out / "soak.svg")
     second_half = [row for row in rows if row["minute"] >= args.minutes / 2]
     memory = slope([(row["minute"], row["rss_mib"]) for row in second_half])
     lag = slope([(row["minute"], row["lag"]) for row in second_half])
+    outbox = slope([(row["minute"], row["outbox"]) for row in second_half])
     rate = sum(row["applied_per_s"] for row in rows) / max(len(rows), 1)
     print(f"[soak] {args.minutes} min at {args.rate} msg/s: {sent[0]} sent, mean applied {rate:.0f}/s, "
           f"rss {min(r['rss_mib'] for r in rows):.0f}-{max(r['rss_mib'] for r in rows):.0f} MiB, "
-          f"second-half trends: memory {memory:+.2f} MiB/min, lag {lag:+.0f} records/min; "
+          f"second-half trends: memory {memory:+.2f} MiB/min, lag {lag:+.0f} records/min, "
+          f"outbox {outbox:+.0f} workflows/min; "
           f"files: {out / 'soak.csv'}, {out / 'soak.svg'}")
 
 
