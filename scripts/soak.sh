@@ -5,8 +5,7 @@
 #   scripts/soak.sh [MINUTES] [RATE]     default: 30 minutes at 2000 messages per second
 #   SOAK_NEW_RELEASES=N scripts/soak.sh  N versions never seen before per second (default 5)
 #   SOAK_SOURCE=bus scripts/soak.sh ...  through the embedded bus (PostgreSQL) instead of the
-#                                        dev broker, whose in-memory storage does not sustain a
-#                                        long run (see RELIABILITY.md)
+#                                        dev broker (see RELIABILITY.md)
 #
 # Uses a database and a deployment prefix of its own on the dev broker (started if needed), and
 # writes ~/.cache/investigator/soak/<time>/soak.{csv,svg} and serve.log. Figures go into

@@ -37,7 +37,7 @@ def message(number, new_release_every):
                                                           "package_version": f"1.{number % 5}.0", "index_url": PYPI,
                                                           "solver": None}
     if kind < 6:
-        new = (number // 8) % new_release_every == 0
+        new = new_release_every > 0 and (number // 8) % new_release_every == 0
         version = f"2.{number}.0" if new else f"1.{number % 5}.0"
         return "thoth.package-release.package-released", {**sent, "index_url": PYPI, "package_name": name,
                                                            "package_version": version}
@@ -186,7 +186,8 @@ def main():
     parser.add_argument("--emit", help="the investigator binary: publish to the embedded bus with it instead of Kafka")
     args = parser.parse_args()
     releases_per_second = args.rate * 2 / 8
-    args.new_release_every = max(1, round(releases_per_second / args.new_releases)) if args.new_releases > 0 else 1 << 62
+    # One release in this many is new (0: none).
+    args.new_release_every = max(1, round(releases_per_second / args.new_releases)) if args.new_releases > 0 else 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

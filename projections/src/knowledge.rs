@@ -21,23 +21,16 @@ pub async fn load_knowledge(
         knowledge.insert_index(row.get(0), row.get(1));
     }
 
-    let versions = VersionKeys::of(keys);
+    let mut versions = VersionKeys::of(keys);
     load_versions(client, &mut knowledge, &versions).await?;
-
-    let mut whole_names = versions.whole_names.clone();
-    let mut names = versions.names.clone();
     if !keys.solved_names.is_empty() {
         let waited_for =
             load_parked(client, &mut knowledge, &keys.solved_names.iter().cloned().collect::<Vec<_>>()).await?;
         load_solved_names(client, &mut knowledge, &waited_for).await?;
-        whole_names.extend(waited_for.iter().cloned());
-        names.extend(waited_for);
+        // Every workflow pending for what parked advisers wait for, as before they were parked.
+        versions.add_whole_names(waited_for);
     }
-    whole_names.sort();
-    whole_names.dedup();
-    names.sort();
-    names.dedup();
-    load_pending(client, &mut knowledge, &VersionKeys { names, whole_names, ..versions }).await?;
+    load_pending(client, &mut knowledge, &versions).await?;
 
     let ids: Vec<&str> = keys.workflow_ids.iter().map(String::as_str).collect();
     if !ids.is_empty() {
@@ -63,7 +56,8 @@ struct VersionKeys {
 
 impl VersionKeys {
     fn of(keys: &KnowledgeKeys) -> Self {
-        let whole_names: Vec<String> = keys.whole_names().into_iter().collect();
+        let mut whole_names: Vec<String> = keys.listings.iter().map(|(name, _)| name.clone()).collect();
+        whole_names.dedup();
         // A pair whose name is read whole would only be read twice.
         let (pair_names, pair_versions) = keys
             .versions
@@ -73,6 +67,13 @@ impl VersionKeys {
             .unzip();
         let names = keys.names.iter().cloned().collect();
         VersionKeys { whole_names, pair_names, pair_versions, names }
+    }
+
+    /// Reads these names whole from now on (for the queries still to run).
+    fn add_whole_names(&mut self, names: Vec<String>) {
+        self.whole_names.extend(names);
+        self.whole_names.sort();
+        self.whole_names.dedup();
     }
 
     fn is_empty(&self) -> bool {

@@ -146,11 +146,6 @@ impl KnowledgeKeys {
         }
     }
 
-    /// Names whose every version is needed: those to be listed.
-    pub fn whole_names(&self) -> BTreeSet<String> {
-        self.listings.iter().map(|(name, _)| name.clone()).collect()
-    }
-
     /// Normalised as the rules read names (trimmed first), so the keys find what they ask.
     fn name(&mut self, raw: &str) -> String {
         let name = normalize_package_name(raw.trim());
