@@ -4,6 +4,7 @@
 //!   names, strict decoding and byte-exact encoding.
 //! - [`documents`]: the documents Thoth's workflows write (solver and adviser results), read
 //!   with errors that name the field at fault.
+//! - [`excerpt`]: how an input value is quoted in errors and logs (bounded, escaped).
 //! - [`domain`]: the investigator's own domain events, as the event log stores them, with
 //!   upcasting from older schema versions.
 //!
@@ -12,4 +13,5 @@
 
 pub mod documents;
 pub mod domain;
+pub mod excerpt;
 pub mod thoth;
