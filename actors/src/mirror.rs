@@ -83,7 +83,8 @@ impl KnowledgeMirror {
 
     /// Publishes the events after the checkpoint (at most [`BATCH`]); how many.
     async fn round(&self) -> Result<usize, String> {
-        let client = self.database.client().await.map_err(|error| error.to_string())?;
+        let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
+        let client = connection.read().await.map_err(|error| error.to_string())?;
         let after = client
             .query_opt("SELECT position FROM investigator.projection_checkpoint WHERE projection = $1", &[&CHECKPOINT])
             .await
@@ -91,6 +92,7 @@ impl KnowledgeMirror {
             .map_or(0, |row| row.get::<_, i64>(0));
         let events = read_stored_from(&client, after, BATCH).await.map_err(|error| error.to_string())?;
         drop(client);
+        drop(connection);
         let Some(last) = events.last().map(|event| event.position) else {
             return Ok(0);
         };
@@ -98,8 +100,9 @@ impl KnowledgeMirror {
         for delivery in futures_util::future::join_all(deliveries).await {
             delivery?;
         }
-        let client = self.database.client().await.map_err(|error| error.to_string())?;
-        client
+        let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
+        let transaction = connection.transaction().await.map_err(|error| error.to_string())?;
+        transaction
             .execute(
                 "INSERT INTO investigator.projection_checkpoint (projection, position, updated_at) VALUES ($1, $2, now())
                  ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = now()",
@@ -107,6 +110,7 @@ impl KnowledgeMirror {
             )
             .await
             .map_err(|error| error.to_string())?;
+        transaction.commit().await.map_err(|error| error.to_string())?;
         self.metrics.mirror_position.set(last);
         Ok(events.len())
     }

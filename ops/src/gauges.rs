@@ -39,16 +39,18 @@ async fn refresh_once(
     metrics: &Metrics,
 ) -> Result<(), String> {
     for (name, database) in pools {
-        let status = database.pool().status();
+        let status = database.status();
         metrics.pool_connections.with_label_values(&[name, "open"]).set(status.size as i64);
         metrics.pool_connections.with_label_values(&[name, "idle"]).set(status.available as i64);
     }
     let Some((_, database)) = pools.first() else {
         return Ok(());
     };
-    let client = database.client().await.map_err(|error| error.to_string())?;
+    let mut connection = database.connection().await.map_err(|error| error.to_string())?;
+    let client = connection.read().await.map_err(|error| error.to_string())?;
     let mut status = operations::positions(&client).await.map_err(|error| error.to_string())?;
     drop(client);
+    drop(connection);
     let head = status["log_head"].as_i64().unwrap_or(0);
     metrics.log_head.set(head);
     for projection in status["projections"].as_array().into_iter().flatten() {

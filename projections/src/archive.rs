@@ -100,7 +100,7 @@ pub enum ArchiveError {
 /// Writes every event (and idempotency batch) of the log to `path`.
 pub async fn export(database: &Database, path: &Path) -> Result<ArchiveSummary, ArchiveError> {
     let io = |action, source| ArchiveError::Io { action, path: path.display().to_string(), source };
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     // One snapshot for the whole export, so events and batches agree.
     let transaction = client
         .build_transaction()
@@ -170,7 +170,7 @@ pub async fn import(database: &Database, path: &Path) -> Result<ArchiveSummary, 
             .map_err(|error| invalid(path_text(path), format!("the checking thread failed: {error}")))??
     };
 
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.transaction().await?;
     let head: i64 =
         transaction.query_one("SELECT position FROM investigator.log_head WHERE id = 1 FOR UPDATE", &[]).await?.get(0);
@@ -265,7 +265,7 @@ async fn write_frames(
     let payloads: Vec<JsonbText<'_>> = events.iter().map(|event| JsonbText(event.payload.as_bytes())).collect();
     let metadata: Vec<JsonbText<'_>> = events.iter().map(|event| JsonbText(event.metadata.as_bytes())).collect();
     let recorded: Vec<DateTime<Utc>> = events.iter().map(|event| micros(event.recorded_at_micros)).collect();
-    let statement = transaction.prepare_cached(EVENTS).await?;
+    let statement = transaction.prepare(EVENTS).await?;
     transaction
         .execute(
             &statement,

@@ -20,7 +20,7 @@ pub struct BusRecord {
 /// Publishes `messages` (topic, bytes) in one transaction; returns each one's offset, in
 /// order.
 pub async fn publish(database: &Database, messages: &[(String, Vec<u8>)]) -> Result<Vec<i64>, BusError> {
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.transaction().await?;
     let offsets = publish_in(&transaction, messages).await?;
     transaction.commit().await?;

@@ -1,8 +1,21 @@
-//! The connection pool.
+//! The connection pool, and the one way to run statements: inside a transaction.
+//!
+//! Thoth runs PostgreSQL behind pgbouncer in transaction pooling, where each transaction may
+//! run on another server connection, and pgbouncer 1.18 does not carry prepared statements
+//! across them. So nothing may outlive the transaction that made it:
+//! - statements are prepared, used and closed inside one transaction ([`Connection`] offers
+//!   nothing but transactions, and `prepare_cached` is a disallowed method, see
+//!   `clippy.toml`): outside one, the driver's prepare and execute may reach two different
+//!   servers ("prepared statement does not exist"), and a statement left prepared clashes
+//!   with the next client's of the same name ("already exists");
+//! - settings are `set_config(name, value, true)`, which ends with the transaction;
+//! - locks are transaction-scoped (`pg_advisory_xact_lock`, row locks), never session locks.
+//!
+//! The same code runs unchanged against PostgreSQL directly.
 
 use std::str::FromStr;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Transaction, TransactionBuilder};
 use tokio_postgres::NoTls;
 
 /// How long getting a connection may take: from the pool, or a new one from the server.
@@ -80,9 +93,14 @@ impl Database {
             .map_err(|error| DatabaseError::InvalidUrl { reason: error.to_string() })
     }
 
-    /// The pool, for queries.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
+    /// How many connections the pool holds, and how many of them are idle.
+    pub fn status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Closes the pool: its connections end, and no new one is given out.
+    pub fn close(&self) {
+        self.pool.close();
     }
 
     /// host:port/database, safe to log.
@@ -91,10 +109,11 @@ impl Database {
     }
 
     /// A connection from the pool.
-    pub async fn client(&self) -> Result<deadpool_postgres::Object, DatabaseError> {
+    pub async fn connection(&self) -> Result<Connection, DatabaseError> {
         self.pool
             .get()
             .await
+            .map(|client| Connection { client })
             .map_err(|error| DatabaseError::Unreachable { target: self.target.clone(), source: Box::new(error) })
     }
 
@@ -104,12 +123,36 @@ impl Database {
             target: self.target.clone(),
             source,
         };
-        let client = self.pool.get().await.map_err(|error| unreachable(Box::new(error)))?;
-        let row = client
+        let mut connection = self.connection().await?;
+        let transaction = connection.read().await.map_err(|error| unreachable(Box::new(error)))?;
+        let row = transaction
             .query_one("SELECT current_setting('server_version'), current_database()", &[])
             .await
             .map_err(|error| unreachable(Box::new(error)))?;
         Ok(ServerInfo { version: row.get(0), database: row.get(1) })
+    }
+}
+
+/// A connection from the pool, through which statements run only inside transactions (see
+/// the module documentation for why). A transaction dropped without `commit` rolls back.
+pub struct Connection {
+    client: deadpool_postgres::Object,
+}
+
+impl Connection {
+    /// A read-write transaction.
+    pub async fn transaction(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
+        self.client.transaction().await
+    }
+
+    /// A read-only transaction: for reads, including on a hot standby. Dropping it ends it.
+    pub async fn read(&mut self) -> Result<Transaction<'_>, tokio_postgres::Error> {
+        self.client.build_transaction().read_only(true).start().await
+    }
+
+    /// A transaction with other characteristics (isolation level...).
+    pub fn build_transaction(&mut self) -> TransactionBuilder<'_> {
+        self.client.build_transaction()
     }
 }
 

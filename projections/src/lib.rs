@@ -38,7 +38,7 @@ pub mod store;
 pub mod workflow_outbox;
 pub mod workflow_secrets;
 
-pub use database::{Database, DatabaseError, ServerInfo};
+pub use database::{Connection, Database, DatabaseError, ServerInfo};
 pub use knowledge::load_knowledge;
 pub use record::{RecordError, record, record_in};
 pub use schema::SchemaName;

@@ -130,7 +130,7 @@ pub enum MigrationError {
 /// Brings the database up to date: the store, then the live knowledge graph. Safe to run
 /// again and from several processes at once (they take turns).
 pub async fn migrate(database: &Database) -> Result<MigrationReport, MigrationError> {
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.transaction().await?;
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
     // "already exists, skipping" notices are expected on every run but the first.
@@ -161,8 +161,9 @@ pub async fn migrate(database: &Database) -> Result<MigrationReport, MigrationEr
 
 /// Whether the database has the event log (`migrate` ran at least once).
 pub async fn has_event_log(database: &Database) -> Result<bool, MigrationError> {
-    let client = database.client().await?;
-    let row = client.query_one("SELECT to_regclass('investigator.event_log') IS NOT NULL", &[]).await?;
+    let mut connection = database.connection().await?;
+    let row =
+        connection.read().await?.query_one("SELECT to_regclass('investigator.event_log') IS NOT NULL", &[]).await?;
     Ok(row.get(0))
 }
 

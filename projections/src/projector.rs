@@ -95,7 +95,7 @@ pub async fn set_checkpoint(
     const SQL: &str = "INSERT INTO investigator.projection_checkpoint (projection, position, updated_at) \
         VALUES ($1, $2, now()) ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, \
         updated_at = EXCLUDED.updated_at";
-    let statement = transaction.prepare_cached(SQL).await?;
+    let statement = transaction.prepare(SQL).await?;
     transaction.execute(&statement, &[&projection, &position]).await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pub enum RecordError {
 
 /// Appends a batch and applies it to the live knowledge graph, in one transaction.
 pub async fn record(database: &Database, request: AppendRequest) -> Result<AppendOutcome, RecordError> {
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.transaction().await?;
     let outcome = record_in(&transaction, request).await?;
     transaction.commit().await?;

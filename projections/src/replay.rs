@@ -25,7 +25,7 @@ use crate::migrations::{self, MigrationError};
 use crate::projector::{self, KNOWLEDGE_GRAPH, ProjectionError};
 use crate::schema::SchemaName;
 use crate::store::{self, RecordedEvent, StoreError};
-use crate::{Database, DatabaseError};
+use crate::{Connection, Database, DatabaseError};
 
 /// The advisory lock a replay holds for its whole run: one replay at a time per database,
 /// across processes.
@@ -132,32 +132,34 @@ pub async fn replay(
     options: &ReplayOptions,
     progress: &mut dyn ReplayProgress,
 ) -> Result<ReplayReport, ReplayError> {
-    // The lock is a session lock: it lives as long as this connection, also if we crash.
-    let lock_holder = database.client().await?;
-    let locked: bool = lock_holder.query_one("SELECT pg_try_advisory_lock($1)", &[&REPLAY_LOCK]).await?.get(0);
+    // The lock is transaction-scoped, so it also holds behind a transaction-pooling proxy: a
+    // transaction of its own stays open for the whole replay, and the lock ends with it (or
+    // with its connection, if we crash).
+    let mut lock_holder = database.connection().await?;
+    let lock = lock_holder.transaction().await?;
+    let locked: bool = lock.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&REPLAY_LOCK]).await?.get(0);
     if !locked {
         return Err(ReplayError::AlreadyRunning);
     }
-    let result = replay_locked(database, options, progress).await;
-    if let Err(error) = lock_holder.execute("SELECT pg_advisory_unlock($1)", &[&REPLAY_LOCK]).await {
-        // Closing the connection releases it anyway.
-        tracing::warn!(error = %error, "could not release the replay lock");
+    let result = replay_locked(database, &lock, options, progress).await;
+    if let Err(error) = lock.rollback().await {
+        // Its connection is gone, and the lock with it.
+        tracing::debug!(error = %error, "the replay lock's transaction ended on its own");
     }
     result
 }
 
 async fn replay_locked(
     database: &Database,
+    lock: &Transaction<'_>,
     options: &ReplayOptions,
     progress: &mut dyn ReplayProgress,
 ) -> Result<ReplayReport, ReplayError> {
-    let mut client = database.client().await?;
-    let migrated: bool =
-        client.query_one("SELECT to_regclass('investigator.event_log') IS NOT NULL", &[]).await?.get(0);
-    if !migrated {
+    if !migrations::has_event_log(database).await? {
         return Err(ReplayError::NotMigrated);
     }
-    drop_leftover_rebuilds(&client).await?;
+    let mut client = database.connection().await?;
+    drop_leftover_rebuilds(&mut client).await?;
     let tag = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let rebuild = SchemaName::rebuild(&tag).unwrap_or_else(|| unreachable!("timestamps make valid schema names"));
     let deferred = {
@@ -171,13 +173,13 @@ async fn replay_locked(
     tracing::info!(schema = %rebuild, "rebuilding the knowledge graph");
 
     let started = Instant::now();
-    let total = store::head_position(&client).await?;
+    let total = store::head_position(&client.read().await?).await?;
     progress.started(u64::try_from(total).unwrap_or(0));
     let result = rebuild_into(database, &mut client, &rebuild, options.batch_size, total, progress).await;
     let applied = match result {
         Ok(applied) => applied,
         Err(error) => {
-            drop_schema(&client, &rebuild).await;
+            drop_schema(&mut client, &rebuild).await;
             return Err(error);
         }
     };
@@ -188,27 +190,35 @@ async fn replay_locked(
         "log applied; creating the rebuilt graph's indexes and foreign keys"
     );
     let indexing = Instant::now();
-    if let Err(error) = deferred::restore(&client, &deferred).await {
-        drop_schema(&client, &rebuild).await;
-        return Err(error.into());
+    if let Err(error) = restore_deferred(&mut client, &deferred).await {
+        drop_schema(&mut client, &rebuild).await;
+        return Err(error);
     }
     tracing::info!(schema = %rebuild, seconds = indexing.elapsed().as_secs_f64(), "indexes and foreign keys created");
 
-    let finish = finish(&mut client, &rebuild, options, applied).await;
+    let finish = finish(&mut client, lock, &rebuild, options, applied).await;
     let rebuild_time = started.elapsed();
     match finish {
         Ok((position, events, comparison)) => {
             progress.finished(u64::try_from(position).unwrap_or(0));
             if options.verify {
-                drop_schema(&client, &rebuild).await;
+                drop_schema(&mut client, &rebuild).await;
             }
             Ok(ReplayReport { events, position, rebuild_time, swapped: !options.verify, comparison })
         }
         Err(error) => {
-            drop_schema(&client, &rebuild).await;
+            drop_schema(&mut client, &rebuild).await;
             Err(error)
         }
     }
+}
+
+/// Creates the rebuilt graph's deferred indexes and foreign keys, in one transaction.
+async fn restore_deferred(client: &mut Connection, deferred: &deferred::Deferred) -> Result<(), ReplayError> {
+    let transaction = client.transaction().await?;
+    deferred::restore(&transaction, deferred).await?;
+    transaction.commit().await?;
+    Ok(())
 }
 
 /// Applies the log up to `until` (and whatever is there when reading reaches it) to
@@ -216,19 +226,22 @@ async fn replay_locked(
 /// is written. Returns the last position applied.
 async fn rebuild_into(
     database: &Database,
-    writer: &mut deadpool_postgres::Object,
+    writer: &mut Connection,
     schema: &SchemaName,
     batch_size: i64,
     until: i64,
     progress: &mut dyn ReplayProgress,
 ) -> Result<i64, ReplayError> {
     let (pages, mut receiver) = mpsc::channel::<Result<Vec<RecordedEvent>, StoreError>>(2);
-    let reader = database.client().await?;
-    let mut second_writer = database.client().await?;
+    let mut reader = database.connection().await?;
+    let mut second_writer = database.connection().await?;
     let reading = tokio::spawn(async move {
         let mut after = 0;
         while after < until {
-            let page = store::read_from(&reader, after, batch_size).await;
+            let page = match reader.read().await {
+                Ok(transaction) => store::read_from(&transaction, after, batch_size).await,
+                Err(source) => Err(StoreError::Database { operation: "reading the log", source }),
+            };
             let last = page.as_ref().ok().and_then(|events| events.last().map(|event| event.position));
             let stop = page.is_err() || last.is_none();
             if pages.send(page).await.is_err() || stop {
@@ -264,7 +277,8 @@ async fn rebuild_into(
 /// Under the log-head lock: applies what arrived during the rebuild, then swaps (or
 /// compares). Returns the final position, the events applied in all, and the comparison.
 async fn finish(
-    client: &mut deadpool_postgres::Object,
+    client: &mut Connection,
+    lock: &Transaction<'_>,
     rebuild: &SchemaName,
     options: &ReplayOptions,
     applied: i64,
@@ -288,6 +302,9 @@ async fn finish(
         transaction.rollback().await?;
         return Ok((position, events, comparison));
     }
+    // A replay whose lock was lost (its connection died) may run beside another one now: it
+    // must not swap.
+    lock.execute("SELECT 1", &[]).await?;
     swap(&transaction, &live, rebuild, options.swap_lock_timeout).await?;
     projector::set_checkpoint(&transaction, KNOWLEDGE_GRAPH, position).await?;
     transaction.commit().await?;
@@ -325,8 +342,10 @@ async fn swap(
 
 /// Rebuild schemas left by replays that were killed (we hold the replay lock, so none is in
 /// use).
-async fn drop_leftover_rebuilds(client: &deadpool_postgres::Object) -> Result<(), tokio_postgres::Error> {
+async fn drop_leftover_rebuilds(client: &mut Connection) -> Result<(), tokio_postgres::Error> {
     let rows = client
+        .read()
+        .await?
         .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'graph\\_rebuild\\_%' ORDER BY nspname", &[])
         .await?;
     for row in rows {
@@ -338,13 +357,17 @@ async fn drop_leftover_rebuilds(client: &deadpool_postgres::Object) -> Result<()
     Ok(())
 }
 
-async fn drop_schema(client: &deadpool_postgres::Object, schema: &SchemaName) {
+async fn drop_schema(client: &mut Connection, schema: &SchemaName) {
     if schema == &SchemaName::live() {
         return;
     }
-    let statement =
-        format!("BEGIN; SET LOCAL client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE; COMMIT");
-    if let Err(error) = client.batch_execute(&statement).await {
+    let dropped = async {
+        let transaction = client.transaction().await?;
+        transaction.execute("SELECT set_config('client_min_messages', 'warning', true)", &[]).await?;
+        transaction.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+        transaction.commit().await
+    };
+    if let Err(error) = dropped.await {
         tracing::warn!(schema = %schema, error = %error, "could not drop a rebuild schema");
     }
 }

@@ -37,7 +37,7 @@ impl SchemaName {
 
     /// Makes unqualified table names in the rest of the transaction mean this schema's.
     pub(crate) async fn use_in(&self, transaction: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
-        let statement = transaction.prepare_cached("SELECT set_config('search_path', $1, true)").await?;
+        let statement = transaction.prepare("SELECT set_config('search_path', $1, true)").await?;
         transaction.execute(&statement, &[&self.0]).await?;
         Ok(())
     }

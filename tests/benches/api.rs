@@ -29,7 +29,17 @@ fn wanted_versions() -> i64 {
 }
 
 async fn count(database: &Database, sql: &str) -> i64 {
-    database.client().await.expect("connection").query_one(sql, &[]).await.expect(sql).get(0)
+    database
+        .connection()
+        .await
+        .expect("connection")
+        .read()
+        .await
+        .expect("a read transaction")
+        .query_one(sql, &[])
+        .await
+        .expect(sql)
+        .get(0)
 }
 
 /// Records the workload, 500 events per transaction, until the graph holds `versions` rows.
@@ -58,8 +68,8 @@ async fn fill(database: &Database, versions: i64) {
 }
 
 /// URLs of both endpoints for `limit` known versions, picked at random (reproducibly).
-async fn paths(database: &Database, limit: i64) -> Vec<String> {
-    let client = database.client().await.expect("connection");
+async fn paths(database: &TestDatabase, limit: i64) -> Vec<String> {
+    let client = database.sql().await;
     client.execute("SELECT setseed(0.42)", &[]).await.expect("setseed");
     let rows = client
         .query(
@@ -171,10 +181,10 @@ async fn main() {
     let packages = count(&database, "SELECT count(DISTINCT package_name) FROM graph.python_package_version").await;
     println!("graph: {graph} package versions of {packages} packages, {edges} dependency edges");
     // Statistics for the planner, as autovacuum would have them on a graph that grew slowly.
-    database.client().await.expect("connection").batch_execute("VACUUM ANALYZE").await.expect("VACUUM ANALYZE");
+    db.sql().await.batch_execute("VACUUM ANALYZE").await.expect("VACUUM ANALYZE");
 
     let directory = tempfile::tempdir().expect("a scratch directory");
-    let many = paths(&database, 10_000).await;
+    let many = paths(&db, 10_000).await;
     let warm: Vec<String> = many.iter().take(2_000).cloned().collect();
 
     let cached = serve(&db, "600000").await;

@@ -97,8 +97,8 @@ async fn record_all(database: &Database, workload: &mut Workload, size: usize, t
 
 /// PostgreSQL's bulk-load rate for rows like the log's: the same events, COPY BINARY into a
 /// table of the log's shape (primary key and stream-version index included).
-async fn copy_rate(database: &Database) -> Rate {
-    let mut client = database.client().await.expect("connection");
+async fn copy_rate(database: &TestDatabase) -> Rate {
+    let mut client = database.sql().await;
     client
         .batch_execute("CREATE TABLE copy_probe (LIKE investigator.event_log INCLUDING INDEXES INCLUDING CONSTRAINTS)")
         .await
@@ -196,7 +196,7 @@ async fn main() {
     rates.push(append_all(&database, &mut workload, 1, SINGLES).await);
     rates.push(append_all(&database, &mut workload, 100, hundreds).await);
     rates.push(append_all(&database, &mut workload, 500, total - SINGLES - hundreds).await);
-    let client = database.client().await.expect("connection");
+    let client = db.sql().await;
     let log_events = store::head_position(&client).await.expect("head");
     let sizes = client
         .query_one(
@@ -244,7 +244,7 @@ async fn main() {
     rates.push(record_all(&second.pool(2), &mut recorded_workload, 500, total / 10).await);
 
     println!("COPY...");
-    let copy = copy_rate(&database).await;
+    let copy = copy_rate(&db).await;
 
     println!();
     println!(

@@ -24,7 +24,17 @@ const BACKLOG: usize = 5_000;
 const PYPI: &str = "https://pypi.org/simple";
 
 async fn count(database: &Database, sql: &str) -> i64 {
-    database.client().await.expect("connection").query_one(sql, &[]).await.expect(sql).get(0)
+    database
+        .connection()
+        .await
+        .expect("connection")
+        .read()
+        .await
+        .expect("a read transaction")
+        .query_one(sql, &[])
+        .await
+        .expect(sql)
+        .get(0)
 }
 
 /// `BACKLOG` solver workflow requests, recorded as the pipeline records them.
@@ -118,7 +128,7 @@ async fn main() {
     .expect("publisher");
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let mut latencies = Vec::new();
-    let client = database.client().await.expect("connection");
+    let mut connection = database.connection().await.expect("connection");
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut next_send = Instant::now();
     let total = 200;
@@ -131,7 +141,10 @@ async fn main() {
             }
             next_send += Duration::from_millis(100);
         }
-        let rows = client
+        let rows = connection
+            .read()
+            .await
+            .expect("a read transaction")
             .query(
                 "SELECT package_name FROM graph.workflow_run WHERE kind = 'solver' AND status = 'submitted'
                  AND package_name LIKE 'fresh-%' GROUP BY package_name HAVING count(*) = 2",

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use investigator_actors::kafka::{ClientLogging, KafkaSettings, ThothPublisher};
 use investigator_events::thoth::{MessageKind, ThothMessage};
-use investigator_projections::Database;
 use investigator_tests::{Service, TestDatabase, TestKafka};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -69,8 +68,8 @@ fn mixed(i: usize) -> ThothMessage {
     }
 }
 
-async fn applied(database: &Database) -> i64 {
-    let client = database.client().await.expect("connection");
+async fn applied(database: &TestDatabase) -> i64 {
+    let client = database.sql().await;
     client
         .query_one("SELECT coalesce(sum(next_offset), 0)::int8 FROM investigator.consumer_offset", &[])
         .await
@@ -118,7 +117,7 @@ fn resident_mib(pid: u32) -> f64 {
 
 /// Sends `count` unresolved-package messages at `rate` per second and returns each one's
 /// produce-to-committed latency.
-async fn latencies(kafka: &TestKafka, database: &Database, count: usize, rate: u64) -> Vec<Duration> {
+async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rate: u64) -> Vec<Duration> {
     let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
         .client_config()
         .set("linger.ms", "0")
@@ -126,7 +125,7 @@ async fn latencies(kafka: &TestKafka, database: &Database, count: usize, rate: u
         .expect("producer");
     let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
     let start_offset = {
-        let client = database.client().await.expect("connection");
+        let client = database.sql().await;
         client
             .query_opt("SELECT next_offset FROM investigator.consumer_offset WHERE topic = $1", &[&topic])
             .await
@@ -158,7 +157,7 @@ async fn latencies(kafka: &TestKafka, database: &Database, count: usize, rate: u
     let mut sent: BTreeMap<i64, Instant> = BTreeMap::new();
     let mut measured = Vec::with_capacity(count);
     let mut seen_up_to = start_offset;
-    let client = database.client().await.expect("connection");
+    let client = database.sql().await;
     let deadline = Instant::now() + Duration::from_secs(count as u64 / rate + 60);
     while measured.len() < count && Instant::now() < deadline {
         while let Ok((offset, at)) = sent_rx.try_recv() {
@@ -234,7 +233,7 @@ async fn main() {
     let mut peak_mib: f64 = resident_mib(pid);
     let mut first_applied: Option<Instant> = None;
     loop {
-        let done = applied(&database.database).await;
+        let done = applied(&database).await;
         peak_mib = peak_mib.max(resident_mib(pid));
         if done > 0 && first_applied.is_none() {
             first_applied = Some(Instant::now());
@@ -264,7 +263,7 @@ async fn main() {
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
 
     let count = 20_000;
-    let mut measured = latencies(&kafka, &database.database, count, 1_000).await;
+    let mut measured = latencies(&kafka, &database, count, 1_000).await;
     peak_mib = peak_mib.max(resident_mib(pid));
     measured.sort();
     println!(
@@ -276,7 +275,7 @@ async fn main() {
     );
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
     let workflows = {
-        let client = database.database.client().await.expect("connection");
+        let client = database.sql().await;
         client.query_one("SELECT count(*) FROM graph.workflow_run", &[]).await.expect("count").get::<_, i64>(0)
     };
     println!("workflow requests recorded: {workflows}");

@@ -16,6 +16,12 @@ pub fn database_url() -> String {
     required("DATABASE_URL", "a PostgreSQL server the tests may create databases on")
 }
 
+/// pgbouncer in transaction pooling in front of the server of `DATABASE_URL`, when the run
+/// goes through it (`scripts/test.sh` with `INVESTIGATOR_TEST_POOLER=transaction`).
+pub fn pooler_url() -> Option<String> {
+    std::env::var("INVESTIGATOR_TEST_POOLER_URL").ok().filter(|url| !url.is_empty())
+}
+
 /// The broker's `host:port`.
 pub fn kafka_bootstrap_servers() -> String {
     required("KAFKA_BOOTSTRAP_SERVERS", "the tansu broker")

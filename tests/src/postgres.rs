@@ -1,4 +1,5 @@
-//! A fresh database per test.
+//! A fresh database per test, reached through pgbouncer in transaction pooling when the run
+//! asks for it (`INVESTIGATOR_TEST_POOLER`), as Thoth deploys PostgreSQL.
 
 use investigator_projections::Database;
 use tokio_postgres::NoTls;
@@ -10,10 +11,13 @@ use crate::{environment, teardown};
 pub struct TestDatabase {
     /// The database name, `investigator_test_<uuid>`.
     pub name: String,
-    /// A URL for it.
+    /// The URL the code under test uses: through the pooler when the run has one.
     pub url: String,
-    /// A pool on it.
+    /// A pool on `url`.
     pub database: Database,
+    /// The URL of the server itself, never through the pooler.
+    pub direct_url: String,
+    direct: deadpool_postgres::Pool,
     server_url: String,
 }
 
@@ -28,9 +32,20 @@ impl TestDatabase {
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await
             .unwrap_or_else(|error| panic!("cannot create database {name}: {error}"));
-        let url = with_database(&server_url, &name);
+        let direct_url = with_database(&server_url, &name);
+        let url = match environment::pooler_url() {
+            Some(pooler) => with_database(&pooler, &name),
+            None => direct_url.clone(),
+        };
         let database = Database::connect_lazy(&url, 8).expect("the test database URL is valid");
-        TestDatabase { name, url, database, server_url }
+        let direct = direct_pool(&direct_url);
+        TestDatabase { name, url, database, direct_url, direct, server_url }
+    }
+
+    /// A connection straight to the server, in autocommit: for a test's own setup and checks,
+    /// which need not be pooler-safe (the code under test uses [`TestDatabase::database`]).
+    pub async fn sql(&self) -> deadpool_postgres::Object {
+        self.direct.get().await.expect("a direct connection to the test database")
     }
 
     /// A fresh database with the investigator's schema in place.
@@ -54,7 +69,8 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (server_url, name) = (self.server_url.clone(), self.name.clone());
-        self.database.pool().close();
+        self.database.close();
+        self.direct.close();
         teardown::run_to_completion(async move {
             let client = connect(&server_url).await;
             if let Err(error) = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
@@ -63,6 +79,13 @@ impl Drop for TestDatabase {
             }
         });
     }
+}
+
+/// A pool of autocommit connections to `url`, for the tests' own statements.
+fn direct_pool(url: &str) -> deadpool_postgres::Pool {
+    let config: tokio_postgres::Config = url.parse().expect("the test database URL is valid");
+    let manager = deadpool_postgres::Manager::new(config, NoTls);
+    deadpool_postgres::Pool::builder(manager).max_size(4).build().expect("a pool for the test database")
 }
 
 /// A plain connection to the server's maintenance database.

@@ -43,7 +43,8 @@ pub async fn find(
         .collect();
     names.sort();
     names.dedup();
-    let client = context.database.client().await?;
+    let mut connection = context.database.connection().await?;
+    let client = connection.read().await?;
     let mut known: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
     for (name, version, linked) in learning::vulnerabilities_known(&client, index, &names).await? {
         known.entry(name).or_default().push((version, linked));

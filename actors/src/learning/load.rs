@@ -46,7 +46,8 @@ impl LoadProbe {
 
     /// The load now.
     pub async fn measure(&self) -> Result<Load, LearningError> {
-        let client = self.database.client().await?;
+        let mut connection = self.database.connection().await?;
+        let client = connection.read().await?;
         let stored = learning::consumer_offsets(&client, &self.consumer_group, &self.topics).await?;
         let pending_workflows = learning::pending_workflows(&client).await?;
         let backlog = learning::relay_backlog(&client).await?;

@@ -51,7 +51,7 @@ pub fn message(driver: Driver, kind: MessageKind, fields: serde_json::Value) -> 
 pub async fn queue(database: &Database, driver: Driver, findings: Vec<Finding>) -> Result<usize, LearningError> {
     let mut queued = 0;
     for chunk in findings.chunks(CHUNK) {
-        let mut client = database.client().await?;
+        let mut client = database.connection().await?;
         let transaction = client.transaction().await?;
         for finding in chunk {
             let outcome = investigator_projections::record_in(&transaction, request(driver, finding)).await?;

@@ -25,7 +25,8 @@ use super::{LearningContext, LearningError};
 /// Finds gaps, at most `budget` of them.
 pub async fn find(context: &LearningContext, budget: usize) -> Result<Found, LearningError> {
     let settings = &context.settings;
-    let client = context.database.client().await?;
+    let mut connection = context.database.connection().await?;
+    let client = connection.read().await?;
     let excluded: Vec<String> =
         settings.exclusions.iter().filter_map(|rule| rule.whole_package()).map(str::to_owned).collect();
     let retry_before = chrono::Utc::now()

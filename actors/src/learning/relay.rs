@@ -86,7 +86,7 @@ impl OutboxRelay {
 
     /// One round: up to [`BATCH`] messages.
     async fn round(&self) -> Result<usize, LearningError> {
-        let mut client = self.database.client().await?;
+        let mut client = self.database.connection().await?;
         let transaction = client.transaction().await?;
         let checkpoint = learning::lock_relay_checkpoint(&transaction).await?;
         let (queued, head) = learning::queued_after(&transaction, checkpoint, BATCH).await?;

@@ -25,16 +25,20 @@ pub fn released_finding(index: &str, name: &str, version: &str) -> String {
 
 /// Finds new versions on every enabled index.
 pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, LearningError> {
-    let client = context.database.client().await?;
-    let indexes = learning::enabled_indexes(&client).await?;
+    let mut connection = context.database.connection().await?;
+    let indexes = learning::enabled_indexes(&connection.read().await?).await?;
     let mut found = Found::default();
     for index in indexes {
+        // Read in a transaction that ends before the index is asked: no connection is held
+        // while the network is slow.
+        let client = connection.read().await?;
         let mut known: BTreeMap<String, HashSet<String>> = BTreeMap::new();
         for version in learning::indexed_versions(&client, &index.url).await? {
             known.entry(version.package_name).or_default().insert(version.package_version);
         }
         let queued =
             learning::queued_findings(&client, Driver::Releases.name(), &format!("released/{}/", index.url)).await?;
+        drop(client);
         let endpoint = endpoint(&index);
         let names: Vec<String> = if index.only_if_package_seen {
             known.keys().cloned().collect()

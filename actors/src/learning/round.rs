@@ -199,9 +199,11 @@ async fn record_throttle(
     load: Load,
     budget: Budget,
 ) -> Result<(), LearningError> {
-    let client = context.database.client().await?;
-    let was = investigator_projections::learning::throttled(&client, driver.name()).await?;
-    drop(client);
+    let was = investigator_projections::learning::throttled(
+        &context.database.connection().await?.read().await?,
+        driver.name(),
+    )
+    .await?;
     if was == budget.throttled {
         return Ok(());
     }

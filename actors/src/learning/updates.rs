@@ -26,11 +26,16 @@ use super::{LearningContext, LearningError};
 
 /// Checks every known version on every enabled index.
 pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, LearningError> {
-    let client = context.database.client().await?;
+    let mut connection = context.database.connection().await?;
+    let client = connection.read().await?;
     let indexes = learning::enabled_indexes(&client).await?;
     let queued = learning::queued_findings(&client, Driver::Updates.name(), "").await?;
+    drop(client);
     let mut found = Found::default();
     for index in indexes {
+        // Read in a transaction that ends before the index is asked: no connection is held
+        // while the network is slow.
+        let client = connection.read().await?;
         let gone: BTreeSet<String> = learning::missing_packages(&client, &index.url).await?.into_iter().collect();
         let mut by_name: BTreeMap<String, Vec<IndexedVersion>> = BTreeMap::new();
         for version in learning::indexed_versions(&client, &index.url).await? {
@@ -38,6 +43,7 @@ pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, Le
                 by_name.entry(version.package_name.clone()).or_default().push(version);
             }
         }
+        drop(client);
         let names: Vec<String> = by_name.keys().cloned().collect();
         for (name, listing) in projects(context, &endpoint(&index), names).await {
             found.checked += 1;

@@ -193,7 +193,7 @@ async fn process(
     let settings = &context.settings;
     // Indexes are asked before the transaction opens, so a slow one holds no row lock.
     let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
-    let mut client = context.database.client().await?;
+    let mut client = context.database.connection().await?;
     let transaction = client.transaction().await?;
 
     let mut firsts: Vec<(TopicPartition, i64)> = Vec::new();

@@ -83,14 +83,14 @@ impl BusIngest {
     async fn next_batch(&self) -> Result<Vec<InboundRecord>, investigator_projections::DatabaseError> {
         let topics: Vec<String> =
             self.settings.topics().into_iter().filter(|topic| !self.control.is_halted(topic)).collect();
-        let client = self.database.client().await?;
+        let mut connection = self.database.connection().await?;
         let limit = self.settings.batch_size as i64;
-        let records = unapplied(&client, &self.settings.consumer_group, &topics, limit).await.map_err(|error| {
-            investigator_projections::DatabaseError::Unreachable {
-                target: self.database.target().to_owned(),
-                source: Box::new(error),
-            }
-        })?;
+        let unreachable = |error: tokio_postgres::Error| investigator_projections::DatabaseError::Unreachable {
+            target: self.database.target().to_owned(),
+            source: Box::new(error),
+        };
+        let client = connection.read().await.map_err(unreachable)?;
+        let records = unapplied(&client, &self.settings.consumer_group, &topics, limit).await.map_err(unreachable)?;
         Ok(records
             .into_iter()
             .map(|record| InboundRecord {

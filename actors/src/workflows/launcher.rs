@@ -148,14 +148,17 @@ impl Launch {
     /// Submits what the outbox holds, within each namespace's room and the rate.
     async fn drain(&self) -> Result<(), investigator_projections::DatabaseError> {
         let (intents, pending, waiting) = {
-            let client = self.database.client().await?;
+            let mut connection = self.database.connection().await?;
             let read = async {
+                let client = connection.transaction().await?;
                 workflow_secrets::sweep(&client).await?;
-                Ok::<_, tokio_postgres::Error>((
+                let read = (
                     workflow_outbox::requested(&client, self.settings.batch).await?,
                     workflow_outbox::pending_per_namespace(&client).await?,
                     workflow_outbox::waiting_per_namespace(&client).await?,
-                ))
+                );
+                client.commit().await?;
+                Ok::<_, tokio_postgres::Error>(read)
             };
             match read.await {
                 Ok(read) => read,
@@ -289,9 +292,11 @@ impl Launch {
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
     async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, String> {
-        let client = self.database.client().await.map_err(|error| error.to_string())?;
+        let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
+        let client = connection.read().await.map_err(|error| error.to_string())?;
         let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| error.to_string())?;
         drop(client);
+        drop(connection);
         let Some(stored) = stored else {
             return Ok(false);
         };
@@ -304,10 +309,13 @@ impl Launch {
 
     /// The Secret exists and the workflow is submitted: the credentials leave the database.
     async fn forget_secret(&self, workflow_id: &str) {
-        let forgotten = match self.database.client().await {
-            Ok(client) => workflow_secrets::forget(&client, workflow_id).await.map_err(|error| error.to_string()),
-            Err(error) => Err(error.to_string()),
+        let forgotten = async {
+            let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
+            let transaction = connection.transaction().await.map_err(|error| error.to_string())?;
+            workflow_secrets::forget(&transaction, workflow_id).await.map_err(|error| error.to_string())?;
+            transaction.commit().await.map_err(|error| error.to_string())
         };
+        let forgotten = forgotten.await;
         if let Err(error) = forgotten {
             tracing::warn!(workflow = workflow_id, %error, "the workflow's stored credentials could not be deleted yet");
         }

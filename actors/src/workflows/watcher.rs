@@ -70,8 +70,11 @@ async fn observe(database: &Database, metrics: &Metrics, object: &DynamicObject)
     if transitions.is_empty() {
         return;
     }
-    let known = match database.client().await {
-        Ok(client) => workflow_outbox::status(&client, workflow_id).await,
+    let known = match database.connection().await {
+        Ok(mut connection) => match connection.read().await {
+            Ok(client) => workflow_outbox::status(&client, workflow_id).await,
+            Err(error) => Err(error),
+        },
         Err(error) => {
             tracing::warn!(workflow = workflow_id, %error, "the workflow's status could not be read");
             return;

@@ -17,14 +17,14 @@ const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
 /// Prints events as JSON lines; with `--follow`, keeps going as events arrive.
 pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let database = super::database_with_log(settings).await?;
-    let client = database.client().await?;
-    let head = store::head_position(&client).await?;
+    let mut connection = database.connection().await?;
+    let head = store::head_position(&connection.read().await?).await?;
     let mut after = match args.from {
         Some(from) => from - 1,
         None => (head - args.last).max(0),
     };
     loop {
-        let page = store::read_stored_from(&client, after, PAGE).await?;
+        let page = store::read_stored_from(&connection.read().await?, after, PAGE).await?;
         let Some(last) = page.last().map(|event| event.position) else {
             if !args.follow {
                 return Ok(());

@@ -343,7 +343,9 @@ enum Source {
 async fn register_indexes(database: &Database, settings: &Settings) -> Result<(), CliError> {
     // An index registered already (by an operator, through the API) keeps its settings.
     let registered: Vec<String> = database
-        .client()
+        .connection()
+        .await?
+        .read()
         .await?
         .query("SELECT url FROM graph.python_package_index WHERE registered_position > 0", &[])
         .await?

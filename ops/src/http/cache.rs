@@ -163,7 +163,8 @@ pub async fn respond(
     let position = match state.cache.recent_position(wanted) {
         Some(position) => position,
         None => {
-            let client = state.graph.client().await.map_err(ApiError::from)?;
+            let mut connection = state.graph.connection().await.map_err(ApiError::from)?;
+            let client = connection.read().await.map_err(ApiError::from)?;
             let position = queries::graph_position(&client).await.map_err(ApiError::from)?;
             state.cache.remember_position(position);
             position

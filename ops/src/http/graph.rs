@@ -14,7 +14,8 @@ use super::parameters::Parameters;
 const DEFAULT_INDEX: &str = "https://pypi.org/simple";
 
 pub async fn indexes(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let indexes: Vec<Value> = queries::indexes(&client)
         .await?
         .into_iter()
@@ -66,7 +67,8 @@ pub async fn packages(state: web::Data<AppState>, request: HttpRequest) -> Resul
     let parameters = Parameters::parse(request.query_string())?;
     let filter = parameters.environment();
     let like = parameters.optional("like");
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let page =
         paginate(&parameters, |offset, limit| queries::package_names(&client, &filter, like, offset, limit)).await?;
     let packages: Vec<Value> = page.rows.iter().map(|name| json!({"package_name": name})).collect();
@@ -83,7 +85,8 @@ pub async fn version_metadata(state: web::Data<AppState>, request: HttpRequest) 
     let index = parameters.required("index")?;
     let environment =
         (parameters.required("os_name")?, parameters.required("os_version")?, parameters.required("python_version")?);
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     match queries::operations::version_metadata(&client, &name, version, index, environment).await? {
         Some(entry) => {
             let metadata = thoth_metadata(entry);
@@ -141,7 +144,8 @@ pub async fn versions(state: web::Data<AppState>, request: HttpRequest) -> Resul
         Some(order) if order.eq_ignore_ascii_case("DESC") => Some(true),
         Some(_) => return Err(parameters.invalid("order_by", "must be ASC or DESC")),
     };
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let mut rows = queries::package_versions(&client, &name, &parameters.environment()).await?;
     if rows.is_empty() {
         return Err(ApiError::NotFound {
@@ -171,7 +175,8 @@ pub async fn version_environments(state: web::Data<AppState>, request: HttpReque
     let name = normalize_package_name(parameters.required("name")?);
     let version = parameters.required("version")?.to_owned();
     let index = parameters.optional("index").unwrap_or(DEFAULT_INDEX).to_owned();
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let environments = queries::version_environments(&client, &name, &version, &index).await?;
     if environments.is_empty() {
         return Err(ApiError::NotFound {
@@ -210,7 +215,8 @@ pub async fn dependencies(state: web::Data<AppState>, request: HttpRequest) -> R
             _ => return Err(parameters.invalid("marker_evaluation_result", "must be true or false")),
         },
     };
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let Some(rows) = queries::dependencies(&client, &name, &version, &index, &filter, marker).await? else {
         return Err(ApiError::NotFound {
             message: format!("No record found for package '{name}' in version '{version}' from index '{index}'"),

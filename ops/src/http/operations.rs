@@ -33,7 +33,8 @@ pub async fn events(state: web::Data<AppState>, request: HttpRequest) -> Result<
             .filter(|limit| (1..=MAX_EVENTS).contains(limit))
             .ok_or_else(|| parameters.invalid("limit", &format!("must be a whole number from 1 to {MAX_EVENTS}")))?,
     };
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let events =
         operations::events(&client, after, limit, parameters.optional("stream"), parameters.optional("type")).await?;
     let next = events.last().and_then(|event| event["position"].as_i64()).unwrap_or(after);
@@ -45,7 +46,8 @@ pub async fn workflows(state: web::Data<AppState>, request: HttpRequest) -> Resu
     let parameters = Parameters::parse(request.query_string())?;
     let (kind, status, package) =
         (parameters.optional("kind"), parameters.optional("status"), parameters.optional("package_name"));
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let page =
         paginate(&parameters, |offset, limit| operations::workflows(&client, kind, status, package, offset, limit))
             .await?;
@@ -58,7 +60,8 @@ pub async fn workflows(state: web::Data<AppState>, request: HttpRequest) -> Resu
 pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let parameters = Parameters::parse(request.query_string())?;
     let (status, reason) = (parameters.optional("status"), parameters.optional("reason_code"));
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let page =
         paginate(&parameters, |offset, limit| operations::dead_letters(&client, status, reason, offset, limit)).await?;
     let mut response = HttpResponse::Ok();
@@ -70,9 +73,11 @@ pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> R
 /// the log's head and the projections' positions, workflows per namespace and status, parked
 /// dead letters, halted topics.
 pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let mut status = operations::status(&client).await?;
     drop(client);
+    drop(connection);
     crate::lag::add_lag(&mut status, state.broker.as_deref()).await;
     status["source"] = json!(if state.broker.is_some() { "kafka" } else { "embedded bus" });
     status["api_only"] = json!(state.api_only);

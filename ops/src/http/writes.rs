@@ -123,7 +123,8 @@ pub async fn register_index(
         only_if_package_seen: flag("only_if_package_seen", true)?,
         enabled: flag("enabled", false)?,
     };
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     if queries::indexes(&client).await?.iter().any(|index| index.url == url) {
         return Err(ApiError::Unprocessable {
             message: format!("index '{url}' is registered already"),
@@ -131,6 +132,7 @@ pub async fn register_index(
         });
     }
     drop(client);
+    drop(connection);
     let position = record_one(&state, StreamId::index(&url), event.into(), &trace).await?;
     Ok(HttpResponse::Created()
         .insert_header((POSITION_HEADER, position))
@@ -151,7 +153,8 @@ pub async fn index_state(
             code: "invalid_body",
         });
     };
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     if !queries::indexes(&client).await?.iter().any(|index| index.url == url) {
         return Err(ApiError::NotFound {
             message: format!("index '{url}' is not registered"),
@@ -159,6 +162,7 @@ pub async fn index_state(
         });
     }
     drop(client);
+    drop(connection);
     let event: DomainEvent =
         if enabled { IndexEnabled { url: url.clone() }.into() } else { IndexDisabled { url: url.clone() }.into() };
     let position = record_one(&state, StreamId::index(&url), event, &trace).await?;
@@ -236,7 +240,8 @@ pub async fn discard(
 
 /// The payload of a parked dead letter; 404 when there is none, 422 when it is not parked.
 async fn parked_letter(state: &AppState, topic: &str, partition: i32, offset: i64) -> Result<Value, ApiError> {
-    let client = state.graph.client().await?;
+    let mut connection = state.graph.connection().await?;
+    let client = connection.read().await?;
     let row = client
         .query_opt(
             "SELECT status, payload FROM graph.dead_letter WHERE topic = $1 AND partition = $2 AND \"offset\" = $3",

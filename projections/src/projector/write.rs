@@ -28,7 +28,7 @@ async fn run(
     params: &[&(dyn ToSql + Sync)],
     stats: &mut WriteStats,
 ) -> Result<(), tokio_postgres::Error> {
-    let statement = transaction.prepare_cached(sql).await?;
+    let statement = transaction.prepare(sql).await?;
     stats.rows += transaction.execute(&statement, params).await?;
     Ok(())
 }
@@ -252,7 +252,7 @@ async fn versions_and_dependencies(
     let solver_entries: Vec<Option<&Value>> = entries.iter().map(|entry| entry.map(|e| &e.solver_entry)).collect();
     let datetimes: Vec<Option<NaiveDateTime>> = entries.iter().map(|entry| entry.map(|e| e.datetime)).collect();
     let positions: Vec<i64> = entries.iter().map(|entry| entry.map_or(0, |e| e.position)).collect();
-    let statement = transaction.prepare_cached(VERSIONS).await?;
+    let statement = transaction.prepare(VERSIONS).await?;
     let written = transaction
         .query(
             &statement,

@@ -70,7 +70,7 @@ pub async fn checksums(database: &crate::Database) -> Result<Vec<(String, TableC
         target: database.target().to_owned(),
         source: Box::new(error),
     };
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.build_transaction().read_only(true).start().await.map_err(unreachable)?;
     let live = SchemaName::live();
     let mut sums = Vec::new();

@@ -37,7 +37,7 @@ const COPY_FROM: usize = 32;
 /// Appends a batch in a transaction of its own, and nothing else: the projections catch up
 /// with the next [`crate::record`]. Most callers want `record`, which projects too.
 pub async fn append(database: &Database, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-    let mut client = database.client().await?;
+    let mut client = database.connection().await?;
     let transaction = client.transaction().await.during("starting a transaction")?;
     let outcome = append_in(&transaction, request).await?;
     transaction.commit().await.during("committing appended events")?;
@@ -48,7 +48,7 @@ pub async fn append(database: &Database, request: AppendRequest) -> Result<Appen
 /// transaction ends. Checks the idempotency key, then every expected stream version; on a
 /// conflict nothing is written and the transaction is to be rolled back.
 pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-    let lock = transaction.prepare_cached(LOCK_HEAD).await.during("locking the log head")?;
+    let lock = transaction.prepare(LOCK_HEAD).await.during("locking the log head")?;
     let head = transaction.query_one(&lock, &[]).await.during("locking the log head")?;
     let head_position: i64 = head.get(0);
     let recorded_at: DateTime<Utc> = head.get(1);
@@ -110,7 +110,7 @@ pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) ->
     if count >= COPY_FROM {
         copy_events(transaction, &columns, &payloads, &metadata, recorded_at).await?;
     } else {
-        let insert = transaction.prepare_cached(INSERT_EVENTS).await.during("appending events")?;
+        let insert = transaction.prepare(INSERT_EVENTS).await.during("appending events")?;
         let params: [&(dyn ToSql + Sync); 8] = [
             &columns.positions,
             &columns.streams,
@@ -124,13 +124,13 @@ pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) ->
         transaction.execute(&insert, &params).await.during("appending events")?;
     }
     if let Some(key) = &request.idempotency_key {
-        let statement = transaction.prepare_cached(RECORD_BATCH).await.during("recording the idempotency key")?;
+        let statement = transaction.prepare(RECORD_BATCH).await.during("recording the idempotency key")?;
         transaction
             .execute(&statement, &[key, &first_position, &event_count, &recorded_at])
             .await
             .during("recording the idempotency key")?;
     }
-    let move_head = transaction.prepare_cached(MOVE_HEAD).await.during("moving the log head")?;
+    let move_head = transaction.prepare(MOVE_HEAD).await.during("moving the log head")?;
     transaction.execute(&move_head, &[&last_position]).await.during("moving the log head")?;
     Ok(AppendOutcome::Appended(recorded))
 }
@@ -193,7 +193,7 @@ async fn find_batch(transaction: &Transaction<'_>, key: Option<&str>) -> Result<
     let Some(key) = key else {
         return Ok(None);
     };
-    let statement = transaction.prepare_cached(FIND_BATCH).await.during("checking the idempotency key")?;
+    let statement = transaction.prepare(FIND_BATCH).await.during("checking the idempotency key")?;
     let row = transaction.query_opt(&statement, &[&key]).await.during("checking the idempotency key")?;
     Ok(row.map(|row| (row.get(0), row.get(1))))
 }
@@ -207,7 +207,7 @@ async fn current_versions(
     streams.extend(request.expected.iter().map(|(stream, _)| stream.as_str()));
     streams.sort_unstable();
     streams.dedup();
-    let statement = transaction.prepare_cached(STREAM_VERSIONS).await.during("reading stream versions")?;
+    let statement = transaction.prepare(STREAM_VERSIONS).await.during("reading stream versions")?;
     let rows = transaction.query(&statement, &[&streams]).await.during("reading stream versions")?;
     Ok(rows
         .into_iter()

@@ -25,7 +25,7 @@ pub async fn read_stored_from(
     after: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let statement = client.prepare_cached(READ_FROM).await.during("reading the log")?;
+    let statement = client.prepare(READ_FROM).await.during("reading the log")?;
     let rows = client.query(&statement, &[&after, &limit]).await.during("reading the log")?;
     Ok(rows
         .iter()

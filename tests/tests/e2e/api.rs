@@ -150,7 +150,7 @@ async fn bad_and_hostile_parameters_get_clear_errors_and_change_nothing() {
     let huge = format!("/api/v1/python/package/versions?name={}", "a".repeat(2_000));
     let (status, _) = service.get(&huge).await;
     assert_eq!(status, 400, "an oversized parameter is refused");
-    let client = database.database.client().await.expect("connection");
+    let client = database.sql().await;
     let still: i64 =
         client.query_one("SELECT count(*) FROM graph.python_package_version", &[]).await.expect("count").get(0);
     assert!(still > 0, "the graph is intact");

@@ -28,7 +28,7 @@ fn lists_version(body: &str, version: &str) -> bool {
 }
 
 async fn graph_position(database: &TestDatabase) -> i64 {
-    let client = database.database.client().await.expect("a connection");
+    let client = database.sql().await;
     investigator_projections::queries::graph_position(&client).await.expect("the position")
 }
 
@@ -133,7 +133,7 @@ async fn a_read_replica_serves_the_graph_and_consumes_nothing() {
     let sent = investigator(&["emit", "thoth.investigator.unresolved-package", "--json", json], &env).await;
     assert_eq!(sent.code, Some(0), "{}", sent.stderr);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let client = database.database.client().await.expect("a connection");
+    let client = database.sql().await;
     let offsets: i64 =
         client.query_one("SELECT count(*) FROM investigator.consumer_offset", &[]).await.expect("count").get(0);
     assert_eq!(offsets, 0, "a replica consumes nothing");

@@ -29,7 +29,7 @@ async fn an_exported_log_imported_elsewhere_rebuilds_the_same_graph_and_keeps_id
     assert!(source_sums.iter().any(|(_, sum)| sum.rows > 100));
 
     // The idempotency keys came along: syncing a document again appends nothing.
-    let client = target.database.client().await.expect("connection");
+    let client = target.sql().await;
     let head = store::head_position(&client).await.expect("head");
     sync_document(&target.database, "solver/solver-rhel-8-py38-210713010253-a24759ebdaa1442c.json").await;
     assert_eq!(store::head_position(&client).await.expect("head"), head);
@@ -68,7 +68,7 @@ async fn a_damaged_archive_is_refused_whole_and_nothing_is_written() {
         assert!(error.to_string().contains(expected), "{error}");
         assert!(error.to_string().contains("nothing was imported"), "{error}");
     }
-    let client = target.database.client().await.expect("connection");
+    let client = target.sql().await;
     assert_eq!(store::head_position(&client).await.expect("head"), 0);
     let rows: i64 = client.query_one("SELECT count(*) FROM investigator.event_log", &[]).await.expect("count").get(0);
     assert_eq!(rows, 0);

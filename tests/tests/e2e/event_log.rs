@@ -33,7 +33,7 @@ async fn appended_events_read_back_in_order_with_gapless_positions_and_stream_ve
     store::append(&db.database, request(vec![seen("flask", "2.0.1"), seen("click", "8.0.1")])).await.expect("append");
     store::append(&db.database, request(vec![seen("flask", "2.0.2")])).await.expect("append");
 
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     let events = store::read_from(&client, 0, 100).await.expect("read");
     let summary: Vec<(i64, &str, i64)> =
         events.iter().map(|event| (event.position, event.stream.as_str(), event.stream_version)).collect();
@@ -67,7 +67,7 @@ async fn an_unexpected_stream_version_is_a_conflict_and_appends_nothing() {
     current.expected = vec![(flask, ExpectedVersion::Exactly(1))];
     store::append(&db.database, current).await.expect("the expected version holds");
 
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     let streams: Vec<String> =
         store::read_from(&client, 0, 100).await.expect("read").iter().map(|event| event.stream.to_string()).collect();
     assert_eq!(streams, ["package:flask", "package:flask"], "the refused batches left nothing, click included");
@@ -83,7 +83,7 @@ async fn reappending_with_the_same_idempotency_key_appends_nothing() {
 
     let again = store::append(&db.database, batch).await.expect("idempotent");
     assert_eq!(again, AppendOutcome::AlreadyAppended { first_position: 1, event_count: 2 });
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     assert_eq!(store::head_position(&client).await.expect("head"), 2);
 }
 
@@ -91,7 +91,7 @@ async fn reappending_with_the_same_idempotency_key_appends_nothing() {
 async fn the_log_refuses_updates_deletes_and_truncation() {
     let db = TestDatabase::migrated().await;
     store::append(&db.database, request(vec![seen("attrs", "21.2.0")])).await.expect("append");
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     for statement in [
         "UPDATE investigator.event_log SET event_type = 'X'",
         "DELETE FROM investigator.event_log",
@@ -106,7 +106,7 @@ async fn the_log_refuses_updates_deletes_and_truncation() {
 #[tokio::test(flavor = "multi_thread")]
 async fn events_stored_by_an_older_schema_version_are_upcast_when_read() {
     let db = TestDatabase::migrated().await;
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     // What a build of schema v1 wrote.
     client
         .batch_execute(
@@ -151,12 +151,14 @@ async fn concurrent_writers_with_rollbacks_give_a_follower_every_committed_event
         let pool = pool.clone();
         let done = writers_done.clone();
         tokio::spawn(async move {
-            let client = pool.client().await.expect("connection");
+            let mut connection = pool.connection().await.expect("connection");
             let mut seen: Vec<(i64, String)> = Vec::new();
             let mut after = 0;
             loop {
                 let finished = done.load(Ordering::SeqCst);
-                let page = store::read_from(&client, after, 50).await.expect("read");
+                let page = store::read_from(&connection.read().await.expect("a read transaction"), after, 50)
+                    .await
+                    .expect("read");
                 for event in &page {
                     assert_eq!(event.position, after + 1, "the follower saw a gap: {} after {after}", event.position);
                     after = event.position;
@@ -179,7 +181,7 @@ async fn concurrent_writers_with_rollbacks_give_a_follower_every_committed_event
         writers.push(tokio::spawn(async move {
             let mut committed = Vec::new();
             for round in 0..TRANSACTIONS {
-                let mut client = pool.client().await.expect("connection");
+                let mut client = pool.connection().await.expect("connection");
                 let transaction = client.transaction().await.expect("begin");
                 let size = 1 + (writer + round) % 4;
                 let events: Vec<NewEvent> =

@@ -12,9 +12,9 @@ async fn each_test_database_is_fresh_and_is_dropped_afterwards() {
     assert_eq!(info.database, first.name);
     assert!(info.version.starts_with(|c: char| c.is_ascii_digit()), "{}", info.version);
 
-    let client = first.database.pool().get().await.expect("connection");
+    let client = first.sql().await;
     client.batch_execute("CREATE TABLE only_here (id int)").await.expect("create table");
-    let other = second.database.pool().get().await.expect("connection");
+    let other = second.sql().await;
     let visible: i64 = other
         .query_one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'only_here'", &[])
         .await
@@ -26,11 +26,8 @@ async fn each_test_database_is_fresh_and_is_dropped_afterwards() {
     let name = first.name.clone();
     drop(first);
     let still_there: i64 = second
-        .database
-        .pool()
-        .get()
+        .sql()
         .await
-        .expect("connection")
         .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
         .await
         .expect("query")

@@ -36,7 +36,16 @@ pub(crate) async fn sync_document(database: &Database, relative: &str) {
 }
 
 async fn query(database: &Database, sql: &str) -> Vec<Row> {
-    database.client().await.expect("connection").query(sql, &[]).await.unwrap_or_else(|error| panic!("{sql}: {error}"))
+    database
+        .connection()
+        .await
+        .expect("connection")
+        .read()
+        .await
+        .expect("a read transaction")
+        .query(sql, &[])
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
 }
 
 fn seen(name: &str, version: &str) -> PackageVersionSeen {

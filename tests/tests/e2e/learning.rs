@@ -91,7 +91,8 @@ pub async fn learn(database: &TestDatabase, args: &[&str], extra: &[(&str, &str)
 
 /// The messages on the embedded bus: (base name, message), in topic then offset order.
 pub async fn bus_messages(database: &Database) -> Vec<(String, Value)> {
-    let client = database.client().await.expect("a connection");
+    let mut connection = database.connection().await.expect("a connection");
+    let client = connection.read().await.expect("a read transaction");
     client
         .query(
             "SELECT topic, convert_from(payload, 'UTF8') FROM investigator.bus_record ORDER BY topic, \"offset\"",
@@ -123,6 +124,7 @@ pub async fn bus_summary(database: &Database) -> Vec<String> {
 
 /// One count.
 pub async fn count(database: &Database, sql: &str) -> i64 {
-    let client = database.client().await.expect("a connection");
+    let mut connection = database.connection().await.expect("a connection");
+    let client = connection.read().await.expect("a read transaction");
     client.query_one(sql, &[]).await.expect(sql).get(0)
 }

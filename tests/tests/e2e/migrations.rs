@@ -19,10 +19,8 @@ async fn migrate_applies_everything_once_and_then_nothing() {
         assert!(run.stdout.contains("0 migration(s) applied"), "{}", run.stdout);
     }
     let tables: i64 = db
-        .database
-        .client()
+        .sql()
         .await
-        .expect("connection")
         .query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'graph'", &[])
         .await
         .expect("count")
@@ -33,7 +31,7 @@ async fn migrate_applies_everything_once_and_then_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_or_unknown_migration_stops_everything() {
     let db = TestDatabase::migrated().await;
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     client.batch_execute("UPDATE graph.schema_migrations SET checksum = 'x' WHERE version = 2").await.expect("tamper");
     let error = migrations::migrate(&db.database).await.expect_err("changed");
     assert!(matches!(error, MigrationError::Changed { set: "graph", version: 2, .. }), "{error:?}");

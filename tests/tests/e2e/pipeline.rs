@@ -16,13 +16,15 @@ use investigator_projections::Database;
 
 /// The rows of a query as one text column each.
 pub async fn texts(database: &Database, sql: &str) -> Vec<String> {
-    let client = database.client().await.expect("a connection");
+    let mut connection = database.connection().await.expect("a connection");
+    let client = connection.read().await.expect("a read transaction");
     client.query(sql, &[]).await.expect(sql).iter().map(|row| row.get(0)).collect()
 }
 
 /// One count.
 pub async fn count(database: &Database, sql: &str) -> i64 {
-    let client = database.client().await.expect("a connection");
+    let mut connection = database.connection().await.expect("a connection");
+    let client = connection.read().await.expect("a read transaction");
     client.query_one(sql, &[]).await.expect(sql).get(0)
 }
 

@@ -64,7 +64,7 @@ async fn a_replayed_graph_equals_the_live_one_after_a_mixed_workload_whatever_th
 async fn verify_finds_a_table_that_no_longer_matches_the_log() {
     let db = TestDatabase::migrated().await;
     mixed_live_graph(&db.database, 500).await;
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     client
         .batch_execute(
             "UPDATE graph.python_package_version SET is_missing = NOT is_missing \
@@ -105,7 +105,8 @@ async fn the_swap_happens_while_recording_goes_on_and_loses_nothing() {
     let recorded = recorder.await.expect("recorder");
     assert!(recorded > 0);
 
-    let client = pool.client().await.expect("connection");
+    let mut connection = pool.connection().await.expect("connection");
+    let client = connection.read().await.expect("a read transaction");
     let head = store::head_position(&client).await.expect("head");
     let checkpoint: i64 = client
         .query_one("SELECT position FROM investigator.projection_checkpoint WHERE projection = 'knowledge_graph'", &[])
@@ -119,7 +120,7 @@ async fn the_swap_happens_while_recording_goes_on_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn only_one_replay_runs_at_a_time() {
     let db = TestDatabase::migrated().await;
-    let holder = db.database.client().await.expect("connection");
+    let holder = db.sql().await;
     holder.execute("SELECT pg_advisory_lock($1)", &[&REPLAY_LOCK]).await.expect("lock");
     let error = run_replay(&db.database, false, 100).await.expect_err("locked");
     assert!(matches!(error, ReplayError::AlreadyRunning), "{error:?}");
@@ -148,7 +149,7 @@ async fn a_killed_replay_leaves_the_live_graph_intact_and_can_run_again() {
         .spawn()
         .expect("start the replay");
     // Let it get into the rebuild, then kill it without a chance to clean up.
-    let client = db.database.client().await.expect("connection");
+    let client = db.sql().await;
     let mut rebuilding = false;
     for _ in 0..200 {
         let schemas: i64 = client

@@ -226,10 +226,8 @@ async fn rest_requests_continue_the_callers_trace_and_are_exported_over_otlp() {
     assert_eq!(trace_id(&write), trace_id(WRITE_PARENT));
 
     let stored: Vec<Option<String>> = database
-        .database
-        .client()
+        .sql()
         .await
-        .expect("a connection")
         .query(
             "SELECT metadata ->> 'traceparent' FROM investigator.event_log
              WHERE event_type = 'IndexRegistered' AND payload ->> 'url' = 'https://example.org/simple'",
@@ -356,10 +354,8 @@ async fn without_an_endpoint_nothing_is_exported_yet_traces_are_continued() {
     }
     assert!(!service.log_text().contains("exporting spans"), "{}", service.log_text());
     let traced: i64 = database
-        .database
-        .client()
+        .sql()
         .await
-        .expect("a connection")
         .query_one(
             "SELECT count(*) FROM investigator.event_log
              WHERE event_type = 'IndexRegistered' AND metadata ->> 'traceparent' IS NOT NULL",

@@ -82,7 +82,7 @@ async fn a_batch_reads_the_versions_it_names_and_a_listing_reads_them_all() {
         };
         investigator_projections::record(&db.database, request).await.expect("the request is recorded");
     }
-    let client = db.database.client().await.expect("a connection");
+    let client = db.sql().await;
     let rhel =
         SolverEnvironment { os_name: "rhel".to_owned(), os_version: "8".to_owned(), python_version: "3.8".to_owned() };
 
