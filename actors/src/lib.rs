@@ -3,14 +3,16 @@
 //! [`kafka`]: the clients built from Thoth's `KAFKA_*` settings, the publisher that writes
 //! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
 //! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
-//! [`mirror`]: the event log, published to Kafka after each commit.
+//! [`log_relay`]: the event log copied to Kafka after each commit (the knowledge-event mirror,
+//! the dead-letter topic). [`health`]: the parts degraded by an outage, for `/_health`.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
 //! what happened to them.
 
+pub mod health;
 pub mod kafka;
 pub mod learning;
-pub mod mirror;
+pub mod log_relay;
 pub mod pipeline;
 pub mod workflows;

@@ -32,6 +32,7 @@ pub mod handler;
 pub mod ingest;
 pub mod listing;
 pub mod metrics;
+pub mod positioning;
 mod record;
 pub mod router;
 mod settings;

@@ -55,6 +55,12 @@ impl DocumentError {
 impl Document {
     /// Reads a document; its kind comes from the prefix of `metadata.document_id`.
     pub fn parse(bytes: &[u8]) -> Result<Document, DocumentError> {
+        // A NUL character anywhere is refused here, as the document's fault: PostgreSQL cannot
+        // store it, and recording must never fail on the data.
+        if let Some(path) = crate::storable::nul_path(bytes) {
+            let field = (path != ".").then(|| crate::excerpt::excerpt(&path).to_string());
+            return Err(DocumentError { field, reason: crate::storable::NUL_REASON.to_owned() });
+        }
         let value: Value = serde_json::from_slice(bytes).map_err(|error| {
             DocumentError::whole(format!(
                 "not valid JSON: {error}{}",
@@ -73,7 +79,10 @@ impl Document {
         } else {
             Err(DocumentError::at(
                 "metadata.document_id",
-                format!("'{document_id}' is not a solver-… or adviser-… document; only those kinds are synced"),
+                format!(
+                    "'{}' is not a solver-… or adviser-… document; only those kinds are synced",
+                    crate::excerpt::excerpt(&document_id)
+                ),
             ))
         }
     }
@@ -105,6 +114,13 @@ mod tests {
         assert_eq!(error.field.as_deref(), Some("metadata.document_id"));
         let error = Document::parse(br#"{"metadata": {}}"#).expect_err("no id");
         assert_eq!(error.to_string(), "field 'metadata.document_id': required field is missing");
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_with_its_field() {
+        let error = Document::parse(br#"{"metadata": {"document_id": "solver-x\u0000"}}"#).expect_err("a NUL");
+        assert_eq!(error.field.as_deref(), Some("metadata.document_id"));
+        assert!(error.reason.contains("NUL"), "{error}");
     }
 
     #[test]

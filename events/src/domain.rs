@@ -15,6 +15,7 @@
 
 mod adviser;
 mod catalogue;
+mod consumer;
 mod dead_letter;
 mod decode;
 mod index;
@@ -29,6 +30,7 @@ mod workflow;
 
 pub use adviser::{AdviserParked, AdviserReRunRequested, AdviserRunRecorded, UnresolvedPackage};
 pub use catalogue::{DomainEvent, EventType};
+pub use consumer::ConsumerOffsetReset;
 pub use dead_letter::{DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, MessageDeadLettered};
 pub use decode::{EncodedEvent, EventDecodeError};
 pub use index::{IndexDisabled, IndexEnabled, IndexRegistered};

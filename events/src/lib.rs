@@ -4,7 +4,9 @@
 //!   names, strict decoding and byte-exact encoding.
 //! - [`documents`]: the documents Thoth's workflows write (solver and adviser results), read
 //!   with errors that name the field at fault.
+//! - [`error_chain`]: walking an error's causes.
 //! - [`excerpt`]: how an input value is quoted in errors and logs (bounded, escaped).
+//! - [`storable`]: what PostgreSQL cannot store (a NUL character), found before decoding.
 //! - [`domain`]: the investigator's own domain events, as the event log stores them, with
 //!   upcasting from older schema versions.
 //!
@@ -13,5 +15,7 @@
 
 pub mod documents;
 pub mod domain;
+pub mod error_chain;
 pub mod excerpt;
+pub mod storable;
 pub mod thoth;

@@ -133,6 +133,10 @@ fn samples() -> Vec<DomainEvent> {
             "LearningThrottleChanged",
             json!({"driver": "refresh", "throttled": true, "lag": 2500, "pending_workflows": 10, "max_lag": 2000, "max_pending_workflows": 1000}),
         ),
+        (
+            "ConsumerOffsetReset",
+            json!({"consumer_group": "thoth.investigator", "topic": "t", "partition": 0, "stored_offset": 30004, "low_watermark": 0, "high_watermark": 1, "policy": "earliest", "reset_to": 0}),
+        ),
     ];
     payloads
         .into_iter()

@@ -3,6 +3,7 @@
 //!
 //! Every problem is collected and reported at once, naming the variable.
 
+use investigator_events::excerpt::excerpt;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -218,7 +219,7 @@ impl Reader<'_> {
         if allowed.iter().any(matches) {
             Some(value)
         } else {
-            self.problem(variable, format!("'{value}' is not one of {}", allowed.join(", ")));
+            self.problem(variable, format!("'{}' is not one of {}", excerpt(&value), allowed.join(", ")));
             None
         }
     }

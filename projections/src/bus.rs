@@ -15,6 +15,10 @@ pub struct BusRecord {
     pub offset: i64,
     /// The message's bytes.
     pub payload: Vec<u8>,
+    /// The stored offset the read started from: every record of the topic from there up to
+    /// this one's offset was read (the bus hands offsets out without gaps, but records can be
+    /// deleted).
+    pub read_from: i64,
 }
 
 /// Publishes `messages` (topic, bytes) in one transaction; returns each one's offset, in
@@ -83,7 +87,7 @@ pub async fn unapplied(
 ) -> Result<Vec<BusRecord>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT record.topic, record.\"offset\", record.payload
+            "SELECT record.topic, record.\"offset\", record.payload, coalesce(stored.next_offset, 0)
              FROM unnest($2::text[]) AS wanted (topic)
              LEFT JOIN investigator.consumer_offset stored
                ON stored.consumer_group = $1 AND stored.topic = wanted.topic AND stored.partition = 0
@@ -96,7 +100,10 @@ pub async fn unapplied(
             &[&consumer_group, &topics, &limit],
         )
         .await?;
-    Ok(rows.iter().map(|row| BusRecord { topic: row.get(0), offset: row.get(1), payload: row.get(2) }).collect())
+    Ok(rows
+        .iter()
+        .map(|row| BusRecord { topic: row.get(0), offset: row.get(1), payload: row.get(2), read_from: row.get(3) })
+        .collect())
 }
 
 impl BusRecord {

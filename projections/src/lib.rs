@@ -12,6 +12,7 @@
 //! - [`archive`]: the log to and from a compact, checked file.
 //! - [`bus`]: the embedded bus, Thoth messages kept here when there is no Kafka.
 //! - [`queries`]: read-only queries for the REST API.
+//! - [`fault`]: whether a failure to record is the data's fault or an outage, decided once.
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //! - [`workflow_outbox`]: the workflow launcher's and watcher's reads of `workflow_run`.
@@ -24,6 +25,7 @@
 pub mod archive;
 pub mod bus;
 mod database;
+pub mod fault;
 mod jsonb;
 mod knowledge;
 pub mod learning;
@@ -39,6 +41,7 @@ pub mod workflow_outbox;
 pub mod workflow_secrets;
 
 pub use database::{Connection, Database, DatabaseError, ServerInfo};
+pub use deadpool_postgres::Transaction;
 pub use knowledge::load_knowledge;
 pub use record::{RecordError, record, record_in};
 pub use schema::SchemaName;

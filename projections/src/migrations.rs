@@ -65,6 +65,11 @@ pub const GRAPH: &[Migration] = &[
         sql: include_str!("../migrations/graph/0006_workflow_outbox.sql"),
     },
     Migration { version: 7, name: "learning", sql: include_str!("../migrations/graph/0007_learning.sql") },
+    Migration {
+        version: 8,
+        name: "consumer_offset_resets",
+        sql: include_str!("../migrations/graph/0008_consumer_offset_resets.sql"),
+    },
 ];
 
 /// Serialises migrations (and replays' schema swaps) across processes.

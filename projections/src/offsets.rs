@@ -5,6 +5,9 @@
 use std::collections::HashMap;
 
 use deadpool_postgres::GenericClient;
+use investigator_events::domain::{ConsumerOffsetReset, EventMetadata, StreamId};
+
+use crate::store::{AppendRequest, NewEvent};
 
 /// A partition of a topic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,4 +88,28 @@ pub async fn stored_offsets(
         )
         .await?;
     Ok(rows.iter().map(|row| (TopicPartition { topic: row.get(0), partition: row.get(1) }, row.get(2))).collect())
+}
+
+/// Moves a partition's stored offset to `reset.reset_to` and records why
+/// ([`ConsumerOffsetReset`]), in one transaction, if the stored offset is still
+/// `reset.stored_offset` (another consumer may have moved it meanwhile: then nothing is done
+/// and `false` returned).
+pub async fn reset(database: &crate::Database, reset: ConsumerOffsetReset) -> Result<bool, crate::RecordError> {
+    let mut connection = database.connection().await?;
+    let transaction = connection.transaction().await?;
+    let partition = TopicPartition { topic: reset.topic.clone(), partition: reset.partition };
+    let current = lock_offsets(&transaction, &reset.consumer_group, &[(partition.clone(), reset.reset_to)]).await?;
+    // A missing row was just created at `reset_to` (unless another consumer created it
+    // first); otherwise the row must still hold what the reset was decided on.
+    let expected = reset.stored_offset.or(Some(reset.reset_to));
+    if current.get(&partition).copied() != expected {
+        return Ok(false);
+    }
+    advance_offsets(&transaction, &reset.consumer_group, &[(partition, reset.reset_to)]).await?;
+    let stream = StreamId::consumer_offset(&reset.consumer_group, &reset.topic, reset.partition);
+    let event = NewEvent { stream, event: reset.into(), metadata: EventMetadata::default() };
+    crate::record_in(&transaction, AppendRequest { idempotency_key: None, expected: Vec::new(), events: vec![event] })
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
 }

@@ -424,6 +424,22 @@ impl Workload {
         if rare(&mut self.random, 1.0) {
             messages.push_back(self.adviser_run(story, &name));
         }
+        if rare(&mut self.random, 0.5) {
+            // A topic created again under a consumer: its stored offset was reset.
+            let topic = "thoth.investigator.unresolved-package".to_owned();
+            let reset = ConsumerOffsetReset {
+                consumer_group: "thoth.investigator".to_owned(),
+                topic: topic.clone(),
+                partition: 0,
+                stored_offset: Some(30_004),
+                low_watermark: Some(0),
+                high_watermark: Some(1),
+                policy: "earliest".to_owned(),
+                reset_to: 0,
+            };
+            let stream = StreamId::consumer_offset("thoth.investigator", &topic, 0);
+            messages.push_back(vec![self.new_event(stream, reset.into(), story)]);
+        }
         messages
     }
 

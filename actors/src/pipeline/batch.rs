@@ -5,23 +5,29 @@
 //! 2. read the knowledge the batch needs, in the same transaction;
 //! 3. let the handler actors decide ([`decisions`]), retrying handlers that panic;
 //! 4. turn decisions into events, failures into dead letters or halts ([`assemble`]);
-//! 5. append and project the events, advance the offsets, commit.
+//! 5. append and project the events, advance the offsets, commit; then apply the halts.
 //!
 //! Whatever crashes, a record's effects and the offset past it commit together or not at
-//! all, and a record below the stored offset is never applied again.
+//! all, and a record below the stored offset is never applied again. A record whose effects
+//! the database refuses as data ([`Fault::Data`]) is recorded on its own as a dead letter by
+//! [`record_refused`], a path of its own.
 
 mod assemble;
 mod decisions;
 mod prepare;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use investigator_core::decide::{KnowledgeKeys, MessageOrigin, VersionListing, VersionSource};
+use investigator_events::excerpt::excerpt;
+use investigator_projections::fault::Fault;
 use investigator_projections::offsets::{TopicPartition, advance_offsets, lock_offsets};
-use investigator_projections::store::AppendRequest;
-use investigator_projections::{Database, DatabaseError, RecordError, load_knowledge, record_in};
+use investigator_projections::store::{AppendRequest, NewEvent};
+use investigator_projections::{
+    Connection, Database, DatabaseError, RecordError, Transaction, load_knowledge, record_in,
+};
 
 pub use decisions::HandlerAddresses;
 
@@ -31,7 +37,8 @@ use super::handler::DecideItem;
 use super::listing::VersionLister;
 use super::metrics::Metrics;
 use super::{InboundRecord, PipelineSettings};
-use prepare::{Prepared, filter_applied, prepare};
+use assemble::Halt;
+use prepare::{Filtered, Prepared, filter_applied, prepare};
 
 /// What the batch needs besides its records.
 #[derive(Clone)]
@@ -58,12 +65,12 @@ pub struct BatchOutcome {
     /// Partitions whose records from this offset on were not applied: seek back there
     /// (now, or when the topic resumes if it is halted).
     pub rewind: Vec<(TopicPartition, i64)>,
-    /// Dead letters recorded, to copy to the dead-letter topic.
-    pub dead_letters: Vec<DeadLetter>,
     /// Records applied.
     pub applied: usize,
     /// Records skipped because they were applied before (redelivered).
     pub duplicates: usize,
+    /// Offsets read past because the log does not hold them.
+    pub gaps: u64,
     /// Events recorded.
     pub events: usize,
 }
@@ -84,45 +91,227 @@ pub enum BatchError {
 }
 
 impl BatchError {
-    /// Whether trying again later may succeed (the database is down, restarting, or the
-    /// transaction lost a race), as opposed to a fault in the data itself.
-    pub fn is_transient(&self) -> bool {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
-        while let Some(error) = cause {
-            if let Some(postgres) = error.downcast_ref::<tokio_postgres::Error>() {
-                return match postgres.code() {
-                    None => true,
-                    Some(code) => ["08", "40", "53", "57"].iter().any(|class| code.code().starts_with(class)),
-                };
-            }
-            if error.downcast_ref::<DatabaseError>().is_some() {
-                return true;
-            }
-            cause = error.source();
-        }
-        false
+    /// Whether the data is at fault (retrying cannot help) or the infrastructure (it can).
+    pub fn fault(&self) -> Fault {
+        Fault::of(self)
     }
 }
 
-/// Processes one batch. `log_start` gives, for partitions whose stored offset the log no longer
-/// holds (retention), the offset it starts at now: a gap up to there is the log's own.
-pub async fn process_batch(
-    context: &BatchContext,
-    records: &[InboundRecord],
-    log_start: &HashMap<TopicPartition, i64>,
-) -> Result<BatchOutcome, BatchError> {
-    process(context, records, log_start, None).await
+/// How much of a refused record its dead letter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// The record's bytes.
+    Whole,
+    /// Its coordinates and length only: the last resort, when even its bytes were refused.
+    CoordinatesOnly,
 }
 
-/// Records `records` (one, in practice) as dead letters: their effects were refused by the
-/// database with `reason`, which retrying will not change.
-pub async fn process_batch_with_poison(
+/// Processes one batch.
+pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) -> Result<BatchOutcome, BatchError> {
+    let started = Instant::now();
+    let settings = &context.settings;
+    // Indexes are asked before the transaction opens, so a slow one holds no row lock.
+    let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
+    let mut connection = context.database.connection().await?;
+    let (transaction, filtered) = open(&mut connection, context, records).await?;
+    let locked_at = started.elapsed();
+    let mut outcome = BatchOutcome::from_filter(&filtered);
+
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(filtered.kept.len());
+    for record in filtered.kept {
+        if context.control.is_halted(&record.topic) {
+            add_rewind(&mut outcome.rewind, record.topic_partition(), record.offset);
+            continue;
+        }
+        prepared.push(prepare(record, &settings.naming, &settings.modes));
+    }
+
+    let mut keys = KnowledgeKeys::default();
+    let mut items = Vec::new();
+    for (index, item) in prepared.iter().enumerate() {
+        if let Prepared::Message { record, message, handlers } = item {
+            keys.add(message);
+            let origin =
+                MessageOrigin { topic: record.topic.clone(), partition: record.partition, offset: record.offset };
+            for handler in handlers {
+                items.push((*handler, DecideItem { index, message: Arc::clone(message), origin: origin.clone() }));
+            }
+        }
+    }
+    let prepared_at = started.elapsed();
+    let mut knowledge = load_knowledge(&transaction, &keys).await?;
+    for ((name, index), versions) in listings {
+        knowledge.insert_listing(&name, &index, VersionListing { versions, source: VersionSource::Index });
+    }
+    let knowledge_at = started.elapsed();
+    let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
+    let decided_at = started.elapsed();
+    let assembled = assemble::assemble(prepared, decided, settings, &context.metrics);
+
+    let mut next_offsets: Vec<(TopicPartition, i64)> = assembled.next_offsets.into_iter().collect();
+    for halt in &assembled.halts {
+        add_rewind(&mut outcome.rewind, halt.partition.clone(), halt.offset);
+        if !next_offsets.iter().any(|(known, _)| *known == halt.partition) {
+            next_offsets.push((halt.partition.clone(), halt.offset));
+        }
+    }
+    if !assembled.secrets.is_empty() {
+        investigator_projections::workflow_secrets::store(&transaction, &assembled.secrets).await?;
+    }
+    let recorded = commit(transaction, context, assembled.events, &next_offsets).await?;
+    let recorded_at = started.elapsed();
+    // Halts take effect once the batch that decided them has committed: a batch that fails
+    // halts nothing.
+    for halt in assembled.halts {
+        apply_halt(context, halt);
+    }
+    tracing::debug!(
+        records = records.len(),
+        events = recorded,
+        lock_ms = locked_at.as_millis() as u64,
+        prepare_ms = (prepared_at - locked_at).as_millis() as u64,
+        knowledge_ms = (knowledge_at - prepared_at).as_millis() as u64,
+        decide_ms = (decided_at - knowledge_at).as_millis() as u64,
+        record_and_commit_ms = (recorded_at - decided_at).as_millis() as u64,
+        "batch committed"
+    );
+    context.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+    outcome.applied = assembled.applied;
+    outcome.events = recorded;
+    outcome.next_offsets = next_offsets;
+    count(context, &outcome);
+    Ok(outcome)
+}
+
+/// Records `record` as a dead letter `unrecordable`, without its effects: the database
+/// refused them as data (`refusal`), which retrying will not change. With
+/// [`Kept::CoordinatesOnly`], the dead letter keeps the record's coordinates and length but
+/// not its bytes (when even those were refused).
+pub async fn record_refused(
+    context: &BatchContext,
+    record: &InboundRecord,
+    refusal: &BatchError,
+    kept: Kept,
+) -> Result<BatchOutcome, BatchError> {
+    let mut connection = context.database.connection().await?;
+    let (transaction, filtered) = open(&mut connection, context, std::slice::from_ref(record)).await?;
+    let mut outcome = BatchOutcome::from_filter(&filtered);
+    let mut events = Vec::new();
+    let mut next_offsets = Vec::new();
+    for record in filtered.kept {
+        let mut reason = format!("the database refused this message's effects: {}", excerpt(&describe(refusal)));
+        let mut letter_record = record.clone();
+        if kept == Kept::CoordinatesOnly {
+            let length = record.payload.as_ref().map_or(0, Vec::len);
+            reason.push_str(&format!("; the record's {length} bytes could not be kept either"));
+            letter_record.payload = None;
+            letter_record.key = None;
+        }
+        let letter = DeadLetter { record: letter_record, reason_code: "unrecordable".to_owned(), reason, attempts: 1 };
+        tracing::warn!(
+            topic = record.topic,
+            partition = record.partition,
+            offset = record.offset,
+            reason = letter.reason,
+            "dead letter: the database refused the message's effects"
+        );
+        context.metrics.dead_letters.with_label_values(&[&record.topic, &letter.reason_code]).inc();
+        let (stream, event) = letter.event();
+        events.push(NewEvent { stream, event, metadata: assemble::metadata(&record) });
+        next_offsets.push((record.topic_partition(), record.offset + 1));
+        outcome.applied += 1;
+    }
+    outcome.events = commit(transaction, context, events, &next_offsets).await?;
+    outcome.next_offsets = next_offsets;
+    count(context, &outcome);
+    Ok(outcome)
+}
+
+/// Opens the batch's transaction: locks the stored offsets of its partitions and keeps the
+/// records not applied yet.
+async fn open<'c>(
+    connection: &'c mut Connection,
     context: &BatchContext,
     records: &[InboundRecord],
-    log_start: &HashMap<TopicPartition, i64>,
-    reason: &str,
-) -> Result<BatchOutcome, BatchError> {
-    process(context, records, log_start, Some(reason)).await
+) -> Result<(Transaction<'c>, Filtered), BatchError> {
+    let transaction = connection.transaction().await?;
+    let mut firsts: Vec<(TopicPartition, i64)> = Vec::new();
+    for record in records {
+        let partition = record.topic_partition();
+        if !firsts.iter().any(|(known, _)| *known == partition) {
+            // A partition seen for the first time starts where the consumer started reading.
+            firsts.push((partition, record.follows));
+        }
+    }
+    let stored = lock_offsets(&transaction, &context.settings.consumer_group, &firsts).await?;
+    Ok((transaction, filter_applied(records, &stored)))
+}
+
+/// Appends and projects `events`, moves the offsets, commits; the events recorded.
+async fn commit(
+    transaction: Transaction<'_>,
+    context: &BatchContext,
+    events: Vec<NewEvent>,
+    next_offsets: &[(TopicPartition, i64)],
+) -> Result<usize, BatchError> {
+    let mut appended: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for event in &events {
+        *appended.entry(event.event.event_type().name()).or_default() += 1;
+    }
+    let recorded = events.len();
+    if !events.is_empty() {
+        record_in(&transaction, AppendRequest { idempotency_key: None, expected: Vec::new(), events }).await?;
+    }
+    advance_offsets(&transaction, &context.settings.consumer_group, next_offsets).await?;
+    transaction.commit().await?;
+    for (partition, next) in next_offsets {
+        context
+            .metrics
+            .partition_offsets
+            .with_label_values(&[&partition.topic, &partition.partition.to_string()])
+            .set(next - 1);
+    }
+    for (event_type, count) in appended {
+        context.metrics.events_appended.with_label_values(&[event_type]).inc_by(count);
+    }
+    context.metrics.batches.inc();
+    Ok(recorded)
+}
+
+/// Counts a committed outcome's records.
+fn count(context: &BatchContext, outcome: &BatchOutcome) {
+    let records = &context.metrics.records;
+    records.with_label_values(&["applied"]).inc_by(outcome.applied as u64);
+    records.with_label_values(&["duplicate"]).inc_by(outcome.duplicates as u64);
+    if outcome.gaps > 0 {
+        context.metrics.offset_gaps.inc_by(outcome.gaps);
+    }
+}
+
+fn apply_halt(context: &BatchContext, halt: Halt) {
+    tracing::error!(
+        topic = halt.partition.topic,
+        partition = halt.partition.partition,
+        offset = halt.offset,
+        reason = halt.reason,
+        "message failed: halting its topic (THOTH_INVESTIGATOR_HALT_ON_FAIL)"
+    );
+    let reason = super::control::HaltReason::Failure {
+        partition: halt.partition.partition,
+        offset: halt.offset,
+        reason: halt.reason,
+    };
+    context.control.halt(&halt.partition.topic, reason);
+    if let Some(kind) = context.settings.naming.kind_of_topic(&halt.partition.topic) {
+        context.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(1);
+    }
+}
+
+fn add_rewind(rewind: &mut Vec<(TopicPartition, i64)>, partition: TopicPartition, offset: i64) {
+    match rewind.iter_mut().find(|(known, _)| *known == partition) {
+        Some((_, earliest)) => *earliest = (*earliest).min(offset),
+        None => rewind.push((partition, offset)),
+    }
 }
 
 /// What the batch's unresolved-package messages ask to be listed (the only messages that do).
@@ -154,17 +343,19 @@ async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> 
 
 /// An error and its causes, on one line.
 pub fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
+    investigator_events::error_chain::one_line(error)
 }
 
 impl BatchOutcome {
+    fn from_filter(filtered: &Filtered) -> Self {
+        BatchOutcome {
+            duplicates: filtered.duplicates,
+            rewind: filtered.rewind.clone(),
+            gaps: filtered.gaps,
+            ..BatchOutcome::default()
+        }
+    }
+
     /// Adds a later outcome of the same records' partitions.
     pub fn merge(&mut self, later: BatchOutcome) {
         for (partition, next) in later.next_offsets {
@@ -176,136 +367,9 @@ impl BatchOutcome {
                 self.rewind.push((partition, offset));
             }
         }
-        self.dead_letters.extend(later.dead_letters);
         self.applied += later.applied;
         self.duplicates += later.duplicates;
+        self.gaps += later.gaps;
         self.events += later.events;
     }
-}
-
-async fn process(
-    context: &BatchContext,
-    records: &[InboundRecord],
-    log_start: &HashMap<TopicPartition, i64>,
-    poison: Option<&str>,
-) -> Result<BatchOutcome, BatchError> {
-    let started = Instant::now();
-    let settings = &context.settings;
-    // Indexes are asked before the transaction opens, so a slow one holds no row lock.
-    let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
-    let mut client = context.database.connection().await?;
-    let transaction = client.transaction().await?;
-
-    let mut firsts: Vec<(TopicPartition, i64)> = Vec::new();
-    for record in records {
-        let partition = record.topic_partition();
-        if !firsts.iter().any(|(known, _)| *known == partition) {
-            firsts.push((partition, record.offset));
-        }
-    }
-    let stored = lock_offsets(&transaction, &settings.consumer_group, &firsts).await?;
-    let locked_at = started.elapsed();
-    let filtered = filter_applied(records, &stored, log_start);
-    let mut outcome =
-        BatchOutcome { duplicates: filtered.duplicates, rewind: filtered.rewind, ..BatchOutcome::default() };
-
-    let mut prepared: Vec<Prepared> = Vec::with_capacity(filtered.kept.len());
-    for record in filtered.kept {
-        if context.control.is_halted(&record.topic) {
-            let partition = record.topic_partition();
-            if !outcome.rewind.iter().any(|(known, _)| *known == partition) {
-                outcome.rewind.push((partition, record.offset));
-            }
-            continue;
-        }
-        prepared.push(match poison {
-            Some(reason) => Prepared::DeadLetter(DeadLetter {
-                record,
-                reason_code: "unrecordable".to_owned(),
-                reason: format!("the database refused this message's effects: {reason}"),
-                attempts: 1,
-            }),
-            None => prepare(record, &settings.naming, &settings.modes),
-        });
-    }
-
-    let mut keys = KnowledgeKeys::default();
-    let mut items = Vec::new();
-    for (index, item) in prepared.iter().enumerate() {
-        if let Prepared::Message { record, message, handlers } = item {
-            keys.add(message);
-            let origin =
-                MessageOrigin { topic: record.topic.clone(), partition: record.partition, offset: record.offset };
-            for handler in handlers {
-                items.push((*handler, DecideItem { index, message: Arc::clone(message), origin: origin.clone() }));
-            }
-        }
-    }
-    let prepared_at = started.elapsed();
-    let mut knowledge = load_knowledge(&transaction, &keys).await?;
-    for ((name, index), versions) in listings {
-        knowledge.insert_listing(&name, &index, VersionListing { versions, source: VersionSource::Index });
-    }
-    let knowledge_at = started.elapsed();
-    let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
-    let decided_at = started.elapsed();
-    let assembled = assemble::assemble(prepared, decided, settings, &context.control, &context.metrics);
-
-    for (partition, offset) in &assembled.halted {
-        outcome.rewind.push((partition.clone(), *offset));
-    }
-    outcome.events = assembled.events.len();
-    let mut appended: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for event in &assembled.events {
-        *appended.entry(event.event.event_type().name()).or_default() += 1;
-    }
-    if !assembled.events.is_empty() {
-        record_in(
-            &transaction,
-            AppendRequest { idempotency_key: None, expected: Vec::new(), events: assembled.events },
-        )
-        .await?;
-    }
-    if !assembled.secrets.is_empty() {
-        investigator_projections::workflow_secrets::store(&transaction, &assembled.secrets).await?;
-    }
-    let mut next_offsets: Vec<(TopicPartition, i64)> = assembled.next_offsets.into_iter().collect();
-    for (partition, offset) in &assembled.halted {
-        if !next_offsets.iter().any(|(known, _)| known == partition) {
-            next_offsets.push((partition.clone(), *offset));
-        }
-    }
-    let recorded_at = started.elapsed();
-    advance_offsets(&transaction, &settings.consumer_group, &next_offsets).await?;
-    transaction.commit().await?;
-    tracing::debug!(
-        records = records.len(),
-        events = outcome.events,
-        lock_ms = locked_at.as_millis() as u64,
-        prepare_ms = (prepared_at - locked_at).as_millis() as u64,
-        knowledge_ms = (knowledge_at - prepared_at).as_millis() as u64,
-        decide_ms = (decided_at - knowledge_at).as_millis() as u64,
-        record_ms = (recorded_at - decided_at).as_millis() as u64,
-        commit_ms = (started.elapsed() - recorded_at).as_millis() as u64,
-        "batch committed"
-    );
-
-    for (partition, next) in &next_offsets {
-        context
-            .metrics
-            .partition_offsets
-            .with_label_values(&[&partition.topic, &partition.partition.to_string()])
-            .set(next - 1);
-    }
-    for (event_type, count) in appended {
-        context.metrics.events_appended.with_label_values(&[event_type]).inc_by(count);
-    }
-    context.metrics.batches.inc();
-    context.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
-    context.metrics.records.with_label_values(&["applied"]).inc_by(assembled.applied as u64);
-    context.metrics.records.with_label_values(&["duplicate"]).inc_by(outcome.duplicates as u64);
-    outcome.applied = assembled.applied;
-    outcome.next_offsets = next_offsets;
-    outcome.dead_letters = assembled.dead_letters;
-    Ok(outcome)
 }

@@ -15,6 +15,7 @@ use super::control::Control;
 use super::ingest::IngestError;
 use super::router::{InvestigatorRouter, ProcessBatch};
 use super::{InboundRecord, PipelineSettings};
+use crate::health::Health;
 
 /// How often an idle bus is looked at.
 const IDLE_POLL: Duration = Duration::from_millis(50);
@@ -26,6 +27,7 @@ pub struct BusIngest {
     router: Addr<InvestigatorRouter>,
     control: Control,
     settings: Arc<PipelineSettings>,
+    health: Health,
 }
 
 impl BusIngest {
@@ -35,8 +37,9 @@ impl BusIngest {
         settings: Arc<PipelineSettings>,
         router: Addr<InvestigatorRouter>,
         control: Control,
+        health: Health,
     ) -> Self {
-        BusIngest { database, router, control, settings }
+        BusIngest { database, router, control, settings, health }
     }
 
     /// Runs until `shutdown` resolves (the batch in flight finishes first).
@@ -48,17 +51,19 @@ impl BusIngest {
             let wait = match self.next_batch().await {
                 Ok(records) if records.is_empty() => IDLE_POLL,
                 Ok(records) => {
-                    let request =
-                        self.router.send(ProcessBatch { records: Arc::new(records), log_start: Default::default() });
+                    let request = self.router.send(ProcessBatch { records: Arc::new(records) });
                     match request.await {
                         Ok(Ok(outcome)) => {
                             failures = 0;
+                            self.health.recovered("pipeline");
                             tracing::debug!(applied = outcome.applied, events = outcome.events, "bus batch recorded");
                             Duration::ZERO
                         }
                         Ok(Err(error)) => {
                             failures += 1;
-                            tracing::warn!(error = %super::batch::describe(&error), attempt = failures, "bus batch not recorded: trying again");
+                            let reason = super::batch::describe(&error);
+                            self.health.failed("pipeline", &reason);
+                            tracing::warn!(error = %reason, attempt = failures, "bus batch not recorded (an outage): trying again; nothing is dead-lettered");
                             (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
                         }
                         Err(_) => return Err(IngestError::RouterStopped),
@@ -66,6 +71,7 @@ impl BusIngest {
                 }
                 Err(error) => {
                     failures += 1;
+                    self.health.failed("pipeline", &error.to_string());
                     tracing::warn!(%error, attempt = failures, "the embedded bus cannot be read: trying again");
                     (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
                 }
@@ -91,12 +97,24 @@ impl BusIngest {
         };
         let client = connection.read().await.map_err(unreachable)?;
         let records = unapplied(&client, &self.settings.consumer_group, &topics, limit).await.map_err(unreachable)?;
+        // Each topic's records were read from its stored offset on, in order: the first
+        // follows that offset, each next one the record before it.
+        let mut previous: Option<(String, i64)> = None;
         Ok(records
             .into_iter()
-            .map(|record| InboundRecord {
+            .map(|record| {
+                let follows = match &previous {
+                    Some((topic, offset)) if *topic == record.topic => offset + 1,
+                    _ => record.read_from,
+                };
+                previous = Some((record.topic.clone(), record.offset));
+                (record, follows)
+            })
+            .map(|(record, follows)| InboundRecord {
                 topic: record.topic,
                 partition: 0,
                 offset: record.offset,
+                follows,
                 key: None,
                 payload: Some(record.payload),
                 traceparent: Some(super::trace::start()),

@@ -21,6 +21,19 @@ pub enum HaltReason {
         /// What failed.
         reason: String,
     },
+    /// A partition's stored offset lies outside the log the broker holds and
+    /// `INVESTIGATOR_OFFSET_RESET` is `halt`: an operator resets the offset (`investigator
+    /// offsets reset`), then resumes the topic.
+    OffsetOutOfRange {
+        /// The partition.
+        partition: i32,
+        /// Its stored next offset.
+        stored: i64,
+        /// The first offset the broker holds.
+        low: i64,
+        /// The offset after the last record the broker holds.
+        high: i64,
+    },
     /// Too many workflows of the namespace its messages lead to are waiting to be submitted
     /// (the launcher's back-pressure); resumed when the outbox drains.
     Backpressure {

@@ -1,25 +1,17 @@
 //! Dead letters: records the investigator could not use, kept with the reason. The
 //! `MessageDeadLettered` event (and so the `dead_letter` table) is written in the batch's
 //! transaction; the Kafka topic `<prefix>.thoth.investigator.dead-letter` gets a copy of
-//! the original bytes after the commit, with the reason and the coordinates in headers.
+//! the kept bytes from the log after the commit (`log_relay::dead_letters`), with the reason
+//! and the coordinates in headers.
 //!
 //! One exception to "the original bytes": a record that carries a credential (a trigger's
 //! `registry_password`) is kept with that value replaced by `<redacted>`, so no password
 //! reaches the log, the table or the topic. Re-driving such a letter needs the password sent
 //! again.
 
-use std::time::Duration;
-
 use investigator_events::domain::{DeadLetterPayload, DomainEvent, MessageDeadLettered, StreamId};
-use investigator_events::thoth::TopicNaming;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use super::InboundRecord;
-use crate::kafka::{ClientLogging, KafkaSettings};
-
-/// The base name of the dead-letter topic.
-pub const DEAD_LETTER_BASE_NAME: &str = "thoth.investigator.dead-letter";
 
 /// A record set aside, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,63 +78,6 @@ fn redacted(bytes: &[u8]) -> Option<Vec<u8>> {
         }
     }
     changed.then(|| serde_json::to_vec(&object).unwrap_or_default())
-}
-
-/// Publishes dead letters to the deployment's dead-letter topic.
-pub struct DeadLetterPublisher {
-    producer: FutureProducer<ClientLogging>,
-    topic: String,
-}
-
-impl DeadLetterPublisher {
-    /// A publisher for `naming`'s dead-letter topic.
-    pub fn new(settings: &KafkaSettings, naming: &TopicNaming) -> Result<Self, rdkafka::error::KafkaError> {
-        let producer = settings.client_config().create_with_context(ClientLogging::default())?;
-        Ok(DeadLetterPublisher { producer, topic: naming.topic_for_base_name(DEAD_LETTER_BASE_NAME) })
-    }
-
-    /// The topic's full name.
-    pub fn topic(&self) -> &str {
-        &self.topic
-    }
-
-    /// Sends one dead letter; failures are logged (the table already holds it). The key is the
-    /// dead letter's stream id (one letter per record, so re-copies land together); the value
-    /// is the record's bytes as kept; the headers say why and where from (and the record's own
-    /// key, when it had one).
-    pub async fn publish(&self, letter: &DeadLetter) {
-        let partition = letter.record.partition.to_string();
-        let offset = letter.record.offset.to_string();
-        let stream = StreamId::dead_letter(&letter.record.topic, letter.record.partition, letter.record.offset);
-        let key = stream.to_string();
-        let content_type = if serde_json::from_slice::<serde_json::Value>(&letter.kept_payload()).is_ok() {
-            "application/json"
-        } else {
-            "application/octet-stream"
-        };
-        let mut headers = OwnedHeaders::new()
-            .insert(Header { key: "reason_code", value: Some(letter.reason_code.as_str()) })
-            .insert(Header { key: "reason", value: Some(letter.reason.as_str()) })
-            .insert(Header { key: "topic", value: Some(letter.record.topic.as_str()) })
-            .insert(Header { key: "partition", value: Some(partition.as_str()) })
-            .insert(Header { key: "offset", value: Some(offset.as_str()) })
-            .insert(Header { key: "event_type", value: Some("MessageDeadLettered") })
-            .insert(Header { key: "content-type", value: Some(content_type) });
-        if let Some(traceparent) = &letter.record.traceparent {
-            headers = headers.insert(Header { key: "traceparent", value: Some(traceparent.as_str()) });
-        }
-        if let Some(original) = &letter.record.key {
-            headers = headers.insert(Header { key: "original_key", value: Some(original.as_slice()) });
-        }
-        let mut record: FutureRecord<'_, str, [u8]> = FutureRecord::to(&self.topic).key(key.as_str()).headers(headers);
-        let kept = letter.kept_payload();
-        if letter.record.payload.is_some() {
-            record = record.payload(kept.as_ref());
-        }
-        if let Err((error, _)) = self.producer.send(record, Duration::from_secs(10)).await {
-            tracing::warn!(%error, topic = letter.record.topic, offset = letter.record.offset, "dead letter not copied to Kafka (it is in the dead_letter table)");
-        }
-    }
 }
 
 #[cfg(test)]

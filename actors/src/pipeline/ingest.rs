@@ -2,9 +2,14 @@
 //! router, and steers the consumer (pause, resume, seek) from what comes back.
 //!
 //! No I/O happens in librdkafka's callbacks: the rebalance callback only queues what was
-//! assigned or revoked. Where a partition resumes is decided inside the batch transaction
-//! (the stored offset); the consumer only has to seek back when the router says its records
-//! started too late, and commits to Kafka only so that lag tools see progress.
+//! assigned or revoked. An assigned partition is positioned before any of its records is
+//! used: at its stored offset, checked against the log the broker holds
+//! ([`super::positioning`]); a stored offset outside it is reset as
+//! `INVESTIGATOR_OFFSET_RESET` says and recorded. From then on the loop knows, for every
+//! record, where the consumer was reading from (`InboundRecord::follows`), which lets the
+//! batch tell offsets the log does not hold from records it skipped. Whether a record is
+//! applied is still decided inside the batch transaction (the stored offset); the consumer
+//! commits to Kafka only so that lag tools see progress.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -20,12 +25,19 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
+use investigator_events::domain::ConsumerOffsetReset;
+use investigator_projections::Database;
+use investigator_projections::offsets::stored_offsets;
+use rdkafka::ClientConfig;
+use rdkafka::types::RDKafkaErrorCode;
+
 use super::batch::{BatchError, BatchOutcome};
-use super::control::Control;
-use super::dead_letter::DeadLetterPublisher;
+use super::control::{Control, HaltReason};
 use super::metrics::Metrics;
+use super::positioning::{OffsetResetPolicy, Start, Watermarks, outside, start};
 use super::router::{InvestigatorRouter, ProcessBatch};
 use super::{InboundRecord, PipelineSettings};
+use crate::health::Health;
 use crate::kafka::{ClientLogging, KafkaSettings};
 
 /// What the rebalance callback saw.
@@ -90,19 +102,42 @@ pub enum IngestError {
 
 type InFlight = Pin<Box<dyn Future<Output = Result<Result<BatchOutcome, BatchError>, actix::MailboxError>>>>;
 
+/// What the ingest needs besides the consumer.
+pub struct IngestParts {
+    /// The pipeline's settings.
+    pub settings: Arc<PipelineSettings>,
+    /// Records batches.
+    pub router: Addr<InvestigatorRouter>,
+    /// Halted topics.
+    pub control: Control,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Where outages are reported.
+    pub health: Health,
+    /// The stored offsets, for positioning.
+    pub database: Database,
+}
+
 /// The consumer loop and its state.
 pub struct Ingest {
     consumer: StreamConsumer<IngestContext>,
-    router: Addr<InvestigatorRouter>,
-    control: Control,
-    settings: Arc<PipelineSettings>,
-    metrics: Metrics,
-    dead_letters: Option<Arc<DeadLetterPublisher>>,
+    /// The consumer's configuration, for the probe that confirms an offset outside the log.
+    probe_config: ClientConfig,
+    parts: IngestParts,
+    /// Where a partition never consumed starts (`KAFKA_CONSUMER_AUTO_OFFSET_RESET`).
+    fresh_start: OffsetResetPolicy,
     assigned: BTreeSet<TopicPartition>,
+    /// Assigned partitions not positioned yet: their records are dropped until they are.
+    unpositioned: BTreeSet<TopicPartition>,
+    /// When positioning is tried next (after a failure, later).
+    positioning_due: Instant,
+    positioning_failures: u32,
+    /// Positioned partitions: the offset the consumer reads next, which the next record
+    /// `follows`. A partition whose seek has not succeeded yet has none: its records are
+    /// dropped.
+    positions: HashMap<TopicPartition, i64>,
     buffer: Vec<InboundRecord>,
     buffer_since: Option<Instant>,
-    /// The first offset the log still holds, for partitions asked to go back below it.
-    log_start: HashMap<TopicPartition, i64>,
     /// Partitions paused because their topic is halted, and where to resume (the first
     /// record not applied).
     halted: HashMap<TopicPartition, Option<i64>>,
@@ -115,39 +150,52 @@ pub struct Ingest {
 /// How many batches' worth of records the ingest holds before pausing its partitions.
 const BUFFERED_BATCHES: usize = 4;
 const MAX_DATABASE_BACKOFF: Duration = Duration::from_secs(10);
+/// How long the broker is asked for its watermarks, or for the record a probe reads.
+const BROKER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a probe waits for the record that would show a stored offset is inside the log.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The component name outages of the pipeline are reported under.
+const COMPONENT: &str = "pipeline";
 
 impl Ingest {
     /// A consumer in the configured group, subscribed to the modes' topics.
-    pub fn new(
-        kafka: &KafkaSettings,
-        settings: Arc<PipelineSettings>,
-        router: Addr<InvestigatorRouter>,
-        control: Control,
-        metrics: Metrics,
-        dead_letters: Option<Arc<DeadLetterPublisher>>,
-    ) -> Result<Self, IngestError> {
+    pub fn new(kafka: &KafkaSettings, parts: IngestParts) -> Result<Self, IngestError> {
         let mut config = kafka.consumer_config();
         // Bounds librdkafka's prefetch, so a paused pipeline holds little memory.
         config.set("queued.max.messages.kbytes", "16384");
         // A fetch answers as soon as there is data, or after this: the latency floor when
         // messages trickle in (librdkafka's default is 500 ms).
         config.set("fetch.wait.max.ms", "20");
+        // Where a partition starts, and what happens to an offset outside the log, is decided
+        // here and recorded (see `positioning`). Should the consumer still find its position
+        // outside the log later, it goes back to the start of the log, never forward: `receive`
+        // sees it go back and positions the partition again.
+        config.set("auto.offset.reset", "earliest");
+        let fresh_start = match kafka.consumer_auto_offset_reset.as_deref() {
+            Some("latest" | "largest" | "end") => OffsetResetPolicy::Latest,
+            _ => OffsetResetPolicy::Earliest,
+        };
         let consumer: StreamConsumer<IngestContext> = config.create_with_context(IngestContext::default())?;
-        let topics = settings.topics();
+        let topics = parts.settings.topics();
         let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topic_names)?;
         tracing::info!(topics = topics.len(), group = kafka.consumer_group_id, "subscribed");
+        let mut probe_config = kafka.client_config();
+        probe_config.set("group.id", format!("{}.offset-probe", kafka.consumer_group_id));
+        probe_config.set("enable.auto.commit", "false");
+        probe_config.set("auto.offset.reset", "error");
         Ok(Ingest {
             consumer,
-            router,
-            control,
-            settings,
-            metrics,
-            dead_letters,
+            probe_config,
+            parts,
+            fresh_start,
             assigned: BTreeSet::new(),
+            unpositioned: BTreeSet::new(),
+            positioning_due: Instant::now(),
+            positioning_failures: 0,
+            positions: HashMap::new(),
             buffer: Vec::new(),
             buffer_since: None,
-            log_start: HashMap::new(),
             halted: HashMap::new(),
             backpressure: BTreeSet::new(),
             pending_seeks: HashMap::new(),
@@ -159,11 +207,12 @@ impl Ingest {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut in_flight: Option<(Arc<Vec<InboundRecord>>, InFlight)> = None;
         let mut retry: Option<(Arc<Vec<InboundRecord>>, Instant, u32)> = None;
-        let tick = self.settings.batch_linger.max(Duration::from_millis(5));
+        let tick = self.parts.settings.batch_linger.max(Duration::from_millis(5));
         loop {
             self.apply_rebalances();
             self.apply_control();
             self.retry_seeks();
+            self.position_assigned().await;
             if in_flight.is_none() {
                 let due = match &retry {
                     Some((records, at, _)) if Instant::now() >= *at => Some(Arc::clone(records)),
@@ -171,14 +220,12 @@ impl Ingest {
                     None => self.take_batch(),
                 };
                 if let Some(records) = due {
-                    let request = self
-                        .router
-                        .send(ProcessBatch { records: Arc::clone(&records), log_start: self.log_start.clone() });
+                    let request = self.parts.router.send(ProcessBatch { records: Arc::clone(&records) });
                     in_flight = Some((records, Box::pin(request)));
                 }
             }
             self.apply_backpressure();
-            let buffer_full = self.buffer.len() >= self.settings.batch_size * BUFFERED_BATCHES;
+            let buffer_full = self.buffer.len() >= self.parts.settings.batch_size * BUFFERED_BATCHES;
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -187,13 +234,16 @@ impl Ingest {
                     match result {
                         Ok(Ok(outcome)) => {
                             retry = None;
+                            self.parts.health.recovered(COMPONENT);
                             self.apply_outcome(outcome);
                         }
                         Ok(Err(error)) => {
                             let attempt = retry.as_ref().map_or(1, |(_, _, attempt)| attempt + 1);
-                            let wait = (self.settings.backoff.max(Duration::from_millis(100)) * attempt).min(MAX_DATABASE_BACKOFF);
-                            self.metrics.database_retries.inc();
-                            tracing::warn!(error = %super::batch::describe(&error), attempt, retry_in = ?wait, "batch not recorded: trying again (its partitions stay paused while the buffer is full)");
+                            let wait = (self.parts.settings.backoff.max(Duration::from_millis(100)) * attempt).min(MAX_DATABASE_BACKOFF);
+                            let reason = super::batch::describe(&error);
+                            self.parts.metrics.database_retries.inc();
+                            self.parts.health.failed(COMPONENT, &reason);
+                            tracing::warn!(error = %reason, attempt, retry_in = ?wait, "batch not recorded (an outage): trying again; nothing is dead-lettered");
                             retry = Some((records, Instant::now() + wait, attempt));
                         }
                         Err(_) => return Err(IngestError::RouterStopped),
@@ -205,6 +255,8 @@ impl Ingest {
                             topic: message.topic().to_owned(),
                             partition: message.partition(),
                             offset: message.offset(),
+                            // Set by `receive`, which knows where the partition was read from.
+                            follows: message.offset(),
                             key: message.key().map(<[u8]>::to_vec),
                             payload: message.payload().map(<[u8]>::to_vec),
                             // The producer's trace, or a new one started here.
@@ -226,9 +278,20 @@ impl Ingest {
                         self.apply_rebalances();
                         self.receive(record);
                     }
+                    Err(rdkafka::error::KafkaError::MessageConsumption(
+                        code @ (RDKafkaErrorCode::OffsetOutOfRange | RDKafkaErrorCode::AutoOffsetReset),
+                    )) => {
+                        // The broker says a position is outside its log; librdkafka does not
+                        // say whose: every assigned partition is checked again (unless some
+                        // are being positioned already, which is what such errors follow).
+                        if self.unpositioned.is_empty() && self.pending_seeks.is_empty() {
+                            tracing::warn!(error = %code, "a partition's position is outside the broker's log: positioning the assigned partitions again");
+                            self.reposition(self.assigned.iter().cloned().collect());
+                        }
+                    }
                     Err(error) => tracing::warn!(%error, "kafka consumer error"),
                 },
-                () = self.control.changed() => {}
+                () = self.parts.control.changed() => {}
                 () = tokio::time::sleep(tick) => {}
             }
         }
@@ -241,7 +304,7 @@ impl Ingest {
         Ok(())
     }
 
-    fn receive(&mut self, record: InboundRecord) {
+    fn receive(&mut self, mut record: InboundRecord) {
         let partition = record.topic_partition();
         if let Some(resume_at) = self.halted.get_mut(&partition) {
             // Received before the pause took effect: dropped now, read again on resume.
@@ -252,17 +315,210 @@ impl Ingest {
         if !self.assigned.contains(&partition) {
             return;
         }
+        let Some(position) = self.positions.get_mut(&partition) else {
+            // Not positioned yet, or a seek is pending: read again from the position.
+            return;
+        };
+        if record.offset < *position {
+            // The consumer went back without being asked: it reset itself (an offset outside
+            // the log). The partition is positioned again, from what the database says.
+            tracing::warn!(
+                topic = partition.topic,
+                partition = partition.partition,
+                offset = record.offset,
+                expected = *position,
+                "the consumer went back on its own: positioning the partition again"
+            );
+            self.reposition(vec![partition]);
+            return;
+        }
+        record.follows = *position;
+        *position = record.offset + 1;
         self.buffer_since.get_or_insert_with(Instant::now);
         self.buffer.push(record);
+    }
+
+    /// Positions `partitions` again: their buffered records are dropped, and they are read
+    /// again from where the database says once positioned.
+    fn reposition(&mut self, partitions: Vec<TopicPartition>) {
+        for partition in partitions {
+            self.buffer.retain(|record| record.topic_partition() != partition);
+            self.positions.remove(&partition);
+            self.pending_seeks.remove(&partition);
+            self.unpositioned.insert(partition);
+        }
+        self.positioning_due = Instant::now();
+    }
+
+    /// Positions the assigned partitions that are not positioned yet: at the stored offset,
+    /// or, when that lies outside the broker's log, where the policy says (recorded). A
+    /// failure (the database or the broker away) is tried again later; the partition's
+    /// records are dropped meanwhile, and read again once it is positioned.
+    async fn position_assigned(&mut self) {
+        if self.unpositioned.is_empty() || Instant::now() < self.positioning_due {
+            return;
+        }
+        let waiting: Vec<TopicPartition> = self
+            .unpositioned
+            .iter()
+            .filter(|partition| !self.parts.control.is_halted(&partition.topic))
+            .cloned()
+            .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        let stored = match self.stored_offsets().await {
+            Ok(stored) => stored,
+            Err(reason) => {
+                self.positioning_failed(&reason);
+                return;
+            }
+        };
+        let mut failed = None;
+        for partition in waiting {
+            if let Err(reason) = self.position(&partition, stored.get(&partition).copied()).await {
+                failed = Some(reason);
+            }
+        }
+        match failed {
+            Some(reason) => self.positioning_failed(&reason),
+            None => self.positioning_failures = 0,
+        }
+    }
+
+    fn positioning_failed(&mut self, reason: &str) {
+        self.positioning_failures += 1;
+        let wait = (Duration::from_millis(200) * self.positioning_failures).min(MAX_DATABASE_BACKOFF);
+        self.positioning_due = Instant::now() + wait;
+        self.parts.health.failed(COMPONENT, reason);
+        tracing::warn!(reason, retry_in = ?wait, "partitions not positioned yet: trying again");
+    }
+
+    async fn stored_offsets(&self) -> Result<HashMap<TopicPartition, i64>, String> {
+        let mut connection = self.parts.database.connection().await.map_err(|error| error.to_string())?;
+        let transaction = connection.read().await.map_err(|error| error.to_string())?;
+        let stored = stored_offsets(&transaction, &self.parts.settings.consumer_group)
+            .await
+            .map_err(|error| super::batch::describe(&error))?;
+        Ok(stored.into_iter().collect())
+    }
+
+    /// Positions one partition whose stored next offset is `stored`.
+    async fn position(&mut self, partition: &TopicPartition, stored: Option<i64>) -> Result<(), String> {
+        let (low, high) = self
+            .consumer
+            .fetch_watermarks(&partition.topic, partition.partition, BROKER_TIMEOUT)
+            .map_err(|error| format!("the watermarks of {}/{}: {error}", partition.topic, partition.partition))?;
+        let log = Watermarks { low, high };
+        let policy = self.parts.settings.offset_reset;
+        let decided = start(stored, log, self.fresh_start, policy);
+        let decided = match (decided, stored) {
+            (Start::Reset { .. } | Start::Halt { .. }, Some(stored))
+                if !self.confirm_outside(partition, stored, log).await =>
+            {
+                // The broker's watermarks were behind its log: the stored offset is fine.
+                Start::At(stored)
+            }
+            (decided, _) => decided,
+        };
+        match decided {
+            Start::At(offset) => {
+                tracing::info!(
+                    topic = partition.topic,
+                    partition = partition.partition,
+                    offset,
+                    "partition positioned"
+                );
+                self.unpositioned.remove(partition);
+                self.seek(partition.clone(), offset);
+            }
+            Start::Reset { stored, to } => {
+                let reset = ConsumerOffsetReset {
+                    consumer_group: self.parts.settings.consumer_group.clone(),
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    stored_offset: Some(stored),
+                    low_watermark: Some(low),
+                    high_watermark: Some(high),
+                    policy: policy.name().to_owned(),
+                    reset_to: to,
+                };
+                let moved = investigator_projections::offsets::reset(&self.parts.database, reset)
+                    .await
+                    .map_err(|error| super::batch::describe(&error))?;
+                if !moved {
+                    // Another consumer moved it meanwhile: decided again on the next round.
+                    self.positioning_due = Instant::now() + Duration::from_millis(200);
+                    return Ok(());
+                }
+                tracing::warn!(
+                    topic = partition.topic,
+                    partition = partition.partition,
+                    stored,
+                    low,
+                    high,
+                    policy = policy.name(),
+                    reset_to = to,
+                    "the stored offset lay outside the broker's log (a topic created again, lost data, retention): reset and recorded"
+                );
+                self.parts.metrics.offset_resets.with_label_values(&[&partition.topic, policy.name()]).inc();
+                self.unpositioned.remove(partition);
+                self.seek(partition.clone(), to);
+            }
+            Start::Halt { stored } => {
+                tracing::error!(
+                    topic = partition.topic,
+                    partition = partition.partition,
+                    stored,
+                    low,
+                    high,
+                    "the stored offset lies outside the broker's log: the topic halts (INVESTIGATOR_OFFSET_RESET=halt) until an operator resets the offset and resumes it"
+                );
+                self.parts.metrics.offset_resets.with_label_values(&[&partition.topic, policy.name()]).inc();
+                let reason = HaltReason::OffsetOutOfRange { partition: partition.partition, stored, low, high };
+                self.parts.control.halt(&partition.topic, reason);
+                if let Some(kind) = self.parts.settings.naming.kind_of_topic(&partition.topic) {
+                    self.parts.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the broker really does not hold the record the stored offset implies (the one
+    /// before it, or the one at it when the offset lies below the log): a probe reads it. The
+    /// watermarks alone are not enough, as some brokers report them late after a burst; moving
+    /// an offset back on a stale watermark would apply records twice.
+    async fn confirm_outside(&self, partition: &TopicPartition, stored: i64, log: Watermarks) -> bool {
+        if !outside(stored, log) {
+            return false;
+        }
+        let wanted = if stored > log.high { stored - 1 } else { stored };
+        let config = self.probe_config.clone();
+        let (topic, number) = (partition.topic.clone(), partition.partition);
+        let probe = tokio::task::spawn_blocking(move || probe_holds(&config, &topic, number, wanted));
+        match probe.await {
+            Ok(Ok(held)) => !held,
+            Ok(Err(error)) => {
+                // Not confirmed, so nothing is moved; positioning at the stored offset goes on.
+                tracing::warn!(%error, topic = partition.topic, partition = partition.partition, "the offset probe failed: keeping the stored offset");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the offset probe did not finish: keeping the stored offset");
+                false
+            }
+        }
     }
 
     /// The next batch, when there are enough records or the oldest has waited long enough.
     fn take_batch(&mut self) -> Option<Arc<Vec<InboundRecord>>> {
         let since = self.buffer_since?;
-        if self.buffer.len() < self.settings.batch_size && since.elapsed() < self.settings.batch_linger {
+        let settings = &self.parts.settings;
+        if self.buffer.len() < settings.batch_size && since.elapsed() < settings.batch_linger {
             return None;
         }
-        let take = self.buffer.len().min(self.settings.batch_size);
+        let take = self.buffer.len().min(settings.batch_size);
         let batch: Vec<InboundRecord> = self.buffer.drain(..take).collect();
         self.buffer_since = if self.buffer.is_empty() { None } else { Some(Instant::now()) };
         Some(Arc::new(batch))
@@ -271,7 +527,6 @@ impl Ingest {
     fn apply_outcome(&mut self, outcome: BatchOutcome) {
         let mut commit = TopicPartitionList::new();
         for (partition, next) in &outcome.next_offsets {
-            self.log_start.remove(partition);
             if self.assigned.contains(partition)
                 && let Err(error) =
                     commit.add_partition_offset(&partition.topic, partition.partition, Offset::Offset(*next))
@@ -287,15 +542,10 @@ impl Ingest {
         for (partition, offset) in outcome.rewind {
             self.rewind(partition, offset);
         }
-        if let Some(publisher) = &self.dead_letters {
-            for letter in outcome.dead_letters {
-                let publisher = Arc::clone(publisher);
-                actix::spawn(async move { publisher.publish(&letter).await });
-            }
-        }
         tracing::debug!(
             applied = outcome.applied,
             duplicates = outcome.duplicates,
+            gaps = outcome.gaps,
             events = outcome.events,
             "batch recorded"
         );
@@ -305,10 +555,10 @@ impl Ingest {
     /// topic goes back there when it resumes.
     fn rewind(&mut self, partition: TopicPartition, offset: i64) {
         self.buffer.retain(|record| record.topic_partition() != partition);
-        if !self.assigned.contains(&partition) {
+        if !self.assigned.contains(&partition) || self.unpositioned.contains(&partition) {
             return;
         }
-        if self.control.is_halted(&partition.topic) {
+        if self.parts.control.is_halted(&partition.topic) {
             self.pause(&partition);
             let resume_at = self.halted.entry(partition).or_insert(None);
             *resume_at = Some(resume_at.map_or(offset, |at| at.min(offset)));
@@ -317,39 +567,20 @@ impl Ingest {
         self.seek(partition, offset);
     }
 
+    /// Moves the consumer to `offset` on `partition`. Its buffered records are dropped (a
+    /// batch never holds a record twice), and so are the records received until the seek has
+    /// succeeded.
     fn seek(&mut self, partition: TopicPartition, offset: i64) {
-        // Retention may have removed the records from `offset` on; then the log starts later,
-        // and that is where the partition continues.
-        let low = self
-            .consumer
-            .fetch_watermarks(&partition.topic, partition.partition, Duration::from_secs(2))
-            .map_or(offset, |(low, _)| low);
-        let offset = if low > offset {
-            tracing::warn!(
-                topic = partition.topic,
-                partition = partition.partition,
-                stored = offset,
-                log_start = low,
-                "records between the stored offset and the log's start are gone (retention)"
-            );
-            self.log_start.insert(partition.clone(), low);
-            low
-        } else {
-            offset
-        };
-        match self.consumer.seek(&partition.topic, partition.partition, Offset::Offset(offset), Duration::from_secs(5))
-        {
+        self.buffer.retain(|record| record.topic_partition() != partition);
+        self.positions.remove(&partition);
+        match self.consumer.seek(&partition.topic, partition.partition, Offset::Offset(offset), BROKER_TIMEOUT) {
             Ok(()) => {
-                tracing::info!(
-                    topic = partition.topic,
-                    partition = partition.partition,
-                    offset,
-                    "moved back to the stored offset"
-                );
+                tracing::debug!(topic = partition.topic, partition = partition.partition, offset, "consumer moved");
                 self.pending_seeks.remove(&partition);
+                self.positions.insert(partition, offset);
             }
             Err(error) => {
-                tracing::warn!(%error, topic = partition.topic, partition = partition.partition, offset, "seek failed; trying again");
+                tracing::debug!(%error, topic = partition.topic, partition = partition.partition, offset, "seek failed; trying again");
                 self.pending_seeks.insert(partition, offset);
             }
         }
@@ -370,12 +601,18 @@ impl Ingest {
         );
         for event in events {
             match event {
-                Rebalanced::Assigned(partitions) => self.assigned.extend(partitions),
+                Rebalanced::Assigned(partitions) => {
+                    for partition in partitions {
+                        self.assigned.insert(partition.clone());
+                        self.reposition(vec![partition]);
+                    }
+                }
                 Rebalanced::Revoked(partitions) => {
                     for partition in partitions {
                         self.assigned.remove(&partition);
                         self.buffer.retain(|record| record.topic_partition() != partition);
-                        self.log_start.remove(&partition);
+                        self.unpositioned.remove(&partition);
+                        self.positions.remove(&partition);
                         self.halted.remove(&partition);
                         self.backpressure.remove(&partition);
                         self.pending_seeks.remove(&partition);
@@ -389,7 +626,7 @@ impl Ingest {
     fn apply_control(&mut self) {
         let assigned: Vec<TopicPartition> = self.assigned.iter().cloned().collect();
         for partition in assigned {
-            let halted = self.control.is_halted(&partition.topic);
+            let halted = self.parts.control.is_halted(&partition.topic);
             match (halted, self.halted.contains_key(&partition)) {
                 (true, false) => {
                     let first_buffered = self
@@ -401,18 +638,20 @@ impl Ingest {
                     self.buffer.retain(|record| record.topic_partition() != partition);
                     self.pause(&partition);
                     self.halted.insert(partition.clone(), first_buffered);
-                    if let Some(kind) = self.settings.naming.kind_of_topic(&partition.topic) {
-                        self.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(1);
+                    if let Some(kind) = self.parts.settings.naming.kind_of_topic(&partition.topic) {
+                        self.parts.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(1);
                     }
                 }
                 (false, true) => {
                     let resume_at = self.halted.remove(&partition).flatten();
-                    if let Some(offset) = resume_at {
+                    if let Some(offset) = resume_at
+                        && !self.unpositioned.contains(&partition)
+                    {
                         self.seek(partition.clone(), offset);
                     }
                     self.resume(&partition);
-                    if let Some(kind) = self.settings.naming.kind_of_topic(&partition.topic) {
-                        self.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(0);
+                    if let Some(kind) = self.parts.settings.naming.kind_of_topic(&partition.topic) {
+                        self.parts.metrics.halted_topics.with_label_values(&[kind.base_name()]).set(0);
                     }
                 }
                 _ => {}
@@ -423,7 +662,7 @@ impl Ingest {
     /// Pauses every partition while the buffer is full, resumes them when it has drained
     /// to half.
     fn apply_backpressure(&mut self) {
-        let limit = self.settings.batch_size * BUFFERED_BATCHES;
+        let limit = self.parts.settings.batch_size * BUFFERED_BATCHES;
         if self.buffer.len() >= limit && self.backpressure.is_empty() {
             let partitions: Vec<TopicPartition> =
                 self.assigned.iter().filter(|partition| !self.halted.contains_key(*partition)).cloned().collect();
@@ -455,4 +694,31 @@ impl Ingest {
             tracing::warn!(%error, topic = partition.topic, partition = partition.partition, "resume failed");
         }
     }
+}
+
+/// Whether the broker holds the record at `offset` of the partition: read by a consumer of its
+/// own, assigned there, within [`PROBE_TIMEOUT`]. An answer of "out of range", or nothing, is
+/// "no".
+fn probe_holds(
+    config: &ClientConfig,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<bool, rdkafka::error::KafkaError> {
+    let consumer: BaseConsumer = config.create()?;
+    let mut list = TopicPartitionList::new();
+    list.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    consumer.assign(&list)?;
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    while Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => return Ok(message.offset() == offset),
+            Some(Err(error)) => {
+                tracing::debug!(%error, topic, partition, offset, "the offset probe read nothing");
+                return Ok(false);
+            }
+            None => {}
+        }
+    }
+    Ok(false)
 }

@@ -40,6 +40,14 @@ pub struct Metrics {
     pub batch_seconds: Histogram,
     /// `investigator_database_retries_total`: batches retried because PostgreSQL failed.
     pub database_retries: IntCounter,
+    /// `investigator_offset_gaps_total`: offsets read past because the log does not hold them
+    /// (transaction markers, compaction, retention).
+    pub offset_gaps: IntCounter,
+    /// `investigator_offset_resets_total{topic, policy}`: stored offsets found outside the
+    /// broker's log and reset (or halted) by `INVESTIGATOR_OFFSET_RESET`.
+    pub offset_resets: IntCounterVec,
+    /// `investigator_degraded{component}`: 1 while the component retries an outage.
+    pub degraded: IntGaugeVec,
     /// `investigator_handler_restarts_total{handler}`.
     pub handler_restarts: IntCounterVec,
     /// `investigator_api_cache_requests_total{outcome}`: hit, miss, bypass (a client's
@@ -112,6 +120,24 @@ impl Metrics {
     pub fn new(service_version: &str) -> Self {
         let registry = Registry::new();
         let consumer_info = gauge(&registry, "thoth_investigator_consumer_info", "Investigator version", &["version"]);
+        let offset_gaps = IntCounter::new(
+            "investigator_offset_gaps_total",
+            "Offsets read past because the log does not hold them (transaction markers, compaction)",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(offset_gaps.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let offset_resets = counter(
+            &registry,
+            "investigator_offset_resets_total",
+            "Stored offsets found outside the broker's log and reset or halted (INVESTIGATOR_OFFSET_RESET)",
+            &["topic", "policy"],
+        );
+        let degraded = gauge(
+            &registry,
+            "investigator_degraded",
+            "1 while a component retries an outage (PostgreSQL, the pooler, the broker)",
+            &["component"],
+        );
         consumer_info.with_label_values(&[service_version]).set(1);
         let batches =
             IntCounter::new("investigator_batches_total", "Batches recorded").unwrap_or_else(|error| panic!("{error}"));
@@ -307,6 +333,9 @@ impl Metrics {
             batches,
             batch_seconds,
             database_retries,
+            offset_gaps,
+            offset_resets,
+            degraded,
         }
     }
 

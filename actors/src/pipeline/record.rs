@@ -11,6 +11,11 @@ pub struct InboundRecord {
     pub partition: i32,
     /// Its offset.
     pub offset: i64,
+    /// Where the consumer was reading this partition from when it got this record: the offset
+    /// after the record before it, or where it was last positioned. Offsets from `follows` up
+    /// to `offset` do not exist (transaction markers, compaction, retention); a record whose
+    /// `follows` lies beyond the stored offset was read past records never applied.
+    pub follows: i64,
     /// The key, if any (Thoth sends none).
     pub key: Option<Vec<u8>>,
     /// The value; `None` for a tombstone.

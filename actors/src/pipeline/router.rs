@@ -2,23 +2,20 @@
 //! (an atomic response: the next batch starts only when the previous one has committed), and
 //! runs them through [`process_batch`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::{Actor, ActorFutureExt, AtomicResponse, Context, WrapFuture};
-use investigator_projections::offsets::TopicPartition;
+use investigator_projections::fault::Fault;
 use tracing::Instrument;
 
 use super::InboundRecord;
-use super::batch::{BatchContext, BatchError, BatchOutcome, describe, process_batch, process_batch_with_poison};
+use super::batch::{BatchContext, BatchError, BatchOutcome, Kept, describe, process_batch, record_refused};
 
 /// Record these, in order.
 #[derive(Debug, Clone)]
 pub struct ProcessBatch {
     /// The records, in the order the consumer received them.
     pub records: Arc<Vec<InboundRecord>>,
-    /// Where the log starts now, for partitions whose stored offset it no longer holds.
-    pub log_start: HashMap<TopicPartition, i64>,
 }
 
 impl actix::Message for ProcessBatch {
@@ -64,28 +61,40 @@ impl actix::Handler<ProcessBatch> for InvestigatorRouter {
     }
 }
 
-/// Records the batch; if the data itself is refused (not the database being away), records
-/// the records one by one so only the one at fault becomes a dead letter.
+/// Records the batch. An outage fails it whole (the ingest retries it, and nothing becomes a
+/// dead letter); when the database refuses the data itself, its records are recorded one by
+/// one, so only a record at fault becomes a dead letter.
 async fn route(context: &BatchContext, batch: &ProcessBatch) -> Result<BatchOutcome, BatchError> {
-    match process_batch(context, &batch.records, &batch.log_start).await {
-        Err(error) if !error.is_transient() && batch.records.len() > 1 => {
-            tracing::warn!(error = %describe(&error), records = batch.records.len(), "batch refused: recording its records one by one");
-            let mut merged = BatchOutcome::default();
-            for record in batch.records.iter() {
-                let single = std::slice::from_ref(record);
-                let outcome = match process_batch(context, single, &batch.log_start).await {
-                    Err(error) if !error.is_transient() => {
-                        process_batch_with_poison(context, single, &batch.log_start, &describe(&error)).await?
-                    }
-                    other => other?,
-                };
-                merged.merge(outcome);
-            }
-            Ok(merged)
+    let refusal = match process_batch(context, &batch.records).await {
+        Err(error) if error.fault() == Fault::Data => error,
+        other => return other,
+    };
+    let [record] = batch.records.as_slice() else {
+        tracing::warn!(error = %describe(&refusal), records = batch.records.len(), "batch refused as data: recording its records one by one");
+        let mut merged = BatchOutcome::default();
+        for record in batch.records.iter() {
+            let outcome = match process_batch(context, std::slice::from_ref(record)).await {
+                Err(error) if error.fault() == Fault::Data => refuse(context, record, &error).await?,
+                other => other?,
+            };
+            merged.merge(outcome);
         }
-        Err(error) if !error.is_transient() => {
-            let Some(record) = batch.records.first() else { return Err(error) };
-            process_batch_with_poison(context, std::slice::from_ref(record), &batch.log_start, &describe(&error)).await
+        return Ok(merged);
+    };
+    refuse(context, record, &refusal).await
+}
+
+/// Dead-letters a record whose effects the database refused as data; if even the dead letter
+/// with the record's bytes is refused, one with its coordinates only.
+async fn refuse(
+    context: &BatchContext,
+    record: &InboundRecord,
+    refusal: &BatchError,
+) -> Result<BatchOutcome, BatchError> {
+    match record_refused(context, record, refusal, Kept::Whole).await {
+        Err(error) if error.fault() == Fault::Data => {
+            tracing::error!(error = %describe(&error), topic = record.topic, offset = record.offset, "the dead letter itself was refused: keeping the record's coordinates only");
+            record_refused(context, record, refusal, Kept::CoordinatesOnly).await
         }
         other => other,
     }

@@ -28,6 +28,8 @@ pub struct PipelineSettings {
     pub batch_size: usize,
     /// How long a partial batch waits for more records (`INVESTIGATOR_BATCH_LINGER_MS`).
     pub batch_linger: Duration,
+    /// What a stored offset outside the broker's log becomes (`INVESTIGATOR_OFFSET_RESET`).
+    pub offset_reset: super::positioning::OffsetResetPolicy,
     /// The decision rules' configuration.
     pub decisions: DecisionSettings,
     /// Fault injection for tests (`INVESTIGATOR_INJECT_PANIC`); `None` in production.

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::adviser::*;
+use super::consumer::*;
 use super::dead_letter::*;
 use super::decode::{EncodedEvent, EventDecodeError, decode_payload};
 use super::index::*;
@@ -124,6 +125,7 @@ catalogue!(
     AdviserReRunRequested = 1,
     LearningMessageQueued = 1,
     LearningThrottleChanged = 1,
+    ConsumerOffsetReset = 1,
 );
 
 impl fmt::Display for EventType {

@@ -53,7 +53,9 @@ pub struct DeadLetterDiscarded {
     pub reason: Option<String>,
 }
 
-/// Record bytes, kept exactly: as text when they are UTF-8, else base64.
+/// Record bytes, kept exactly: as text when they are UTF-8 without a NUL character, else
+/// base64. PostgreSQL stores no NUL in text or JSONB (`\u0000` is refused), so a payload with
+/// one is base64 too: a dead letter can always be recorded, whatever bytes it keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "encoding", content = "data", rename_all = "lowercase")]
 pub enum DeadLetterPayload {
@@ -67,8 +69,8 @@ impl DeadLetterPayload {
     /// Keeps `bytes` exactly.
     pub fn from_bytes(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes) {
-            Ok(text) => DeadLetterPayload::Text(text.to_owned()),
-            Err(_) => {
+            Ok(text) if !text.contains('\0') => DeadLetterPayload::Text(text.to_owned()),
+            _ => {
                 use base64::Engine as _;
                 DeadLetterPayload::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             }
@@ -98,5 +100,14 @@ mod tests {
             assert_eq!(payload.to_bytes().as_deref(), Some(bytes));
         }
         assert!(matches!(DeadLetterPayload::from_bytes(&[0xff]), DeadLetterPayload::Base64(_)));
+    }
+
+    #[test]
+    fn text_with_a_nul_character_is_kept_as_base64_which_postgresql_stores() {
+        let bytes = b"{\"component_name\":\"t\0\"}";
+        let payload = DeadLetterPayload::from_bytes(bytes);
+        assert!(matches!(payload, DeadLetterPayload::Base64(_)), "{payload:?}");
+        assert_eq!(payload.to_bytes().as_deref(), Some(&bytes[..]));
+        assert!(!serde_json::to_string(&payload).expect("JSON").contains("\\u0000"));
     }
 }

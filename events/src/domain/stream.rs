@@ -47,6 +47,11 @@ impl StreamId {
         StreamId(format!("learning:{driver}"))
     }
 
+    /// One partition's consumer offset of one consumer group.
+    pub fn consumer_offset(consumer_group: &str, topic: &str, partition: i32) -> Self {
+        StreamId(format!("consumer-offset:{consumer_group}/{topic}/{partition}"))
+    }
+
     /// A stream id as stored.
     pub fn from_stored(id: String) -> Self {
         StreamId(id)

@@ -16,6 +16,8 @@
 //! Decoding never panics: any bytes give a value or a [`DecodeError`].
 
 use serde::de::{DeserializeOwned, Visitor};
+
+use crate::excerpt::excerpt;
 use serde::{Deserialize, Deserializer};
 
 /// Why a record could not be decoded, with where.
@@ -91,6 +93,13 @@ pub(crate) fn decode_as<T: DeserializeOwned>(topic: &str, payload: &[u8]) -> Res
         from_serde(topic, &path, error)
     })?;
     deserializer.end().map_err(|error| from_serde(topic, ".", error))?;
+    // Valid JSON that PostgreSQL still cannot store: refused here, as the client's fault,
+    // rather than failing the batch that would record it.
+    if let Some(path) = crate::storable::nul_path(payload) {
+        let field = (path != ".").then(|| excerpt(&path).to_string());
+        let detail = crate::storable::NUL_REASON.to_owned();
+        return Err(DecodeError { topic: topic.to_owned(), field, reason: DecodeReason::InvalidValue { detail } });
+    }
     Ok(value)
 }
 
@@ -139,7 +148,7 @@ fn from_serde(topic: &str, path: &str, error: serde_json::Error) -> DecodeError 
     let make = |field: Option<String>, reason| DecodeError { topic: topic.to_owned(), field, reason };
 
     if error.is_syntax() || error.is_eof() || error.is_io() {
-        return make(None, DecodeReason::MalformedJson { detail: message, line, column });
+        return make(None, DecodeReason::MalformedJson { detail: excerpt(&message).to_string(), line, column });
     }
     if let Some(name) = quoted_name(&message, "missing field `") {
         return make(Some(join_path(parent, name)), DecodeReason::MissingField);
@@ -153,9 +162,10 @@ fn from_serde(topic: &str, path: &str, error: serde_json::Error) -> DecodeError 
     let detail = if parent.is_some_and(is_credential) {
         "wrong type or value (the value is not shown: the field holds a credential)".to_owned()
     } else {
-        readable(&message)
+        // serde quotes the value it refused, which may be megabytes long.
+        excerpt(&readable(&message)).to_string()
     };
-    make(parent.map(str::to_owned), DecodeReason::InvalidValue { detail })
+    make(parent.map(|path| excerpt(path).to_string()), DecodeReason::InvalidValue { detail })
 }
 
 /// Registry passwords travel in trigger messages; serde quotes a wrong value in its message,
@@ -274,6 +284,28 @@ mod tests {
 
         let error = decode_as::<Sample>("t.sample", b"{\"name\": \"\xff\"}").expect_err("invalid utf-8");
         assert!(matches!(error.reason, DecodeReason::MalformedJson { .. }));
+    }
+
+    #[test]
+    fn a_nul_character_postgresql_cannot_store_is_refused_with_its_field() {
+        let error = decode(r#"{"name": "flask\u0000", "count": 1}"#).expect_err("a NUL");
+        assert_eq!(error.field.as_deref(), Some("name"));
+        assert!(matches!(&error.reason, DecodeReason::InvalidValue { detail } if detail.contains("NUL")), "{error}");
+        // Also in a field the message does not read: the whole record is refused.
+        let error = decode(r#"{"name": "flask", "other": ["\u0000"]}"#).expect_err("a NUL");
+        assert_eq!(error.field.as_deref(), Some("other[0]"));
+        // An escaped backslash followed by the text `u0000` is no NUL.
+        assert!(decode(r#"{"name": "\\u0000"}"#).is_ok());
+    }
+
+    #[test]
+    fn a_huge_wrong_value_is_quoted_as_an_excerpt() {
+        let huge = "x".repeat(2_000_000);
+        let payload = format!(r#"{{"name": "flask", "count": "{huge}"}}"#);
+        let error = decode(&payload).expect_err("a string for an integer");
+        let text = error.to_string();
+        assert!(text.len() < 600, "{} bytes", text.len());
+        assert!(text.contains("characters in all"), "{text}");
     }
 
     #[test]

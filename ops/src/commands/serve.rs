@@ -7,17 +7,19 @@ use std::time::Duration;
 
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
+use investigator_actors::health::Health;
 use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
 use investigator_actors::learning::relay::OutboxRelay;
 use investigator_actors::learning::schedule::run_schedule;
-use investigator_actors::mirror::KnowledgeMirror;
+use investigator_actors::log_relay::dead_letters::DeadLetterCopy;
+use investigator_actors::log_relay::mirror::KnowledgeMirror;
+use investigator_actors::log_relay::{LogCopy, LogRelay};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
 use investigator_actors::pipeline::control::Control;
-use investigator_actors::pipeline::dead_letter::DeadLetterPublisher;
 use investigator_actors::pipeline::handler::HandlerActor;
-use investigator_actors::pipeline::ingest::Ingest;
+use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_actors::pipeline::router::InvestigatorRouter;
@@ -99,10 +101,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         halt_on_fail: service.halt_on_fail.clone(),
         batch_size: service.batch_size,
         batch_linger: service.batch_linger,
+        offset_reset: service.offset_reset,
         decisions: service.decisions.clone(),
         panic_injection: service.panic_injection.clone(),
     });
     let metrics = Metrics::new(&service_version());
+    let health = Health::new(metrics.clone());
     let control = Control::default();
     // As Thoth does at subscribe time: every consumed topic shows as not halted.
     for topic in pipeline.topics() {
@@ -140,21 +144,30 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     let router = actix::Actor::start(InvestigatorRouter::new(context));
     let ingest = match &kafka {
         Some(kafka) => {
-            let dead_letters = Arc::new(DeadLetterPublisher::new(kafka, &settings.naming).map_err(|source| {
-                investigator_actors::kafka::KafkaError::Client { role: "dead-letter producer", source }
-            })?);
-            let ingest =
-                Ingest::new(kafka, Arc::clone(&pipeline), router, control.clone(), metrics.clone(), Some(dead_letters))
-                    .map_err(|error| CliError::Ingest(Box::new(error)))?;
+            let parts = IngestParts {
+                settings: Arc::clone(&pipeline),
+                router,
+                control: control.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+                database: database.clone(),
+            };
+            let ingest = Ingest::new(kafka, parts).map_err(|error| CliError::Ingest(Box::new(error)))?;
             Source::Kafka(Box::new(ingest))
         }
-        None => Source::Bus(BusIngest::new(database.clone(), Arc::clone(&pipeline), router, control.clone())),
+        None => Source::Bus(Box::new(BusIngest::new(
+            database.clone(),
+            Arc::clone(&pipeline),
+            router,
+            control.clone(),
+            health.clone(),
+        ))),
     };
 
     let api_database = Database::connect_lazy(&database_url, API_POOL_SIZE)?;
     let (metrics_for_workflows, control_for_workflows) = (metrics.clone(), control.clone());
     let mut pools = vec![("pipeline", database.clone()), ("api", api_database.clone())];
-    let state = api_state(&settings, api_database, control, metrics, false)?;
+    let state = api_state(&settings, api_database, control, metrics, health.clone(), false)?;
     let broker_for_gauges = state.broker.clone();
     let server_handle = start_http(state, service)?;
     tracing::info!(address = %service.http_addr, modes = ?settings.consumer_modes, "investigator serving");
@@ -173,9 +186,15 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     pools.push(("learning", learning_database));
     actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
     if let Some(kafka) = &kafka {
-        let mirror = KnowledgeMirror::new(kafka, &settings.naming, database.clone(), metrics_for_workflows.clone())
-            .map_err(|source| investigator_actors::kafka::KafkaError::Client { role: "mirror producer", source })?;
-        actix::spawn(mirror.run(stopping.clone()));
+        let parts = RelayParts {
+            kafka,
+            settings: &settings,
+            database: &database,
+            metrics: &metrics_for_workflows,
+            health: &health,
+        };
+        actix::spawn(parts.relay(KnowledgeMirror)?.run(stopping.clone()));
+        actix::spawn(parts.relay(DeadLetterCopy)?.run(stopping.clone()));
     }
     actix::spawn(async move {
         shutdown_signal().await;
@@ -268,7 +287,8 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
         return Err(CliError::NoEventLog { target: api_database.target().to_owned() });
     }
     let metrics = Metrics::new(&service_version());
-    let state = api_state(&settings, api_database, Control::default(), metrics, true)?;
+    let health = Health::new(metrics.clone());
+    let state = api_state(&settings, api_database, Control::default(), metrics, health, true)?;
     let server_handle = start_http(state, &settings.service)?;
     tracing::info!(address = %settings.service.http_addr, "investigator serving the API only");
     shutdown_signal().await;
@@ -278,11 +298,30 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
 }
 
 /// What the HTTP handlers share.
+/// What the log's relays to Kafka are made of.
+struct RelayParts<'a> {
+    kafka: &'a investigator_actors::kafka::KafkaSettings,
+    settings: &'a Settings,
+    database: &'a Database,
+    metrics: &'a Metrics,
+    health: &'a Health,
+}
+
+impl RelayParts<'_> {
+    /// A relay of the log to the deployment's topic for `copy`.
+    fn relay<C: LogCopy>(&self, copy: C) -> Result<LogRelay<C>, CliError> {
+        let topic = self.settings.naming.topic_for_base_name(C::BASE_NAME);
+        LogRelay::new(copy, self.kafka, topic, self.database.clone(), self.metrics.clone(), self.health.clone())
+            .map_err(|source| investigator_actors::kafka::KafkaError::Client { role: C::NAME, source }.into())
+    }
+}
+
 fn api_state(
     settings: &Settings,
     api_database: Database,
     control: Control,
     metrics: Metrics,
+    health: Health,
     api_only: bool,
 ) -> Result<AppState, CliError> {
     let service = &settings.service;
@@ -292,6 +331,7 @@ fn api_state(
         naming: settings.naming.clone(),
         control,
         metrics,
+        health,
         graph: api_database.clone(),
         solvers: service.decisions.solvers.clone(),
         tokens: Tokens { write: service.api_token.clone(), read: service.api_read_token.clone() },
@@ -336,7 +376,7 @@ enum Source {
     /// Kafka, when `KAFKA_BOOTSTRAP_SERVERS` is set.
     Kafka(Box<Ingest>),
     /// The embedded bus in the database otherwise.
-    Bus(BusIngest),
+    Bus(Box<BusIngest>),
 }
 
 /// Registers and enables the indexes of `THOTH_INDEXES` that are not registered yet.

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
-use investigator_actors::mirror::MIRROR_BASE_NAME;
-use investigator_actors::pipeline::dead_letter::DEAD_LETTER_BASE_NAME;
+use investigator_actors::log_relay::dead_letters::DEAD_LETTER_BASE_NAME;
+use investigator_actors::log_relay::mirror::MIRROR_BASE_NAME;
 use investigator_events::thoth::TopicNaming;
 
 use crate::cli::{TopicsCreateArgs, TopicsListArgs};

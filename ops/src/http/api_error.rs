@@ -94,7 +94,18 @@ impl ResponseError for ApiError {
 }
 
 impl From<tokio_postgres::Error> for ApiError {
+    /// A value the database refuses to store or compare is the request's fault (400, and the
+    /// database's message is not repeated); anything else is an outage (503).
     fn from(error: tokio_postgres::Error) -> Self {
+        if investigator_projections::fault::Fault::of(&error) == investigator_projections::fault::Fault::Data {
+            tracing::debug!(%error, "the database refused a value of a request");
+            return ApiError::BadRequest {
+                message: "a value of the request cannot be used (the knowledge graph cannot store or compare it)"
+                    .to_owned(),
+                code: "invalid_value",
+                parameters: json!({}),
+            };
+        }
         ApiError::Unavailable(Box::new(error))
     }
 }

@@ -9,8 +9,30 @@ use super::AppState;
 
 const NO_SUCH_TYPE: &str = "No corresponding message type found in `thoth-messaging`. No action taken.";
 
+/// Thoth's `{"status": "ready", "version"}`; `degraded`, with what and why, while a part of the
+/// service retries an outage (the answer stays 200: the process is alive, and restarting it
+/// would not bring PostgreSQL back).
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ready", "version": state.service_version}))
+    let mut report = health_report(&state);
+    report["version"] = json!(state.service_version);
+    HttpResponse::Ok().json(report)
+}
+
+/// `{"status": "ready"}`, or `{"status": "degraded", "degraded": {part: {reason, since,
+/// failures}}}`.
+pub fn health_report(state: &AppState) -> serde_json::Value {
+    let degraded = state.health.degraded();
+    if degraded.is_empty() {
+        return json!({"status": "ready"});
+    }
+    let parts: serde_json::Map<String, serde_json::Value> = degraded
+        .into_iter()
+        .map(|(part, degradation)| {
+            let detail = json!({"reason": degradation.reason, "since": degradation.since.to_rfc3339(), "failures": degradation.failures});
+            (part.to_owned(), detail)
+        })
+        .collect();
+    json!({"status": "degraded", "degraded": parts})
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

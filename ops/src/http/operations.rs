@@ -83,5 +83,6 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     status["api_only"] = json!(state.api_only);
     let halted: Vec<String> = state.control.halted().into_keys().collect();
     status["halted_topics"] = json!(halted);
+    status["health"] = super::investigator::health_report(&state);
     Ok(HttpResponse::Ok().json(status))
 }

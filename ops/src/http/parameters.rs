@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use investigator_projections::queries::EnvironmentFilter;
 use serde_json::{Map, Value};
 
+use investigator_events::excerpt::excerpt;
+
 use super::api_error::ApiError;
 
 /// Pages hold at most this many entries (Thoth's cap).
@@ -31,9 +33,16 @@ impl Parameters {
                 })
             };
             let (key, value) = (decode(key)?, decode(value)?);
-            if value.len() > MAX_VALUE_LENGTH {
+            if key.len() > MAX_VALUE_LENGTH || value.len() > MAX_VALUE_LENGTH {
                 return Err(ApiError::BadRequest {
-                    message: format!("parameter '{key}' is longer than {MAX_VALUE_LENGTH} bytes"),
+                    message: format!("parameter '{}' is longer than {MAX_VALUE_LENGTH} bytes", excerpt(&key)),
+                    code: "invalid_parameter",
+                    parameters: Value::Object(Map::new()),
+                });
+            }
+            if key.contains('\0') || value.contains('\0') {
+                return Err(ApiError::BadRequest {
+                    message: format!("parameter '{}' contains a NUL character (%00)", excerpt(&key)),
                     code: "invalid_parameter",
                     parameters: Value::Object(Map::new()),
                 });
@@ -135,6 +144,9 @@ mod tests {
         assert!(Parameters::parse("name=%FF%FE").is_err(), "not UTF-8");
         assert!(Parameters::parse("name=%G1").is_err(), "not hex");
         assert!(Parameters::parse(&format!("name={}", "a".repeat(600))).is_err(), "too long");
+        assert!(Parameters::parse(&format!("{}=a", "n".repeat(600))).is_err(), "a name too long");
+        assert!(Parameters::parse("name=fl%00ask").is_err(), "a NUL character");
+        assert!(Parameters::parse("na%00me=flask").is_err(), "a NUL character in a name");
     }
 
     #[test]

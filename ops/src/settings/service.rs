@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use investigator_actors::kafka::Secret;
 use investigator_actors::pipeline::PanicInjection;
+use investigator_actors::pipeline::positioning::OffsetResetPolicy;
 use investigator_core::decide::{DecisionSettings, Handler};
 use investigator_core::{IndexUrl, SolverName};
 
@@ -44,6 +45,9 @@ pub struct ServiceSettings {
     pub batch_size: usize,
     /// `INVESTIGATOR_BATCH_LINGER_MS` (20).
     pub batch_linger: Duration,
+    /// `INVESTIGATOR_OFFSET_RESET` (`earliest`): what a stored offset outside the broker's
+    /// log becomes (`earliest`, `latest`, or `halt`).
+    pub offset_reset: OffsetResetPolicy,
     /// `INVESTIGATOR_INDEX_TIMEOUT_MS` (3000): how long asking an index for a package's
     /// versions may take; `0` never asks (the graph's versions are used).
     pub index_timeout: Option<Duration>,
@@ -102,6 +106,10 @@ impl Reader<'_> {
             halt_on_fail: self.base_names("THOTH_INVESTIGATOR_HALT_ON_FAIL"),
             batch_size: self.number::<usize>("INVESTIGATOR_BATCH_SIZE").filter(|size| *size > 0).unwrap_or(2000),
             batch_linger: Duration::from_millis(self.number("INVESTIGATOR_BATCH_LINGER_MS").unwrap_or(20)),
+            offset_reset: self
+                .one_of("INVESTIGATOR_OFFSET_RESET", &OffsetResetPolicy::NAMES, false)
+                .and_then(|word| word.to_ascii_lowercase().parse().ok())
+                .unwrap_or_default(),
             index_timeout: match self.number::<u64>("INVESTIGATOR_INDEX_TIMEOUT_MS").unwrap_or(3_000) {
                 0 => None,
                 milliseconds => Some(Duration::from_millis(milliseconds)),

@@ -63,6 +63,8 @@ pub(crate) struct Plan {
     pub learning: BTreeMap<String, LearningRow>,
     /// The latest throttle change per driver, with its position and time.
     pub throttles: BTreeMap<String, (LearningThrottleChanged, i64, DateTime<Utc>)>,
+    /// Consumer offset resets, by position, with their time.
+    pub offset_resets: BTreeMap<i64, (ConsumerOffsetReset, DateTime<Utc>)>,
     /// Entities whose derived flags must be recomputed after the batch.
     pub flag_entities: BTreeSet<i64>,
     /// Packages `(name, index id)` whose versions' derived flags must be recomputed.
@@ -275,6 +277,9 @@ impl Plan {
             }
             DomainEvent::LearningThrottleChanged(event) => {
                 self.throttles.insert(event.driver.clone(), (event.clone(), position, at));
+            }
+            DomainEvent::ConsumerOffsetReset(event) => {
+                self.offset_resets.insert(position, (event.clone(), at));
             }
         }
         Ok(())

@@ -72,7 +72,42 @@ pub(crate) async fn write_runs(
     dead_letter_statuses(transaction, plan, &mut stats).await?;
     advisers(transaction, plan, &mut stats).await?;
     learning(transaction, plan, &mut stats).await?;
+    offset_resets(transaction, plan, &mut stats).await?;
     Ok(stats)
+}
+
+/// Consumer offset resets, one row per event.
+async fn offset_resets(
+    transaction: &Transaction<'_>,
+    plan: &Plan,
+    stats: &mut WriteStats,
+) -> Result<(), tokio_postgres::Error> {
+    const SQL: &str = "INSERT INTO consumer_offset_reset (position, consumer_group, topic, partition, \
+        stored_offset, low_watermark, high_watermark, policy, reset_to, reset_at) \
+        SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int4[], $5::int8[], $6::int8[], $7::int8[], \
+        $8::text[], $9::int8[], $10::timestamptz[]) \
+        ON CONFLICT (position) DO NOTHING";
+    if plan.offset_resets.is_empty() {
+        return Ok(());
+    }
+    let rows = &plan.offset_resets;
+    let positions: Vec<i64> = rows.keys().copied().collect();
+    let groups: Vec<&str> = rows.values().map(|(reset, _)| reset.consumer_group.as_str()).collect();
+    let topics: Vec<&str> = rows.values().map(|(reset, _)| reset.topic.as_str()).collect();
+    let partitions: Vec<i32> = rows.values().map(|(reset, _)| reset.partition).collect();
+    let stored: Vec<Option<i64>> = rows.values().map(|(reset, _)| reset.stored_offset).collect();
+    let lows: Vec<Option<i64>> = rows.values().map(|(reset, _)| reset.low_watermark).collect();
+    let highs: Vec<Option<i64>> = rows.values().map(|(reset, _)| reset.high_watermark).collect();
+    let policies: Vec<&str> = rows.values().map(|(reset, _)| reset.policy.as_str()).collect();
+    let targets: Vec<i64> = rows.values().map(|(reset, _)| reset.reset_to).collect();
+    let at: Vec<DateTime<Utc>> = rows.values().map(|(_, at)| *at).collect();
+    run(
+        transaction,
+        SQL,
+        &[&positions, &groups, &topics, &partitions, &stored, &lows, &highs, &policies, &targets, &at],
+        stats,
+    )
+    .await
 }
 
 async fn indexes(

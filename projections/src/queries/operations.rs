@@ -94,6 +94,14 @@ pub async fn status(client: &impl GenericClient) -> Result<Value, tokio_postgres
     status["workflows"] = row.get(0);
     status["dead_letters_parked"] = row.get::<_, i64>(1).into();
     status["learning"] = crate::learning::status(client).await?;
+    status["offset_resets"] = client
+        .query_one(
+            "SELECT coalesce(json_agg(reset ORDER BY position DESC), '[]') FROM (
+                 SELECT * FROM graph.consumer_offset_reset ORDER BY position DESC LIMIT 20) AS reset",
+            &[],
+        )
+        .await?
+        .get(0);
     Ok(status)
 }
 

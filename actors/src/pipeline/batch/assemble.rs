@@ -12,7 +12,6 @@ use investigator_projections::workflow_secrets::StoredSecret;
 
 use super::decisions::Decided;
 use super::prepare::Prepared;
-use crate::pipeline::control::{Control, HaltReason};
 use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::metrics::{Metrics, handler_label};
 use crate::pipeline::{InboundRecord, PipelineSettings};
@@ -24,18 +23,27 @@ pub(super) struct Assembled {
     pub events: Vec<NewEvent>,
     /// The next offset of every partition with applied records.
     pub next_offsets: BTreeMap<TopicPartition, i64>,
-    /// Dead letters (also among `events`), to copy to Kafka after the commit.
-    pub dead_letters: Vec<DeadLetter>,
-    /// Partitions halted at a failed record.
-    pub halted: Vec<(TopicPartition, i64)>,
+    /// Partitions to halt at a failed record, once the batch has committed.
+    pub halts: Vec<Halt>,
     /// Records applied.
     pub applied: usize,
     /// Registry credentials of the workflows requested (kept outside the log).
     pub secrets: Vec<(String, StoredSecret)>,
 }
 
+/// A topic to halt at a failed message (`THOTH_INVESTIGATOR_HALT_ON_FAIL`).
+#[derive(Debug)]
+pub(super) struct Halt {
+    /// The failed message's partition.
+    pub partition: TopicPartition,
+    /// Its offset: where consumption resumes.
+    pub offset: i64,
+    /// What failed.
+    pub reason: String,
+}
+
 /// Where an event came from.
-fn metadata(record: &InboundRecord) -> EventMetadata {
+pub(super) fn metadata(record: &InboundRecord) -> EventMetadata {
     let id = format!("kafka:{}/{}/{}", record.topic, record.partition, record.offset);
     EventMetadata {
         source: Some(SourceRecord { topic: record.topic.clone(), partition: record.partition, offset: record.offset }),
@@ -50,7 +58,6 @@ pub(super) fn assemble(
     prepared: Vec<Prepared>,
     mut decided: Decided,
     settings: &PipelineSettings,
-    control: &Control,
     metrics: &Metrics,
 ) -> Assembled {
     let mut assembled = Assembled::default();
@@ -89,22 +96,8 @@ pub(super) fn assemble(
         let base_name = settings.naming.kind_of_topic(&record.topic).map(|kind| kind.base_name().to_owned());
         if !failures.is_empty() && base_name.as_ref().is_some_and(|base| settings.halt_on_fail.contains(base)) {
             let reason = failures.iter().map(|(_, reason, _)| reason.as_str()).collect::<Vec<_>>().join("; ");
-            tracing::error!(
-                topic = record.topic,
-                partition = record.partition,
-                offset = record.offset,
-                reason,
-                "message failed: halting its topic (THOTH_INVESTIGATOR_HALT_ON_FAIL)"
-            );
-            control.halt(
-                &record.topic,
-                HaltReason::Failure { partition: record.partition, offset: record.offset, reason },
-            );
-            if let Some(base) = &base_name {
-                metrics.halted_topics.with_label_values(&[base]).set(1);
-            }
             halted_partitions.push(partition.clone());
-            assembled.halted.push((partition, record.offset));
+            assembled.halts.push(Halt { partition, offset: record.offset, reason });
             continue;
         }
         let metadata = metadata(&record);
@@ -149,7 +142,6 @@ pub(super) fn assemble(
             }
             let (stream, event) = letter.event();
             assembled.events.push(NewEvent { stream, event, metadata: metadata.clone() });
-            assembled.dead_letters.push(letter);
         }
         assembled.next_offsets.insert(partition, record.offset + 1);
         assembled.applied += 1;

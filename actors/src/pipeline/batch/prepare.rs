@@ -1,7 +1,7 @@
 //! Step one of a batch: keep the records not yet applied (the stored offsets say which),
 //! and decode and validate them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use investigator_core::decide::{Handler, handlers_for};
@@ -31,50 +31,50 @@ impl Prepared {
     }
 }
 
-/// What the stored offsets say about one partition's records in the batch.
+/// What the stored offsets say about the batch's records.
 #[derive(Debug, Default)]
 pub(super) struct Filtered {
     /// Records to apply, in batch order.
     pub kept: Vec<InboundRecord>,
-    /// Records already applied (a redelivery).
+    /// Records already applied (a redelivery, or a second copy in the batch).
     pub duplicates: usize,
-    /// Partitions whose records start after the stored offset: the consumer must go back to it.
+    /// Partitions the consumer read past records never applied: it must go back to the
+    /// offset given (its records from there on are not applied now).
     pub rewind: Vec<(TopicPartition, i64)>,
+    /// Offsets the consumer read past because the log does not hold them (transaction
+    /// markers, compacted or expired records): counted, never waited for.
+    pub gaps: u64,
 }
 
-/// Keeps, per partition, the records at or after the stored next offset. A partition whose
-/// first record lies beyond that offset is skipped and rewound (records in between were
-/// received and dropped, or never received): unless the log itself no longer holds them
-/// (`log_start`: the partition's first offset, when the consumer found it above the stored
-/// one, as retention leaves it).
-pub(super) fn filter_applied(
-    records: &[InboundRecord],
-    stored: &HashMap<TopicPartition, i64>,
-    log_start: &HashMap<TopicPartition, i64>,
-) -> Filtered {
-    let mut by_partition: BTreeMap<TopicPartition, Vec<&InboundRecord>> = BTreeMap::new();
-    for record in records {
-        by_partition.entry(record.topic_partition()).or_default().push(record);
-    }
+/// Keeps, per partition, the records from the stored next offset on that the consumer read
+/// without a break. A record is kept when the consumer was reading from at or before the
+/// offset expected next (its `follows`): then the offsets in between do not exist in the log,
+/// and skipping them is right. When it was reading from beyond it, records in between were
+/// received and dropped (a rewind), or never asked for: the partition goes back to the
+/// expected offset. Each offset is kept once, however often the batch holds it.
+pub(super) fn filter_applied(records: &[InboundRecord], stored: &HashMap<TopicPartition, i64>) -> Filtered {
     let mut filtered = Filtered::default();
-    let mut keep = std::collections::HashSet::new();
-    for (partition, partition_records) in by_partition {
-        let next = stored.get(&partition).copied().unwrap_or(0);
-        let fresh: Vec<&InboundRecord> =
-            partition_records.iter().copied().filter(|record| record.offset >= next).collect();
-        filtered.duplicates += partition_records.len() - fresh.len();
-        let Some(first) = fresh.first() else {
-            continue;
-        };
-        let gone_before_first = log_start.get(&partition).is_some_and(|start| first.offset <= *start);
-        if first.offset > next && !gone_before_first {
-            filtered.rewind.push((partition, next));
+    let mut expected: HashMap<TopicPartition, i64> = HashMap::new();
+    let mut rewound: HashSet<TopicPartition> = HashSet::new();
+    for record in records {
+        let partition = record.topic_partition();
+        if rewound.contains(&partition) {
             continue;
         }
-        keep.extend(fresh.iter().map(|record| (record.topic_partition(), record.offset)));
+        let next = expected.entry(partition.clone()).or_insert_with(|| stored.get(&partition).copied().unwrap_or(0));
+        if record.offset < *next {
+            filtered.duplicates += 1;
+            continue;
+        }
+        if record.follows > *next {
+            filtered.rewind.push((partition.clone(), *next));
+            rewound.insert(partition);
+            continue;
+        }
+        filtered.gaps += u64::try_from(record.offset - *next).unwrap_or(0);
+        *next = record.offset + 1;
+        filtered.kept.push(record.clone());
     }
-    filtered.kept =
-        records.iter().filter(|record| keep.contains(&(record.topic_partition(), record.offset))).cloned().collect();
     filtered
 }
 
@@ -141,10 +141,16 @@ mod tests {
     use super::*;
 
     fn record(partition: i32, offset: i64) -> InboundRecord {
+        read(partition, offset, offset)
+    }
+
+    /// A record the consumer got while reading from `follows`.
+    fn read(partition: i32, offset: i64, follows: i64) -> InboundRecord {
         InboundRecord {
             topic: "t".to_owned(),
             partition,
             offset,
+            follows,
             key: None,
             payload: Some(b"{}".to_vec()),
             traceparent: None,
@@ -159,25 +165,49 @@ mod tests {
     fn records_before_the_stored_offset_are_duplicates() {
         let records = [record(0, 3), record(0, 4), record(0, 5), record(1, 0)];
         let stored = HashMap::from([(tp(0), 5), (tp(1), 0)]);
-        let filtered = filter_applied(&records, &stored, &HashMap::new());
+        let filtered = filter_applied(&records, &stored);
         assert_eq!(filtered.duplicates, 2);
         assert_eq!(filtered.kept, vec![record(0, 5), record(1, 0)]);
         assert!(filtered.rewind.is_empty());
     }
 
     #[test]
-    fn a_partition_that_starts_past_the_stored_offset_is_rewound() {
-        let records = [record(0, 7), record(0, 8)];
+    fn a_partition_read_from_beyond_the_stored_offset_is_rewound() {
+        // The consumer was positioned at 7: records 5 and 6 were never read.
+        let records = [read(0, 7, 7), read(0, 8, 8)];
         let stored = HashMap::from([(tp(0), 5)]);
-        let filtered = filter_applied(&records, &stored, &HashMap::new());
+        let filtered = filter_applied(&records, &stored);
         assert!(filtered.kept.is_empty());
         assert_eq!(filtered.rewind, vec![(tp(0), 5)]);
-        // Still a gap after a rewind: rewound again, never skipped.
-        let filtered = filter_applied(&records, &stored, &HashMap::from([(tp(0), 5)]));
-        assert_eq!(filtered.rewind, vec![(tp(0), 5)]);
-        // The log starts at 7 now (retention removed 5 and 6): accepted.
-        let filtered = filter_applied(&records, &stored, &HashMap::from([(tp(0), 7)]));
+    }
+
+    #[test]
+    fn offsets_the_log_does_not_hold_are_read_past_and_counted() {
+        // A transactional producer: data at 0, 2 and 4, commit markers at 1, 3 and 5. After a
+        // batch ending at 2 the stored offset is 3, a marker; the consumer read on from 3.
+        let records = [read(0, 4, 3), read(0, 6, 5)];
+        let stored = HashMap::from([(tp(0), 3)]);
+        let filtered = filter_applied(&records, &stored);
         assert_eq!(filtered.kept, records.to_vec());
+        assert!(filtered.rewind.is_empty());
+        assert_eq!(filtered.gaps, 2);
+    }
+
+    #[test]
+    fn the_same_offset_twice_in_a_batch_is_kept_once() {
+        let records = [read(0, 5, 5), read(0, 6, 6), read(0, 5, 5), read(0, 6, 6), read(0, 7, 7)];
+        let filtered = filter_applied(&records, &HashMap::from([(tp(0), 5)]));
+        assert_eq!(filtered.kept, vec![read(0, 5, 5), read(0, 6, 6), read(0, 7, 7)]);
+        assert_eq!(filtered.duplicates, 2);
+    }
+
+    #[test]
+    fn a_break_inside_a_partition_keeps_what_came_before_it() {
+        // 5 and 6 read in order, then a record read from 9 on: 7 and 8 were skipped.
+        let records = [read(0, 5, 5), read(0, 6, 6), read(0, 9, 9), read(0, 10, 10), record(1, 0)];
+        let filtered = filter_applied(&records, &HashMap::from([(tp(0), 5), (tp(1), 0)]));
+        assert_eq!(filtered.kept, vec![read(0, 5, 5), read(0, 6, 6), record(1, 0)]);
+        assert_eq!(filtered.rewind, vec![(tp(0), 7)]);
     }
 
     #[test]

@@ -105,8 +105,8 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
     assert_eq!(copies.len(), 3, "each dead letter is copied to the dead-letter topic");
     assert!(copies.iter().any(|record| record.payload == b"{not json"), "with the original bytes");
     assert!(
-        copies.iter().all(|record| record.header_count == 8),
-        "and the reason, coordinates, event type, content type and trace in headers"
+        copies.iter().all(|record| record.header_count == 9),
+        "and the reason, coordinates, event type, content type, trace and log position in headers"
     );
     assert!(
         copies.iter().all(|record| record.key.as_deref().is_some_and(|key| key.starts_with(b"dead-letter:"))),

@@ -1,0 +1,230 @@
+//! Copies of the event log on Kafka, made after the commit by relays that keep their own
+//! checkpoint (in `investigator.projection_checkpoint`), so a copy survives a crash, an outage
+//! of the broker or of PostgreSQL, and a restart: each relay reads the log after its checkpoint,
+//! publishes, waits for every delivery, then moves the checkpoint. A crash between a delivery
+//! and the checkpoint publishes those events again (at least once): every record carries its
+//! log `position` in a header, by which consumers recognise a repeat.
+//!
+//! - [`mirror`]: every event, to `<prefix>.thoth.investigator.knowledge-events`.
+//! - [`dead_letters`]: every `MessageDeadLettered` event, as the record's kept bytes with the
+//!   reason in headers, to `<prefix>.thoth.investigator.dead-letter`.
+//!
+//! A record the topic cannot take (larger than the producer's or the broker's limit) is
+//! published as a reference instead (its position, type and size, header `reference: true`),
+//! so one oversized event never stalls the copy: the event itself stays in the log
+//! (`investigator events tail --from <position>`).
+
+pub mod dead_letters;
+pub mod mirror;
+
+use std::time::Duration;
+
+use investigator_projections::Database;
+use investigator_projections::store::{StoredEvent, head_position, read_stored_from, read_stored_of_type};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use tokio::sync::watch;
+
+use crate::health::Health;
+use crate::kafka::{ClientLogging, KafkaSettings};
+use crate::pipeline::metrics::Metrics;
+
+/// Events read per round.
+const BATCH: i64 = 1_000;
+/// How long one delivery may take before the round fails (and is tried again).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// librdkafka's default `message.max.bytes`, when `KAFKA_MESSAGE_MAX_BYTES` is not set.
+const DEFAULT_MESSAGE_MAX_BYTES: u64 = 1_000_000;
+/// Room for the key, headers and framing of a record within `message.max.bytes`.
+const RECORD_OVERHEAD: u64 = 4_096;
+
+/// A record for the topic, made from one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayRecord {
+    /// The record's key.
+    pub key: String,
+    /// The value; `None` for a record without one (a dead letter of a tombstone).
+    pub value: Option<Vec<u8>>,
+    /// Headers, besides `position`, which every record gets.
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+}
+
+/// Which events a relay copies, and how.
+pub trait LogCopy: Send + Sync {
+    /// Its row in `investigator.projection_checkpoint`, and its name in logs and health.
+    const NAME: &'static str;
+    /// The type of the events it copies; `None`: all of them.
+    const EVENT_TYPE: Option<investigator_events::domain::EventType>;
+    /// The base name of its topic.
+    const BASE_NAME: &'static str;
+
+    /// The record for `event`.
+    fn record(&self, event: &StoredEvent) -> RelayRecord;
+}
+
+/// Publishes the log to one topic, after its checkpoint.
+pub struct LogRelay<C: LogCopy> {
+    copy: C,
+    producer: FutureProducer<ClientLogging>,
+    topic: String,
+    largest_record: u64,
+    database: Database,
+    metrics: Metrics,
+    health: Health,
+}
+
+impl<C: LogCopy> LogRelay<C> {
+    /// A relay of `database`'s log to `topic`. The producer is idempotent, so retries keep
+    /// the order.
+    pub fn new(
+        copy: C,
+        kafka: &KafkaSettings,
+        topic: String,
+        database: Database,
+        metrics: Metrics,
+        health: Health,
+    ) -> Result<Self, KafkaError> {
+        let producer =
+            kafka.client_config().set("enable.idempotence", "true").create_with_context(ClientLogging::default())?;
+        let largest_record =
+            kafka.message_max_bytes.unwrap_or(DEFAULT_MESSAGE_MAX_BYTES).saturating_sub(RECORD_OVERHEAD);
+        Ok(LogRelay { copy, producer, topic, largest_record, database, metrics, health })
+    }
+
+    /// Publishes until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(relay = C::NAME, topic = self.topic, "copying the event log");
+        let mut wait = Duration::from_millis(200);
+        loop {
+            let pause = match self.round().await {
+                Ok(0) => Duration::from_millis(200),
+                Ok(_) => {
+                    wait = Duration::from_millis(200);
+                    self.health.recovered(C::NAME);
+                    Duration::ZERO
+                }
+                Err(error) => {
+                    self.health.failed(C::NAME, &error);
+                    tracing::warn!(relay = C::NAME, %error, "the event log could not be copied; trying again");
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                    wait
+                }
+            };
+            if !pause.is_zero() {
+                tokio::select! {
+                    _ = stop.wait_for(|stop| *stop) => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+            } else if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// Publishes what follows the checkpoint (a page of the log); how many events it read.
+    async fn round(&self) -> Result<usize, String> {
+        let describe = |error: &dyn std::error::Error| investigator_events::error_chain::one_line(error);
+        let mut connection = self.database.connection().await.map_err(|error| describe(&error))?;
+        let transaction = connection.read().await.map_err(|error| describe(&error))?;
+        let after = investigator_projections::projector::checkpoint(&transaction, C::NAME)
+            .await
+            .map_err(|error| describe(&error))?;
+        let (events, read_to) = match C::EVENT_TYPE {
+            None => {
+                let events = read_stored_from(&transaction, after, BATCH).await.map_err(|error| describe(&error))?;
+                let read_to = events.last().map_or(after, |event| event.position);
+                (events, read_to)
+            }
+            Some(event_type) => {
+                // The events of one type among the next page of positions: the checkpoint
+                // moves past the page even when it holds none.
+                let head = head_position(&transaction).await.map_err(|error| describe(&error))?;
+                let read_to = head.min(after + BATCH * 10);
+                let events = read_stored_of_type(&transaction, after, read_to, event_type)
+                    .await
+                    .map_err(|error| describe(&error))?;
+                (events, read_to)
+            }
+        };
+        drop(transaction);
+        drop(connection);
+        if read_to == after {
+            return Ok(0);
+        }
+        let deliveries: Vec<_> = events.iter().map(|event| self.publish(event)).collect();
+        for delivery in futures_util::future::join_all(deliveries).await {
+            delivery?;
+        }
+        let mut connection = self.database.connection().await.map_err(|error| describe(&error))?;
+        let transaction = connection.transaction().await.map_err(|error| describe(&error))?;
+        investigator_projections::projector::set_checkpoint(&transaction, C::NAME, read_to)
+            .await
+            .map_err(|error| describe(&error))?;
+        transaction.commit().await.map_err(|error| describe(&error))?;
+        if C::EVENT_TYPE.is_none() {
+            self.metrics.mirror_position.set(read_to);
+        }
+        Ok(usize::try_from(read_to - after).unwrap_or(usize::MAX))
+    }
+
+    /// Publishes one event's record, or a reference to it when the topic cannot take it.
+    async fn publish(&self, event: &StoredEvent) -> Result<(), String> {
+        let record = self.copy.record(event);
+        let size = record.value.as_ref().map_or(0, Vec::len) as u64;
+        if size > self.largest_record {
+            return self.publish_reference(event, size).await;
+        }
+        match self.send(event, &record).await {
+            Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
+                self.publish_reference(event, size).await
+            }
+            Err(error) => Err(format!("position {}: {error}", event.position)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    async fn publish_reference(&self, event: &StoredEvent, size: u64) -> Result<(), String> {
+        tracing::warn!(
+            relay = C::NAME,
+            position = event.position,
+            event_type = event.event_type,
+            size,
+            limit = self.largest_record,
+            "an event too large for the topic: a reference to it is published instead"
+        );
+        let value = serde_json::json!({
+            "position": event.position,
+            "stream": event.stream_id,
+            "type": event.event_type,
+            "size": size,
+            "reference": true,
+            "reason": "the record is larger than the topic takes; read the event from the log",
+        });
+        let reference = RelayRecord {
+            key: event.stream_id.clone(),
+            value: Some(value.to_string().into_bytes()),
+            headers: vec![
+                ("event_type", event.event_type.clone().into_bytes()),
+                ("reference", b"true".to_vec()),
+                ("content-type", b"application/json".to_vec()),
+            ],
+        };
+        self.send(event, &reference).await.map_err(|error| format!("position {}: {error}", event.position))
+    }
+
+    async fn send(&self, event: &StoredEvent, record: &RelayRecord) -> Result<(), KafkaError> {
+        let position = event.position.to_string();
+        let mut headers = OwnedHeaders::new().insert(Header { key: "position", value: Some(position.as_str()) });
+        for (key, value) in &record.headers {
+            headers = headers.insert(Header { key, value: Some(value.as_slice()) });
+        }
+        let mut kafka_record: FutureRecord<'_, str, [u8]> =
+            FutureRecord::to(&self.topic).key(record.key.as_str()).headers(headers);
+        if let Some(value) = &record.value {
+            kafka_record = kafka_record.payload(value.as_slice());
+        }
+        self.producer.send(kafka_record, DELIVERY_TIMEOUT).await.map(drop).map_err(|(error, _)| error)
+    }
+}
