@@ -7,7 +7,9 @@
 //!   rows in `requested`), within the pending limit of each namespace and a client-side rate,
 //!   retrying what the API server could not take, and records `WorkflowSubmitted`.
 //! - [`watcher`]: follows our workflows on the cluster (a kube watch, resumed from its
-//!   resourceVersion, relisted on 410 Gone) and records their transitions once each.
+//!   resourceVersion, relisted on 410 Gone) and records their transitions once each, a
+//!   workflow deleted before it finished included (phase `Deleted`).
+//! - `unrecorded`: what a watcher saw and could not record yet, tried again until it is.
 //! - [`rate`]: the token bucket that keeps the API server's load bounded.
 //! - [`backpressure`]: halts the topics that lead to a namespace's workflows while too many of
 //!   them wait in its outbox.
@@ -16,6 +18,7 @@ pub mod backpressure;
 pub mod launcher;
 pub mod rate;
 pub mod submitter;
+mod unrecorded;
 pub mod watcher;
 
 pub use launcher::{LauncherSettings, WorkflowLauncher};
