@@ -609,3 +609,62 @@ async fn transitions_seen_while_postgres_is_away_are_recorded_once_it_is_back() 
     .await;
     assert_exactly_once_in(&cluster, &database).await;
 }
+
+/// Workflow creates the fake answered 404.
+fn creates_answered_404(cluster: &Cluster) -> usize {
+    let creates = cluster.kube.requests().into_iter().filter(|request| request.method == "POST");
+    let to_workflows = |path: &str| path.split('?').next().is_some_and(|path| path.ends_with("/workflows"));
+    creates.filter(|request| request.status == 404 && to_workflows(&request.path)).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_namespace_keeps_its_requests_in_the_outbox_until_it_exists() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    // A redeploy: the namespace is gone and comes back later.
+    cluster.kube.delete_namespace(MIDDLETIER);
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the creates answered 404 and tried again", Duration::from_secs(30), || async {
+        creates_answered_404(&cluster) >= 3
+    })
+    .await;
+    assert_eq!(statuses(&database).await, ["requested", "requested"], "nothing recorded: both wait in the outbox");
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 0);
+    let counted = format!("investigator_workflow_not_found_total{{missing=\"namespace\",namespace=\"{MIDDLETIER}\"}}");
+    assert!(service.metric(&counted).await.unwrap_or_default() >= 1.0, "{counted} counts them");
+    let log = service.log_text();
+    let warning = log.lines().find(|line| line.contains("answers 404 for the namespace's workflows"));
+    assert!(
+        warning.is_some_and(|line| line.contains("WARN") && line.contains(MIDDLETIER) && line.contains("namespace")),
+        "a warning names the namespace and what is missing: {warning:?}"
+    );
+
+    cluster.kube.create_namespace(MIDDLETIER);
+    eventually("both submitted once the namespace exists", Duration::from_secs(60), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 0, "none refused");
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_workflow_crd_refuses_requests_only_after_the_grace() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    cluster.kube.uninstall_workflow_crd();
+    let extra = [("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "2"), ("THOTH_SOLVERS", "solver-rhel-8-py38")];
+    let service = serve_with(&cluster, &kafka, &database, &extra).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the request refused once the grace is over", Duration::from_secs(60), || async {
+        ends(&database.database).await == ["failed Refused"]
+    })
+    .await;
+    assert!(creates_answered_404(&cluster) >= 2, "tried again within the grace: {:?}", cluster.kube.requests());
+    let message = texts(&database.database, "SELECT message FROM graph.workflow_run").await;
+    assert!(message[0].contains("404") && message[0].contains("Workflow resource"), "{message:?}");
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 1, "refused once");
+    let counted =
+        format!("investigator_workflow_not_found_total{{missing=\"workflows-resource\",namespace=\"{MIDDLETIER}\"}}");
+    assert!(service.metric(&counted).await.unwrap_or_default() >= 2.0, "{counted} counts each 404");
+    assert!(cluster.kube.created_names().is_empty());
+}
