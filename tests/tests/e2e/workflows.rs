@@ -258,7 +258,8 @@ async fn at_the_pending_limit_launches_wait_until_workflows_start() {
     let first = cluster.kube.created_names().remove(0);
     cluster.kube.set_status(MIDDLETIER, &first, argo_status("Running")).expect("the workflow");
     eventually("the second submitted once the first started", Duration::from_secs(30), || async {
-        cluster.kube.count(MIDDLETIER) == 2
+        // Created on the cluster, then recorded: wait for the record too.
+        cluster.kube.count(MIDDLETIER) == 2 && !statuses(&database).await.contains(&"requested".to_owned())
     })
     .await;
     assert_exactly_once(&cluster, &database).await;
