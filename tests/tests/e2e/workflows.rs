@@ -653,7 +653,7 @@ async fn a_missing_namespace_keeps_its_requests_in_the_outbox_until_it_exists() 
 async fn a_missing_workflow_crd_refuses_requests_only_after_the_grace() {
     let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
     cluster.kube.uninstall_workflow_crd();
-    let extra = [("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "2"), ("THOTH_SOLVERS", "solver-rhel-8-py38")];
+    let extra = [("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "5"), ("THOTH_SOLVERS", "solver-rhel-8-py38")];
     let service = serve_with(&cluster, &kafka, &database, &extra).await;
     publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
     eventually("the request refused once the grace is over", Duration::from_secs(60), || async {
