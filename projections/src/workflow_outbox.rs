@@ -1,6 +1,7 @@
 //! The workflow launcher's view of `graph.workflow_run`: the outbox of requests not submitted
 //! yet, the work in flight per namespace (for the pending limit), and where each workflow's
-//! life stands (so the watcher records each transition once).
+//! life stands (so the watcher records each transition once, and finds those a list of the
+//! cluster no longer shows).
 
 use std::collections::BTreeMap;
 
@@ -73,4 +74,24 @@ async fn per_namespace(
 pub async fn status(client: &impl GenericClient, workflow_id: &str) -> Result<Option<String>, tokio_postgres::Error> {
     let row = client.query_opt("SELECT status FROM graph.workflow_run WHERE workflow_id = $1", &[&workflow_id]).await?;
     Ok(row.map(|row| row.get(0)))
+}
+
+/// The workflows of `namespace` submitted or running, whose status the log set at or before
+/// `position`, so whose create the API server had answered before it: a full list of the
+/// namespace taken after the log stood at `position` must show each of them, unless it was
+/// deleted. (Later submissions are left out: a list may have been taken just before their
+/// create.)
+pub async fn unfinished_in(
+    client: &impl GenericClient,
+    namespace: &str,
+    position: i64,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT workflow_id FROM graph.workflow_run
+             WHERE namespace = $1 AND status IN ('submitted', 'running') AND status_position <= $2",
+            &[&namespace, &position],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }

@@ -24,6 +24,17 @@
 //! Secrets share the resource version counter with workflows (one etcd) but never appear in
 //! workflow lists or watches.
 //!
+//! Every namespace exists until the test deletes it ([`FakeKube::delete_namespace`]: its
+//! workflows are deleted, `DELETED` sent, its Secrets dropped); then creates in it answer 404
+//! `namespaces "<ns>" not found` (after decoding, before validation, as the API server's
+//! namespace lifecycle admission does) while lists and watches of it answer 200 with nothing,
+//! as the API server's reads do not check namespaces. The real server keeps a namespace
+//! `Terminating` for a while (creates answer 403); the fake deletes it at once. Argo's
+//! Workflow CRD is installed until the test uninstalls it ([`FakeKube::uninstall_workflow_crd`]:
+//! every workflow deleted first, open watches ended cleanly once they sent the `DELETED`s);
+//! then every request under `/apis/argoproj.io/v1alpha1/` answers 404 `the server could not
+//! find the requested resource`.
+//!
 //! Everything else answers 404 or 405 with a `Status`. The fake never authenticates (the token
 //! in the kubeconfig is accepted and ignored), never listens beyond 127.0.0.1, never changes
 //! an object by itself: status changes, deletions and faults come only from the test, through
@@ -52,6 +63,7 @@ use actix_web::{App, HttpServer, web};
 use serde_json::{Value, json};
 
 use state::Shared;
+use store::Store;
 
 /// The API group and version of Argo's workflows.
 const API_VERSION: &str = "argoproj.io/v1alpha1";
@@ -102,6 +114,9 @@ pub(crate) const WORKFLOWS: Resource =
 /// Core Secrets.
 pub(crate) const SECRETS: Resource =
     Resource { api_version: "v1", group: "", kind: "Secret", plural: "secrets", generation: false };
+/// Core Namespaces (only named in the 404 a create into a missing one gets).
+pub(crate) const NAMESPACES: Resource =
+    Resource { api_version: "v1", group: "", kind: "Namespace", plural: "namespaces", generation: false };
 
 /// The labels Argo's controller keeps on every workflow it operates.
 const PHASE_LABEL: &str = "workflows.argoproj.io/phase";
@@ -315,6 +330,28 @@ impl FakeKube {
     pub fn delete(&self, namespace: &str, name: &str) -> Result<Value, NoSuchWorkflow> {
         let deleted = self.shared.write(|store| store.delete(&key(namespace, name)));
         deleted.ok_or_else(|| no_such_workflow(namespace, name))
+    }
+
+    /// Deletes `namespace` and everything in it (see the module documentation); returns how
+    /// many workflows it held.
+    pub fn delete_namespace(&self, namespace: &str) -> usize {
+        self.shared.write(|store| store.delete_namespace(namespace))
+    }
+
+    /// Creates `namespace` again, empty.
+    pub fn create_namespace(&self, namespace: &str) {
+        self.shared.write(|store| store.create_namespace(namespace));
+    }
+
+    /// Uninstalls Argo's Workflow CRD (see the module documentation); returns how many
+    /// workflows it deleted.
+    pub fn uninstall_workflow_crd(&self) -> usize {
+        self.shared.write(Store::uninstall_workflows)
+    }
+
+    /// Installs Argo's Workflow CRD again, with no workflows.
+    pub fn install_workflow_crd(&self) {
+        self.shared.write(Store::install_workflows);
     }
 
     /// Every request answered so far, in order.

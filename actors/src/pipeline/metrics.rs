@@ -64,6 +64,12 @@ pub struct Metrics {
     pub workflow_transitions: IntCounterVec,
     /// `investigator_workflow_watch_errors_total{namespace}`.
     pub watch_errors: IntCounterVec,
+    /// `investigator_workflow_observations_unrecorded{namespace}`: workflow transitions the
+    /// watcher saw and could not record yet (they wait for PostgreSQL, never dropped).
+    pub observations_unrecorded: IntGaugeVec,
+    /// `investigator_workflow_not_found_total{namespace, missing}`: workflow creates the API
+    /// server answered 404, `missing` being `namespace` or `workflows-resource` (Argo's CRD).
+    pub workflow_not_found: IntCounterVec,
     /// `investigator_mirror_position`: the last log position published to the mirror topic.
     pub mirror_position: IntGauge,
     /// `investigator_events_appended_total{event_type}`: events the pipeline, the launcher and
@@ -263,6 +269,18 @@ impl Metrics {
                 "investigator_workflow_watch_errors_total",
                 "Failures of the workflow watch",
                 &["namespace"],
+            ),
+            observations_unrecorded: gauge(
+                &registry,
+                "investigator_workflow_observations_unrecorded",
+                "Workflow transitions seen on the cluster and not recorded yet",
+                &["namespace"],
+            ),
+            workflow_not_found: counter(
+                &registry,
+                "investigator_workflow_not_found_total",
+                "Workflow creates answered 404: the namespace or Argo's Workflow resource is missing",
+                &["namespace", "missing"],
             ),
             launch_seconds,
             processed: counter(

@@ -8,6 +8,10 @@
 //! Back-pressure: a namespace with `pending_limit` workflows submitted and not started gets
 //! no more until some start; its requests wait in the outbox (the log keeps them), so a
 //! backlog of messages cannot flood the cluster. Other namespaces go on.
+//!
+//! A 404 to a create (the namespace or Argo's CRD missing, as during a redeploy) is not a
+//! refusal at once: the namespace's requests wait in the outbox for `not_found_grace`, probed
+//! one at a time (`not_found`), and are refused only if the 404s outlast it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -17,12 +21,14 @@ use actix::{Actor, ActorFutureExt, AsyncContext, AtomicResponse, Context, Handle
 use futures_util::StreamExt;
 use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
+use investigator_events::excerpt::excerpt;
 use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
 
 use super::backpressure::Backpressure;
+use super::not_found::{NotFoundGrace, Verdict};
 use super::rate::RateLimiter;
-use super::submitter::{SubmitError, Submitter};
+use super::submitter::{Missing, SubmitError, Submitter};
 use crate::pipeline::metrics::Metrics;
 
 /// How the launcher paces itself.
@@ -48,6 +54,9 @@ pub struct LauncherSettings {
     /// `INVESTIGATOR_OUTBOX_LIMIT`: requests waiting per namespace at which the topics that
     /// lead to it pause (four times the pending limit by default; none without a limit).
     pub outbox_limit: Option<i64>,
+    /// `INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S`: how long a namespace whose workflow creates are
+    /// answered 404 keeps its requests in the outbox before they are refused (zero: at once).
+    pub not_found_grace: Duration,
 }
 
 impl Default for LauncherSettings {
@@ -62,6 +71,7 @@ impl Default for LauncherSettings {
             max_backoff: Duration::from_secs(30),
             concurrency: 8,
             outbox_limit: None,
+            not_found_grace: Duration::from_secs(300),
         }
     }
 }
@@ -86,6 +96,7 @@ struct Launch {
     metrics: Metrics,
     limiter: Mutex<RateLimiter>,
     retries: Mutex<HashMap<String, Retry>>,
+    not_found: Mutex<NotFoundGrace>,
     backpressure: Option<Backpressure>,
 }
 
@@ -107,7 +118,8 @@ impl WorkflowLauncher {
     ) -> Self {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
         let retries = Mutex::new(HashMap::new());
-        let launch = Launch { database, submitter, settings, metrics, limiter, retries, backpressure };
+        let not_found = Mutex::new(NotFoundGrace::new(settings.not_found_grace, settings.max_backoff));
+        let launch = Launch { database, submitter, settings, metrics, limiter, retries, not_found, backpressure };
         WorkflowLauncher { launch: Arc::new(launch), busy: false }
     }
 }
@@ -190,12 +202,19 @@ impl Launch {
                 }
                 *left -= 1;
             }
+            if !self.not_found().may_try(&intent.namespace, Instant::now()) {
+                continue;
+            }
             due.push(intent);
         }
         futures_util::stream::iter(due)
             .for_each_concurrent(self.settings.concurrency, |intent| async move { self.launch_one(&intent).await })
             .await;
         Ok(())
+    }
+
+    fn not_found(&self) -> std::sync::MutexGuard<'_, NotFoundGrace> {
+        self.not_found.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn backing_off(&self, workflow_id: &str) -> bool {
@@ -223,6 +242,7 @@ impl Launch {
         };
         match self.submitter.submit(&manifest).await {
             Ok(submitted) => {
+                self.not_found().created(&intent.namespace);
                 self.metrics.workflow_launches.with_label_values(&[kind, submitted.label()]).inc();
                 self.metrics.launch_seconds.observe(started.elapsed().as_secs_f64());
                 let event =
@@ -242,19 +262,51 @@ impl Launch {
                 tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
                                "workflow not submitted yet; will try again");
             }
+            Err(SubmitError::NotFound { missing, message }) => self.not_found_answered(intent, missing, &message).await,
             Err(refused) => {
-                self.metrics.workflow_launches.with_label_values(&[kind, "refused"]).inc();
                 tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused by the cluster");
-                let event = WorkflowFailed {
-                    workflow_id: intent.workflow_id.clone(),
-                    phase: "Refused".to_owned(),
-                    finished_at: None,
-                    message: Some(refused.to_string()),
-                };
-                if self.record(intent, "workflow-finished", event.into()).await {
-                    self.forget(&intent.workflow_id);
-                }
+                self.refuse(intent, refused.to_string()).await;
             }
+        }
+    }
+
+    /// The create of `intent` was answered 404 (`missing` is not there): it waits in the
+    /// outbox while its namespace is within its grace, and is refused after.
+    async fn not_found_answered(&self, intent: &WorkflowIntent, missing: Missing, message: &str) {
+        let kind = intent.kind.name();
+        self.metrics.workflow_not_found.with_label_values(&[&intent.namespace, missing.label()]).inc();
+        let verdict = self.not_found().not_found(&intent.namespace, Instant::now());
+        match verdict {
+            Verdict::Wait { waited, left } => {
+                self.metrics.workflow_launches.with_label_values(&[kind, "retried"]).inc();
+                tracing::warn!(namespace = %intent.namespace, %missing, answer = %excerpt(message),
+                               workflow = %intent.workflow_id, waited_s = waited.as_secs(), grace_left_s = left.as_secs(),
+                               "the Kubernetes API answers 404 for the namespace's workflows; its requests wait in the outbox");
+            }
+            Verdict::Refuse { waited } => {
+                tracing::error!(namespace = %intent.namespace, %missing, answer = %excerpt(message),
+                                workflow = %intent.workflow_id, waited_s = waited.as_secs(),
+                                "the Kubernetes API answered 404 for longer than the grace; workflow refused");
+                let reason = format!(
+                    "the Kubernetes API has had no {missing} for the workflow for {} s (404): {message}",
+                    waited.as_secs()
+                );
+                self.refuse(intent, reason).await;
+            }
+        }
+    }
+
+    /// Ends `intent` as refused by the cluster, for `reason`.
+    async fn refuse(&self, intent: &WorkflowIntent, reason: String) {
+        self.metrics.workflow_launches.with_label_values(&[intent.kind.name(), "refused"]).inc();
+        let event = WorkflowFailed {
+            workflow_id: intent.workflow_id.clone(),
+            phase: "Refused".to_owned(),
+            finished_at: None,
+            message: Some(reason),
+        };
+        if self.record(intent, "workflow-finished", event.into()).await {
+            self.forget(&intent.workflow_id);
         }
     }
 

@@ -40,8 +40,17 @@ pub enum SubmitError {
     /// may fix without restarting us).
     #[error("the Kubernetes API could not take the workflow now: {0}")]
     Transient(String),
-    /// The API server refused this workflow for good (400, 404, 422...): trying again would
-    /// give the same answer.
+    /// The API server answered the workflow's create with 404: `missing` is not there, as
+    /// during a redeploy. Worth trying again for a while (the launcher's grace), not forever.
+    #[error("the Kubernetes API has no {missing} for the workflow (404): {message}")]
+    NotFound {
+        /// The namespace, or Argo's Workflow resource.
+        missing: Missing,
+        /// The API server's message.
+        message: String,
+    },
+    /// The API server refused this workflow for good (400, 422...): trying again would give
+    /// the same answer.
     #[error("the Kubernetes API refused the workflow ({code} {reason}): {message}")]
     Refused {
         /// HTTP status.
@@ -55,6 +64,43 @@ pub enum SubmitError {
     /// retried).
     #[error("the workflow manifest is not a Kubernetes object: {0}")]
     Manifest(String),
+}
+
+/// What a 404 to a workflow create says is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The namespace (`namespaces "<ns>" not found`).
+    Namespace,
+    /// Argo's Workflow resource: its CRD is not installed (`the server could not find the
+    /// requested resource`).
+    WorkflowResource,
+}
+
+impl Missing {
+    /// What a 404 `Status` names: a namespace when its details say so, else the resource.
+    fn of(status: &kube::core::Status) -> Self {
+        match status.details.as_ref() {
+            Some(details) if details.kind == "namespaces" => Missing::Namespace,
+            _ => Missing::WorkflowResource,
+        }
+    }
+
+    /// `namespace`, `workflows-resource`: the metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Missing::Namespace => "namespace",
+            Missing::WorkflowResource => "workflows-resource",
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Missing::Namespace => "namespace",
+            Missing::WorkflowResource => "Workflow resource (Argo's CRD)",
+        })
+    }
 }
 
 /// The cluster's Argo workflows, through the Kubernetes API.
@@ -116,7 +162,14 @@ impl KubeWorkflows {
         let object: DynamicObject =
             serde_json::from_value(manifest.clone()).map_err(|error| SubmitError::Manifest(error.to_string()))?;
         let namespace = object.metadata.namespace.clone().unwrap_or_default();
-        outcome(self.api(&namespace).create(&PostParams::default(), &object).await.map(drop))
+        match self.api(&namespace).create(&PostParams::default(), &object).await {
+            // A 404 to a create in a namespace names no object: the namespace or the resource
+            // itself is missing, which a redeploy puts right.
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                Err(SubmitError::NotFound { missing: Missing::of(&status), message: status.message })
+            }
+            answer => outcome(answer.map(drop)),
+        }
     }
 
     /// Creates the Secret `name` in `namespace` holding `data` (registry credentials a
@@ -206,7 +259,7 @@ impl Submitter {
 
 #[cfg(test)]
 mod tests {
-    use super::is_transient;
+    use super::{Missing, is_transient};
 
     #[test]
     fn server_errors_and_throttling_are_retried_and_bad_requests_are_not() {
@@ -216,5 +269,22 @@ mod tests {
         for code in [400, 404, 409, 422] {
             assert!(!is_transient(code), "{code}");
         }
+    }
+
+    #[test]
+    fn a_404_names_the_namespace_or_the_workflow_resource() {
+        let status = |body: &str| serde_json::from_str::<kube::core::Status>(body).expect("a Status");
+        let namespace = status(
+            r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"namespaces \"ns\" not found","reason":"NotFound","details":{"name":"ns","kind":"namespaces"},"code":404}"#,
+        );
+        assert_eq!(Missing::of(&namespace), Missing::Namespace);
+        let resource = status(
+            r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}"#,
+        );
+        assert_eq!(Missing::of(&resource), Missing::WorkflowResource);
+        assert_eq!(
+            (Missing::Namespace.label(), Missing::WorkflowResource.label()),
+            ("namespace", "workflows-resource")
+        );
     }
 }

@@ -4,7 +4,15 @@
 //! version it saw after a disconnect, and lists again when the server answers 410 Gone. Each
 //! observation gives every transition the workflow has gone through so far
 //! (`core::workflow_status`), each recorded under its own idempotency key, so a relist or a
-//! restart repeats nothing and a disconnect loses nothing.
+//! restart repeats nothing and a disconnect loses nothing. What cannot be recorded at once
+//! waits in `unrecorded::Unrecorded` until it is.
+//!
+//! A workflow deleted before it finished ends as a failure in phase `Deleted`: seen as a
+//! `DELETED` event while watching, or, when it was deleted while no watch was open (during a
+//! restart), as missing from the next full list. A list is compared with the log as it stood
+//! before the list was asked for, so a workflow whose create the list may not have seen yet
+//! is never taken for deleted; and the list is read from etcd (`ListSemantic::MostRecent`),
+//! not from an API server's cache that may lag behind.
 //!
 //! A connection the network silenced (a NAT or firewall that forgot it: no close, no reset)
 //! would hold a watch forever. Each watch asks the server to end it after `timeout_seconds`,
@@ -15,17 +23,20 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use investigator_core::workflow_manifest::SELECTOR;
-use investigator_core::workflow_status::observed_transitions;
-use investigator_events::domain::{EventMetadata, StreamId};
-use investigator_projections::store::{AppendRequest, NewEvent};
-use investigator_projections::{Database, record, workflow_outbox};
+use investigator_core::workflow_status::{Transition, deleted_transitions, observed_transitions};
+use investigator_events::domain::DomainEvent;
+use investigator_projections::{Database, store};
 use kube::api::DynamicObject;
 use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::watcher::{self, Event, ListSemantic};
 use tokio::sync::watch;
 
 use super::submitter::KubeWorkflows;
+use super::unrecorded::{CompletedList, Unrecorded};
 use crate::pipeline::metrics::Metrics;
+
+/// The longest wait between two attempts at reading the log's head before a list.
+const MAX_HEAD_WAIT: Duration = Duration::from_secs(10);
 
 /// Follows the workflows of `namespace` until `stop` turns true, renewing each watch after
 /// `timeout_seconds`.
@@ -37,21 +48,55 @@ pub async fn watch_namespace(
     metrics: Metrics,
     mut stop: watch::Receiver<bool>,
 ) {
-    let config = watcher::Config::default().labels(SELECTOR).timeout(timeout_seconds);
+    let config =
+        watcher::Config::default().labels(SELECTOR).timeout(timeout_seconds).list_semantic(ListSemantic::MostRecent);
     let stream = watcher::watcher(workflows.watch_api(&namespace), config).default_backoff();
     let mut stream = std::pin::pin!(stream);
+    let mut unrecorded = Unrecorded::new(&namespace);
+    let mut list: Option<CompletedList> = None;
     tracing::info!(%namespace, selector = SELECTOR, "watching workflows");
     loop {
+        let retry_at = unrecorded.retry_at();
         let event = tokio::select! {
             _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)), if retry_at.is_some() => {
+                unrecorded.retry(&database, &metrics).await;
+                continue;
+            }
             event = stream.next() => event,
         };
         match event {
             None => return,
-            Some(Ok(Event::Apply(object) | Event::InitApply(object) | Event::Delete(object))) => {
-                observe(&database, &metrics, &object).await;
+            Some(Ok(Event::Init)) => {
+                // Read before the list is asked for (kube's watcher lists at the next poll).
+                let Some(position) = log_head(&database, &namespace, &mut stop).await else {
+                    return;
+                };
+                list = Some(CompletedList::began_at(position));
             }
-            Some(Ok(Event::Init | Event::InitDone)) => {}
+            Some(Ok(Event::InitApply(object))) => {
+                if let (Some(list), Some(workflow_id)) = (list.as_mut(), object.metadata.name.as_deref()) {
+                    list.shown(workflow_id);
+                }
+                if let Some((workflow_id, transitions)) = observed(&object) {
+                    unrecorded.observe(&database, &metrics, workflow_id, transitions).await;
+                }
+            }
+            Some(Ok(Event::InitDone)) => {
+                if let Some(list) = list.take() {
+                    unrecorded.list_completed(&database, &metrics, list).await;
+                }
+            }
+            Some(Ok(Event::Apply(object))) => {
+                if let Some((workflow_id, transitions)) = observed(&object) {
+                    unrecorded.observe(&database, &metrics, workflow_id, transitions).await;
+                }
+            }
+            Some(Ok(Event::Delete(object))) => {
+                if let Some((workflow_id, transitions)) = deleted(&object) {
+                    unrecorded.observe(&database, &metrics, workflow_id, transitions).await;
+                }
+            }
             Some(Err(error)) => {
                 metrics.watch_errors.with_label_values(&[&namespace]).inc();
                 tracing::warn!(%namespace, %error, "the workflow watch failed; it resumes (relisting if it must)");
@@ -60,80 +105,42 @@ pub async fn watch_namespace(
     }
 }
 
-/// Records the transitions `object` shows that the log does not hold yet.
-async fn observe(database: &Database, metrics: &Metrics, object: &DynamicObject) {
-    let Some(workflow_id) = object.metadata.name.as_deref() else {
-        return;
-    };
+/// The transitions `object`'s status shows.
+fn observed(object: &DynamicObject) -> Option<(&str, Vec<(Transition, DomainEvent)>)> {
+    let workflow_id = object.metadata.name.as_deref()?;
     let status = object.data.get("status").cloned().unwrap_or_default();
-    let transitions = observed_transitions(workflow_id, &status);
-    if transitions.is_empty() {
-        return;
-    }
-    let known = match database.connection().await {
-        Ok(mut connection) => match connection.read().await {
-            Ok(client) => workflow_outbox::status(&client, workflow_id).await,
-            Err(error) => Err(error),
-        },
-        Err(error) => {
-            tracing::warn!(workflow = workflow_id, %error, "the workflow's status could not be read");
-            return;
-        }
-    };
-    let known = match known {
-        Ok(Some(known)) => known,
-        Ok(None) => {
-            tracing::warn!(workflow = workflow_id, "a workflow with our label that the log never requested; ignored");
-            return;
-        }
-        Err(error) => {
-            tracing::warn!(workflow = workflow_id, %error, "the workflow's status could not be read");
-            return;
-        }
-    };
-    for (transition, event) in transitions {
-        if transition.reached_by(&known) {
-            continue;
-        }
-        let event_type = event.event_type().name();
-        let request = AppendRequest {
-            idempotency_key: Some(transition.key(workflow_id)),
-            expected: Vec::new(),
-            events: vec![NewEvent {
-                stream: StreamId::workflow(workflow_id),
-                event,
-                metadata: EventMetadata {
-                    causation_id: Some(format!("workflow:{workflow_id}")),
-                    correlation_id: Some(format!("workflow:{workflow_id}")),
-                    origin: Some("watcher".to_owned()),
-                    ..EventMetadata::default()
-                },
-            }],
-        };
-        if record_with_retries(database, request).await {
-            metrics.workflow_transitions.with_label_values(&[event_type]).inc();
-            metrics.events_appended.with_label_values(&[event_type]).inc();
-            tracing::info!(workflow = workflow_id, event = event_type, "workflow transition recorded");
-        } else {
-            // Seen again at the workflow's next change, the next relist or a restart.
-            tracing::error!(workflow = workflow_id, event = event_type, "a workflow transition could not be recorded");
-        }
-    }
+    Some((workflow_id, observed_transitions(workflow_id, &status)))
 }
 
-/// Records `request`, trying again for about half a minute while PostgreSQL is away (a
-/// finished workflow may never change again, so this observation may be the last one).
-async fn record_with_retries(database: &Database, request: AppendRequest) -> bool {
+/// The transitions the deletion of `object` (its last state) implies.
+fn deleted(object: &DynamicObject) -> Option<(&str, Vec<(Transition, DomainEvent)>)> {
+    let workflow_id = object.metadata.name.as_deref()?;
+    let status = object.data.get("status").cloned().unwrap_or_default();
+    let deleted_at = object.metadata.deletion_timestamp.as_ref().map(|time| time.0.to_string());
+    Some((workflow_id, deleted_transitions(workflow_id, &status, deleted_at.as_deref())))
+}
+
+/// The log's head position, read again and again while PostgreSQL is away (nothing can be
+/// recorded meanwhile anyway); `None` when the service stops first.
+async fn log_head(database: &Database, namespace: &str, stop: &mut watch::Receiver<bool>) -> Option<i64> {
     let mut wait = Duration::from_millis(200);
-    for attempt in 1..=8 {
-        match record(database, request.clone()).await {
-            Ok(_) => return true,
+    loop {
+        let head = async {
+            let mut connection = database.connection().await.map_err(|error| error.to_string())?;
+            let client = connection.read().await.map_err(|error| error.to_string())?;
+            store::head_position(&client).await.map_err(|error| error.to_string())
+        };
+        match head.await {
+            Ok(position) => return Some(position),
             Err(error) => {
-                tracing::warn!(%error, attempt, "recording a workflow transition failed; trying again");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(8));
+                tracing::warn!(namespace, %error, retry_in_ms = wait.as_millis(),
+                               "the log's head could not be read before listing the workflows; trying again");
             }
         }
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return None,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(MAX_HEAD_WAIT);
     }
-    false
 }

@@ -149,14 +149,17 @@ pub struct WorkflowSucceeded {
     pub finished_at: String,
 }
 
-/// The workflow failed (Argo's `Failed` or `Error` phase).
+/// The workflow failed: Argo's `Failed` or `Error` phase, or an end Argo has no phase for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowFailed {
     /// The workflow's name.
     pub workflow_id: String,
-    /// `Failed` or `Error`.
+    /// `Failed` or `Error` (Argo's phases); `Refused` (the API server refused to create it);
+    /// `Deleted` (it left the cluster before it finished). A free text, so a new value needs
+    /// no schema version: every build reads every value.
     pub phase: String,
-    /// When it finished (RFC 3339), when known.
+    /// When it finished (RFC 3339), when known; for `Deleted`, the deletion's time when the
+    /// cluster reported one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// Argo's message.

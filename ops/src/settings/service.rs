@@ -60,7 +60,7 @@ pub struct ServiceSettings {
     pub launcher: Launcher,
     /// `ARGO_PENDING_WORKFLOW_LIMIT`, `INVESTIGATOR_OUTBOX_LIMIT`, `INVESTIGATOR_WORKFLOW_TEMPLATE_<KIND>`,
     /// `INVESTIGATOR_KUBE_QPS` (20), `INVESTIGATOR_KUBE_BURST` (30),
-    /// `INVESTIGATOR_LAUNCH_INTERVAL_MS` (500).
+    /// `INVESTIGATOR_LAUNCH_INTERVAL_MS` (500), `INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S` (300).
     pub launcher_settings: LauncherSettings,
     /// `INVESTIGATOR_KUBE_TIMEOUT_MS` (10000): how long one Kubernetes API request may take.
     pub kube_timeout: Duration,
@@ -260,6 +260,9 @@ impl Reader<'_> {
                 .filter(|qps| *qps > 0)
                 .map_or(defaults.per_second, f64::from),
             burst: self.number::<u32>("INVESTIGATOR_KUBE_BURST").filter(|burst| *burst > 0).unwrap_or(defaults.burst),
+            not_found_grace: self
+                .number::<u64>("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S")
+                .map_or(defaults.not_found_grace, Duration::from_secs),
             ..defaults
         }
     }
@@ -376,6 +379,10 @@ mod tests {
         let templated = service(&[("INVESTIGATOR_WORKFLOW_TEMPLATE_SECURITY_INDICATOR", "si-v2")]).expect("valid");
         assert_eq!(templated.launcher_settings.templates.of(WorkflowKind::SecurityIndicator), "si-v2");
         assert!(service(&[("INVESTIGATOR_LAUNCHER", "argo")]).is_err(), "an unknown launcher is an error");
+        assert_eq!(unset.launcher_settings.not_found_grace, Duration::from_secs(300));
+        let impatient = service(&[("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "0")]).expect("valid");
+        assert_eq!(impatient.launcher_settings.not_found_grace, Duration::ZERO, "zero refuses at once");
+        assert!(service(&[("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "soon")]).is_err());
         assert_eq!(service(&[("INVESTIGATOR_LAUNCHER", "kube")]).expect("valid").launcher, Launcher::Kube);
     }
 

@@ -10,7 +10,7 @@ use super::query::Params;
 use super::state::Shared;
 use super::status::{Cause, Failure};
 use super::store::{Key, stamp};
-use super::{Resource, WORKFLOWS, status};
+use super::{NAMESPACES, Resource, WORKFLOWS, status};
 
 /// The characters the API server draws `generateName` suffixes from (no vowels, no look-alikes).
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -25,6 +25,7 @@ const GENERATE_ATTEMPTS: usize = 8;
 pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[u8]) -> Result<HttpResponse, Failure> {
     let dry_run = dry_run(params)?;
     let object = decode(&WORKFLOWS, namespace, body)?;
+    existing_namespace(shared, namespace)?;
     let candidates = candidate_names(&WORKFLOWS, &object)?;
     if let Some(first) = candidates.first()
         && let Some(cause) = name_cause(first)
@@ -50,6 +51,16 @@ pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[
         return Err(status::injected(StatusCode::INTERNAL_SERVER_ERROR));
     }
     Ok(HttpResponse::Created().content_type("application/json").body(outcome.to_string()))
+}
+
+/// Nothing, or the API server's 404 when `namespace` does not exist: its namespace lifecycle
+/// admission refuses creates there after the body is decoded and before it is validated.
+pub(crate) fn existing_namespace(shared: &Shared, namespace: &str) -> Result<(), Failure> {
+    if shared.read(|store| store.namespace_exists(namespace)) {
+        Ok(())
+    } else {
+        Err(status::not_found(&NAMESPACES, namespace))
+    }
 }
 
 /// Whether `dryRun` asks for a dry run, or the API server's 400.

@@ -78,6 +78,11 @@ fn segments<'a>(path: &'a str, prefix: &str) -> Option<Vec<&'a str>> {
 
 fn route(request: &HttpRequest, body: &[u8], shared: &Arc<Shared>) -> Result<HttpResponse, Failure> {
     let target = Target::parse(request.path()).ok_or_else(status::no_such_path)?;
+    let workflow_path = matches!(target, Target::Collection { .. } | Target::Object { .. });
+    if workflow_path && !shared.read(|store| store.workflows_served()) {
+        // Without Argo's CRD the API server serves nothing under its group and version.
+        return Err(status::no_such_path());
+    }
     let params = Params::parse(request.query_string()).map_err(|message| status::bad_request(&message))?;
     let method = request.method();
     match target {

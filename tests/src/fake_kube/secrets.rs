@@ -12,7 +12,7 @@ use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value, json};
 
 use super::SECRETS;
-use super::create::{candidate_names, decode, dry_run, name_cause};
+use super::create::{candidate_names, decode, dry_run, existing_namespace, name_cause};
 use super::query::Params;
 use super::state::Shared;
 use super::status::{self, Cause, Failure};
@@ -30,6 +30,7 @@ const OPAQUE: &str = "Opaque";
 pub(crate) fn create(shared: &Shared, namespace: &str, params: &Params, body: &[u8]) -> Result<HttpResponse, Failure> {
     let dry_run = dry_run(params)?;
     let object = decode(&SECRETS, namespace, body)?;
+    existing_namespace(shared, namespace)?;
     let fields = Fields::decode(&object)?;
     let candidates = candidate_names(&SECRETS, &object)?;
     let first = candidates.first().map(String::as_str).unwrap_or_default();

@@ -1,7 +1,8 @@
 //! The stored workflows and Secrets, the global resource version and the bounded history of
-//! workflow changes that watches replay.
+//! workflow changes that watches replay; which namespaces exist, and whether Argo's Workflow
+//! resource (its CRD) is installed.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -62,6 +63,10 @@ pub(crate) struct Store {
     /// A watch from a resource version at or after this one misses nothing still kept.
     oldest_watchable: u64,
     created: Vec<Key>,
+    /// Namespaces deleted by the test; every other namespace exists.
+    missing_namespaces: BTreeSet<String>,
+    /// Whether Argo's Workflow CRD is installed (the workflow endpoints served).
+    workflows_served: bool,
 }
 
 impl Store {
@@ -77,6 +82,8 @@ impl Store {
             history_limit,
             oldest_watchable: revision,
             created: Vec::new(),
+            missing_namespaces: BTreeSet::new(),
+            workflows_served: true,
         }
     }
 
@@ -176,6 +183,49 @@ impl Store {
         set_resource_version(&mut object, revision);
         self.record(ChangeKind::Deleted, object.clone());
         Some(object)
+    }
+
+    /// Whether `namespace` exists.
+    pub(crate) fn namespace_exists(&self, namespace: &str) -> bool {
+        !self.missing_namespaces.contains(namespace)
+    }
+
+    /// Deletes `namespace` with everything in it: each workflow at a resource version of its
+    /// own (a `DELETED` change), and its Secrets. Returns how many workflows went.
+    pub(crate) fn delete_namespace(&mut self, namespace: &str) -> usize {
+        let keys: Vec<Key> = self.objects.keys().filter(|(ns, _)| ns == namespace).cloned().collect();
+        for key in &keys {
+            self.delete(key);
+        }
+        self.secrets.retain(|(ns, _), _| ns != namespace);
+        self.missing_namespaces.insert(namespace.to_owned());
+        keys.len()
+    }
+
+    /// Creates `namespace` (again), empty.
+    pub(crate) fn create_namespace(&mut self, namespace: &str) {
+        self.missing_namespaces.remove(namespace);
+    }
+
+    /// Whether Argo's Workflow CRD is installed.
+    pub(crate) fn workflows_served(&self) -> bool {
+        self.workflows_served
+    }
+
+    /// Uninstalls Argo's Workflow CRD: every workflow is deleted first (a `DELETED` change
+    /// each), as the API server does before it removes a CRD. Returns how many went.
+    pub(crate) fn uninstall_workflows(&mut self) -> usize {
+        let keys: Vec<Key> = self.objects.keys().cloned().collect();
+        for key in &keys {
+            self.delete(key);
+        }
+        self.workflows_served = false;
+        keys.len()
+    }
+
+    /// Installs Argo's Workflow CRD (again), with no workflows.
+    pub(crate) fn install_workflows(&mut self) {
+        self.workflows_served = true;
     }
 
     /// The kept changes after resource version `after`, oldest first.
@@ -333,6 +383,36 @@ mod tests {
         assert_eq!(store.objects_after(None).count(), 1);
         assert!(store.get(&key("s")).is_none() && store.secret(&key("wf")).is_none());
         assert_eq!(store.created_secrets(), [key("s")]);
+    }
+
+    #[test]
+    fn fake_kube_store_deleting_a_namespace_deletes_what_it_holds_and_only_that() {
+        let mut store = Store::new(10);
+        store.insert(key("a"), json!({})).expect("free");
+        store.insert(("other".to_owned(), "b".to_owned()), json!({})).expect("free");
+        store.insert_secret(key("s"), json!({})).expect("free");
+        assert_eq!(store.delete_namespace("ns"), 1);
+        assert!(!store.namespace_exists("ns") && store.namespace_exists("other"));
+        assert!(store.get(&key("a")).is_none() && store.secret(&key("s")).is_none());
+        assert_eq!(store.objects_after(None).count(), 1);
+        let last = store.changes_after(3).expect("kept");
+        assert_eq!(last.iter().map(|change| change.kind).collect::<Vec<_>>(), [ChangeKind::Deleted]);
+        store.create_namespace("ns");
+        assert!(store.namespace_exists("ns"));
+    }
+
+    #[test]
+    fn fake_kube_store_uninstalling_the_crd_deletes_every_workflow_first() {
+        let mut store = Store::new(10);
+        store.insert(key("a"), json!({})).expect("free");
+        store.insert(("other".to_owned(), "b".to_owned()), json!({})).expect("free");
+        assert_eq!(store.uninstall_workflows(), 2);
+        assert!(!store.workflows_served());
+        assert_eq!(store.objects_after(None).count(), 0);
+        let deleted = store.changes_after(3).expect("kept");
+        assert!(deleted.iter().all(|change| change.kind == ChangeKind::Deleted) && deleted.len() == 2);
+        store.install_workflows();
+        assert!(store.workflows_served());
     }
 
     #[test]

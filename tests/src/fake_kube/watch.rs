@@ -1,7 +1,7 @@
 //! `GET .../workflows?watch=true`: a chunked stream of newline-delimited watch events, replayed
 //! from the store's history after the requested resource version, then live; `ERROR` 410 when
 //! that version is older than the history; bookmarks when allowed; ended by `timeoutSeconds`
-//! (cleanly) or by the test (abruptly).
+//! or the removal of Argo's CRD (cleanly), or by the test (abruptly).
 
 use std::collections::VecDeque;
 use std::io;
@@ -140,13 +140,15 @@ impl Session {
     fn catch_up(&mut self) {
         self.changes.borrow_and_update();
         let cursor = self.cursor;
-        let outcome = self.shared.read(|store| store.changes_after(cursor).map(|changes| (changes, store.revision())));
+        let outcome = self.shared.read(|store| {
+            store.changes_after(cursor).map(|changes| (changes, store.revision(), store.workflows_served()))
+        });
         match outcome {
             Err(expired) => {
                 self.queue.push_back(expired_line(&expired));
                 self.phase = Phase::Finished;
             }
-            Ok((changes, revision)) => {
+            Ok((changes, revision, served)) => {
                 for change in changes {
                     if self.filter.matches(&change.object) {
                         self.queue.push_back(event_line(change.kind.as_str(), &change.object));
@@ -154,6 +156,10 @@ impl Session {
                     self.cursor = change.revision;
                 }
                 self.cursor = self.cursor.max(revision);
+                if !served {
+                    // The CRD is gone: the watch ends once its deletions are sent.
+                    self.phase = Phase::Finished;
+                }
             }
         }
     }

@@ -564,3 +564,63 @@ async fn fake_kube_fail_next_and_delay_next_apply_to_secret_requests() {
     );
     assert_eq!(fake.secret_names(), [format!("{NAMESPACE}/s")]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_kube_a_deleted_namespace_refuses_creates_with_404_and_reads_as_empty() {
+    let fake = FakeKube::start().await;
+    create(&fake, &workflow("wf-1", json!({}))).await;
+    let url = collection(&fake, NAMESPACE);
+    let mut watch = Watch::open(&format!("{url}?watch=true&resourceVersion={}", fake.resource_version())).await;
+
+    assert_eq!(fake.delete_namespace(NAMESPACE), 1);
+    let deleted = watch.event().await;
+    assert_eq!(
+        (deleted["type"].as_str(), deleted["object"]["metadata"]["name"].as_str()),
+        (Some("DELETED"), Some("wf-1"))
+    );
+    assert_eq!(revision(&deleted["object"]), fake.resource_version(), "the deletion's own version");
+
+    let (code, refused) = create(&fake, &workflow("wf-2", json!({}))).await;
+    assert_eq!(code, 404);
+    let expected = format!(
+        r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"namespaces \"{NAMESPACE}\" not found","reason":"NotFound","details":{{"name":"{NAMESPACE}","kind":"namespaces"}},"code":404}}"#
+    );
+    assert_eq!(refused.to_string(), expected);
+    let (code, garbage, _) = post(&url, "{not json").await;
+    assert_eq!(code, 400, "a body is decoded before the namespace is looked up: {garbage}");
+    let (code, secret_refused) = create_secret(&fake, &secret("s", json!({"k": "v"}))).await;
+    assert_eq!((code, secret_refused["details"]["kind"].as_str()), (404, Some("namespaces")), "{secret_refused}");
+    assert!(list_names(&url).await.is_empty(), "reads of a missing namespace answer 200 with nothing");
+    assert!(fake.created_names() == ["wf-1"] && fake.count(NAMESPACE) == 0);
+
+    fake.create_namespace(NAMESPACE);
+    let (code, created) = create(&fake, &workflow("wf-2", json!({}))).await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(watch.event().await["object"]["metadata"]["name"], "wf-2", "the watch went on");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_kube_without_the_workflow_crd_every_workflow_path_answers_404() {
+    let fake = FakeKube::start().await;
+    create(&fake, &workflow("wf-1", json!({}))).await;
+    let url = collection(&fake, NAMESPACE);
+    let mut watch = Watch::open(&format!("{url}?watch=true&resourceVersion={}", fake.resource_version())).await;
+
+    assert_eq!(fake.uninstall_workflow_crd(), 1);
+    assert_eq!(watch.event().await["type"], "DELETED", "the workflows go first");
+    assert_eq!(watch.next().await.expect("a clean end"), None, "then the watch ends");
+    let no_such_resource = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404}"#;
+    let (code, refused) = create(&fake, &workflow("wf-2", json!({}))).await;
+    assert_eq!((code, refused.to_string().as_str()), (404, no_such_resource));
+    for path in [url.clone(), format!("{url}?watch=true"), format!("{url}/wf-1")] {
+        let (code, answer, _) = get(&path).await;
+        assert_eq!((code, answer.to_string().as_str()), (404, no_such_resource), "{path}");
+    }
+    let (code, _) = create_secret(&fake, &secret("s", json!({"k": "v"}))).await;
+    assert_eq!(code, 201, "Secrets are not Argo's");
+
+    fake.install_workflow_crd();
+    assert!(list_names(&url).await.is_empty());
+    let (code, _) = create(&fake, &workflow("wf-2", json!({}))).await;
+    assert_eq!(code, 201);
+}

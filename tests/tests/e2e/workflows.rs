@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use investigator_projections::Database;
+use investigator_projections::replay::{self, ReplayOptions, Unobserved};
 use investigator_tests::fake_kube::{FakeKube, argo_status};
 use investigator_tests::partition::{Link, PartitionProxy};
-use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
+use investigator_tests::{PrivatePostgres, Service, TestDatabase, TestKafka, eventually};
 
 use crate::pipeline::messages::{PYPI, unresolved};
 use crate::pipeline::{count, publish, service_env, texts};
@@ -45,33 +47,54 @@ pub(crate) async fn serve_with(
     database: &TestDatabase,
     extra: &[(&str, &str)],
 ) -> Service {
-    let kubeconfig = cluster.kubeconfig.display().to_string();
+    Service::start(&service_env(kafka, database, &kube_settings(cluster, extra))).await
+}
+
+/// The settings of a service on `cluster`, plus `extra`.
+fn kube_settings<'a>(cluster: &'a Cluster, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut settings = vec![
         ("INVESTIGATOR_LAUNCHER", "kube"),
-        ("KUBECONFIG", kubeconfig.as_str()),
+        ("KUBECONFIG", cluster.kubeconfig.to_str().expect("a UTF-8 temporary path")),
         ("INVESTIGATOR_LAUNCH_INTERVAL_MS", "100"),
         ("INVESTIGATOR_KUBE_TIMEOUT_MS", "1000"),
     ];
     settings.extend_from_slice(extra);
-    Service::start(&service_env(kafka, database, &settings)).await
+    settings
 }
 
 async fn statuses(database: &TestDatabase) -> Vec<String> {
-    texts(&database.database, "SELECT status FROM graph.workflow_run ORDER BY workflow_id").await
+    statuses_in(&database.database).await
+}
+
+async fn statuses_in(database: &Database) -> Vec<String> {
+    texts(database, "SELECT status FROM graph.workflow_run ORDER BY workflow_id").await
+}
+
+/// Each workflow's status and phase (`failed Deleted`), sorted.
+async fn ends(database: &Database) -> Vec<String> {
+    texts(database, "SELECT status || ' ' || coalesce(phase, '') FROM graph.workflow_run ORDER BY 1").await
 }
 
 async fn events_of(database: &TestDatabase, event_type: &str) -> i64 {
+    events_in(&database.database, event_type).await
+}
+
+async fn events_in(database: &Database, event_type: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM investigator.event_log WHERE event_type = '{event_type}'");
-    count(&database.database, &sql).await
+    count(database, &sql).await
 }
 
 /// Every requested workflow is on the cluster once and submitted once in the log.
 async fn assert_exactly_once(cluster: &Cluster, database: &TestDatabase) {
-    let requested = texts(&database.database, "SELECT workflow_id FROM graph.workflow_run ORDER BY 1").await;
+    assert_exactly_once_in(cluster, &database.database).await;
+}
+
+async fn assert_exactly_once_in(cluster: &Cluster, database: &Database) {
+    let requested = texts(database, "SELECT workflow_id FROM graph.workflow_run ORDER BY 1").await;
     let mut created = cluster.kube.created_names();
     created.sort();
     assert_eq!(created, requested, "each requested workflow created once, and nothing else");
-    assert_eq!(events_of(database, "WorkflowSubmitted").await, requested.len() as i64, "submitted once each");
+    assert_eq!(events_in(database, "WorkflowSubmitted").await, requested.len() as i64, "submitted once each");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,7 +258,8 @@ async fn at_the_pending_limit_launches_wait_until_workflows_start() {
     let first = cluster.kube.created_names().remove(0);
     cluster.kube.set_status(MIDDLETIER, &first, argo_status("Running")).expect("the workflow");
     eventually("the second submitted once the first started", Duration::from_secs(30), || async {
-        cluster.kube.count(MIDDLETIER) == 2
+        // Created on the cluster, then recorded: wait for the record too.
+        cluster.kube.count(MIDDLETIER) == 2 && !statuses(&database).await.contains(&"requested".to_owned())
     })
     .await;
     assert_exactly_once(&cluster, &database).await;
@@ -449,4 +473,199 @@ async fn a_producers_trace_context_reaches_the_events_and_the_workflow() {
     };
     assert_eq!(annotation("flask"), Some(serde_json::json!(traceparent)), "and on the workflow");
     assert_eq!(annotation("click"), Some(serde_json::json!(started)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_deleted_before_it_finishes_fails_once_and_frees_its_pending_slot() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let service = serve_with(&cluster, &kafka, &database, &[("ARGO_PENDING_WORKFLOW_LIMIT", "1")]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the first workflow submitted", Duration::from_secs(30), || async {
+        cluster.kube.created_names().len() == 1
+    })
+    .await;
+
+    // Deleted before Argo started it: it ends, and the pending slot it held goes to the second.
+    let first = cluster.kube.created_names().remove(0);
+    cluster.kube.delete(MIDDLETIER, &first).expect("the first workflow");
+    eventually("the second submitted once the first was deleted", Duration::from_secs(30), || async {
+        cluster.kube.created_names().len() == 2
+    })
+    .await;
+    // Deleted while running.
+    let second = cluster.kube.created_names().remove(1);
+    cluster.kube.set_status(MIDDLETIER, &second, argo_status("Running")).expect("the second workflow");
+    eventually("the second running", Duration::from_secs(30), || async {
+        statuses(&database).await.contains(&"running".to_owned())
+    })
+    .await;
+    cluster.kube.delete(MIDDLETIER, &second).expect("the second workflow");
+    eventually("both deletions recorded as failures in phase Deleted", Duration::from_secs(30), || async {
+        ends(&database.database).await == ["failed Deleted", "failed Deleted"]
+    })
+    .await;
+
+    // A workflow deleted after it finished (Argo's TTL) keeps the end it had.
+    publish(&kafka, &[unresolved("click", "8.0.0", PYPI)]).await;
+    eventually("the third submitted", Duration::from_secs(30), || async { cluster.kube.created_names().len() == 3 })
+        .await;
+    let third = cluster.kube.created_names().remove(2);
+    cluster.kube.set_status(MIDDLETIER, &third, argo_status("Succeeded")).expect("the third workflow");
+    eventually("the third succeeded and the fourth submitted", Duration::from_secs(30), || async {
+        cluster.kube.created_names().len() == 4 && statuses(&database).await.contains(&"succeeded".to_owned())
+    })
+    .await;
+    cluster.kube.delete(MIDDLETIER, &third).expect("the third workflow");
+    // The watch delivers in order: once the fourth's deletion is recorded, the third's was seen.
+    let fourth = cluster.kube.created_names().remove(3);
+    cluster.kube.delete(MIDDLETIER, &fourth).expect("the fourth workflow");
+    eventually("the fourth's deletion recorded", Duration::from_secs(30), || async {
+        ends(&database.database).await.iter().filter(|end| *end == "failed Deleted").count() == 3
+    })
+    .await;
+    assert_eq!(
+        ends(&database.database).await,
+        ["failed Deleted", "failed Deleted", "failed Deleted", "succeeded Succeeded"]
+    );
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 3, "each deletion once");
+    assert_eq!(events_of(&database, "WorkflowSucceeded").await, 1);
+    assert_eq!(events_of(&database, "WorkflowStarted").await, 2);
+    assert_exactly_once(&cluster, &database).await;
+    drop(service);
+    let options = ReplayOptions { verify: true, ..ReplayOptions::default() };
+    let report = replay::replay(&database.database, &options, &mut Unobserved).await.expect("a replay");
+    let differing: Vec<_> = report.differences().collect();
+    assert!(differing.is_empty(), "the graph rebuilt from the log equals the live one: {differing:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflows_deleted_while_the_service_was_down_end_as_deleted_after_the_restart() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("both workflows submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+    let names = cluster.kube.created_names();
+    cluster.kube.set_status(MIDDLETIER, &names[0], argo_status("Running")).expect("the workflow");
+    eventually("one running", Duration::from_secs(30), || async {
+        statuses(&database).await.contains(&"running".to_owned())
+    })
+    .await;
+
+    service.kill().await;
+    for name in &names {
+        cluster.kube.delete(MIDDLETIER, name).expect("the workflow");
+    }
+    // Requested while the service is down, submitted after the list of the restart began:
+    // not taken for deleted.
+    publish(&kafka, &[unresolved("click", "8.0.0", PYPI)]).await;
+    let _service = serve_with(&cluster, &kafka, &database, &[]).await;
+    eventually("the two deleted found gone and the two new ones submitted", Duration::from_secs(60), || async {
+        ends(&database.database).await == ["failed Deleted", "failed Deleted", "submitted ", "submitted "]
+    })
+    .await;
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 2);
+    assert_eq!(events_of(&database, "WorkflowStarted").await, 1);
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transitions_seen_while_postgres_is_away_are_recorded_once_it_is_back() {
+    let (kafka, cluster) = (TestKafka::new(), cluster().await);
+    let server = PrivatePostgres::start();
+    let database_url = server.url();
+    let database = Database::connect_lazy(&database_url, 2).expect("a valid URL");
+    let mut env = kafka.vars();
+    env.push(("DATABASE_URL".to_owned(), database_url.clone()));
+    env.push(("THOTH_SOLVERS".to_owned(), crate::pipeline::SOLVERS.to_owned()));
+    env.extend(kube_settings(&cluster, &[]).into_iter().map(|(name, value)| (name.to_owned(), value.to_owned())));
+    let mut service = Service::start(&env).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("both workflows submitted", Duration::from_secs(30), || async {
+        statuses_in(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+
+    server.stop();
+    let names = cluster.kube.created_names();
+    cluster.kube.set_status(MIDDLETIER, &names[0], argo_status("Running")).expect("the workflow");
+    cluster.kube.delete(MIDDLETIER, &names[1]).expect("the workflow");
+    // Longer than the watcher once tried (8 attempts in about 28 s) before giving a transition up.
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    assert!(service.exited().is_none(), "the service outlives the database");
+    server.resume();
+    // Within 60 s: the queue is tried at least every 30 s.
+    eventually("the start and the deletion recorded once PostgreSQL is back", Duration::from_secs(60), || async {
+        ends(&database).await == ["failed Deleted", "running "]
+    })
+    .await;
+    assert_eq!(events_in(&database, "WorkflowStarted").await, 1);
+    assert_eq!(events_in(&database, "WorkflowFailed").await, 1);
+    eventually("nothing left waiting", Duration::from_secs(30), || async {
+        let waiting = format!("investigator_workflow_observations_unrecorded{{namespace=\"{MIDDLETIER}\"}}");
+        service.metric(&waiting).await == Some(0.0)
+    })
+    .await;
+    assert_exactly_once_in(&cluster, &database).await;
+}
+
+/// Workflow creates the fake answered 404.
+fn creates_answered_404(cluster: &Cluster) -> usize {
+    let creates = cluster.kube.requests().into_iter().filter(|request| request.method == "POST");
+    let to_workflows = |path: &str| path.split('?').next().is_some_and(|path| path.ends_with("/workflows"));
+    creates.filter(|request| request.status == 404 && to_workflows(&request.path)).count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_namespace_keeps_its_requests_in_the_outbox_until_it_exists() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    // A redeploy: the namespace is gone and comes back later.
+    cluster.kube.delete_namespace(MIDDLETIER);
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the creates answered 404 and tried again", Duration::from_secs(30), || async {
+        creates_answered_404(&cluster) >= 3
+    })
+    .await;
+    assert_eq!(statuses(&database).await, ["requested", "requested"], "nothing recorded: both wait in the outbox");
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 0);
+    let counted = format!("investigator_workflow_not_found_total{{missing=\"namespace\",namespace=\"{MIDDLETIER}\"}}");
+    assert!(service.metric(&counted).await.unwrap_or_default() >= 1.0, "{counted} counts them");
+    let log = service.log_text();
+    let warning = log.lines().find(|line| line.contains("answers 404 for the namespace's workflows"));
+    assert!(
+        warning.is_some_and(|line| line.contains("WARN") && line.contains(MIDDLETIER) && line.contains("namespace")),
+        "a warning names the namespace and what is missing: {warning:?}"
+    );
+
+    cluster.kube.create_namespace(MIDDLETIER);
+    eventually("both submitted once the namespace exists", Duration::from_secs(60), || async {
+        statuses(&database).await == ["submitted", "submitted"]
+    })
+    .await;
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 0, "none refused");
+    assert_exactly_once(&cluster, &database).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_workflow_crd_refuses_requests_only_after_the_grace() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    cluster.kube.uninstall_workflow_crd();
+    let extra = [("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S", "5"), ("THOTH_SOLVERS", "solver-rhel-8-py38")];
+    let service = serve_with(&cluster, &kafka, &database, &extra).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    eventually("the request refused once the grace is over", Duration::from_secs(60), || async {
+        ends(&database.database).await == ["failed Refused"]
+    })
+    .await;
+    assert!(creates_answered_404(&cluster) >= 2, "tried again within the grace: {:?}", cluster.kube.requests());
+    let message = texts(&database.database, "SELECT message FROM graph.workflow_run").await;
+    assert!(message[0].contains("404") && message[0].contains("Workflow resource"), "{message:?}");
+    assert_eq!(events_of(&database, "WorkflowFailed").await, 1, "refused once");
+    let counted =
+        format!("investigator_workflow_not_found_total{{missing=\"workflows-resource\",namespace=\"{MIDDLETIER}\"}}");
+    assert!(service.metric(&counted).await.unwrap_or_default() >= 2.0, "{counted} counts each 404");
+    assert!(cluster.kube.created_names().is_empty());
 }
