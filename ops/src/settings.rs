@@ -11,10 +11,12 @@ use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
+mod http_access;
 mod learning;
 mod service;
 mod telemetry;
 
+pub use http_access::HttpAccess;
 pub use service::{Launcher, ServiceSettings};
 pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
 
