@@ -210,11 +210,18 @@ impl Launch {
         let kind = intent.kind.name();
         let secret = match self.secret(intent).await {
             Ok(secret) => secret,
-            Err(reason) => {
+            Err(SubmitError::Transient(reason)) => {
                 self.metrics.workflow_launches.with_label_values(&[kind, "retried"]).inc();
                 let retry = self.back_off(&intent.workflow_id);
                 tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
                                "the workflow's secret is not provided yet; will try again");
+                return;
+            }
+            // A Secret of that name that is not ours: the workflow is not submitted (it would
+            // read those credentials), and ours leave the database.
+            Err(refused) => {
+                self.refuse(intent, kind, &refused).await;
+                self.forget_secret(&intent.workflow_id).await;
                 return;
             }
         };
@@ -239,19 +246,22 @@ impl Launch {
                 tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
                                "workflow not submitted yet; will try again");
             }
-            Err(refused) => {
-                self.metrics.workflow_launches.with_label_values(&[kind, "refused"]).inc();
-                tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused by the cluster");
-                let event = WorkflowFailed {
-                    workflow_id: intent.workflow_id.clone(),
-                    phase: "Refused".to_owned(),
-                    finished_at: None,
-                    message: Some(refused.to_string()),
-                };
-                if self.record(intent, "workflow-finished", event.into()).await {
-                    self.forget(&intent.workflow_id);
-                }
-            }
+            Err(refused) => self.refuse(intent, kind, &refused).await,
+        }
+    }
+
+    /// The cluster refused the workflow (or its Secret) for good: recorded as failed.
+    async fn refuse(&self, intent: &WorkflowIntent, kind: &str, refused: &SubmitError) {
+        self.metrics.workflow_launches.with_label_values(&[kind, "refused"]).inc();
+        tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused by the cluster");
+        let event = WorkflowFailed {
+            workflow_id: intent.workflow_id.clone(),
+            phase: "Refused".to_owned(),
+            finished_at: None,
+            message: Some(refused.to_string()),
+        };
+        if self.record(intent, "workflow-finished", event.into()).await {
+            self.forget(&intent.workflow_id);
         }
     }
 
@@ -288,18 +298,16 @@ impl Launch {
     }
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
-    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, String> {
-        let client = self.database.client().await.map_err(|error| error.to_string())?;
-        let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| error.to_string())?;
+    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, SubmitError> {
+        let unreadable = |error: &dyn std::fmt::Display| SubmitError::Transient(error.to_string());
+        let client = self.database.client().await.map_err(|error| unreadable(&error))?;
+        let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| unreadable(&error))?;
         drop(client);
         let Some(stored) = stored else {
             return Ok(false);
         };
-        self.submitter
-            .provide_secret(&intent.namespace, &stored.name, &stored.data)
-            .await
-            .map(|_| true)
-            .map_err(|error| error.to_string())
+        self.submitter.provide_secret(&intent.namespace, &stored.name, &intent.workflow_id, &stored.data).await?;
+        Ok(true)
     }
 
     /// The Secret exists and the workflow is submitted: the credentials leave the database.

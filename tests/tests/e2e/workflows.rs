@@ -334,8 +334,13 @@ async fn registry_credentials_reach_the_cluster_as_a_secret_and_nowhere_else() {
     )
     .await;
     assert_eq!(in_log, 0, "no password in the event log");
-    let kept = count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await;
-    assert_eq!(kept, 0, "the credentials leave the database once the workflow is submitted");
+    // Deleted just after the submission is recorded.
+    eventually(
+        "the credentials leave the database once the workflow is submitted",
+        Duration::from_secs(10),
+        || async { count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await == 0 },
+    )
+    .await;
 }
 
 /// Records carrying every credential field of every message type that declares one, plus
@@ -496,6 +501,66 @@ async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
         }
         assert!(!text.contains(token), "the API token leaked");
     }
+}
+
+/// Creates a Secret on the fake cluster, as someone else with access to the namespace would.
+async fn plant_secret(cluster: &Cluster, namespace: &str, secret: serde_json::Value) {
+    let url = format!("{}/api/v1/namespaces/{namespace}/secrets", cluster.kube.url());
+    let request = reqwest::Client::new().post(url).header("content-type", "application/json").body(secret.to_string());
+    let response = request.send().await.expect("the fake API answers");
+    assert_eq!(response.status().as_u16(), 201, "planted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_of_the_workflows_name_that_is_not_ours_is_never_used_and_ours_from_a_lost_answer_is() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    // Someone with create rights in the namespace guessed the name the next trigger's secret gets.
+    plant_secret(
+        &cluster,
+        MIDDLETIER,
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "package-extract-planted-1-registry"},
+                           "stringData": {"THOTH_REGISTRY_CREDENTIALS": "attacker:their-registry"}}),
+    )
+    .await;
+    // Ours, from a launch whose answer was lost before a restart: the same labels and data.
+    plant_secret(
+        &cluster,
+        MIDDLETIER,
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "package-extract-ours-1-registry",
+            "labels": {"app.kubernetes.io/managed-by": "thoth-investigator",
+                       "investigator.thoth-station.ninja/workflow": "package-extract-ours-1"}},
+            "stringData": {"THOTH_REGISTRY_CREDENTIALS": "robot:s3cr3t-Pa55"}}),
+    )
+    .await;
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    let trigger = |job: &str| {
+        crate::pipeline::messages::message(
+            investigator_events::thoth::MessageKind::PackageExtractTrigger,
+            serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime", "job_id": job,
+                               "registry_user": "robot", "registry_password": "s3cr3t-Pa55"}),
+        )
+    };
+    publish(&kafka, &[trigger("package-extract-planted-1"), trigger("package-extract-ours-1")]).await;
+    eventually("one refused, one submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "failed"]
+    })
+    .await;
+    assert!(cluster.kube.get(MIDDLETIER, "package-extract-planted-1").is_none(), "no workflow reads their secret");
+    assert!(cluster.kube.get(MIDDLETIER, "package-extract-ours-1").is_some(), "ours is used");
+    let planted = cluster.kube.secret(MIDDLETIER, "package-extract-planted-1-registry").expect("still there");
+    assert!(planted["metadata"]["labels"].is_null(), "left as it was: {planted}");
+    let refusal = texts(
+        &database.database,
+        "SELECT payload ->> 'message' FROM investigator.event_log WHERE event_type = 'WorkflowFailed'",
+    )
+    .await;
+    assert_eq!(refusal.len(), 1);
+    assert!(refusal[0].contains("was not made by the investigator"), "{refusal:?}");
+    assert!(service.log_text().contains("workflow refused by the cluster"), "refused loudly");
+    eventually("the refused workflow's credentials leave the database too", Duration::from_secs(10), || async {
+        count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await == 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
