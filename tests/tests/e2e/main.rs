@@ -15,6 +15,7 @@ mod knowledge_graph;
 mod learning;
 mod migrations;
 mod pipeline;
+mod private_postgres;
 mod replay;
 mod security;
 mod sync;
