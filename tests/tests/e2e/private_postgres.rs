@@ -161,3 +161,108 @@ async fn a_cluster_an_earlier_version_made_trusting_every_local_user_is_given_a_
     assert_eq!(mode(&server), 0o700);
     assert_password_for_everything(&server);
 }
+
+/// The clusters `scripts/postgres.sh` made in a test, stopped and removed afterwards.
+struct ScriptClusters {
+    home: tempfile::TempDir,
+    made: Vec<std::path::PathBuf>,
+}
+
+impl Drop for ScriptClusters {
+    fn drop(&mut self) {
+        let Ok(binaries) = find_binaries() else { return };
+        for cluster in &self.made {
+            let _ = server_command(&binaries, "pg_ctl")
+                .arg("-D")
+                .arg(cluster.join("data"))
+                .args(["-m", "immediate", "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if cluster.starts_with("/var/tmp") {
+                let _ = std::fs::remove_dir_all(cluster);
+            }
+        }
+    }
+}
+
+/// Runs `scripts/postgres.sh --private` with `home` as INVESTIGATOR_HOME.
+fn postgres_script(home: &Path) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/postgres.sh");
+    Command::new(script)
+        .arg("--private")
+        .env("INVESTIGATOR_HOME", home)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the script runs")
+}
+
+/// The URL a successful run printed.
+fn printed_url(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let line = stdout.lines().find_map(|line| line.strip_prefix("export DATABASE_URL='")).expect("an export line");
+    line.trim_end_matches('\'').to_owned()
+}
+
+/// Where the script's cluster of `state` is.
+fn script_cluster(state: &Path) -> std::path::PathBuf {
+    match std::fs::read_to_string(state.join("postgres-cluster")) {
+        Ok(recorded) => std::path::PathBuf::from(recorded.trim()),
+        Err(_) => state.join("postgres"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scripts_private_cluster_is_theirs_alone_and_needs_its_password() {
+    let mut clusters = ScriptClusters { home: tempfile::tempdir().expect("a directory"), made: Vec::new() };
+    let state = clusters.home.path().join("state");
+    let first = postgres_script(&state);
+    let cluster = script_cluster(&state);
+    clusters.made.push(cluster.clone());
+    let url = printed_url(&first);
+
+    assert_eq!(mode(&state), 0o700, "INVESTIGATOR_HOME");
+    assert_eq!(mode(&state.join("postgres-password")), 0o600);
+    assert_eq!(mode(&cluster), 0o700, "the cluster's directory");
+    assert_eq!(mode(&cluster.join("socket")), 0o700, "the socket's directory");
+    assert_password_for_everything(&cluster);
+    connect(&url).await.expect("the printed URL connects");
+    let password = std::fs::read_to_string(state.join("postgres-password")).expect("the password").trim().to_owned();
+    let without = url.replace(&format!(":{password}@"), "@");
+    assert_ne!(without, url);
+    let refused = connect(&without).await.expect_err("without the password");
+    assert!(refused.contains("password"), "{refused}");
+    let port: u16 = std::fs::read_to_string(cluster.join("port")).expect("port").trim().parse().expect("a port");
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "no TCP listener");
+    if is_root() {
+        let other = psql_as_nobody(&url);
+        assert!(!other.status.success(), "another account got in");
+        assert!(String::from_utf8_lossy(&other.stderr).contains("Permission denied"));
+    }
+    assert_eq!(printed_url(&postgres_script(&state)), url, "run again, the same running cluster");
+
+    // A state directory someone else owns is refused, never used.
+    if is_root() {
+        let theirs = clusters.home.path().join("theirs");
+        std::fs::create_dir(&theirs).expect("a directory");
+        let given = Command::new("chown").arg("nobody").arg(&theirs).status().expect("chown runs");
+        assert!(given.success());
+        let refused = postgres_script(&theirs);
+        assert!(!refused.status.success(), "a home of someone else's was used");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("refusing to use it"));
+        assert!(!theirs.join("postgres-password").exists(), "nothing written into it");
+
+        // A recorded cluster directory that is not the postgres user's private one is not used.
+        let planted = clusters.home.path().join("planted");
+        std::fs::create_dir(&planted).expect("a directory");
+        std::fs::write(state.join("postgres-cluster"), format!("{}\n", planted.display())).expect("tamper");
+        let replaced = postgres_script(&state);
+        let new_cluster = script_cluster(&state);
+        clusters.made.push(new_cluster.clone());
+        printed_url(&replaced);
+        assert_ne!(new_cluster, planted, "a new cluster, not the planted directory");
+        assert!(!planted.join("data").exists(), "nothing created in the planted directory");
+    }
+}
