@@ -11,6 +11,7 @@ mod emit;
 mod event_log;
 mod fake_kube;
 mod harness;
+mod kafka_security;
 mod knowledge_graph;
 mod learning;
 mod migrations;
