@@ -157,7 +157,7 @@ impl TopicAdmin {
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()));
         described.map_err(|source| KafkaError::Metadata {
             bootstrap_servers: self.bootstrap_servers.clone(),
-            broker_said: self.why_it_failed(),
+            broker_said: self.why_it_failed().map(String::into_boxed_str),
             source,
         })
     }

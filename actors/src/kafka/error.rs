@@ -19,7 +19,7 @@ pub enum KafkaError {
         bootstrap_servers: String,
         /// The last error librdkafka reported meanwhile, naming the broker and why (a TLS
         /// certificate it could not verify, a refused authentication...).
-        broker_said: Option<String>,
+        broker_said: Option<Box<str>>,
         /// librdkafka's error.
         #[source]
         source: rdkafka::error::KafkaError,

@@ -23,7 +23,7 @@ where
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
         .map_err(|source| KafkaError::Metadata {
             bootstrap_servers: bootstrap_servers.to_owned(),
-            broker_said: last_failure.get(),
+            broker_said: last_failure.get().map(String::into_boxed_str),
             source,
         })?;
     Ok(metadata.topics().iter().map(|topic| topic.name().to_owned()).collect())
