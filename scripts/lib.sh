@@ -3,7 +3,18 @@
 
 INVESTIGATOR_HOME=${INVESTIGATOR_HOME:-$HOME/.cache/investigator}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-mkdir -p "$INVESTIGATOR_HOME"
+# Ours alone (mode 0700): it holds the private cluster's password and the API token. One that
+# exists and is not a directory of ours (a link, someone else's) is never used.
+if [ -e "$INVESTIGATOR_HOME" ] || [ -L "$INVESTIGATOR_HOME" ]; then
+  if [ ! -d "$INVESTIGATOR_HOME" ] || [ -L "$INVESTIGATOR_HOME" ] || [ "$(stat -c %u "$INVESTIGATOR_HOME")" != "$(id -u)" ]; then
+    printf '[investigator] error: %s is not a directory of ours: refusing to use it\n' "$INVESTIGATOR_HOME" >&2
+    exit 1
+  fi
+else
+  mkdir -p "$(dirname "$INVESTIGATOR_HOME")"
+  mkdir -m 700 "$INVESTIGATOR_HOME"
+fi
+chmod 700 "$INVESTIGATOR_HOME"
 
 say() { printf '[investigator] %s\n' "$*" >&2; }
 die() { printf '[investigator] error: %s\n' "$*" >&2; exit 1; }

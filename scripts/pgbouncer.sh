@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pgbouncer in transaction pooling, as Thoth deploys it, in front of the PostgreSQL server of
-# DATABASE_URL (which must be on 127.0.0.1 with trust authentication, as scripts/postgres.sh
-# gives). Installs Debian's pgbouncer when missing.
+# DATABASE_URL (as scripts/postgres.sh gives it: TCP or a Unix socket, with or without a
+# password). Installs Debian's pgbouncer when missing. It listens on 127.0.0.1 only and asks
+# its clients for no password (loopback tests only).
 #   scripts/pgbouncer.sh start NAME   starts one (reused when running) and prints
 #                                     `export INVESTIGATOR_TEST_POOLER_URL=...`
 #   scripts/pgbouncer.sh stop NAME
@@ -40,10 +41,22 @@ start() {
   command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer
   local binary
   binary=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-  # The server of DATABASE_URL: host and port only (the test databases come and go).
-  local server_port
-  server_port=$(printf '%s' "$DATABASE_URL" | sed -nE 's#^[a-z]+://[^@/]*@?127\.0\.0\.1:([0-9]+).*#\1#p')
-  [ -n "$server_port" ] || die "pgbouncer.sh needs DATABASE_URL on 127.0.0.1 with a port, got $(redact_url "$DATABASE_URL")"
+  # The server of DATABASE_URL: where and as whom (the test databases come and go).
+  local server
+  server=$(python3 - "$DATABASE_URL" <<'PY'
+import sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+if url.scheme not in ("postgres", "postgresql"):
+    sys.exit("not a postgresql:// URL")
+host = urllib.parse.unquote(url.hostname or "127.0.0.1") if url.netloc else "127.0.0.1"
+if "%2f" in url.netloc.lower():
+    host = urllib.parse.unquote(url.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0])
+parts = [f"host={host}", f"port={url.port or 5432}", f"user={urllib.parse.unquote(url.username or 'postgres')}"]
+if url.password:
+    parts.append(f"password={urllib.parse.unquote(url.password)}")
+print(" ".join(parts))
+PY
+  ) || die "pgbouncer.sh cannot read DATABASE_URL $(redact_url "$DATABASE_URL")"
   mkdir -p "$directory"
   [ -f "$directory/port" ] || free_port > "$directory/port"
   local port run
@@ -59,13 +72,15 @@ start() {
       run=$directory
     fi
     chmod 700 "$run"
+    # The configuration may hold the server's password.
+    umask 077
     echo "$run" > "$directory/rundir"
     # Transaction pooling with pgbouncer 1.18's defaults otherwise: no prepared statements
     # across transactions, no session state. Every database of the server is reachable, as
     # the postgres user (auth_type any: loopback tests only).
     cat > "$run/pgbouncer.ini" <<INI
 [databases]
-* = host=127.0.0.1 port=$server_port user=postgres
+* = $server
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -83,7 +98,7 @@ INI
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$run/pgbouncer.ini"; fi
     run_as_service_user "$binary" -d "$run/pgbouncer.ini" || die "pgbouncer did not start, see $run/pgbouncer.log"
     wait_for_port "$port" 200 || die "pgbouncer does not listen on 127.0.0.1:$port, see $run/pgbouncer.log"
-    say "pgbouncer '$name' (transaction pooling) on 127.0.0.1:$port in front of 127.0.0.1:$server_port"
+    say "pgbouncer '$name' (transaction pooling) on 127.0.0.1:$port in front of $(redact_url "$DATABASE_URL")"
   fi
   echo "export INVESTIGATOR_TEST_POOLER_URL='postgresql://postgres@127.0.0.1:$port/postgres'"
 }

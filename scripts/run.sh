@@ -9,7 +9,8 @@
 #
 # It runs on PostgreSQL (the database `investigator`, created if missing) and a local tansu
 # broker, with Thoth's topics under THOTH_DEPLOYMENT_NAME (default `local`), and serves
-# /_health, /metrics, /halt and /resume on INVESTIGATOR_HTTP_ADDR (default 127.0.0.1:6066).
+# /_health, /metrics, /halt and /resume on INVESTIGATOR_HTTP_ADDR (default 127.0.0.1:6066), with
+# the API token (writes, /halt, /resume) in $INVESTIGATOR_HOME/api-token.
 # Workflow requests are recorded, not submitted (no cluster here). Safe to run again.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -69,8 +70,13 @@ if [ "$(cat "$offsets_of" 2>/dev/null)" != "$broker_pid" ]; then
   psql -w "$DATABASE_URL" -Xqc "DELETE FROM investigator.consumer_offset" >/dev/null
   echo "$broker_pid" > "$offsets_of"
 fi
+# Writes (and /halt, /resume) need a token: one is made once and kept, readable by us alone.
+token_file=$INVESTIGATOR_HOME/api-token
+if [ ! -s "$token_file" ]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' > "$token_file")
+fi
 say "starting investigator serve (log: $logfile)"
-nohup "$investigator" serve >"$logfile" 2>&1 </dev/null &
+INVESTIGATOR_API_TOKEN=$(cat "$token_file") nohup "$investigator" serve >"$logfile" 2>&1 </dev/null &
 echo $! > "$pidfile"
 health="http://$INVESTIGATOR_HTTP_ADDR/_health"
 for _ in $(seq 600); do
@@ -139,6 +145,6 @@ Try:
   $investigator emit thoth.investigator.unresolved-package --json '{"package_name": "flask", "package_version": "2.0.1", "index_url": "https://pypi.org/simple"}'
   $investigator events tail --last 5
   curl -s http://$INVESTIGATOR_HTTP_ADDR/metrics | grep ^thoth_investigator
-  curl -s http://$INVESTIGATOR_HTTP_ADDR/halt/thoth.investigator.unresolved-package
+  curl -s -X POST -H "Authorization: Bearer \$(cat $token_file)" http://$INVESTIGATOR_HTTP_ADDR/halt/thoth.investigator.unresolved-package
   tail -f $logfile
 SUMMARY

@@ -8,7 +8,7 @@ mod publisher;
 mod settings;
 
 pub use admin::{TopicAdmin, TopicDescription, TopicOptions, TopicOutcome};
-pub use context::ClientLogging;
+pub use context::{ClientLogging, LastFailure};
 pub use error::KafkaError;
 pub use publisher::{Delivered, ThothPublisher};
 pub use settings::{DEFAULT_CONSUMER_GROUP, KafkaSettings, Secret, TopicSettings};

@@ -21,6 +21,9 @@ pub const MANAGED_BY_VALUE: &str = "thoth-investigator";
 pub const POSITION_LABEL: &str = "investigator.thoth-station.ninja/requested-at";
 /// The annotation carrying the W3C trace context of the message behind the workflow.
 pub const TRACEPARENT_ANNOTATION: &str = "investigator.thoth-station.ninja/traceparent";
+/// The label on a registry-credentials Secret naming the workflow it was made for: a Secret of
+/// that name without it (or naming another workflow) is not ours, and is never used.
+pub const WORKFLOW_LABEL: &str = "investigator.thoth-station.ninja/workflow";
 /// The label selector of our workflows.
 pub const SELECTOR: &str = "app.kubernetes.io/managed-by=thoth-investigator";
 

@@ -7,8 +7,11 @@
 //! - [`ThothMessage::decode`] is strict in the way pydantic's `Strict*` types are and never
 //!   panics; [`ThothMessage::encode`] writes what pydantic v1's `.json()` writes.
 //! - [`parse_messages_file`] reads the messaging-CLI file format.
+//! - [`MessageKind::credential_fields`] names the fields that hold credentials, and
+//!   [`without_credentials`] gives a record as it may be kept (a dead letter).
 
 mod catalogue;
+pub mod credentials;
 pub(crate) mod decode;
 mod kind;
 mod message;
@@ -19,6 +22,7 @@ mod schema_version;
 mod topic;
 
 pub use catalogue::{MessageKind, ThothMessage};
+pub use credentials::{KeptRecord, is_credential_key, without_credentials};
 pub use decode::{DecodeError, DecodeReason};
 pub use kind::{ConsumerMode, KindSpec, UnknownConsumerMode, UnknownMessageType};
 pub use message::{Header, WireMessage};

@@ -39,7 +39,11 @@ pub(crate) fn database_url(settings: &Settings) -> Result<String, CliError> {
         return Ok(url.expose().to_owned());
     }
     let start = || {
-        crate::embedded_postgres::EmbeddedPostgres::ensure(&settings.data_directory, settings.postgres_bin.as_deref())
+        crate::embedded_postgres::EmbeddedPostgres::ensure(
+            &settings.data_directory,
+            settings.postgres_bin.as_deref(),
+            settings.postgres_listen.as_deref(),
+        )
     };
     let url = match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(start)?,

@@ -2,13 +2,17 @@
 //!
 //! - `GET /_health`: `{"status": "ready", "version": ...}`
 //! - `GET /metrics`: Prometheus text
-//! - `GET /halt/{base_topic_name}`, `GET /resume/{base_topic_name}`: pause and resume a topic
+//! - `POST /halt/{base_topic_name}`, `POST /resume/{base_topic_name}`: pause and resume a
+//!   topic, with the write token (`GET` as in Thoth only under
+//!   `INVESTIGATOR_THOTH_COMPATIBLE_CONTROL`)
 //! - `/api/v1/...`: one route table (`api_routes`, also served as `/api/v1/openapi.json`):
 //!   Thoth's user-api graph endpoints (`graph`) and ours for operators
 //!   (`operations`: events, workflows, dead letters, status; `writes`: publishing messages,
 //!   index admin, behind the tokens of `auth`); errors as `api_error::ApiError`
 //! - every request but the health probe and the scrape: a span, continuing the caller's W3C
 //!   `traceparent` (`trace`)
+//! - every answer, errors included: the security headers of `security_headers` (no sniffing,
+//!   no framing, no active content)
 
 mod api_error;
 mod api_routes;
@@ -19,11 +23,13 @@ mod investigator;
 mod operations;
 mod pagination;
 mod parameters;
+mod security_headers;
 mod trace;
 mod writes;
 
 pub use auth::Tokens;
 pub use cache::{CacheSettings, ResponseCache};
+pub use security_headers::security_headers;
 pub use trace::trace_requests;
 pub use writes::MessageSink;
 
@@ -65,15 +71,33 @@ pub struct AppState {
     pub broker: Option<Arc<TopicAdmin>>,
     /// A read replica (`serve --api-only`): no pipeline to halt or resume.
     pub api_only: bool,
+    /// `INVESTIGATOR_THOTH_COMPATIBLE_CONTROL`: `GET /halt` and `GET /resume` without a token.
+    pub thoth_compatible_control: bool,
+    /// `INVESTIGATOR_METRICS_NEED_READ_TOKEN`: `/metrics` needs the read token.
+    pub metrics_need_read_token: bool,
 }
 
 /// Registers every route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/_health", web::get().to(investigator::health))
-        .route("/metrics", web::get().to(investigator::metrics))
-        .route("/halt/{base_topic_name}", web::get().to(investigator::halt))
-        .route("/resume/{base_topic_name}", web::get().to(investigator::resume))
+        .service(
+            web::resource("/metrics")
+                .wrap(actix_web::middleware::from_fn(auth::authorize_metrics))
+                .route(web::get().to(investigator::metrics)),
+        )
+        .service(
+            web::resource("/halt/{base_topic_name}")
+                .wrap(actix_web::middleware::from_fn(auth::authorize_control))
+                .route(web::post().to(investigator::halt))
+                .route(web::get().to(investigator::halt)),
+        )
+        .service(
+            web::resource("/resume/{base_topic_name}")
+                .wrap(actix_web::middleware::from_fn(auth::authorize_control))
+                .route(web::post().to(investigator::resume))
+                .route(web::get().to(investigator::resume)),
+        )
         .service(
             api_routes::register(web::scope("/api/v1"))
                 .wrap(actix_web::middleware::from_fn(cache::respond))

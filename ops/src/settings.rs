@@ -12,10 +12,12 @@ use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
+mod http_access;
 mod learning;
 mod service;
 mod telemetry;
 
+pub use http_access::HttpAccess;
 pub use service::{Launcher, ServiceSettings};
 pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
 
@@ -39,6 +41,10 @@ pub struct Settings {
     /// `INVESTIGATOR_POSTGRES_BIN`: the PostgreSQL server's programs, when not in Debian's
     /// place or on `pg_config --bindir`.
     pub postgres_bin: Option<std::path::PathBuf>,
+    /// `INVESTIGATOR_POSTGRES_LISTEN`: the addresses the private server also listens on over
+    /// TCP (`listen_addresses`: IP addresses, `localhost` or `*`, comma-separated); unset, it
+    /// listens on its Unix socket only. Connections need its password either way.
+    pub postgres_listen: Option<String>,
     /// The `tracing` filter (`RUST_LOG`), `info` by default.
     pub log_filter: String,
     /// `INVESTIGATOR_LOG_FORMAT`: `text` (the default) or `json` (one object per line).
@@ -111,6 +117,7 @@ impl Settings {
             database_url: reader.database_url(),
             data_directory: reader.data_directory(),
             postgres_bin: reader.text("INVESTIGATOR_POSTGRES_BIN").map(std::path::PathBuf::from),
+            postgres_listen: reader.postgres_listen(),
             log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format: reader.log_format(),
             service: reader.service(),
@@ -167,6 +174,19 @@ impl Reader<'_> {
                 LogFormat::Text
             }
         }
+    }
+
+    fn postgres_listen(&mut self) -> Option<String> {
+        const VARIABLE: &str = "INVESTIGATOR_POSTGRES_LISTEN";
+        let value = self.text(VARIABLE)?;
+        let addresses: Vec<&str> = value.split(',').map(str::trim).filter(|address| !address.is_empty()).collect();
+        let valid =
+            |address: &&str| matches!(*address, "*" | "localhost") || address.parse::<std::net::IpAddr>().is_ok();
+        if let Some(bad) = addresses.iter().find(|address| !valid(address)) {
+            self.problem(VARIABLE, format!("'{bad}' is not an IP address, localhost or *"));
+            return None;
+        }
+        Some(addresses.join(","))
     }
 
     fn problem(&mut self, variable: &'static str, problem: impl Into<String>) {
@@ -374,6 +394,15 @@ mod tests {
         assert_eq!(kafka.client_id, None, "empty means unset, as in thoth-messaging");
         assert!(!format!("{kafka:?}").contains("s3cret"));
         assert!(!format!("{:?}", settings.database_url).contains("pw@"));
+    }
+
+    #[test]
+    fn the_private_server_listens_on_tcp_only_when_asked_for_valid_addresses() {
+        assert_eq!(settings(&[]).expect("valid").postgres_listen, None, "the socket only");
+        let asked = settings(&[("INVESTIGATOR_POSTGRES_LISTEN", "127.0.0.1, ::1")]).expect("valid");
+        assert_eq!(asked.postgres_listen.as_deref(), Some("127.0.0.1,::1"));
+        let error = settings(&[("INVESTIGATOR_POSTGRES_LISTEN", "127.0.0.1' -c ssl=off")]).expect_err("invalid");
+        assert_eq!(error.0[0].variable, "INVESTIGATOR_POSTGRES_LISTEN");
     }
 
     #[test]

@@ -22,9 +22,11 @@ mod kafka;
 pub mod partition;
 mod postgres;
 mod private_postgres;
+pub mod secure_broker;
 mod service;
 mod teardown;
 mod thoth_peer;
+pub mod tls_proxy;
 pub mod workload;
 
 pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};

@@ -133,6 +133,14 @@ impl Service {
             .unwrap_or_else(|| panic!("POST {path} failed"))
     }
 
+    /// Any request, with headers and a body: status and body.
+    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        self.try_request(method, path, headers, body)
+            .await
+            .map(|(status, _, body)| (status, body))
+            .unwrap_or_else(|| panic!("{method} {path} failed"))
+    }
+
     /// `GET path` with a bearer token: status and body.
     pub async fn get_with_token(&self, path: &str, token: &str) -> (u16, String) {
         let authorization = format!("Bearer {token}");

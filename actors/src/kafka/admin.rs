@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 
@@ -48,6 +49,9 @@ pub struct TopicDescription {
 /// An admin client for one cluster.
 pub struct TopicAdmin {
     admin: Arc<AdminClient<ClientLogging>>,
+    /// For metadata: a client whose event queue we can serve after a failure, so its context
+    /// learns why (an admin client's logs and errors wait unread on a queue nobody polls).
+    probe: Arc<BaseProducer<ClientLogging>>,
     bootstrap_servers: String,
     timeout: Duration,
 }
@@ -59,7 +63,16 @@ impl TopicAdmin {
             .client_config()
             .create_with_context(ClientLogging::default())
             .map_err(|source| KafkaError::Client { role: "admin client", source })?;
-        Ok(TopicAdmin { admin: Arc::new(admin), bootstrap_servers: settings.bootstrap_servers.clone(), timeout })
+        let probe = settings
+            .client_config()
+            .create_with_context(ClientLogging::default())
+            .map_err(|source| KafkaError::Client { role: "admin client", source })?;
+        Ok(TopicAdmin {
+            admin: Arc::new(admin),
+            probe: Arc::new(probe),
+            bootstrap_servers: settings.bootstrap_servers.clone(),
+            timeout,
+        })
     }
 
     /// Creates each topic that does not exist, and reports every topic's outcome.
@@ -119,11 +132,11 @@ impl TopicAdmin {
     /// For each of `topics`: whether it exists, its partitions and how many records it holds
     /// (the sum over partitions of high minus low watermark).
     pub async fn describe(&self, topics: &[String]) -> Result<Vec<TopicDescription>, KafkaError> {
-        let admin = Arc::clone(&self.admin);
+        let probe = Arc::clone(&self.probe);
         let timeout = Timeout::After(self.timeout);
         let wanted = topics.to_vec();
         let described = tokio::task::spawn_blocking(move || {
-            let client = admin.inner();
+            let client = probe.client();
             let metadata = client.fetch_metadata(None, timeout)?;
             wanted
                 .into_iter()
@@ -141,8 +154,20 @@ impl TopicAdmin {
                 .collect::<Result<Vec<_>, rdkafka::error::KafkaError>>()
         })
         .await
-        .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
-        .map_err(|source| KafkaError::Metadata { bootstrap_servers: self.bootstrap_servers.clone(), source })?;
-        Ok(described)
+        .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()));
+        described.map_err(|source| KafkaError::Metadata {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            broker_said: self.why_it_failed().map(String::into_boxed_str),
+            source,
+        })
+    }
+
+    /// The last error librdkafka reported to the metadata client: its queue is served now
+    /// (briefly: the events are already there once a request has failed).
+    fn why_it_failed(&self) -> Option<String> {
+        for _ in 0..10 {
+            self.probe.poll(Duration::from_millis(10));
+        }
+        self.probe.context().last_failure()
     }
 }

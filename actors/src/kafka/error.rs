@@ -13,10 +13,13 @@ pub enum KafkaError {
         source: rdkafka::error::KafkaError,
     },
     /// The cluster did not answer a metadata request.
-    #[error("cannot read the topic list from the Kafka cluster at {bootstrap_servers}")]
+    #[error("cannot read the topic list from the Kafka cluster at {bootstrap_servers}{}", broker_said.as_deref().map(|said| format!(" (the last error: {said})")).unwrap_or_default())]
     Metadata {
         /// Where it was asked.
         bootstrap_servers: String,
+        /// The last error librdkafka reported meanwhile, naming the broker and why (a TLS
+        /// certificate it could not verify, a refused authentication...).
+        broker_said: Option<Box<str>>,
         /// librdkafka's error.
         #[source]
         source: rdkafka::error::KafkaError,

@@ -9,12 +9,15 @@ use investigator_events::thoth::{ThothMessage, TopicNaming};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 
+use crate::kafka::LastFailure;
 use crate::kafka::metadata::topic_names;
 use crate::kafka::{ClientLogging, KafkaError, KafkaSettings};
 
 /// Writes Thoth messages to their topics.
 pub struct ThothPublisher {
     producer: Arc<FutureProducer<ClientLogging>>,
+    /// Why the producer's last request failed, as librdkafka reported it.
+    last_failure: LastFailure,
     naming: TopicNaming,
     bootstrap_servers: String,
     timeout: Duration,
@@ -35,13 +38,16 @@ impl ThothPublisher {
     /// A publisher that gives up on a record after `timeout` (librdkafka's
     /// `message.timeout.ms`; it retries on its own until then).
     pub fn new(settings: &KafkaSettings, naming: TopicNaming, timeout: Duration) -> Result<Self, KafkaError> {
+        let context = ClientLogging::default();
+        let last_failure = context.last_failure_handle();
         let producer = settings
             .client_config()
             .set("message.timeout.ms", timeout.as_millis().to_string())
-            .create_with_context(ClientLogging::default())
+            .create_with_context(context)
             .map_err(|source| KafkaError::Client { role: "producer", source })?;
         Ok(ThothPublisher {
             producer: Arc::new(producer),
+            last_failure,
             naming,
             bootstrap_servers: settings.bootstrap_servers.clone(),
             timeout,
@@ -62,6 +68,7 @@ impl ThothPublisher {
         let existing = topic_names(
             move || producer.client().fetch_metadata(None, Timeout::After(timeout)),
             &self.bootstrap_servers,
+            &self.last_failure,
         )
         .await?;
         Ok(wanted.difference(&existing).cloned().collect())

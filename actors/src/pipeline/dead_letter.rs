@@ -5,9 +5,10 @@
 //! and the coordinates in headers.
 //!
 //! One exception to "the original bytes": a record that carries a credential (a trigger's
-//! `registry_password`) is kept with that value replaced by `<redacted>`, so no password
-//! reaches the log, the table or the topic. Re-driving such a letter needs the password sent
-//! again.
+//! registry passwords, or any key naming a credential, escaped or nested) is kept with those
+//! values replaced by `<redacted>`, or withheld whole when it cannot be read
+//! (`investigator_events::thoth::without_credentials`), so no password reaches the log, the
+//! table or the topic. Re-driving such a letter needs the password sent again.
 
 use investigator_events::domain::{DeadLetterPayload, DomainEvent, MessageDeadLettered, StreamId};
 
@@ -54,30 +55,13 @@ impl DeadLetter {
     }
 }
 
-/// Fields whose values are credentials (thoth-messaging's trigger messages).
-const CREDENTIAL_FIELDS: [&str; 1] = ["registry_password"];
-
-/// `bytes` with every credential field's value replaced, or `None` when there is none to
-/// replace (or the bytes are not a JSON object).
+/// `bytes` without credentials (see `investigator_events::thoth::credentials`), or `None`
+/// when they carry none and are kept as received.
 fn redacted(bytes: &[u8]) -> Option<Vec<u8>> {
-    if !CREDENTIAL_FIELDS.iter().any(|field| bytes.windows(field.len()).any(|window| window == field.as_bytes())) {
-        return None;
+    match investigator_events::thoth::without_credentials(bytes) {
+        investigator_events::thoth::KeptRecord::AsReceived => None,
+        kept => Some(kept.bytes(bytes).into_owned()),
     }
-    let mut object = match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(object)) => object,
-        // Not an object we can read: the whole value is withheld rather than risk a password.
-        _ => return Some(b"<withheld: the record names a credential field and is not a JSON object>".to_vec()),
-    };
-    let mut changed = false;
-    for field in CREDENTIAL_FIELDS {
-        if let Some(value) = object.get_mut(field)
-            && !value.is_null()
-        {
-            *value = serde_json::Value::String("<redacted>".to_owned());
-            changed = true;
-        }
-    }
-    changed.then(|| serde_json::to_vec(&object).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -91,8 +75,9 @@ mod tests {
         let text = String::from_utf8(kept).expect("UTF-8");
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains(r#""registry_password":"<redacted>""#) && text.contains("robot"), "{text}");
-        assert_eq!(redacted(br#"{"image": "a", "registry_password": null}"#), None, "nothing to hide");
         assert_eq!(redacted(br#"{"package_name": "flask"}"#), None, "kept byte for byte");
+        let escaped = redacted(br#"{"base_registry\u005fpassword": "s3cr3t", "output_registry_password": "s3cr3t"}"#);
+        assert!(!String::from_utf8_lossy(&escaped.expect("redacted")).contains("s3cr3t"));
         let broken = redacted(br#"{"registry_password": "s3cr3t""#).expect("withheld");
         assert!(!String::from_utf8_lossy(&broken).contains("s3cr3t"));
     }

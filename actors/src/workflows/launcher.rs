@@ -232,11 +232,19 @@ impl Launch {
         let kind = intent.kind.name();
         let secret = match self.secret(intent).await {
             Ok(secret) => secret,
-            Err(reason) => {
+            Err(SubmitError::Transient(reason)) => {
                 self.metrics.workflow_launches.with_label_values(&[kind, "retried"]).inc();
                 let retry = self.back_off(&intent.workflow_id);
                 tracing::warn!(workflow = %intent.workflow_id, %reason, attempts = retry.attempts,
                                "the workflow's secret is not provided yet; will try again");
+                return;
+            }
+            // A Secret of that name that is not ours: the workflow is not submitted (it would
+            // read those credentials), and ours leave the database.
+            Err(refused) => {
+                tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused: its Secret's name is taken");
+                self.refuse(intent, refused.to_string()).await;
+                self.forget_secret(&intent.workflow_id).await;
                 return;
             }
         };
@@ -343,20 +351,18 @@ impl Launch {
     }
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
-    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, String> {
-        let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
-        let client = connection.read().await.map_err(|error| error.to_string())?;
-        let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| error.to_string())?;
+    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, SubmitError> {
+        let unreadable = |error: &dyn std::fmt::Display| SubmitError::Transient(error.to_string());
+        let mut connection = self.database.connection().await.map_err(|error| unreadable(&error))?;
+        let client = connection.read().await.map_err(|error| unreadable(&error))?;
+        let stored = workflow_secrets::of(&client, &intent.workflow_id).await.map_err(|error| unreadable(&error))?;
         drop(client);
         drop(connection);
         let Some(stored) = stored else {
             return Ok(false);
         };
-        self.submitter
-            .provide_secret(&intent.namespace, &stored.name, &stored.data)
-            .await
-            .map(|_| true)
-            .map_err(|error| error.to_string())
+        self.submitter.provide_secret(&intent.namespace, &stored.name, &intent.workflow_id, &stored.data).await?;
+        Ok(true)
     }
 
     /// The Secret exists and the workflow is submitted: the credentials leave the database.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use investigator_core::workflow_manifest::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use investigator_core::workflow_manifest::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKFLOW_LABEL};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
@@ -172,19 +172,28 @@ impl KubeWorkflows {
         }
     }
 
-    /// Creates the Secret `name` in `namespace` holding `data` (registry credentials a
-    /// workflow reads); one that exists already counts as created.
+    /// Creates the Secret `name` in `namespace` holding `data` (registry credentials the
+    /// workflow `workflow_id` reads), labelled as ours and as that workflow's. One that exists
+    /// already counts as created only when it is that: our label, the workflow's label and the
+    /// same data (a retried launch whose first answer was lost). Anything else of that name is
+    /// refused, never used: a workflow reading someone else's credentials would log in to a
+    /// registry as whoever planted them.
     pub async fn create_secret(
         &self,
         namespace: &str,
         name: &str,
+        workflow_id: &str,
         data: &BTreeMap<String, String>,
     ) -> Result<Submitted, SubmitError> {
+        let labels = BTreeMap::from([
+            (MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned()),
+            (WORKFLOW_LABEL.to_owned(), workflow_id.to_owned()),
+        ]);
         let secret = Secret {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
                 namespace: Some(namespace.to_owned()),
-                labels: Some(BTreeMap::from([(MANAGED_BY_LABEL.to_owned(), MANAGED_BY_VALUE.to_owned())])),
+                labels: Some(labels),
                 ..ObjectMeta::default()
             },
             string_data: Some(data.clone()),
@@ -192,8 +201,44 @@ impl KubeWorkflows {
             ..Secret::default()
         };
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-        outcome(secrets.create(&PostParams::default(), &secret).await.map(drop))
+        match outcome(secrets.create(&PostParams::default(), &secret).await.map(drop))? {
+            Submitted::AlreadyExisted => {
+                let existing = match secrets.get(name).await {
+                    Ok(existing) => existing,
+                    // Deleted since the 409: the next attempt creates it.
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                        return Err(SubmitError::Transient(format!("the Secret {name} went away; trying again")));
+                    }
+                    Err(error) => return Err(failure(error)),
+                };
+                match foreign_secret(&existing, workflow_id, data) {
+                    None => Ok(Submitted::AlreadyExisted),
+                    Some(why) => Err(SubmitError::Refused {
+                        code: 409,
+                        reason: "AlreadyExists".to_owned(),
+                        message: format!("a Secret named {name} exists in {namespace} and {why}: it is not used"),
+                    }),
+                }
+            }
+            submitted => Ok(submitted),
+        }
     }
+}
+
+/// Why an existing Secret is not the one we would have made for `workflow_id` with `data`, or
+/// `None` when it is.
+fn foreign_secret(existing: &Secret, workflow_id: &str, data: &BTreeMap<String, String>) -> Option<String> {
+    let labels = existing.metadata.labels.clone().unwrap_or_default();
+    if labels.get(MANAGED_BY_LABEL).map(String::as_str) != Some(MANAGED_BY_VALUE) {
+        return Some(format!("was not made by the investigator (no {MANAGED_BY_LABEL}={MANAGED_BY_VALUE} label)"));
+    }
+    if labels.get(WORKFLOW_LABEL).map(String::as_str) != Some(workflow_id) {
+        return Some(format!("was not made for workflow {workflow_id} (its {WORKFLOW_LABEL} label differs)"));
+    }
+    let stored: BTreeMap<&str, &[u8]> =
+        existing.data.iter().flatten().map(|(key, value)| (key.as_str(), value.0.as_slice())).collect();
+    let ours: BTreeMap<&str, &[u8]> = data.iter().map(|(key, value)| (key.as_str(), value.as_bytes())).collect();
+    (stored != ours).then(|| "holds other data than the workflow's credentials".to_owned())
 }
 
 /// A create's answer: created, already there (409), worth retrying, or refused.
@@ -208,6 +253,14 @@ fn outcome(answer: Result<(), kube::Error>) -> Result<Submitted, SubmitError> {
             Err(SubmitError::Refused { code: status.code, reason: status.reason, message: status.message })
         }
         Err(other) => Err(SubmitError::Transient(other.to_string())),
+    }
+}
+
+/// A failed request as a submission error (never `AlreadyExists`: only a create says that).
+fn failure(error: kube::Error) -> SubmitError {
+    match outcome(Err(error)) {
+        Err(error) => error,
+        Ok(_) => SubmitError::Transient("the Kubernetes API answered a read with AlreadyExists".to_owned()),
     }
 }
 
@@ -233,6 +286,7 @@ impl Submitter {
         &self,
         namespace: &str,
         name: &str,
+        workflow_id: &str,
         data: &BTreeMap<String, String>,
     ) -> Result<Submitted, SubmitError> {
         match self {
@@ -241,7 +295,7 @@ impl Submitter {
                 tracing::info!(namespace, secret = name, ?keys, "secret (log launcher: not created on a cluster)");
                 Ok(Submitted::Logged)
             }
-            Submitter::Kube(workflows) => workflows.create_secret(namespace, name, data).await,
+            Submitter::Kube(workflows) => workflows.create_secret(namespace, name, workflow_id, data).await,
         }
     }
 

@@ -110,6 +110,35 @@ impl MessageKind {
         KindSpec { base_name, current_version, handled_versions, handled_by }
     }
 
+    /// The top-level fields of this kind's messages that hold a credential (registry
+    /// passwords of the user triggers). Their values never reach the event log, a dead letter,
+    /// a log line or a workflow parameter: a workflow gets them from a Kubernetes Secret
+    /// (`core::decide`'s `Decision::secrets`), and a kept record has them redacted
+    /// (`credentials::without_credentials`). Every kind is listed, so a new one is a decision.
+    pub const fn credential_fields(self) -> &'static [&'static str] {
+        match self {
+            MessageKind::BuildAnalysisTrigger => &["base_registry_password", "output_registry_password"],
+            MessageKind::PackageExtractTrigger => &["registry_password"],
+            MessageKind::AdviseJustification
+            | MessageKind::AdviserTrigger
+            | MessageKind::CveProvided
+            | MessageKind::HashMismatch
+            | MessageKind::InspectionCompleted
+            | MessageKind::KebechetRunUrlTrigger
+            | MessageKind::KebechetTrigger
+            | MessageKind::MissingPackage
+            | MessageKind::MissingVersion
+            | MessageKind::PackageReleased
+            | MessageKind::ProvenanceCheckerTrigger
+            | MessageKind::SiUnanalyzedPackage
+            | MessageKind::SolvedPackage
+            | MessageKind::ThothRepoInit
+            | MessageKind::UnresolvedPackage
+            | MessageKind::UnrevsolvedPackage
+            | MessageKind::UpdateProvidesSourceDistro => &[],
+        }
+    }
+
     /// The topic name without the deployment prefix, e.g. `thoth.repo-init`.
     pub const fn base_name(self) -> &'static str {
         self.spec().base_name

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::error::CliError;
-use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes, trace_requests};
+use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes, security_headers, trace_requests};
 use crate::settings::{Launcher, ServiceSettings, Settings};
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
@@ -346,6 +346,8 @@ fn api_state(
         cache: ResponseCache::new(service.api_cache),
         broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
         api_only,
+        thoth_compatible_control: service.http_access.thoth_compatible_control,
+        metrics_need_read_token: service.http_access.metrics_need_read_token,
     })
 }
 
@@ -356,6 +358,7 @@ fn start_http(state: AppState, service: &ServiceSettings) -> Result<actix_web::d
             .app_data(web::Data::new(state.clone()))
             .configure(routes)
             .wrap(actix_web::middleware::from_fn(trace_requests))
+            .wrap(actix_web::middleware::from_fn(security_headers))
     })
     .workers(service.http_workers)
     .disable_signals()
@@ -368,6 +371,12 @@ fn start_http(state: AppState, service: &ServiceSettings) -> Result<actix_web::d
             tracing::error!(%error, "the HTTP server stopped");
         }
     });
+    if service.http_access.thoth_compatible_control {
+        tracing::warn!(
+            address = %service.http_addr,
+            "GET /halt and GET /resume answer without a token (INVESTIGATOR_THOTH_COMPATIBLE_CONTROL)"
+        );
+    }
     Ok(server_handle)
 }
 

@@ -13,7 +13,6 @@ use crate::cli::SyncArgs;
 use crate::error::{CliError, causes};
 use crate::settings::Settings;
 
-/// How one document fared.
 /// What became of one document.
 pub(crate) enum Outcome {
     /// Recorded, with this many events, the last at `position`.
@@ -22,6 +21,10 @@ pub(crate) enum Outcome {
     AlreadyPresent { document_id: String, position: i64 },
     /// The document cannot be used, and why.
     Failed(String),
+    /// PostgreSQL refused the document's events (a value it cannot store, such as text with a
+    /// NUL character); `cause` is the database's own message, for the operator's eyes only:
+    /// it may quote the document's values and the schema.
+    Refused { document_id: String, cause: String },
 }
 
 /// Syncs every document; a bad one is reported and the others proceed.
@@ -44,6 +47,10 @@ pub async fn run(settings: &Settings, args: &SyncArgs, out: &mut dyn Write) -> R
             Outcome::Failed(reason) => {
                 failed += 1;
                 writeln!(out, "failed   {}: {reason}", file.display())?;
+            }
+            Outcome::Refused { document_id, cause } => {
+                failed += 1;
+                writeln!(out, "failed   {}: document {document_id}: {cause}", file.display())?;
             }
         }
     }
@@ -101,7 +108,7 @@ pub(crate) async fn sync_bytes(
             Ok(Outcome::AlreadyPresent { document_id, position: first_position + i64::from(event_count) - 1 })
         }
         Err(RecordError::Connection(error)) => Err(error.into()),
-        Err(error) => Ok(Outcome::Failed(format!("document {document_id}: {}", chain(&error)))),
+        Err(error) => Ok(Outcome::Refused { document_id, cause: chain(&error) }),
     }
 }
 

@@ -12,6 +12,7 @@ use investigator_events::domain::{
     DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, DomainEvent, EventMetadata, IndexDisabled,
     IndexEnabled, IndexRegistered, StreamId,
 };
+use investigator_events::excerpt::excerpt;
 use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
 use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, queries, record};
@@ -286,6 +287,19 @@ pub async fn upload_document(
             .insert_header((POSITION_HEADER, position))
             .json(json!({"document_id": document_id, "already_present": true, "position": position}))),
         Ok(Outcome::Failed(reason)) => Err(ApiError::Unprocessable { message: reason, code: "invalid_document" }),
+        // The database's message stays in the log: it may quote values and name the schema.
+        Ok(Outcome::Refused { document_id, cause }) => {
+            tracing::warn!(document = %excerpt(&document_id), cause = %excerpt(&cause),
+                           "an uploaded document was refused by the database");
+            Err(ApiError::Unprocessable {
+                message: format!(
+                    "document {}: the database cannot store one of its values (text with a NUL character, \\u0000, \
+                     is the usual one)",
+                    excerpt(&document_id)
+                ),
+                code: "invalid_document",
+            })
+        }
         Err(error) => Err(ApiError::Unavailable(Box::new(error))),
     }
 }

@@ -31,7 +31,8 @@ pub enum Launcher {
 /// What the service is configured with.
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
-    /// `INVESTIGATOR_HTTP_ADDR`, `0.0.0.0:6066` by default (Thoth's port).
+    /// `INVESTIGATOR_HTTP_ADDR`, `127.0.0.1:6066` by default (Thoth's port, loopback only:
+    /// a deployment says `0.0.0.0:6066` for its probes and Service).
     pub http_addr: SocketAddr,
     /// `THOTH_INDEXES`: index URLs registered and enabled at start (`https://pypi.org/simple`).
     pub indexes: Vec<IndexUrl>,
@@ -56,6 +57,8 @@ pub struct ServiceSettings {
     pub api_token: Option<Secret>,
     /// `INVESTIGATOR_API_READ_TOKEN`: when set, reads need it too.
     pub api_read_token: Option<Secret>,
+    /// `INVESTIGATOR_THOTH_COMPATIBLE_CONTROL`, `INVESTIGATOR_METRICS_NEED_READ_TOKEN`.
+    pub http_access: super::HttpAccess,
     /// `INVESTIGATOR_LAUNCHER` (`log`).
     pub launcher: Launcher,
     /// `ARGO_PENDING_WORKFLOW_LIMIT`, `INVESTIGATOR_OUTBOX_LIMIT`, `INVESTIGATOR_WORKFLOW_TEMPLATE_<KIND>`,
@@ -97,9 +100,10 @@ impl Reader<'_> {
             backend_namespace: self.text("THOTH_BACKEND_NAMESPACE").unwrap_or(defaults.backend_namespace),
         };
         let learning = self.learning(&decisions.solvers);
+        let api_read_token = self.text("INVESTIGATOR_API_READ_TOKEN").map(Secret::new);
         ServiceSettings {
             learning,
-            http_addr: self.socket_address("INVESTIGATOR_HTTP_ADDR", "0.0.0.0:6066"),
+            http_addr: self.socket_address("INVESTIGATOR_HTTP_ADDR", "127.0.0.1:6066"),
             indexes: self.indexes(),
             max_retries: self.number("THOTH_INVESTIGATOR_MAX_RETRIES").unwrap_or(5),
             backoff: self.seconds("THOTH_INVESTIGATOR_BACKOFF").unwrap_or(Duration::from_millis(500)),
@@ -115,7 +119,8 @@ impl Reader<'_> {
                 milliseconds => Some(Duration::from_millis(milliseconds)),
             },
             api_token: self.text("INVESTIGATOR_API_TOKEN").map(Secret::new),
-            api_read_token: self.text("INVESTIGATOR_API_READ_TOKEN").map(Secret::new),
+            http_access: self.http_access(api_read_token.is_some()),
+            api_read_token,
             launcher: self.launcher(),
             launcher_settings: self.launcher_settings(),
             kube_timeout: Duration::from_millis(
@@ -217,8 +222,8 @@ impl Reader<'_> {
         match value.parse() {
             Ok(address) => address,
             Err(_) => {
-                self.problem(variable, format!("'{value}' is not an address such as 0.0.0.0:6066"));
-                SocketAddr::from(([0, 0, 0, 0], 6066))
+                self.problem(variable, format!("'{value}' is not an address such as 127.0.0.1:6066 or 0.0.0.0:6066"));
+                SocketAddr::from(([127, 0, 0, 1], 6066))
             }
         }
     }
@@ -320,7 +325,7 @@ mod tests {
     #[test]
     fn defaults_are_thoths() {
         let service = service(&[]).expect("valid");
-        assert_eq!(service.http_addr.port(), 6066);
+        assert_eq!(service.http_addr, "127.0.0.1:6066".parse().expect("an address"), "loopback unless configured");
         assert_eq!(service.max_retries, 5);
         assert_eq!(service.backoff, Duration::from_millis(500));
         assert_eq!(service.decisions.solvers.len(), 3);

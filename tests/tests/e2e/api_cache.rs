@@ -124,7 +124,7 @@ async fn a_read_replica_serves_the_graph_and_consumes_nothing() {
     let service = Service::start_with(&["--api-only"], &env).await;
     let (status, versions) = get_json(&service, VERSIONS).await;
     assert_eq!(status, 200, "{versions}");
-    let (status, body) = service.get("/halt/thoth.investigator.unresolved-package").await;
+    let (status, body) = service.post("/halt/thoth.investigator.unresolved-package", Some("s3cret"), b"").await;
     assert_eq!(status, 503, "nothing to halt: {body}");
     let (status, replica) = get_json(&service, "/api/v1/status").await;
     assert_eq!((status, &replica["api_only"]), (200, &Value::Bool(true)), "{replica}");
@@ -150,7 +150,7 @@ async fn a_read_replica_serves_the_graph_and_consumes_nothing() {
 async fn the_status_shows_each_partitions_lag_behind_the_broker() {
     let kafka = TestKafka::new();
     let database = TestDatabase::create().await;
-    let service = serve(&kafka, &database, &[]).await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
     let topic = kafka.naming().topic(MessageKind::UnrevsolvedPackage);
     let message = |version: &str| crate::pipeline::messages::unrevsolved("urllib3", version);
     publish(&kafka, &[message("1.0.0")]).await;
@@ -162,7 +162,7 @@ async fn the_status_shows_each_partitions_lag_behind_the_broker() {
         row(&status).is_some_and(|row| row["next_offset"] == 1)
     })
     .await;
-    let (status, body) = service.get("/halt/thoth.investigator.unrevsolved-package").await;
+    let (status, body) = service.post("/halt/thoth.investigator.unrevsolved-package", Some("s3cret"), b"").await;
     assert_eq!(status, 200, "{body}");
     // One at a time: tansu reports a partition's high watermark as the base offset of its last
     // record batch plus one, so a batch of three would count as one.

@@ -440,6 +440,7 @@ async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
         ("INVESTIGATOR_LEARNING_DRIVERS", "refresh"),
         ("INVESTIGATOR_REFRESH_INTERVAL_S", "1"),
         ("INVESTIGATOR_LEARNING_MAX_PENDING_WORKFLOWS", "0"),
+        ("INVESTIGATOR_API_TOKEN", "s3cret"),
     ];
     let service = serve_with(&cluster, &kafka, &database, &settings).await;
     let mut exposed = Exposed::default();
@@ -498,11 +499,11 @@ async fn every_metric_a_panel_queries_is_exposed_once_traffic_flows() {
 
     // An operator halts a topic and resumes it.
     let base = MessageKind::UnresolvedPackage.base_name();
-    assert_eq!(service.get(&format!("/halt/{base}")).await.0, 200);
+    assert_eq!(service.post(&format!("/halt/{base}"), Some("s3cret"), b"").await.0, 200);
     exposed
         .wait_for(&service, &selector("thoth_investigator_halted_topics", &[("base_topic_name", base)]), || {})
         .await;
-    assert_eq!(service.get(&format!("/resume/{base}")).await.0, 200);
+    assert_eq!(service.post(&format!("/resume/{base}"), Some("s3cret"), b"").await.0, 200);
 
     // A cached API read twice: a miss, then a hit.
     for _ in 0..2 {

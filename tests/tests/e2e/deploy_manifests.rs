@@ -42,7 +42,10 @@ struct ExpectedTemplate {
     /// Thoth's `component` label.
     component: &'static str,
     ttl_seconds: u64,
+    /// The image as the example overlay pins it.
     image: &'static str,
+    /// Whether its container runs on a read-only root filesystem (with a writable `/tmp`).
+    read_only_root: bool,
     /// Thoth's parameter names for this kind, besides the Ceph ones (spec §1.2).
     parameters: &'static [&'static str],
 }
@@ -55,7 +58,8 @@ const WORKFLOW_TEMPLATES: [ExpectedTemplate; 3] = [
         namespace_variable: "THOTH_MIDDLETIER_NAMESPACE",
         component: "solver",
         ttl_seconds: 25,
-        image: "quay.io/thoth-station/{{workflow.parameters.THOTH_SOLVER_NAME}}:latest",
+        image: "quay.io/thoth-station/{{workflow.parameters.THOTH_SOLVER_NAME}}:v1.10.3",
+        read_only_root: false,
         parameters: &[
             "THOTH_SOLVER_WORKFLOW_ID",
             "THOTH_SOLVER_NAME",
@@ -74,7 +78,8 @@ const WORKFLOW_TEMPLATES: [ExpectedTemplate; 3] = [
         namespace_variable: "THOTH_MIDDLETIER_NAMESPACE",
         component: "security-indicators",
         ttl_seconds: 25,
-        image: "quay.io/thoth-station/si-bandit:latest",
+        image: "quay.io/thoth-station/si-bandit:v0.2.1",
+        read_only_root: true,
         parameters: &[
             "THOTH_SECURITY_INDICATORS_JOB_ID",
             "THOTH_SECURITY_INDICATORS_PACKAGE_NAME",
@@ -91,7 +96,8 @@ const WORKFLOW_TEMPLATES: [ExpectedTemplate; 3] = [
         namespace_variable: "THOTH_BACKEND_NAMESPACE",
         component: "adviser",
         ttl_seconds: 300,
-        image: "quay.io/thoth-station/adviser:latest",
+        image: "quay.io/thoth-station/adviser:v0.52.2",
+        read_only_root: true,
         parameters: &[
             "THOTH_ADVISER_JOB_ID",
             "THOTH_ADVISER_DEV",
@@ -290,7 +296,11 @@ fn config_map_launches_through_kube_into_both_workflow_namespaces() {
     assert_eq!(setting("INVESTIGATOR_LAUNCHER"), "kube");
     assert_eq!(setting("THOTH_MIDDLETIER_NAMESPACE"), MIDDLETIER);
     assert_eq!(setting("THOTH_BACKEND_NAMESPACE"), BACKEND);
-    assert_eq!(setting("INVESTIGATOR_HTTP_ADDR"), "0.0.0.0:6066");
+    assert_eq!(
+        setting("INVESTIGATOR_HTTP_ADDR"),
+        "0.0.0.0:6066",
+        "the probes need all interfaces (127.0.0.1 by default)"
+    );
     assert_eq!(setting("THOTH_DEPLOYMENT_NAME"), EXAMPLE_DEPLOYMENT_NAME, "the overlay's deployment name is applied");
     assert_eq!(setting("RUST_LOG"), "info");
     assert!(!setting("KAFKA_BOOTSTRAP_SERVERS").is_empty());
@@ -352,6 +362,47 @@ fn workflow_templates_declare_thoths_parameters_and_pass_each_to_their_container
             assert!(declared_set.contains(referenced.as_str()), "{context}: {referenced} is used but not declared");
         }
     }
+}
+
+#[test]
+fn workflow_templates_run_pinned_images_as_locked_down_non_root_containers() {
+    let rendered = Rendered::example();
+    for expected in &WORKFLOW_TEMPLATES {
+        let template = rendered.one("WorkflowTemplate", expected.namespace, expected.name);
+        let context = format!("WorkflowTemplate {}/{}", expected.namespace, expected.name);
+        let spec = &template["spec"];
+        assert_eq!(
+            spec["securityContext"],
+            json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}),
+            "{context}: every pod of the workflow"
+        );
+        for step in array(spec, "/templates") {
+            let container = &step["container"];
+            let image = text(container, "/image");
+            let (_, tag) = image.rsplit_once(':').unwrap_or_else(|| panic!("{context}: {image} has no tag"));
+            assert!(
+                !["latest", "pinned-by-overlay"].contains(&tag) || image.contains("@sha256:"),
+                "{context}: {image} is pinned by the overlay"
+            );
+            assert_eq!(image, expected.image, "{context}: the overlay's `images:` reaches the template");
+            let security = &container["securityContext"];
+            assert_eq!(security["allowPrivilegeEscalation"], false, "{context}");
+            assert_eq!(security["capabilities"], json!({"drop": ["ALL"]}), "{context}");
+            assert_eq!(security["readOnlyRootFilesystem"], expected.read_only_root, "{context}");
+            assert!(security.get("privileged").is_none_or(|privileged| privileged == false), "{context}");
+            if expected.read_only_root {
+                let mounts = array(container, "/volumeMounts");
+                let tmp = mounts.iter().find(|mount| mount["mountPath"] == "/tmp").expect("a writable /tmp");
+                let volume = array(spec, "/volumes").iter().find(|volume| volume["name"] == tmp["name"]).cloned();
+                assert!(
+                    volume.is_some_and(|volume| volume.get("emptyDir").is_some()),
+                    "{context}: /tmp is an emptyDir"
+                );
+            }
+        }
+    }
+    let yaml = rendered.objects.iter().map(Value::to_string).collect::<String>();
+    assert!(!yaml.contains(":latest") && !yaml.contains("pinned-by-overlay"), "no image left unpinned");
 }
 
 #[test]

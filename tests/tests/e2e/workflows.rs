@@ -358,36 +358,122 @@ async fn registry_credentials_reach_the_cluster_as_a_secret_and_nowhere_else() {
     )
     .await;
     assert_eq!(in_log, 0, "no password in the event log");
-    let kept = count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await;
-    assert_eq!(kept, 0, "the credentials leave the database once the workflow is submitted");
+    // Deleted just after the submission is recorded.
+    eventually(
+        "the credentials leave the database once the workflow is submitted",
+        Duration::from_secs(10),
+        || async { count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await == 0 },
+    )
+    .await;
+}
+
+/// Records carrying every credential field of every message type that declares one, plus
+/// credentials nested in free-form objects, under escaped keys and in records cut off: some
+/// become workflows, the rest dead letters. Each credential is a value of its own.
+struct CredentialRecords {
+    /// (kind, bytes), sent in this order.
+    records: Vec<(investigator_events::thoth::MessageKind, Vec<u8>)>,
+    /// Every credential value sent.
+    secrets: Vec<String>,
+    /// How many of the records become workflows; the rest become dead letters.
+    workflows: usize,
+}
+
+fn credential_records() -> CredentialRecords {
+    use investigator_events::thoth::MessageKind;
+    let mut secrets = Vec::new();
+    let mut secret = |name: &str| {
+        let value = format!("{name}-Pa55-never-0ut");
+        secrets.push(value.clone());
+        value
+    };
+    let header = |version: &str| serde_json::json!({"component_name": "c", "service_version": "1", "version": version});
+    let with = |version: &str, fields: serde_json::Value| {
+        let mut object = header(version);
+        object.as_object_mut().expect("an object").extend(fields.as_object().cloned().unwrap_or_default());
+        serde_json::to_vec(&object).expect("JSON")
+    };
+    let extract = |job: &str, version: &str, password: &str| {
+        with(
+            version,
+            serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime",
+            "is_external": true, "verify_tls": true, "debug": false, "job_id": job, "origin": null,
+            "registry_user": "robot", "registry_password": password, "graph_sync": false}),
+        )
+    };
+    let build = |job: &str, version: &str, base: &str, output: &str| {
+        with(
+            version,
+            serde_json::json!({"base_image": "quay.io/base:1", "output_image": "quay.io/out:1",
+            "job_id": job, "base_registry_user": "base-user", "base_registry_password": base,
+            "output_registry_user": "output-user", "output_registry_password": output}),
+        )
+    };
+    // Every kind that declares credentials is here, good and dead-lettered.
+    let declaring: Vec<MessageKind> =
+        MessageKind::ALL.into_iter().filter(|kind| !kind.credential_fields().is_empty()).collect();
+    assert_eq!(
+        declaring,
+        [MessageKind::BuildAnalysisTrigger, MessageKind::PackageExtractTrigger],
+        "a new kind to cover"
+    );
+    let escaped_key = format!(
+        r#"{{"component_name": "c", "service_version": "1", "version": "v99", "image": "quay.io/example/app:1",
+            "environment_type": "runtime", "job_id": "package-extract-grep-3", "registry\u005fpassword": "{}"}}"#,
+        secret("escaped")
+    );
+    let mut cut_off = extract("package-extract-grep-4", "v2", &secret("cut-off"));
+    cut_off.truncate(cut_off.len() - 10);
+    let build_escaped =
+        String::from_utf8(build("build-analysis-grep-2", "v99", &secret("base-dead"), &secret("output-dead")))
+            .expect("UTF-8")
+            .replace("base_registry_password", "base_registry\\u005fpassword");
+    let records = vec![
+        (MessageKind::PackageExtractTrigger, extract("package-extract-grep-1", "v2", &secret("extract"))),
+        (MessageKind::BuildAnalysisTrigger, build("build-analysis-grep-1", "v1", &secret("base"), &secret("output"))),
+        // A schema version no handler takes: dead letters.
+        (MessageKind::PackageExtractTrigger, extract("package-extract-grep-2", "v99", &secret("extract-dead"))),
+        (MessageKind::PackageExtractTrigger, escaped_key.into_bytes()),
+        (MessageKind::PackageExtractTrigger, cut_off),
+        (MessageKind::BuildAnalysisTrigger, build_escaped.into_bytes()),
+        (
+            MessageKind::KebechetTrigger,
+            with(
+                "v99",
+                serde_json::json!({"job_id": null, "webhook_payload": {
+                "installation": {"id": 7, "access_token": secret("nested-token")},
+                "repository": {"full_name": "thoth-station/thamos"}}}),
+            ),
+        ),
+        (
+            MessageKind::AdviserTrigger,
+            with(
+                "v99",
+                serde_json::json!({"recommendation_type": "stable",
+                "kebechet_metadata": {"github": {"password": secret("nested-password")}}}),
+            ),
+        ),
+    ];
+    CredentialRecords { records, secrets, workflows: 2 }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
     let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
-    let password = "Pa55-never-0ut";
     let token = "t0ken-never-0ut";
     let service =
         serve_with(&cluster, &kafka, &database, &[("RUST_LOG", "debug"), ("INVESTIGATOR_API_TOKEN", token)]).await;
-    let trigger = |job: &str, version: Option<&str>| {
-        let mut fields = serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime",
-            "is_external": true, "verify_tls": true, "debug": false, "job_id": job, "origin": null,
-            "registry_user": "robot", "registry_password": password, "graph_sync": false,
-            "component_name": "c", "service_version": "1"});
-        if let Some(version) = version {
-            fields["version"] = serde_json::json!(version);
-        }
-        serde_json::to_vec(&fields).expect("JSON")
-    };
-    let topic = kafka.naming().topic(investigator_events::thoth::MessageKind::PackageExtractTrigger);
-    // One that becomes a workflow, one that becomes a dead letter (a schema version no handler takes).
-    kafka.send_raw(&topic, &trigger("package-extract-grep-1", None)).await;
-    kafka.send_raw(&topic, &trigger("package-extract-grep-2", Some("v99"))).await;
-    eventually("one workflow submitted and one dead letter", Duration::from_secs(30), || async {
-        statuses(&database).await == ["submitted"]
-            && count(&database.database, "SELECT count(*) FROM graph.dead_letter").await == 1
+    let CredentialRecords { records, secrets, workflows } = credential_records();
+    let dead_letters = records.len() - workflows;
+    for (kind, bytes) in &records {
+        kafka.send_raw(&kafka.naming().topic(*kind), bytes).await;
+    }
+    eventually("the workflows submitted and the rest dead letters", Duration::from_secs(30), || async {
+        statuses(&database).await == vec!["submitted"; workflows]
+            && count(&database.database, "SELECT count(*) FROM graph.dead_letter").await == dead_letters as i64
     })
     .await;
+    assert_eq!(cluster.kube.secret_names().len(), workflows, "each workflow's credentials went to a Secret");
 
     let mut written = Vec::new();
     for sql in [
@@ -399,8 +485,8 @@ async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
         written.extend(texts(&database.database, sql).await);
     }
     let dead_letter_topic = kafka.naming().topic_for_base_name("thoth.investigator.dead-letter");
-    let copies = kafka.read_topic(&dead_letter_topic, 1).await;
-    assert_eq!(copies.len(), 1, "the dead letter's copy on its topic");
+    let copies = kafka.read_topic(&dead_letter_topic, dead_letters).await;
+    assert_eq!(copies.len(), dead_letters, "the dead letters' copies on their topic");
     for record in copies {
         written.push(String::from_utf8_lossy(&record.payload).into_owned());
     }
@@ -422,20 +508,83 @@ async fn a_password_in_the_input_appears_nowhere_the_service_writes() {
     {
         written.push(service.get(path).await.1);
     }
-    for workflow in cluster.kube.objects(MIDDLETIER) {
-        written.push(workflow.to_string());
+    for namespace in [MIDDLETIER, "thoth-backend"] {
+        for workflow in cluster.kube.objects(namespace) {
+            written.push(workflow.to_string());
+        }
     }
     written.push(service.log_text());
-    assert!(
-        written.iter().any(|text| text.contains("package-extract-grep-2")),
-        "the dead letter is among what was read"
-    );
+    for job in ["package-extract-grep-2", "package-extract-grep-3", "build-analysis-grep-2", "thoth-station/thamos"] {
+        assert!(written.iter().any(|text| text.contains(job)), "the dead letter of {job} is among what was read");
+    }
     assert!(service.log_text().contains("DEBUG"), "the log was read at debug level");
     for text in &written {
-        let leak = text.lines().find(|line| line.contains(password));
-        assert!(leak.is_none(), "a password leaked: {}", leak.unwrap_or_default());
+        for secret in &secrets {
+            let leak = text.lines().find(|line| line.contains(secret.as_str()));
+            assert!(leak.is_none(), "a credential leaked: {}", leak.unwrap_or_default());
+        }
         assert!(!text.contains(token), "the API token leaked");
     }
+}
+
+/// Creates a Secret on the fake cluster, as someone else with access to the namespace would.
+async fn plant_secret(cluster: &Cluster, namespace: &str, secret: serde_json::Value) {
+    let url = format!("{}/api/v1/namespaces/{namespace}/secrets", cluster.kube.url());
+    let request = reqwest::Client::new().post(url).header("content-type", "application/json").body(secret.to_string());
+    let response = request.send().await.expect("the fake API answers");
+    assert_eq!(response.status().as_u16(), 201, "planted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_of_the_workflows_name_that_is_not_ours_is_never_used_and_ours_from_a_lost_answer_is() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    // Someone with create rights in the namespace guessed the name the next trigger's secret gets.
+    plant_secret(
+        &cluster,
+        MIDDLETIER,
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "package-extract-planted-1-registry"},
+                           "stringData": {"THOTH_REGISTRY_CREDENTIALS": "attacker:their-registry"}}),
+    )
+    .await;
+    // Ours, from a launch whose answer was lost before a restart: the same labels and data.
+    plant_secret(
+        &cluster,
+        MIDDLETIER,
+        serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "package-extract-ours-1-registry",
+            "labels": {"app.kubernetes.io/managed-by": "thoth-investigator",
+                       "investigator.thoth-station.ninja/workflow": "package-extract-ours-1"}},
+            "stringData": {"THOTH_REGISTRY_CREDENTIALS": "robot:s3cr3t-Pa55"}}),
+    )
+    .await;
+    let service = serve_with(&cluster, &kafka, &database, &[]).await;
+    let trigger = |job: &str| {
+        crate::pipeline::messages::message(
+            investigator_events::thoth::MessageKind::PackageExtractTrigger,
+            serde_json::json!({"image": "quay.io/example/app:1", "environment_type": "runtime", "job_id": job,
+                               "registry_user": "robot", "registry_password": "s3cr3t-Pa55"}),
+        )
+    };
+    publish(&kafka, &[trigger("package-extract-planted-1"), trigger("package-extract-ours-1")]).await;
+    eventually("one refused, one submitted", Duration::from_secs(30), || async {
+        statuses(&database).await == ["submitted", "failed"]
+    })
+    .await;
+    assert!(cluster.kube.get(MIDDLETIER, "package-extract-planted-1").is_none(), "no workflow reads their secret");
+    assert!(cluster.kube.get(MIDDLETIER, "package-extract-ours-1").is_some(), "ours is used");
+    let planted = cluster.kube.secret(MIDDLETIER, "package-extract-planted-1-registry").expect("still there");
+    assert!(planted["metadata"]["labels"].is_null(), "left as it was: {planted}");
+    let refusal = texts(
+        &database.database,
+        "SELECT payload ->> 'message' FROM investigator.event_log WHERE event_type = 'WorkflowFailed'",
+    )
+    .await;
+    assert_eq!(refusal.len(), 1);
+    assert!(refusal[0].contains("was not made by the investigator"), "{refusal:?}");
+    assert!(service.log_text().contains("workflow refused by the cluster"), "refused loudly");
+    eventually("the refused workflow's credentials leave the database too", Duration::from_secs(10), || async {
+        count(&database.database, "SELECT count(*) FROM investigator.workflow_secret").await == 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

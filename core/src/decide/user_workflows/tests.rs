@@ -368,3 +368,46 @@ fn repo_init_is_named_by_its_job_id() {
         json!({"WORKFLOW_ID": "repo-init-1", "PROJECT_URL": "https://github.com/me/project"})
     );
 }
+
+/// A trigger of `kind` with every declared credential field set to a value of its own (and the
+/// user beside it), so that the decision has a use for each.
+fn trigger_with_credentials(kind: MessageKind) -> ThothMessage {
+    let mut fields = match kind {
+        MessageKind::PackageExtractTrigger => {
+            json!({"image": "quay.io/a/b:1", "environment_type": "runtime", "registry_user": "robot"})
+        }
+        MessageKind::BuildAnalysisTrigger => json!({"base_image": "quay.io/base:1", "output_image": "quay.io/out:1",
+            "base_registry_user": "base-user", "output_registry_user": "output-user"}),
+        other => panic!("{other} declares credential fields: give it a fixture here, and a secret in the decision"),
+    };
+    for field in kind.credential_fields() {
+        fields[*field] = json!(format!("{field}-S3CR3T"));
+    }
+    message(kind, fields)
+}
+
+#[test]
+fn every_declared_credential_field_of_every_trigger_reaches_its_secret_and_nothing_else() {
+    let kinds: Vec<MessageKind> =
+        MessageKind::ALL.into_iter().filter(|kind| !kind.credential_fields().is_empty()).collect();
+    assert_eq!(kinds, [MessageKind::BuildAnalysisTrigger, MessageKind::PackageExtractTrigger]);
+    for kind in kinds {
+        let decision = decide_user(&trigger_with_credentials(kind), &knowledge()).expect("decided");
+        let [secret] = &decision.secrets[..] else { panic!("{kind}: one secret: {:?}", decision.secrets) };
+        let request = the_request(&decision);
+        assert_eq!(
+            parameter(request, "THOTH_REGISTRY_CREDENTIALS_SECRET"),
+            secret.name,
+            "{kind}: the workflow names it"
+        );
+        for field in kind.credential_fields() {
+            let value = format!("{field}-S3CR3T");
+            assert!(
+                secret.data.values().any(|data| data.ends_with(&format!(":{value}"))),
+                "{kind}: {field} is in the secret"
+            );
+            assert_no_secret_in_events(&decision, &value);
+            assert!(!format!("{:?}", request.parameters).contains(&value), "{kind}: {field} is not a parameter");
+        }
+    }
+}

@@ -125,11 +125,11 @@ async fn every_message_kind_leads_to_its_effects_and_bad_records_to_dead_letters
 async fn a_halted_topic_waits_for_resume_and_then_catches_up() {
     let kafka = TestKafka::new();
     let database = TestDatabase::create().await;
-    let service = serve(&kafka, &database, &[]).await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
 
-    let (status, body) = service.get("/halt/thoth.investigator.unrevsolved-package").await;
+    let (status, body) = service.post("/halt/thoth.investigator.unrevsolved-package", Some("s3cret"), b"").await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = service.get("/halt/thoth.no-such-topic").await;
+    let (status, body) = service.post("/halt/thoth.no-such-topic", Some("s3cret"), b"").await;
     assert_eq!(status, 422);
     assert!(body.contains("No corresponding message type found"), "{body}");
 
@@ -148,7 +148,7 @@ async fn a_halted_topic_waits_for_resume_and_then_catches_up() {
         Some(1.0)
     );
 
-    let (status, body) = service.get("/resume/thoth.investigator.unrevsolved-package").await;
+    let (status, body) = service.post("/resume/thoth.investigator.unrevsolved-package", Some("s3cret"), b"").await;
     assert_eq!(status, 200);
     assert!(body.contains("Successfully resumed consumption of"), "{body}");
     eventually("the halted message is applied after resume", Duration::from_secs(60), || async {
