@@ -7,6 +7,7 @@
 #                                     `export INVESTIGATOR_TEST_POOLER_URL=...`
 #   scripts/pgbouncer.sh stop NAME
 #   scripts/pgbouncer.sh restart NAME stops it and starts it again on the same port (tests)
+#   scripts/pgbouncer.sh remove NAME  stops it and removes its files
 # Its port is kept in $INVESTIGATOR_HOME/pgbouncer/NAME. pgbouncer refuses to run as root, so as
 # root it runs as the postgres user, with its files (configuration, log, pid) in a directory
 # made for it by mktemp (the postgres user cannot reach $HOME), which the `rundir` file names.
@@ -35,6 +36,15 @@ stop() {
     for _ in $(seq 100); do running || break; sleep 0.05; done
   fi
   if [ -n "$run" ]; then rm -f "$run/pid"; fi
+}
+
+# Stops it and removes its files.
+remove() {
+  local run
+  run=$(rundir)
+  stop
+  case "$run" in /tmp/investigator-pgbouncer-*) rm -rf "$run" ;; esac
+  rm -rf "$directory"
 }
 
 start() {
@@ -106,6 +116,7 @@ INI
 case "$action" in
   start) start ;;
   stop) stop ;;
+  remove) remove ;;
   restart) stop; start >/dev/null ;;
-  *) die "usage: pgbouncer.sh start|stop|restart NAME" ;;
+  *) die "usage: pgbouncer.sh start|stop|restart|remove NAME" ;;
 esac

@@ -93,6 +93,12 @@ OSV's PyPI all.zip, or an http(s) URL to either) and, for each version the graph
 (https://pypi.org/simple) that an advisory affects, record the advisory (id, details, link) and publish \
 cve-provided, exactly once per (advisory, version).")]
     ImportCves(ImportCvesArgs),
+    /// Move a consumer group's stored offsets (recorded in the event log)
+    Offsets {
+        /// What to do with the offsets.
+        #[command(subcommand)]
+        command: OffsetsCommand,
+    },
     /// Inspect, export and import the event log
     Events {
         /// What to do with the log.
@@ -153,6 +159,32 @@ pub struct ImportCvesArgs {
     /// The command's options.
     #[command(flatten)]
     pub options: LearnArgs,
+}
+
+/// `investigator offsets ...`.
+#[derive(Debug, Subcommand)]
+pub enum OffsetsCommand {
+    /// Move stored offsets: to the start or the end of the broker's log, or to an offset
+    #[command(
+        long_about = "Move the stored next offsets of a topic's partitions for the consumer group (KAFKA_CONSUMER_GROUP_ID), as an operator: after a topic was created again, or to skip or replay records. Each move is recorded in the event log (ConsumerOffsetReset, policy `operator`) and shown by /api/v1/status. Records between the old and the new offset are applied again (moving back) or never (moving forward). A running `serve` follows: its records before the new offset are skipped, and it goes back when the new offset is behind what it read. A topic halted by INVESTIGATOR_OFFSET_RESET=halt consumes again after /resume."
+    )]
+    Reset(ResetOffsetsArgs),
+}
+
+/// `investigator offsets reset`.
+#[derive(Debug, Args)]
+pub struct ResetOffsetsArgs {
+    /// The topic: a base name (thoth.investigator.unresolved-package) or the full name
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: String,
+
+    /// Only this partition (default: every partition the broker has, or the embedded bus's one)
+    #[arg(long, value_name = "PARTITION", value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+
+    /// `earliest` (the first record the broker holds), `latest` (after its last), or an offset
+    #[arg(long, value_name = "WHERE")]
+    pub to: String,
 }
 
 /// `investigator events ...`.

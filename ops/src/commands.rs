@@ -4,6 +4,7 @@ pub mod emit;
 pub mod events;
 pub mod learn;
 pub mod migrate;
+pub mod offsets;
 pub mod replay;
 pub mod serve;
 pub mod sync;

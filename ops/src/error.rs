@@ -40,6 +40,22 @@ pub enum CliError {
     /// The arguments do not say what to do.
     #[error("{0}")]
     Usage(&'static str),
+    /// An argument's value cannot be used.
+    #[error("{argument}: {reason}")]
+    InvalidArgument {
+        /// The argument (`--topic`).
+        argument: &'static str,
+        /// Why, quoting at most an excerpt of the value.
+        reason: String,
+    },
+    /// Some offsets were not moved (each is listed in the output).
+    #[error("{failed} of {total} offsets were not moved (the output lists which and why)")]
+    OffsetsNotMoved {
+        /// How many were not moved.
+        failed: usize,
+        /// How many were asked for.
+        total: usize,
+    },
     /// Some messages were not delivered (each outcome is listed in the output).
     #[error("{failed} of {total} messages were not delivered (the output lists which; the others were sent)")]
     NotDelivered {
@@ -159,6 +175,7 @@ impl CliError {
         match self {
             CliError::Settings(_)
             | CliError::Usage(_)
+            | CliError::InvalidArgument { .. }
             | CliError::InvalidMessage(_)
             | CliError::InvalidMessagesFile { .. }
             | CliError::Read { .. } => 2,
@@ -171,6 +188,7 @@ impl CliError {
             CliError::Kafka(_)
             | CliError::NotDelivered { .. }
             | CliError::TopicsFailed { .. }
+            | CliError::OffsetsNotMoved { .. }
             | CliError::Output(_)
             | CliError::Database(_)
             | CliError::Migration(_)

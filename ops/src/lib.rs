@@ -22,7 +22,7 @@ pub use commands::emit::sender_defaults;
 pub use error::{CliError, causes};
 pub use settings::{Settings, SettingsError};
 
-use cli::{Command, EventsCommand, TopicsCommand};
+use cli::{Command, EventsCommand, OffsetsCommand, TopicsCommand};
 use investigator_core::learning::Driver;
 
 /// Runs one command, writing its report to `out` (logs go to standard error).
@@ -42,6 +42,9 @@ pub async fn run(cli: Cli, settings: &Settings, out: &mut dyn Write) -> Result<(
         Command::CheckPackages(args) => commands::learn::run(settings, Driver::Updates, None, args, out).await,
         Command::ImportCves(args) => {
             commands::learn::run(settings, Driver::Cves, args.source.as_deref(), args.options, out).await
+        }
+        Command::Offsets { command: OffsetsCommand::Reset(args) } => {
+            commands::offsets::reset(settings, &args, out).await
         }
         Command::Events { command: EventsCommand::Tail(args) } => commands::events::tail(settings, &args, out).await,
         Command::Events { command: EventsCommand::Export(args) } => {

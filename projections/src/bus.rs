@@ -123,3 +123,17 @@ pub enum BusError {
     #[error("publishing to the embedded bus failed")]
     Database(#[from] tokio_postgres::Error),
 }
+
+/// The log of one topic of the bus: its first offset still held and the offset after its last
+/// (both 0 for a topic never published to).
+pub async fn log_bounds(client: &impl GenericClient, topic: &str) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT coalesce((SELECT min(\"offset\") FROM investigator.bus_record WHERE topic = $1),
+                             (SELECT next_offset FROM investigator.bus_head WHERE topic = $1), 0),
+                    coalesce((SELECT next_offset FROM investigator.bus_head WHERE topic = $1), 0)",
+            &[&topic],
+        )
+        .await?;
+    Ok((row.get(0), row.get(1)))
+}

@@ -22,6 +22,12 @@ pub fn pooler_url() -> Option<String> {
     std::env::var("INVESTIGATOR_TEST_POOLER_URL").ok().filter(|url| !url.is_empty())
 }
 
+/// Another `investigator` binary to test instead of the one built next to the tests
+/// (`INVESTIGATOR_TEST_BINARY`): to show that a new test fails on an older build.
+pub fn binary_override() -> Option<std::path::PathBuf> {
+    std::env::var_os("INVESTIGATOR_TEST_BINARY").filter(|path| !path.is_empty()).map(std::path::PathBuf::from)
+}
+
 /// The broker's `host:port`.
 pub fn kafka_bootstrap_servers() -> String {
     required("KAFKA_BOOTSTRAP_SERVERS", "the tansu broker")

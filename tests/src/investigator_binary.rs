@@ -18,6 +18,9 @@ pub struct InvestigatorRun {
 
 /// The binary built next to the test executable (`scripts/test.sh` builds it first).
 pub fn investigator_binary() -> PathBuf {
+    if let Some(binary) = environment::binary_override() {
+        return binary;
+    }
     let test_executable = std::env::current_exe().expect("the test executable's path");
     // <target>/<profile>/deps/<test> -> <target>/<profile>/investigator
     let profile_dir = test_executable.parent().and_then(|deps| deps.parent()).expect("target layout");

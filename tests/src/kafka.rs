@@ -122,6 +122,29 @@ impl TestKafka {
         admin.create(topics, &options).await.expect("topics created");
     }
 
+    /// Deletes the given topics (as an operator purging a backlog does), and waits until the
+    /// broker no longer lists them.
+    pub async fn delete_topics(&self, topics: &[String]) {
+        let admin: rdkafka::admin::AdminClient<ClientLogging> =
+            self.kafka_settings().client_config().create_with_context(ClientLogging::default()).expect("admin client");
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        for outcome in
+            admin.delete_topics(&names, &AdminOptions::new().operation_timeout(Some(TIMEOUT))).await.expect("delete")
+        {
+            outcome.map_err(|(topic, error)| format!("{topic}: {error}")).expect("topic deleted");
+        }
+        let listed = TopicAdmin::new(&self.kafka_settings(), TIMEOUT).expect("admin client");
+        let deadline = Instant::now() + TIMEOUT;
+        while Instant::now() < deadline {
+            let described = listed.describe(topics).await.expect("describe topics");
+            if described.iter().all(|topic| topic.partitions.is_none()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the broker still lists {topics:?}");
+    }
+
     /// Sends raw bytes with `headers` (name, value) to a topic (to send what Thoth's library
     /// never would).
     pub async fn send_raw_with_headers(&self, topic: &str, payload: &[u8], headers: &[(&str, &str)]) {

@@ -7,6 +7,7 @@
 //! - [`ThothPeer`]: Thoth's own Python library (thoth-messaging 0.16.2) as the other party;
 //! - [`investigator`]: the real `investigator` binary, for what a user would type;
 //! - [`Service`]: `investigator serve` as a child process (killed, restarted, stopped);
+//! - [`TestPooler`]: pgbouncer in transaction pooling of one test's own (restarted mid-stream);
 //! - [`workload`]: a realistic, reproducible stream of domain events.
 //!
 //! `scripts/test.sh` starts the infrastructure and exports where it is (see
@@ -20,6 +21,7 @@ pub mod fixtures;
 mod investigator_binary;
 mod kafka;
 pub mod partition;
+mod pooler;
 mod postgres;
 mod private_postgres;
 pub mod secure_broker;
@@ -31,6 +33,7 @@ pub mod workload;
 
 pub use investigator_binary::{InvestigatorRun, investigator, investigator_binary};
 pub use kafka::{Record, TestKafka};
+pub use pooler::TestPooler;
 pub use postgres::TestDatabase;
 pub use private_postgres::{PrivateCluster, PrivatePostgres};
 pub use service::{Service, eventually, free_address};

@@ -119,12 +119,16 @@ impl TopicAdmin {
     /// The high watermark (the offset the next record will get) of each partition, `None` for
     /// a partition the cluster does not answer for. The requests run concurrently.
     pub async fn high_watermarks(&self, partitions: &[(String, i32)]) -> Vec<Option<i64>> {
+        self.watermarks(partitions).await.into_iter().map(|marks| marks.map(|(_, high)| high)).collect()
+    }
+
+    /// The low and high watermarks of each of `partitions` (the first offset the broker holds,
+    /// and the offset after its last record); `None` for one the broker did not answer about.
+    pub async fn watermarks(&self, partitions: &[(String, i32)]) -> Vec<Option<(i64, i64)>> {
         let timeout = Timeout::After(self.timeout);
         let asked = partitions.iter().map(|(topic, partition)| {
             let (admin, topic, partition) = (Arc::clone(&self.admin), topic.clone(), *partition);
-            tokio::task::spawn_blocking(move || {
-                admin.inner().fetch_watermarks(&topic, partition, timeout).ok().map(|(_, high)| high)
-            })
+            tokio::task::spawn_blocking(move || admin.inner().fetch_watermarks(&topic, partition, timeout).ok())
         });
         futures_util::future::join_all(asked).await.into_iter().map(|answer| answer.ok().flatten()).collect()
     }

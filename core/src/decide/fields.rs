@@ -1,6 +1,8 @@
 //! A message's identities made into knowledge keys: names, versions, index URLs, solvers and
 //! job ids checked and normalised, or a [`Rejection`] that names the field.
 
+use investigator_events::excerpt::excerpt;
+
 use crate::decide::{Knowledge, Rejection};
 use crate::{IndexUrl, PackageName, PackageVersion, SolverName};
 
@@ -27,7 +29,12 @@ pub(super) fn package_version(raw: &str) -> Result<String, Rejection> {
 pub(super) fn index_url(raw: &str) -> Result<String, Rejection> {
     IndexUrl::parse(raw)
         .map(|url| url.as_str().to_owned())
-        .map_err(|_| Rejection::UnregisteredIndex { index_url: raw.to_owned() })
+        .map_err(|_| unregistered(raw))
+}
+
+/// An `UnregisteredIndex` rejection, quoting an excerpt of the URL as sent.
+fn unregistered(raw: &str) -> Rejection {
+    Rejection::UnregisteredIndex { index_url: excerpt(raw).to_string() }
 }
 
 /// A normalised index URL that is registered (enabled or not, as Thoth checks it).
@@ -40,7 +47,7 @@ pub(super) fn registered_index(raw: &str, knowledge: &Knowledge) -> Result<Strin
     let url = index_url(raw)?;
     match knowledge.index_enabled(&url) {
         Some(_) => Ok(url),
-        None => Err(Rejection::UnregisteredIndex { index_url: raw.to_owned() }),
+        None => Err(unregistered(raw)),
     }
 }
 
@@ -61,8 +68,9 @@ pub(super) fn job_id(raw: Option<&str>) -> Result<Option<String>, Rejection> {
         Err(invalid(
             "job_id",
             format!(
-                "'{raw}' is not a workflow name: lower-case letters, digits and '-', starting and ending with a \
-                 letter or digit, at most {MAX_LABEL_LEN} characters"
+                "'{}' is not a workflow name: lower-case letters, digits and '-', starting and ending with a \
+                 letter or digit, at most {MAX_LABEL_LEN} characters",
+                excerpt(raw)
             ),
         ))
     }
@@ -88,9 +96,10 @@ pub(super) fn is_dns_label(name: &str) -> bool {
         && bytes.iter().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'-')
 }
 
-/// An `InvalidField` rejection.
+/// An `InvalidField` rejection. The reason may quote the value (a parser's message), which can
+/// be megabytes long: it is kept to an excerpt.
 pub(super) fn invalid(field: &'static str, reason: String) -> Rejection {
-    Rejection::InvalidField { field, reason }
+    Rejection::InvalidField { field, reason: excerpt(&reason).to_string() }
 }
 
 #[cfg(test)]

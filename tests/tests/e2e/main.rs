@@ -16,6 +16,7 @@ mod knowledge_graph;
 mod learning;
 mod migrations;
 mod pipeline;
+mod pooler;
 mod private_postgres;
 mod replay;
 mod security;

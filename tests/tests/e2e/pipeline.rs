@@ -9,6 +9,8 @@ mod knowledge;
 mod listing;
 pub(crate) mod messages;
 mod mirror;
+mod offsets;
+mod outages;
 mod poison;
 mod supervision;
 

@@ -51,3 +51,33 @@ async fn every_event_reaches_the_mirror_once_in_order_across_a_restart() {
         .collect();
     assert_eq!(positions, (1..=head).collect::<Vec<_>>(), "every event once, in log order");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_too_large_for_the_topic_is_mirrored_as_a_reference_and_the_mirror_goes_on() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let topic = kafka.naming().topic(investigator_events::thoth::MessageKind::UnresolvedPackage);
+    // 600 kB of quotes: its dead letter's event is twice that as JSON, above the 1 MB limit.
+    let quotes = format!("{{\"package_name\": {}", "\"".repeat(600_000));
+    kafka.send_raw(&topic, quotes.as_bytes()).await;
+    publish(&kafka, &[unresolved("after-the-large-one", "1.0.0", PYPI)]).await;
+    eventually("every event mirrored", Duration::from_secs(60), || async {
+        let head = head(&database).await;
+        let workflows = count(&database.database, "SELECT count(*) FROM graph.workflow_run").await;
+        workflows == 2 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+    let head = head(&database).await;
+    let records = kafka
+        .read_topic(&kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events"), head as usize)
+        .await;
+    let values: Vec<Value> =
+        records.iter().map(|record| serde_json::from_slice(&record.payload).expect("readable JSON")).collect();
+    let positions: Vec<i64> = values.iter().map(|value| value["position"].as_i64().expect("a position")).collect();
+    assert_eq!(positions, (1..=head).collect::<Vec<_>>(), "every position once, in order: no stall, no repeat");
+    let reference = values.iter().find(|value| value["reference"] == true).expect("a reference record");
+    assert_eq!(reference["type"], "MessageDeadLettered");
+    assert!(reference["size"].as_u64().is_some_and(|size| size > 1_000_000), "{reference}");
+    assert!(service.log_text().contains("an event too large for the topic"), "{}", service.log_text());
+}

@@ -170,3 +170,64 @@ async fn a_ten_megabyte_record_is_a_dead_letter_and_the_stream_goes_on() {
     );
     assert!(peak < 600.0, "resident memory stayed bounded: peak {peak:.0} MiB");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_with_a_nul_character_are_dead_letters_and_the_stream_goes_on() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let _service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    // A NUL byte: valid UTF-8, not JSON; kept whole in the dead letter, which PostgreSQL's
+    // JSONB could not hold as text.
+    kafka.send_raw(&topic, b"{\"component_name\":\"t\0\"}").await;
+    // The escape \u0000 in valid JSON: a value the graph cannot store.
+    let escaped = good_fields("nul\\u0000name");
+    kafka.send_raw(&topic, escaped.as_bytes()).await;
+    publish(&kafka, &[unresolved("after-the-nul", "1.0.0", PYPI)]).await;
+    eventually("all three records taken", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == 3
+    })
+    .await;
+    assert_eq!(
+        texts(&database.database, "SELECT reason_code FROM graph.dead_letter ORDER BY \"offset\"").await,
+        ["malformed_json", "invalid_value"]
+    );
+    let encodings =
+        texts(&database.database, "SELECT payload ->> 'encoding' FROM graph.dead_letter ORDER BY \"offset\"").await;
+    assert_eq!(encodings, ["base64", "text"], "the NUL byte's record kept whole, as base64");
+    let reason = texts(&database.database, "SELECT reason FROM graph.dead_letter WHERE \"offset\" = 1").await;
+    assert!(reason[0].contains("field 'package_name'") && reason[0].contains("NUL"), "{reason:?}");
+    assert_eq!(
+        count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE package_name = 'after-the-nul'").await,
+        2,
+        "the record after them is applied"
+    );
+    let copies = kafka.read_topic(&kafka.naming().topic_for_base_name("thoth.investigator.dead-letter"), 2).await;
+    assert!(copies.iter().any(|copy| copy.payload == b"{\"component_name\":\"t\0\"}"), "the copy keeps the bytes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_value_is_quoted_as_an_excerpt_in_the_reason_and_the_log() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    // A 2 MB package_version that is not a string: serde would quote it whole.
+    let huge = good_fields("huge-version").replace("\"1.0.0\"", &format!("[\"{}\"]", "9".repeat(2_000_000)));
+    kafka.send_raw_large(&topic, huge.as_bytes()).await;
+    let huge_version = good_fields("huge-version-2").replace("\"1.0.0\"", &format!("\"{}\"", "9".repeat(2_000_000)));
+    kafka.send_raw_large(&topic, huge_version.as_bytes()).await;
+    eventually("both records dead-lettered", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == 2
+    })
+    .await;
+    let lengths = count(&database.database, "SELECT max(length(reason))::int8 FROM graph.dead_letter").await;
+    assert!(lengths < 1_000, "a reason of {lengths} characters");
+    let (_, letters) = service.get("/api/v1/dead-letters").await;
+    let letters: serde_json::Value = serde_json::from_str(&letters).expect("JSON");
+    for letter in letters["dead_letters"].as_array().into_iter().flatten() {
+        assert!(letter["reason"].as_str().is_some_and(|reason| reason.len() < 1_000), "{}", letter["reason"]);
+    }
+    let longest = service.log_text().lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 4_000, "a log line of {longest} bytes");
+}

@@ -1,0 +1,112 @@
+//! Outages are retried, data errors are dead-lettered: a database that refuses for reasons of
+//! its own (a lock it cannot get in time, connections cut by an administrator) delays the
+//! stream, marks the service degraded, and turns no good message into a dead letter.
+
+use std::time::Duration;
+
+use investigator_tests::{TestDatabase, TestKafka, eventually};
+
+use super::messages::{PYPI, unresolved};
+use super::{applied_records, count, publish, serve};
+
+async fn unrecordable(database: &TestDatabase) -> i64 {
+    count(&database.database, "SELECT count(*) FROM graph.dead_letter WHERE reason_code = 'unrecordable'").await
+}
+
+async fn assert_each_requested_once(database: &TestDatabase, packages: i64) {
+    let db = &database.database;
+    assert_eq!(applied_records(db).await, packages, "every record applied");
+    assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, packages * 2, "two solvers each");
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
+        packages * 2,
+        "no workflow requested twice"
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM graph.dead_letter").await, 0, "no dead letter at all");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_the_database_cannot_grant_in_time_is_an_outage_retried_never_a_dead_letter() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::migrated().await);
+    // Every connection of the service gives up on a lock after 100 ms (SQLSTATE 55P03).
+    database
+        .sql()
+        .await
+        .batch_execute(&format!("ALTER DATABASE \"{}\" SET lock_timeout = '100ms'", database.name))
+        .await
+        .expect("lock_timeout");
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let warm_up: Vec<_> = (0..5).map(|i| unresolved(&format!("before-{i}"), "1.0.0", PYPI)).collect();
+    publish(&kafka, &warm_up).await;
+    eventually("the first records applied", Duration::from_secs(30), || async {
+        applied_records(&database.database).await == 5
+    })
+    .await;
+
+    // An operator's long transaction holds the log's head: every batch times out on it.
+    let mut holder = database.sql().await;
+    let held = holder.transaction().await.expect("begin");
+    held.execute("SELECT position FROM investigator.log_head FOR UPDATE", &[]).await.expect("the log head locked");
+    let during: Vec<_> = (0..20).map(|i| unresolved(&format!("during-{i}"), "1.0.0", PYPI)).collect();
+    publish(&kafka, &during).await;
+    eventually("the service degraded", Duration::from_secs(30), || async {
+        let (_, health) = service.get("/_health").await;
+        health.contains("\"degraded\"") && health.contains("pipeline")
+    })
+    .await;
+    let (_, status) = service.get("/api/v1/status").await;
+    assert!(status.contains("\"degraded\""), "{status}");
+    assert!(service.metric("investigator_database_retries_total").await.unwrap_or(0.0) >= 1.0);
+    assert_eq!(unrecordable(&database).await, 0, "an outage is no dead letter");
+    held.rollback().await.expect("released");
+
+    eventually("every record applied once the lock is released", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == 25
+    })
+    .await;
+    assert_each_requested_once(&database, 25).await;
+    eventually("ready again", Duration::from_secs(30), || async {
+        let (_, health) = service.get("/_health").await;
+        health.contains("\"ready\"")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_cut_mid_stream_lose_nothing_and_dead_letter_nothing() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::migrated().await);
+    let _service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    let total = 300;
+    let cutter = {
+        let name = database.name.clone();
+        let admin = database.sql().await;
+        tokio::spawn(async move {
+            let mut cut = 0;
+            for _ in 0..15 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let rows = admin
+                    .query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                        &[&name],
+                    )
+                    .await
+                    .expect("terminate");
+                cut += rows.len();
+            }
+            cut
+        })
+    };
+    for round in 0..10 {
+        let messages: Vec<_> =
+            (0..total / 10).map(|i| unresolved(&format!("cut-{round}-{i}"), "1.0.0", PYPI)).collect();
+        publish(&kafka, &messages).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let cut = cutter.await.expect("the cutter");
+    assert!(cut > 0, "connections were cut");
+    eventually("every record applied", Duration::from_secs(90), || async {
+        applied_records(&database.database).await == total as i64
+    })
+    .await;
+    assert_each_requested_once(&database, total as i64).await;
+}
