@@ -27,9 +27,7 @@ pub(super) fn package_version(raw: &str) -> Result<String, Rejection> {
 /// A normalised index URL. Text that is not an index URL cannot be a registered index, so it
 /// is refused as unregistered, with the text as sent.
 pub(super) fn index_url(raw: &str) -> Result<String, Rejection> {
-    IndexUrl::parse(raw)
-        .map(|url| url.as_str().to_owned())
-        .map_err(|_| unregistered(raw))
+    IndexUrl::parse(raw).map(|url| url.as_str().to_owned()).map_err(|_| unregistered(raw))
 }
 
 /// An `UnregisteredIndex` rejection, quoting an excerpt of the URL as sent.
