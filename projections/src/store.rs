@@ -12,7 +12,7 @@ mod error;
 mod read;
 mod types;
 
-pub use append::{append, append_in};
+pub use append::{append, append_in, lock_head, stream_version};
 pub use error::StoreError;
 pub use read::{head_position, read_from, read_stored_from, read_stored_of_type};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent};

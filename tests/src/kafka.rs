@@ -172,6 +172,20 @@ impl TestKafka {
         producer.send(record, TIMEOUT).await.map_err(|(error, _)| error).expect("large record delivered");
     }
 
+    /// Sends each of `payloads` to `partition` of `topic`, in order.
+    pub async fn send_to_partition(&self, topic: &str, partition: i32, payloads: &[Vec<u8>]) {
+        let producer: rdkafka::producer::FutureProducer<ClientLogging> =
+            self.kafka_settings().client_config().create_with_context(ClientLogging::default()).expect("producer");
+        let sends = payloads.iter().map(|payload| {
+            let record: rdkafka::producer::FutureRecord<'_, (), [u8]> =
+                rdkafka::producer::FutureRecord::to(topic).partition(partition).payload(payload.as_slice());
+            producer.send(record, TIMEOUT)
+        });
+        for sent in futures_util::future::join_all(sends).await {
+            sent.map_err(|(error, _)| error).expect("record delivered");
+        }
+    }
+
     /// Sends raw bytes to a topic (to send what Thoth's library never would).
     pub async fn send_raw(&self, topic: &str, payload: &[u8]) {
         let producer: rdkafka::producer::FutureProducer<ClientLogging> =

@@ -244,6 +244,10 @@ async fn open<'c>(
         }
     }
     let stored = lock_offsets(&transaction, &context.settings.consumer_group, &firsts).await?;
+    // The knowledge the batch decides on is read under the log-head lock, which every append
+    // takes: a replica deciding about the same target meanwhile waits, then sees this batch's
+    // requests (a workflow is never requested twice for one pending target).
+    investigator_projections::store::lock_head(&transaction).await.map_err(RecordError::from)?;
     Ok((transaction, filter_applied(records, &stored)))
 }
 

@@ -34,6 +34,24 @@ const COPY_EVENTS: &str = "COPY investigator.event_log \
 /// per row); smaller ones with one INSERT.
 const COPY_FROM: usize = 32;
 
+/// Takes the log-head lock for the rest of the transaction, before it appends: what the
+/// transaction reads from then on cannot change under it, as every append waits for the lock.
+/// A batch that decides on what the graph holds (a workflow already pending for a target)
+/// takes it before reading, so two consumers deciding about the same target at once decide one
+/// after the other, the second seeing what the first recorded.
+pub async fn lock_head(transaction: &Transaction<'_>) -> Result<(), StoreError> {
+    transaction.query_one(LOCK_HEAD, &[]).await.during("locking the log head")?;
+    Ok(())
+}
+
+/// The version of `stream`'s last event (0: none yet).
+pub async fn stream_version(transaction: &Transaction<'_>, stream: &str) -> Result<i64, StoreError> {
+    const SQL: &str = "SELECT coalesce((SELECT stream_version FROM investigator.event_log WHERE stream_id = $1 \
+        ORDER BY stream_version DESC LIMIT 1), 0)";
+    let row = transaction.query_one(SQL, &[&stream]).await.during("reading a stream's version")?;
+    Ok(row.get(0))
+}
+
 /// Appends a batch in a transaction of its own, and nothing else: the projections catch up
 /// with the next [`crate::record`]. Most callers want `record`, which projects too.
 pub async fn append(database: &Database, request: AppendRequest) -> Result<AppendOutcome, StoreError> {

@@ -189,6 +189,53 @@ async fn two_services_share_the_partitions_and_one_takes_over_when_the_other_die
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_given_the_same_targets_on_two_partitions_request_each_workflow_once() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    kafka.create_topics(&kafka.topics(), 2).await;
+    let env = service_env(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]);
+    let first = Service::start(&env).await;
+    let second = Service::start(&env).await;
+    // A record on each partition, until each replica has applied one: each holds a partition.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut probes = 0;
+    for round in 0.. {
+        probes += 2;
+        for partition in 0..2 {
+            let probe = unresolved(&format!("probe-{round}-{partition}"), "1.0.0", PYPI).encode().into_bytes();
+            kafka.send_to_partition(&topic, partition, &[probe]).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut holding = 0;
+        for service in [&first, &second] {
+            let (_, metrics) = service.get("/metrics").await;
+            holding += usize::from(metrics.contains(&format!("current_partition_offsets{{partition=")));
+        }
+        if holding == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the replicas did not share the partitions");
+    }
+
+    // The same 200 targets on both partitions at once: both replicas decide about each.
+    let targets: Vec<Vec<u8>> =
+        (0..200).map(|i| unresolved(&format!("twice-{i}"), "1.0.0", PYPI).encode().into_bytes()).collect();
+    tokio::join!(kafka.send_to_partition(&topic, 0, &targets), kafka.send_to_partition(&topic, 1, &targets));
+    eventually("both copies of every target taken", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == probes + 400
+    })
+    .await;
+    assert_eq!(
+        count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE package_name LIKE 'twice-%'").await,
+        400,
+        "each target's two solver workflows requested once, whichever replica decided first"
+    );
+    assert_eq!(first.stop().await, Some(0));
+    assert_eq!(second.stop().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn postgres_stopped_and_restarted_mid_stream_loses_nothing() {
     let kafka = TestKafka::new();
     let server = investigator_tests::PrivatePostgres::start();
