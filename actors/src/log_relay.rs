@@ -8,6 +8,8 @@
 //! - [`mirror`]: every event, to `<prefix>.thoth.investigator.knowledge-events`.
 //! - [`dead_letters`]: every `MessageDeadLettered` event, as the record's kept bytes with the
 //!   reason in headers, to `<prefix>.thoth.investigator.dead-letter`.
+//! - [`redrives`]: every `DeadLetterRedriven` event with bytes still to publish, to the dead
+//!   letter's own topic (the outbox of `POST /api/v1/dead-letters/.../redrive`).
 //!
 //! A record the topic cannot take (larger than the producer's or the broker's limit) is
 //! published as a reference instead (its position, type and size, header `reference: true`),
@@ -16,6 +18,7 @@
 
 pub mod dead_letters;
 pub mod mirror;
+pub mod redrives;
 
 use std::time::Duration;
 
@@ -43,8 +46,10 @@ const RECORD_OVERHEAD: u64 = 4_096;
 /// A record for the topic, made from one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayRecord {
-    /// The record's key.
-    pub key: String,
+    /// Another topic than the relay's (a re-driven record goes back to its own).
+    pub topic: Option<String>,
+    /// The record's key (`None`: none, as Thoth sends).
+    pub key: Option<String>,
     /// The value; `None` for a record without one (a dead letter of a tombstone).
     pub value: Option<Vec<u8>>,
     /// Headers, besides `position`, which every record gets.
@@ -60,8 +65,8 @@ pub trait LogCopy: Send + Sync {
     /// The base name of its topic.
     const BASE_NAME: &'static str;
 
-    /// The record for `event`.
-    fn record(&self, event: &StoredEvent) -> RelayRecord;
+    /// The record for `event`; `None` when the event needs none.
+    fn record(&self, event: &StoredEvent) -> Option<RelayRecord>;
 }
 
 /// Publishes the log to one topic, after its checkpoint.
@@ -171,18 +176,36 @@ impl<C: LogCopy> LogRelay<C> {
 
     /// Publishes one event's record, or a reference to it when the topic cannot take it.
     async fn publish(&self, event: &StoredEvent) -> Result<(), String> {
-        let record = self.copy.record(event);
+        let Some(record) = self.copy.record(event) else {
+            return Ok(());
+        };
         let size = record.value.as_ref().map_or(0, Vec::len) as u64;
         if size > self.largest_record {
-            return self.publish_reference(event, size).await;
+            return self.too_large(event, &record, size).await;
         }
         match self.send(event, &record).await {
             Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {
-                self.publish_reference(event, size).await
+                self.too_large(event, &record, size).await
             }
             Err(error) => Err(format!("position {}: {error}", event.position)),
             Ok(()) => Ok(()),
         }
+    }
+
+    /// A record the topic cannot take: a reference to it instead, on the relay's own topic. On
+    /// another topic (a re-drive) a reference would mean nothing to its readers: the record is
+    /// left out, loudly (the event stays in the log).
+    async fn too_large(&self, event: &StoredEvent, record: &RelayRecord, size: u64) -> Result<(), String> {
+        if record.topic.is_some() {
+            tracing::error!(
+                relay = C::NAME,
+                position = event.position,
+                size,
+                "a record too large for its topic is not published"
+            );
+            return Ok(());
+        }
+        self.publish_reference(event, size).await
     }
 
     async fn publish_reference(&self, event: &StoredEvent, size: u64) -> Result<(), String> {
@@ -203,7 +226,8 @@ impl<C: LogCopy> LogRelay<C> {
             "reason": "the record is larger than the topic takes; read the event from the log",
         });
         let reference = RelayRecord {
-            key: event.stream_id.clone(),
+            topic: None,
+            key: Some(event.stream_id.clone()),
             value: Some(value.to_string().into_bytes()),
             headers: vec![
                 ("event_type", event.event_type.clone().into_bytes()),
@@ -220,8 +244,11 @@ impl<C: LogCopy> LogRelay<C> {
         for (key, value) in &record.headers {
             headers = headers.insert(Header { key, value: Some(value.as_slice()) });
         }
-        let mut kafka_record: FutureRecord<'_, str, [u8]> =
-            FutureRecord::to(&self.topic).key(record.key.as_str()).headers(headers);
+        let topic = record.topic.as_deref().unwrap_or(&self.topic);
+        let mut kafka_record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(key) = &record.key {
+            kafka_record = kafka_record.key(key.as_str());
+        }
         if let Some(value) = &record.value {
             kafka_record = kafka_record.payload(value.as_slice());
         }

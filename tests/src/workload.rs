@@ -386,6 +386,7 @@ impl Workload {
                     partition: 0,
                     offset,
                     republished_offset: Some(offset + 1),
+                    republish: None,
                 };
                 messages.push_back(vec![self.new_event(stream, redriven.into(), story)]);
             } else if rare(&mut self.random, 30.0) {

@@ -21,16 +21,17 @@ impl LogCopy for DeadLetterCopy {
     const EVENT_TYPE: Option<EventType> = Some(EventType::MessageDeadLettered);
     const BASE_NAME: &'static str = DEAD_LETTER_BASE_NAME;
 
-    fn record(&self, event: &StoredEvent) -> RelayRecord {
+    fn record(&self, event: &StoredEvent) -> Option<RelayRecord> {
         let decoded = event.decode().ok().map(|recorded| recorded.event);
         let Some(DomainEvent::MessageDeadLettered(letter)) = decoded else {
             // The log's own event that this build cannot read: the mirror's form, so the copy
             // still says where it is.
-            return RelayRecord {
-                key: event.stream_id.clone(),
+            return Some(RelayRecord {
+                topic: None,
+                key: Some(event.stream_id.clone()),
                 value: Some(event.as_json().to_string().into_bytes()),
                 headers: vec![("event_type", event.event_type.clone().into_bytes())],
-            };
+            });
         };
         let value = letter.payload.to_bytes();
         let content_type = match value.as_deref().map(serde_json::from_slice::<serde_json::Value>) {
@@ -57,6 +58,6 @@ impl LogCopy for DeadLetterCopy {
         }
         // A tombstone's letter keeps no bytes: its copy has no value either.
         let value = value.filter(|bytes| !bytes.is_empty());
-        RelayRecord { key: event.stream_id.clone(), value, headers }
+        Some(RelayRecord { topic: None, key: Some(event.stream_id.clone()), value, headers })
     }
 }

@@ -22,7 +22,7 @@ impl LogCopy for KnowledgeMirror {
     const EVENT_TYPE: Option<EventType> = None;
     const BASE_NAME: &'static str = MIRROR_BASE_NAME;
 
-    fn record(&self, event: &StoredEvent) -> RelayRecord {
+    fn record(&self, event: &StoredEvent) -> Option<RelayRecord> {
         let value = event.as_json().to_string().into_bytes();
         let mut headers = vec![
             ("event_type", event.event_type.clone().into_bytes()),
@@ -35,7 +35,7 @@ impl LogCopy for KnowledgeMirror {
         if let Some(traceparent) = traceparent {
             headers.push(("traceparent", traceparent.into_bytes()));
         }
-        RelayRecord { key: event.stream_id.clone(), value: Some(value), headers }
+        Some(RelayRecord { topic: None, key: Some(event.stream_id.clone()), value: Some(value), headers })
     }
 }
 
@@ -58,8 +58,8 @@ mod tests {
                 .to_vec(),
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("a time"),
         };
-        let record = KnowledgeMirror.record(&event);
-        assert_eq!(record.key, "package:flask");
+        let record = KnowledgeMirror.record(&event).expect("a record for every event");
+        assert_eq!(record.key.as_deref(), Some("package:flask"));
         let value: serde_json::Value = serde_json::from_slice(&record.value.expect("a value")).expect("JSON");
         assert_eq!(value["position"], 7);
         assert_eq!(value["stream"], "package:flask");

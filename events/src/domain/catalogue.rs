@@ -118,7 +118,7 @@ catalogue!(
     WorkflowSucceeded = 1,
     WorkflowFailed = 1,
     MessageDeadLettered = 1,
-    DeadLetterRedriven = 1,
+    DeadLetterRedriven = 2,
     DeadLetterDiscarded = 1,
     AdviserRunRecorded = 1,
     AdviserParked = 1,

@@ -24,8 +24,12 @@ pub struct MessageDeadLettered {
     pub attempts: u32,
 }
 
-/// A dead letter was published again to its topic (after its cause was fixed), where the
-/// pipeline reads it like any other record.
+/// An operator re-drove a dead letter (after its cause was fixed): its bytes are published
+/// again to its topic, where the pipeline reads them like any other record. Recorded first,
+/// against the dead letter's stream version, so a letter is re-driven once however many ask at
+/// once; on the embedded bus the copy is published in the same transaction
+/// (`republished_offset`), on Kafka afterwards from the log (`republish`, by the re-drive
+/// relay, at least once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetterRedriven {
     /// The dead letter's topic.
@@ -37,6 +41,9 @@ pub struct DeadLetterRedriven {
     /// The offset of the copy published again (partition 0 on the embedded bus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub republished_offset: Option<i64>,
+    /// The bytes still to publish to the topic (Kafka): the dead letter's kept bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub republish: Option<DeadLetterPayload>,
 }
 
 /// An operator set a dead letter aside for good.

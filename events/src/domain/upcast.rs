@@ -8,6 +8,8 @@
 //!   `provides_source_distro`, following Thoth's column.
 //! - `SolverResultRecorded` v1 -> v2: each dependency's `version_range` renamed
 //!   `specifier`; v1 wrote `*` for "any version", v2 writes the empty specifier.
+//! - `DeadLetterRedriven` v1 -> v2: `republish` added (the bytes a relay publishes after the
+//!   commit); v1 re-drives published before recording, so they have nothing left to publish.
 
 use serde_json::{Map, Value};
 
@@ -30,6 +32,9 @@ fn step(kind: EventType, version: i32, payload: Value) -> Result<Value, String> 
     match (kind, version) {
         (EventType::IndexRegistered, 1) => {
             object.entry("only_if_package_seen").or_insert(Value::Bool(true));
+        }
+        (EventType::DeadLetterRedriven, 1) => {
+            object.remove("republish");
         }
         (EventType::SourceDistributionFlagSet, 1) => rename(&mut object, "is_si_analyzable", "provides_source_distro")?,
         (EventType::SolverResultRecorded, 1) => {

@@ -13,6 +13,7 @@ use investigator_actors::learning::relay::OutboxRelay;
 use investigator_actors::learning::schedule::run_schedule;
 use investigator_actors::log_relay::dead_letters::DeadLetterCopy;
 use investigator_actors::log_relay::mirror::KnowledgeMirror;
+use investigator_actors::log_relay::redrives::RedriveCopy;
 use investigator_actors::log_relay::{LogCopy, LogRelay};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
@@ -195,6 +196,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         };
         actix::spawn(parts.relay(KnowledgeMirror)?.run(stopping.clone()));
         actix::spawn(parts.relay(DeadLetterCopy)?.run(stopping.clone()));
+        actix::spawn(parts.relay(RedriveCopy)?.run(stopping.clone()));
     }
     actix::spawn(async move {
         shutdown_signal().await;

@@ -40,6 +40,14 @@ pub enum ApiError {
         /// The limit.
         limit: usize,
     },
+    /// The request lost a race with another one (409): asking again sees what won.
+    #[error("{message}")]
+    Conflict {
+        /// For people.
+        message: String,
+        /// `dead_letter_changed`...
+        code: &'static str,
+    },
     /// The body is well-formed but not acceptable (422).
     #[error("{message}")]
     Unprocessable {
@@ -58,7 +66,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
-            ApiError::Unauthorized { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unauthorized { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "graph_unavailable",
         }
@@ -73,6 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -84,7 +95,10 @@ impl ResponseError for ApiError {
                 tracing::warn!(%error, "an API request could not reach the graph or the bus");
                 json!({})
             }
-            ApiError::Unauthorized { .. } | ApiError::PayloadTooLarge { .. } | ApiError::Unprocessable { .. } => {
+            ApiError::Unauthorized { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::Unprocessable { .. }
+            | ApiError::Conflict { .. } => {
                 json!({})
             }
         };

@@ -14,8 +14,8 @@ use investigator_events::domain::{
 };
 use investigator_events::excerpt::excerpt;
 use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
-use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
-use investigator_projections::{Database, queries, record};
+use investigator_projections::store::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, StoreError};
+use investigator_projections::{Database, queries, record, record_in};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -173,14 +173,25 @@ pub async fn index_state(
 }
 
 /// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/redrive`: publishes the dead
-/// letter's original bytes to its topic again (once its cause is fixed), and records it.
+/// letter's kept bytes to its topic again (once its cause is fixed), once. `DeadLetterRedriven`
+/// is recorded first, against the letter's stream version, so of several re-drives at once one
+/// is recorded and the others answer 409; on the embedded bus the copy is published in the
+/// same transaction, on Kafka by the re-drive relay right after the commit.
 pub async fn redrive(
     state: web::Data<AppState>,
     trace: RequestTrace,
     path: web::Path<(String, i32, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (topic, partition, offset) = path.into_inner();
-    let letter = parked_letter(&state, &topic, partition, offset).await?;
+    let stream = StreamId::dead_letter(&topic, partition, offset);
+    let mut connection = state.graph.connection().await?;
+    let transaction = connection.transaction().await?;
+    // Under the log-head lock, the letter's status and version cannot change before this
+    // transaction ends: a re-drive that waited for another one finds the letter re-driven.
+    investigator_projections::store::lock_head(&transaction)
+        .await
+        .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+    let letter = parked_letter_in(&transaction, &topic, partition, offset).await?;
     let bytes = serde_json::from_value::<DeadLetterPayload>(letter)
         .ok()
         .and_then(|payload| payload.to_bytes())
@@ -188,27 +199,50 @@ pub async fn redrive(
             message: "the dead letter's bytes cannot be read".to_owned(),
             code: "invalid_dead_letter",
         })?;
-    let republished = match &state.sink {
-        MessageSink::Kafka(publisher) => {
-            publisher
-                .publish_bytes(&topic, &bytes)
+    let version = investigator_projections::store::stream_version(&transaction, stream.as_str())
+        .await
+        .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+    let (republished_offset, republish) = match &state.sink {
+        MessageSink::Bus(_) => {
+            let offsets = investigator_projections::bus::publish_in(&transaction, &[(topic.clone(), bytes)])
                 .await
-                .map_err(|error| ApiError::Unavailable(Box::new(error)))?
-                .offset
+                .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+            (offsets.first().copied(), None)
         }
-        MessageSink::Bus(database) => investigator_projections::bus::publish(database, &[(topic.clone(), bytes)])
-            .await
-            .map_err(|error| ApiError::Unavailable(Box::new(error)))?
-            .first()
-            .copied()
-            .unwrap_or_default(),
+        MessageSink::Kafka(_) => (None, Some(DeadLetterPayload::from_bytes(&bytes))),
     };
-    let event = DeadLetterRedriven { topic: topic.clone(), partition, offset, republished_offset: Some(republished) };
-    let stream = StreamId::dead_letter(&topic, partition, offset);
-    let position = record_one(&state, stream, event.into(), &trace).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((POSITION_HEADER, position))
-        .json(json!({"topic": topic, "republished_offset": republished, "position": position})))
+    let event = DeadLetterRedriven { topic: topic.clone(), partition, offset, republished_offset, republish };
+    let request = AppendRequest {
+        idempotency_key: None,
+        expected: vec![(stream.clone(), ExpectedVersion::Exactly(version))],
+        events: vec![api_event(stream, event.into(), &trace)],
+    };
+    let recorded = match record_in(&transaction, request).await {
+        Err(investigator_projections::RecordError::Store(StoreError::Conflict { .. })) => {
+            return Err(ApiError::Conflict {
+                message: format!(
+                    "the dead letter at {topic}/{partition}/{offset} changed meanwhile (re-driven or discarded)"
+                ),
+                code: "dead_letter_changed",
+            });
+        }
+        other => other.map_err(|error| ApiError::Unavailable(Box::new(error)))?,
+    };
+    transaction.commit().await?;
+    state.metrics.events_appended.with_label_values(&["DeadLetterRedriven"]).inc();
+    let position = match recorded {
+        AppendOutcome::Appended(events) => events.last().map_or(0, |event| event.position),
+        AppendOutcome::AlreadyAppended { first_position, .. } => first_position,
+    };
+    let republished = match republished_offset {
+        Some(offset) => json!({"republished_offset": offset}),
+        None => json!({"republish": "queued"}),
+    };
+    let mut answer = json!({"topic": topic, "partition": partition, "offset": offset, "position": position});
+    if let (Some(answer), Some(republished)) = (answer.as_object_mut(), republished.as_object()) {
+        answer.extend(republished.clone());
+    }
+    Ok(HttpResponse::Accepted().insert_header((POSITION_HEADER, position)).json(answer))
 }
 
 /// `POST /api/v1/dead-letters/{topic}/{partition}/{offset}/discard`, body `{"reason"}`
@@ -243,6 +277,16 @@ pub async fn discard(
 async fn parked_letter(state: &AppState, topic: &str, partition: i32, offset: i64) -> Result<Value, ApiError> {
     let mut connection = state.graph.connection().await?;
     let client = connection.read().await?;
+    parked_letter_in(&client, topic, partition, offset).await
+}
+
+/// [`parked_letter`], inside the caller's transaction.
+async fn parked_letter_in(
+    client: &investigator_projections::Transaction<'_>,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<Value, ApiError> {
     let row = client
         .query_opt(
             "SELECT status, payload FROM graph.dead_letter WHERE topic = $1 AND partition = $2 AND \"offset\" = $3",
@@ -328,6 +372,19 @@ fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
 }
 
 /// Records one event, in the request's trace; returns its position.
+/// An event an API request makes, with where it came from.
+fn api_event(stream: StreamId, event: DomainEvent, trace: &RequestTrace) -> NewEvent {
+    NewEvent {
+        stream,
+        event,
+        metadata: EventMetadata {
+            origin: Some("api".to_owned()),
+            traceparent: Some(trace.traceparent().to_owned()),
+            ..EventMetadata::default()
+        },
+    }
+}
+
 async fn record_one(
     state: &AppState,
     stream: StreamId,
@@ -335,19 +392,8 @@ async fn record_one(
     trace: &RequestTrace,
 ) -> Result<i64, ApiError> {
     let event_type = event.event_type();
-    let request = AppendRequest {
-        idempotency_key: None,
-        expected: Vec::new(),
-        events: vec![NewEvent {
-            stream,
-            event,
-            metadata: EventMetadata {
-                origin: Some("api".to_owned()),
-                traceparent: Some(trace.traceparent().to_owned()),
-                ..EventMetadata::default()
-            },
-        }],
-    };
+    let request =
+        AppendRequest { idempotency_key: None, expected: Vec::new(), events: vec![api_event(stream, event, trace)] };
     match record(&state.graph, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))? {
         AppendOutcome::Appended(recorded) => {
             state.metrics.events_appended.with_label_values(&[event_type.name()]).inc();

@@ -12,6 +12,7 @@ mod mirror;
 mod offsets;
 mod outages;
 mod poison;
+mod redrive;
 mod supervision;
 
 use investigator_projections::Database;
