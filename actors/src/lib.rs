@@ -3,7 +3,9 @@
 //! [`kafka`]: the clients built from Thoth's `KAFKA_*` settings, the publisher that writes
 //! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
 //! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
-//! [`mirror`]: the event log, published to Kafka after each commit.
+//! [`mirror`]: the event log, published to Kafka after each commit. [`outbound`]: the one
+//! HTTP client for package indexes and advisory sources, bounded in time, size, redirects
+//! and the addresses it reaches.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
@@ -12,5 +14,6 @@
 pub mod kafka;
 pub mod learning;
 pub mod mirror;
+pub mod outbound;
 pub mod pipeline;
 pub mod workflows;

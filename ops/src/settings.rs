@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::Path;
 
 use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
+use investigator_core::network::NetworkAllowance;
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
@@ -46,6 +47,10 @@ pub struct Settings {
     pub service: ServiceSettings,
     /// Trace export (`OTEL_*`): off unless an OTLP endpoint is set.
     pub telemetry: TelemetrySettings,
+    /// `INVESTIGATOR_ALLOW_PRIVATE_NETWORKS`: the special address ranges (loopback, private,
+    /// link-local...) that requests to indexes and advisory sources may reach after all, and
+    /// that the admin API accepts in an index URL; none by default.
+    pub allowed_networks: NetworkAllowance,
 }
 
 /// One setting that could not be used.
@@ -114,6 +119,7 @@ impl Settings {
             log_format: reader.log_format(),
             service: reader.service(),
             telemetry: reader.telemetry(),
+            allowed_networks: reader.allowed_networks(),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
@@ -157,6 +163,20 @@ pub enum LogFormat {
 }
 
 impl Reader<'_> {
+    fn allowed_networks(&mut self) -> NetworkAllowance {
+        const VARIABLE: &str = "INVESTIGATOR_ALLOW_PRIVATE_NETWORKS";
+        let Some(value) = self.text(VARIABLE) else {
+            return NetworkAllowance::none();
+        };
+        match NetworkAllowance::parse(&value) {
+            Ok(allowance) => allowance,
+            Err(error) => {
+                self.problem(VARIABLE, error.to_string());
+                NetworkAllowance::none()
+            }
+        }
+    }
+
     fn log_format(&mut self) -> LogFormat {
         match self.text("INVESTIGATOR_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -435,6 +455,17 @@ mod tests {
             error.0,
             [SettingProblem { variable: "KAFKA_CLIENT_ID", problem: "the value is not valid UTF-8".to_owned() }]
         );
+    }
+
+    #[test]
+    fn private_networks_are_denied_unless_allowed() {
+        let defaults = settings(&[]).expect("valid");
+        assert!(defaults.allowed_networks.is_none());
+        let set = settings(&[("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "loopback,10.1.0.0/16")]).expect("valid");
+        assert!(set.allowed_networks.check("127.0.0.1".parse().expect("ip")).is_ok());
+        assert!(set.allowed_networks.check("169.254.169.254".parse().expect("ip")).is_err());
+        let error = settings(&[("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "everything")]).expect_err("invalid");
+        assert_eq!(error.0[0].variable, "INVESTIGATOR_ALLOW_PRIVATE_NETWORKS");
     }
 
     #[test]

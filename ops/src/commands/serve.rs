@@ -131,9 +131,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         metrics: metrics.clone(),
         control: control.clone(),
         lister: match service.index_timeout {
-            Some(timeout) => {
-                Some(Arc::new(VersionLister::new(timeout).map_err(|error| CliError::Http(Box::new(error)))?))
-            }
+            Some(timeout) => Some(Arc::new(VersionLister::new(super::outbound_client(&settings)?, timeout))),
             None => None,
         },
     };
