@@ -15,6 +15,7 @@ mod api_routes;
 mod auth;
 mod cache;
 mod graph;
+mod index_urls;
 mod investigator;
 mod operations;
 mod pagination;
@@ -34,6 +35,7 @@ use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_core::SolverName;
+use investigator_core::network::NetworkAllowance;
 use investigator_events::thoth::TopicNaming;
 use investigator_projections::Database;
 
@@ -63,6 +65,8 @@ pub struct AppState {
     pub broker: Option<Arc<TopicAdmin>>,
     /// A read replica (`serve --api-only`): no pipeline to halt or resume.
     pub api_only: bool,
+    /// The special address ranges an index URL may name (`INVESTIGATOR_ALLOW_PRIVATE_NETWORKS`).
+    pub allowed_networks: NetworkAllowance,
 }
 
 /// Registers every route.

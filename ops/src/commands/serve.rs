@@ -304,6 +304,7 @@ fn api_state(
         cache: ResponseCache::new(service.api_cache),
         broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
         api_only,
+        allowed_networks: settings.allowed_networks.clone(),
     })
 }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 use investigator_actors::kafka::ThothPublisher;
-use investigator_core::IndexUrl;
 use investigator_events::domain::{
     DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, DomainEvent, EventMetadata, IndexDisabled,
     IndexEnabled, IndexRegistered, StreamId,
@@ -20,6 +19,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::api_error::ApiError;
 use super::cache::POSITION_HEADER;
+use super::index_urls::{checked_index_url, checked_warehouse_url, index_url};
 use super::trace::RequestTrace;
 
 /// Request bodies are refused beyond this.
@@ -108,7 +108,8 @@ pub async fn register_index(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let request: Value = json_body(payload).await?;
-    let url = index_url(request.get("url"))?;
+    let url = checked_index_url(request.get("url"), &state.allowed_networks)?;
+    let warehouse_api_url = checked_warehouse_url(request.get("warehouse_api_url"), &state.allowed_networks)?;
     let flag = |name: &str, default: bool| match request.get(name) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(value)) => Ok(*value),
@@ -118,7 +119,7 @@ pub async fn register_index(
     };
     let event = IndexRegistered {
         url: url.clone(),
-        warehouse_api_url: request.get("warehouse_api_url").and_then(Value::as_str).map(str::to_owned),
+        warehouse_api_url,
         verify_ssl: flag("verify_ssl", true)?,
         only_if_package_seen: flag("only_if_package_seen", true)?,
         enabled: flag("enabled", false)?,
@@ -296,16 +297,6 @@ async fn json_body(payload: web::Payload) -> Result<Value, ApiError> {
             Err(ApiError::Unprocessable { message: format!("the body is not JSON: {error}"), code: "invalid_body" })
         }
     }
-}
-
-fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
-    let raw = value.and_then(Value::as_str).ok_or_else(|| ApiError::Unprocessable {
-        message: "'url' (the index URL) is required".to_owned(),
-        code: "invalid_body",
-    })?;
-    IndexUrl::parse(raw)
-        .map(|url| url.as_str().to_owned())
-        .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_body" })
 }
 
 /// Records one event, in the request's trace; returns its position.
