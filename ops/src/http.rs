@@ -26,7 +26,7 @@ mod writes;
 pub use auth::Tokens;
 pub use cache::{CacheSettings, ResponseCache};
 pub use trace::trace_requests;
-pub use writes::MessageSink;
+pub use writes::{MAX_CONCURRENT_UPLOADS, MessageSink};
 
 use actix_web::web;
 use std::sync::Arc;
@@ -67,6 +67,9 @@ pub struct AppState {
     pub api_only: bool,
     /// The special address ranges an index URL may name (`INVESTIGATOR_ALLOW_PRIVATE_NETWORKS`).
     pub allowed_networks: NetworkAllowance,
+    /// Document uploads in progress, at most [`writes::MAX_CONCURRENT_UPLOADS`] (shared by
+    /// every HTTP worker).
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 /// Registers every route.

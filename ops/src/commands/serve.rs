@@ -305,6 +305,7 @@ fn api_state(
         broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
         api_only,
         allowed_networks: settings.allowed_networks.clone(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(crate::http::MAX_CONCURRENT_UPLOADS)),
     })
 }
 

@@ -48,6 +48,14 @@ pub enum ApiError {
         /// `invalid_message`, `index_already_registered`...
         code: &'static str,
     },
+    /// Too many requests of this kind at once; try again shortly (429, `Retry-After: 1`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// For people.
+        message: String,
+        /// `too_many_uploads`.
+        code: &'static str,
+    },
     /// The graph cannot be read right now (503).
     #[error("the knowledge graph cannot be read right now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -58,7 +66,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
-            ApiError::Unauthorized { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unauthorized { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "graph_unavailable",
         }
@@ -73,6 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -84,12 +95,16 @@ impl ResponseError for ApiError {
                 tracing::warn!(%error, "an API request could not reach the graph or the bus");
                 json!({})
             }
-            ApiError::Unauthorized { .. } | ApiError::PayloadTooLarge { .. } | ApiError::Unprocessable { .. } => {
-                json!({})
-            }
+            ApiError::Unauthorized { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::Unprocessable { .. }
+            | ApiError::TooManyRequests { .. } => json!({}),
         };
-        HttpResponse::build(self.status_code())
-            .json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::TooManyRequests { .. }) {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
+        response.json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
     }
 }
 

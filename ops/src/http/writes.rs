@@ -36,6 +36,9 @@ pub enum MessageSink {
 
 /// Documents may be larger than messages.
 pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
+/// Document uploads read and parsed at once, at most: each holds its body (up to
+/// [`MAX_DOCUMENT`]) and what is read from it. More at once answer 429 `too_many_uploads`.
+pub const MAX_CONCURRENT_UPLOADS: usize = 2;
 
 /// Reads a body, refusing one larger than [`MAX_BODY`] with a JSON 413.
 async fn body(payload: web::Payload) -> Result<Vec<u8>, ApiError> {
@@ -268,6 +271,11 @@ pub async fn upload_document(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     use crate::commands::sync::{Outcome, sync_bytes};
+    // Taken before the body is read: the body itself is what takes the memory.
+    let _upload = state.uploads.clone().try_acquire_owned().map_err(|_| ApiError::TooManyRequests {
+        message: format!("{MAX_CONCURRENT_UPLOADS} documents are being uploaded already; try again shortly"),
+        code: "too_many_uploads",
+    })?;
     let bytes = body_up_to(payload, MAX_DOCUMENT).await?;
     match sync_bytes(&state.graph, &bytes, "api", Some(trace.traceparent())).await {
         Ok(Outcome::Synced { document_id, events, position, event_types }) => {
