@@ -51,6 +51,10 @@ pub struct Settings {
     /// link-local...) that requests to indexes and advisory sources may reach after all, and
     /// that the admin API accepts in an index URL; none by default.
     pub allowed_networks: NetworkAllowance,
+    /// `INVESTIGATOR_ARCHIVE_KEY`: when set, `events export` signs archives with an
+    /// HMAC-SHA256 under this key, and `events import` refuses an archive without a valid
+    /// signature. Never printed.
+    pub archive_key: Option<Secret>,
 }
 
 /// One setting that could not be used.
@@ -120,6 +124,7 @@ impl Settings {
             service: reader.service(),
             telemetry: reader.telemetry(),
             allowed_networks: reader.allowed_networks(),
+            archive_key: reader.text("INVESTIGATOR_ARCHIVE_KEY").map(Secret::new),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
@@ -458,9 +463,12 @@ mod tests {
     }
 
     #[test]
-    fn private_networks_are_denied_unless_allowed() {
+    fn private_networks_are_denied_unless_allowed_and_the_archive_key_is_never_printed() {
         let defaults = settings(&[]).expect("valid");
-        assert!(defaults.allowed_networks.is_none());
+        assert!(defaults.allowed_networks.is_none() && defaults.archive_key.is_none());
+        let keyed = settings(&[("INVESTIGATOR_ARCHIVE_KEY", "k3y")]).expect("valid");
+        assert_eq!(keyed.archive_key.as_ref().map(Secret::expose), Some("k3y"));
+        assert!(!format!("{keyed:?}").contains("k3y"));
         let set = settings(&[("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "loopback,10.1.0.0/16")]).expect("valid");
         assert!(set.allowed_networks.check("127.0.0.1".parse().expect("ip")).is_ok());
         assert!(set.allowed_networks.check("169.254.169.254".parse().expect("ip")).is_err());

@@ -24,6 +24,7 @@
 pub mod archive;
 pub mod bus;
 mod database;
+mod in_flight;
 mod jsonb;
 mod knowledge;
 pub mod learning;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use futures_util::TryStreamExt;
 
 use super::error::DatabaseContext;
 use super::{RecordedEvent, StoreError, StoredEvent};
@@ -9,6 +10,13 @@ use crate::jsonb::JsonbBytes;
 
 const READ_FROM: &str = "SELECT position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
      recorded_at FROM investigator.event_log WHERE position > $1 ORDER BY position LIMIT $2";
+
+/// A page read from the log holds at most this many bytes of payloads and metadata, or one
+/// event when that event alone is larger. Events are small (a page of 10,000 takes a few
+/// MiB), so pages are counted in events; but the log may hold large ones (a document's
+/// result, a dead letter's record, an imported archive's), and a page of thousands of those
+/// would take gigabytes.
+pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// The position of the last committed event (0 for an empty log).
 pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreError> {
@@ -19,17 +27,27 @@ pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreErro
     Ok(row.get(0))
 }
 
-/// Up to `limit` events after position `after`, in order, as stored.
+/// Up to `limit` events after position `after`, in order, as stored; fewer when more would
+/// take over [`PAGE_BYTES`] (callers go on from the last position, so a shorter page is no
+/// end). Rows are taken one at a time from the server's stream: the row that would overflow
+/// the page is left for the next one, and the rest of the page is never held.
 pub async fn read_stored_from(
     client: &impl GenericClient,
     after: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let statement = client.prepare_cached(READ_FROM).await.during("reading the log")?;
-    let rows = client.query(&statement, &[&after, &limit]).await.during("reading the log")?;
-    Ok(rows
-        .iter()
-        .map(|row| StoredEvent {
+    let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&after, &limit];
+    let rows = client.query_raw(&statement, parameters).await.during("reading the log")?;
+    futures_util::pin_mut!(rows);
+    let mut events = Vec::new();
+    let mut bytes = 0;
+    while let Some(row) = rows.try_next().await.during("reading the log")? {
+        let row_bytes = row.get::<_, JsonbBytes<'_>>(5).0.len() + row.get::<_, JsonbBytes<'_>>(6).0.len();
+        if !events.is_empty() && bytes + row_bytes > PAGE_BYTES {
+            break;
+        }
+        let event = StoredEvent {
             position: row.get(0),
             stream_id: row.get(1),
             stream_version: row.get(2),
@@ -38,15 +56,29 @@ pub async fn read_stored_from(
             payload: row.get::<_, JsonbBytes<'_>>(5).0.to_vec(),
             metadata: row.get::<_, JsonbBytes<'_>>(6).0.to_vec(),
             recorded_at: row.get::<_, DateTime<Utc>>(7),
-        })
-        .collect())
+        };
+        bytes += row_bytes;
+        events.push(event);
+    }
+    Ok(events)
 }
 
 /// Up to `limit` events after position `after`, in order, decoded.
 pub async fn read_from(client: &impl GenericClient, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-    read_stored_from(client, after, limit)
-        .await?
+    Ok(read_page(client, after, limit).await?.0)
+}
+
+/// As [`read_from`], with the bytes the page's payloads and metadata took as stored.
+pub async fn read_page(
+    client: &impl GenericClient,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<RecordedEvent>, usize), StoreError> {
+    let stored = read_stored_from(client, after, limit).await?;
+    let bytes = stored.iter().map(|event| event.payload.len() + event.metadata.len()).sum();
+    let events = stored
         .iter()
         .map(|stored| stored.decode().map_err(|source| StoreError::Unreadable { position: stored.position, source }))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((events, bytes))
 }
