@@ -20,6 +20,7 @@ pub mod fixtures;
 mod investigator_binary;
 mod kafka;
 pub mod partition;
+pub mod peak_memory;
 mod postgres;
 mod private_postgres;
 mod service;

@@ -16,6 +16,7 @@ mod learning;
 mod migrations;
 mod pipeline;
 mod replay;
+mod security;
 mod sync;
 mod telemetry;
 mod thoth_interop;
