@@ -39,11 +39,11 @@ const FORMAT_UNSIGNED: u32 = 1;
 const FORMAT_SIGNED: u32 = 2;
 /// The largest frame an archive may hold, checked before anything is read for it. The
 /// largest events come from documents (a solver result is about the size of its document)
-/// and dead letters (a record of at most Kafka's 1 MB by default). Memory during import and the replay
-/// after it grows with the frame: some eight times its size for frames of this size
-/// (measured: 12 frames of 16 MiB took `events import` to 227–245 MiB; of 28–31 MiB, to
-/// 372). Export refuses an event larger than this, naming its position, rather than write
-/// an archive that would not import.
+/// and dead letters (a record of at most Kafka's 1 MB by default). Memory during import and
+/// the replay after it grows with the frame: 12 frames of 16 MiB took `events import` to
+/// 222–240 MiB, of 28–31 MiB to 365 (RELIABILITY.md, Security). Export refuses an event
+/// larger than this, naming its position, rather than write an archive that would not
+/// import.
 pub const MAX_FRAME_BYTES: u32 = 16 * 1024 * 1024;
 /// Frames per page written during import, at most.
 const PAGE: i64 = 5_000;
