@@ -24,14 +24,12 @@ pub fn excerpt(text: &str) -> Excerpt<'_> {
 
 impl fmt::Display for Excerpt<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = 0;
-        for character in self.text.chars() {
+        for (shown, character) in self.text.chars().enumerate() {
             if shown == EXCERPT_CHARS {
                 let total = self.text.chars().count();
                 return write!(formatter, "… ({total} characters in all)");
             }
             write_escaped(formatter, character)?;
-            shown += 1;
         }
         Ok(())
     }
