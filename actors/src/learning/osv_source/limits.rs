@@ -128,7 +128,7 @@ mod tests {
     fn an_array_longer_than_a_source_may_hold_is_refused_as_it_is_read() {
         let long = format!("[{}]", vec!["1"; MAX_DOCUMENTS + 1].join(","));
         assert!(matches!(bounded_array(long.as_bytes()), Err(ArrayError::TooMany)));
-        let short = format!("[{}]", vec!["{}"; 3].join(","));
+        let short = format!("[{}]", ["{}"; 3].join(","));
         assert_eq!(bounded_array(short.as_bytes()).ok().map(|elements| elements.len()), Some(3));
         assert!(matches!(bounded_array(b"[1, 2"), Err(ArrayError::NotJson(_))));
     }

@@ -117,7 +117,6 @@ fn write_archive(path: &Path, format: u32, events: impl Iterator<Item = Frame>) 
         Frame::Trailer { events: count, batches: 0, sha256 }
     };
     write(&trailer, None);
-    drop(write);
     out.finish().expect("finished");
     usize::try_from(std::fs::metadata(path).expect("written").len()).expect("a size")
 }
