@@ -12,6 +12,8 @@ command -v cargo >/dev/null 2>&1 || die "cargo is not installed; install Rust (h
 apt_install build-essential pkg-config libssl-dev zlib1g-dev perl python3 python3-venv ca-certificates curl openssl
 # pgbouncer (transaction pooling, as Thoth deploys PostgreSQL): the tests run through it too.
 apt_install pgbouncer
+# GNU time reports a command's peak memory to the tests that feed the investigator memory bombs.
+apt_install time
 python3 -m venv --help >/dev/null 2>&1 || die "python3 has no venv module"
 command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client # kubectl kustomize renders ops/deploy in the tests
 

@@ -4,7 +4,9 @@
 //! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
 //! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
 //! [`log_relay`]: the event log copied to Kafka after each commit (the knowledge-event mirror,
-//! the dead-letter topic). [`health`]: the parts degraded by an outage, for `/_health`.
+//! the dead-letter topic, re-drives). [`outbound`]: the one
+//! HTTP client for package indexes and advisory sources, bounded in time, size, redirects
+//! and the addresses it reaches. [`health`]: the parts degraded by an outage, for `/_health`.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
@@ -14,5 +16,6 @@ pub mod health;
 pub mod kafka;
 pub mod learning;
 pub mod log_relay;
+pub mod outbound;
 pub mod pipeline;
 pub mod workflows;

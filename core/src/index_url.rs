@@ -3,6 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use investigator_events::excerpt::excerpt;
+
+use crate::remote_url::MAX_URL_CHARS;
+
 /// A package index URL in the form the knowledge graph stores: scheme and host lower-case,
 /// no trailing `/`, and Thoth's alias applied (`https://pypi.python.org/simple` is
 /// `https://pypi.org/simple`). Thoth rewrote only that exact string; folding case and the
@@ -10,9 +14,17 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IndexUrl(String);
 
-/// Why a string is not an index URL.
+/// Why a string is not an index URL. The URL is kept as an excerpt (`investigator_events::excerpt`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexUrlError {
+    /// Longer than [`MAX_URL_CHARS`].
+    #[error("index URL '{url}' is {chars} characters long, more than {MAX_URL_CHARS}")]
+    TooLong {
+        /// An excerpt of the URL.
+        url: String,
+        /// Its length.
+        chars: usize,
+    },
     /// Only `http://` and `https://` URLs name package indexes.
     #[error("index URL '{0}' must start with http:// or https://")]
     Scheme(String),
@@ -35,22 +47,27 @@ impl IndexUrl {
     /// Validates and normalises an index URL.
     pub fn parse(raw: &str) -> Result<Self, IndexUrlError> {
         let url = raw.trim();
+        let quoted = || excerpt(raw).to_string();
+        let chars = url.chars().count();
+        if chars > MAX_URL_CHARS {
+            return Err(IndexUrlError::TooLong { url: quoted(), chars });
+        }
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(IndexUrlError::Character { url: raw.to_owned(), what: "whitespace or a control character" });
+            return Err(IndexUrlError::Character { url: quoted(), what: "whitespace or a control character" });
         }
         if url.contains('?') || url.contains('#') {
-            return Err(IndexUrlError::Character { url: raw.to_owned(), what: "a query or a fragment" });
+            return Err(IndexUrlError::Character { url: quoted(), what: "a query or a fragment" });
         }
         let Some((scheme, rest)) = url.split_once("://") else {
-            return Err(IndexUrlError::Scheme(raw.to_owned()));
+            return Err(IndexUrlError::Scheme(quoted()));
         };
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(IndexUrlError::Scheme(raw.to_owned()));
+            return Err(IndexUrlError::Scheme(quoted()));
         }
         let (host, path) = rest.split_once('/').map_or((rest, ""), |(host, path)| (host, path));
         if host.is_empty() {
-            return Err(IndexUrlError::NoHost(raw.to_owned()));
+            return Err(IndexUrlError::NoHost(quoted()));
         }
         let host = host.to_ascii_lowercase();
         let host = ALIASES.iter().find(|(alias, _)| *alias == host).map_or(host.as_str(), |(_, canonical)| canonical);
@@ -111,5 +128,15 @@ mod tests {
         assert_eq!(IndexUrl::parse("https:///simple"), Err(IndexUrlError::NoHost("https:///simple".to_owned())));
         assert!(matches!(IndexUrl::parse("https://pypi.org/sim ple"), Err(IndexUrlError::Character { .. })));
         assert!(matches!(IndexUrl::parse("https://pypi.org/simple?x=1"), Err(IndexUrlError::Character { .. })));
+    }
+
+    #[test]
+    fn a_long_url_is_refused_and_quoted_as_an_excerpt() {
+        let long = format!("https://pypi.org/{}", "a".repeat(MAX_URL_CHARS));
+        let error = IndexUrl::parse(&long).expect_err("too long");
+        assert!(matches!(error, IndexUrlError::TooLong { chars, .. } if chars == MAX_URL_CHARS + 17));
+        assert!(error.to_string().len() < 400, "{error}");
+        let injected = IndexUrl::parse("gopher://x\r\nINJECT").expect_err("refused");
+        assert!(!injected.to_string().contains('\n'), "{injected}");
     }
 }

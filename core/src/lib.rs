@@ -4,6 +4,8 @@
 //! - [`PackageVersion`]: PEP 440 versions, normalised and ordered (newest first where asked).
 //! - [`IndexUrl`]: package index URLs, with Thoth's `pypi.python.org` -> `pypi.org` alias.
 //! - [`SolverName`]: `solver-<os>-<os_version>-py<digits>` and the environment it stands for.
+//! - [`network`]: the address ranges outgoing requests do not reach unless allowed;
+//!   [`remote_url`]: the checks on URLs given from outside before they are asked.
 //!
 //! - [`documents`]: Thoth's solver and adviser documents turned into domain events.
 //! - [`decide`]: what each Thoth message leads to.
@@ -17,8 +19,10 @@ pub mod decide;
 pub mod documents;
 mod index_url;
 pub mod learning;
+pub mod network;
 pub mod osv;
 mod package_name;
+pub mod remote_url;
 mod solver;
 mod version;
 pub mod workflow_manifest;

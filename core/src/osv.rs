@@ -4,16 +4,38 @@
 //!
 //! What Thoth's cve-update-job kept of an advisory is kept here: its id (`PYSEC-…`,
 //! `GHSA-…`), its details and one link, the first `WEB` reference, preferring one on a Red Hat
-//! host. Only the `PyPI` ecosystem is read; every other field of the document is ignored.
+//! host. Only the `PyPI` ecosystem is read; every other field of the document is skipped
+//! unread ([`pruned`]).
+//!
+//! What is kept is bounded, since a source may hold tens of thousands of advisories and
+//! whoever serves it chooses their contents: `details` and `summary` are cut at
+//! [`MAX_DETAILS_CHARS`] and [`MAX_SUMMARY_CHARS`], a link longer than [`MAX_LINK_CHARS`] is
+//! dropped, an id longer than [`MAX_ID_CHARS`] makes the document unreadable, and so do more
+//! than [`MAX_KEPT_VALUES`] values in the fields read.
 //!
 //! Boundary: parsing and matching only, on values; reading files, archives or URLs is the
 //! caller's.
+
+mod pruned;
 
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+pub use pruned::MAX_KEPT_VALUES;
+
 use crate::{PackageVersion, normalize_package_name};
+
+/// The longest `details` kept, in characters; longer text is cut and marked.
+pub const MAX_DETAILS_CHARS: usize = 8_192;
+/// The longest `summary` kept, in characters; longer text is cut and marked.
+pub const MAX_SUMMARY_CHARS: usize = 1_024;
+/// The longest link kept, in characters; a longer one is dropped.
+pub const MAX_LINK_CHARS: usize = 2_048;
+/// The longest id read, in characters (OSV ids are some twenty).
+pub const MAX_ID_CHARS: usize = 256;
+/// What marks text that was cut.
+const CUT_MARK: &str = " […]";
 
 /// The only ecosystem whose `affected` entries are kept.
 const PYPI_ECOSYSTEM: &str = "PyPI";
@@ -93,24 +115,45 @@ pub enum OsvError {
         /// What it should be ("a string", "an array", "an object").
         expected: &'static str,
     },
+    /// A field longer than the advisory may hold.
+    #[error("the field '{field}' is longer than {limit} characters")]
+    TooLong {
+        /// Where the field is.
+        field: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// More values in the fields read than an advisory may hold.
+    #[error("the advisory holds more than {MAX_KEPT_VALUES} values in the fields read")]
+    TooManyValues,
 }
 
 /// Parses one OSV document (a JSON object). Only `affected` entries whose
 /// `package.ecosystem` is `PyPI` are kept; unknown fields are ignored; an advisory with a
-/// `withdrawn` time is read with `withdrawn` set.
+/// `withdrawn` time is read with `withdrawn` set. Text is bounded as the module says.
 pub fn parse_advisory(json: &[u8]) -> Result<Advisory, OsvError> {
-    let document: Value =
-        serde_json::from_slice(json).map_err(|error| OsvError::NotJson { reason: error.to_string() })?;
+    let document = pruned::read_pruned(json, &pruned::ADVISORY).map_err(|error| match error {
+        pruned::PruneError::NotJson(error) => OsvError::NotJson { reason: error.to_string() },
+        pruned::PruneError::TooManyValues => OsvError::TooManyValues,
+    })?;
     let Value::Object(fields) = &document else {
         return Err(OsvError::NotAnObject);
     };
     let root = Fields { path: String::new(), map: fields };
 
-    let id = root.required_string("id")?.to_owned();
-    let summary = root.string("summary")?.map(str::to_owned);
-    let details = root.string("details")?.map(str::to_owned).or_else(|| summary.clone()).unwrap_or_default();
+    let id = root.required_string("id")?;
+    if id.chars().count() > MAX_ID_CHARS {
+        return Err(OsvError::TooLong { field: "id".to_owned(), limit: MAX_ID_CHARS });
+    }
+    let id = id.to_owned();
+    let summary = root.string("summary")?.map(|summary| cut(summary, MAX_SUMMARY_CHARS));
+    let details = root
+        .string("details")?
+        .or(root.string("summary")?)
+        .map(|details| cut(details, MAX_DETAILS_CHARS))
+        .unwrap_or_default();
     let withdrawn = root.string("withdrawn")?.is_some();
-    let link = preferred_link(&root.objects("references")?)?;
+    let link = preferred_link(&root.objects("references")?)?.filter(|link| link.chars().count() <= MAX_LINK_CHARS);
     let mut affected = Vec::new();
     for entry in root.objects("affected")? {
         if let Some(package) = affected_package(&entry)? {
@@ -120,7 +163,45 @@ pub fn parse_advisory(json: &[u8]) -> Result<Advisory, OsvError> {
     Ok(Advisory { id, summary, details, link, withdrawn, affected })
 }
 
+/// `text`, cut after `limit` characters and marked when longer.
+fn cut(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}{CUT_MARK}", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 impl Advisory {
+    /// About how many bytes of memory the advisory holds: its text, plus a word's worth of
+    /// bookkeeping for every string and list. What a source may keep is bounded by it.
+    pub fn approximate_size(&self) -> usize {
+        const OVERHEAD: usize = 32;
+        let text = |text: &str| text.len() + OVERHEAD;
+        let affected: usize = self
+            .affected
+            .iter()
+            .map(|package| {
+                let versions: usize = package.versions.iter().map(|version| text(version)).sum();
+                let ranges: usize = package
+                    .ranges
+                    .iter()
+                    .map(|range| {
+                        [&range.introduced, &range.fixed, &range.last_affected]
+                            .into_iter()
+                            .map(|bound| bound.as_deref().map_or(OVERHEAD, text))
+                            .sum::<usize>()
+                    })
+                    .sum();
+                text(&package.name) + versions + ranges
+            })
+            .sum();
+        text(&self.id)
+            + self.summary.as_deref().map_or(OVERHEAD, text)
+            + text(&self.details)
+            + self.link.as_deref().map_or(OVERHEAD, text)
+            + affected
+    }
+
     /// Of `known` versions (PEP 440 strings) of the package `name`, those this advisory
     /// affects: listed in `versions` (compared PEP 440-normalised), or inside an `ECOSYSTEM`
     /// range. The name is PEP 503 normalised before it is looked up. A version that is not
@@ -561,6 +642,35 @@ mod tests {
         assert!(not_json.to_string().starts_with("the document is not JSON"));
         let message = OsvError::WrongType { field: "affected".into(), expected: "an array" }.to_string();
         assert_eq!(message, "the field 'affected' is not an array");
+    }
+
+    #[test]
+    fn long_text_is_cut_and_long_ids_and_links_are_refused() {
+        let details = "é".repeat(MAX_DETAILS_CHARS * 4);
+        let long = advisory(&json!({
+            "id": "GHSA-1", "details": details, "summary": "s".repeat(MAX_SUMMARY_CHARS + 1),
+            "references": [{"type": "WEB", "url": format!("https://example.org/{}", "a".repeat(MAX_LINK_CHARS))}],
+        }));
+        assert_eq!(long.details.chars().count(), MAX_DETAILS_CHARS + CUT_MARK.chars().count());
+        assert!(long.details.ends_with(CUT_MARK) && long.details.starts_with("éé"));
+        assert_eq!(long.summary.as_deref().map(|summary| summary.chars().count()), Some(MAX_SUMMARY_CHARS + 4));
+        assert_eq!(long.link, None, "a link too long to be one is dropped");
+        assert!(
+            long.approximate_size() < 2 * (MAX_DETAILS_CHARS * 2 + MAX_SUMMARY_CHARS),
+            "{}",
+            long.approximate_size()
+        );
+        let summary_only = advisory(&json!({"id": "A", "summary": "x".repeat(MAX_DETAILS_CHARS + 10)}));
+        assert_eq!(summary_only.details.chars().count(), MAX_DETAILS_CHARS + CUT_MARK.chars().count());
+        let error = parse_advisory(json!({"id": "x".repeat(MAX_ID_CHARS + 1)}).to_string().as_bytes());
+        assert_eq!(error, Err(OsvError::TooLong { field: "id".into(), limit: MAX_ID_CHARS }));
+    }
+
+    #[test]
+    fn an_advisory_with_too_many_values_in_the_fields_read_is_refused() {
+        let versions: Vec<String> = (0..=MAX_KEPT_VALUES).map(|n| n.to_string()).collect();
+        let document = json!({"id": "A", "affected": [pypi("x", json!({"versions": versions}))]});
+        assert_eq!(parse_advisory(document.to_string().as_bytes()), Err(OsvError::TooManyValues));
     }
 
     #[test]

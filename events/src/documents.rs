@@ -3,14 +3,22 @@
 //!
 //! [`Document::parse`] looks at `metadata.document_id` to tell the kind (Thoth's rule: the
 //! id's prefix) and reads the document, or says which field is wrong and why.
+//!
+//! Documents arrive over the API (up to 32 MiB) as well as from files, so reading is
+//! bounded by the bytes: the shape is checked first ([`shape`]: a JSON object of at most
+//! [`MAX_DOCUMENT_VALUES`] values, walked without building anything), then the bytes are read
+//! straight into the typed structs below, never into a `serde_json::Value` of the whole.
 
 mod adviser;
+mod shape;
 mod solver;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use adviser::{AdviserDocument, AdviserMetadata, AdviserResult};
+pub use shape::MAX_DOCUMENT_VALUES;
 pub use solver::{
     DependencyEntry, ErrorEntry, LicenseEntry, LicenseName, ResolvedEntry, SolverDocument, SolverMetadata,
     SolverResult, TreeEntry, UnparsedEntry, UnresolvedEntry,
@@ -55,27 +63,19 @@ impl DocumentError {
 impl Document {
     /// Reads a document; its kind comes from the prefix of `metadata.document_id`.
     pub fn parse(bytes: &[u8]) -> Result<Document, DocumentError> {
+        shape::check_shape(bytes)?;
         // A NUL character anywhere is refused here, as the document's fault: PostgreSQL cannot
-        // store it, and recording must never fail on the data.
+        // store it, and recording must never fail on the data. (After the shape check, which
+        // bounds what finding its path may build.)
         if let Some(path) = crate::storable::nul_path(bytes) {
             let field = (path != ".").then(|| crate::excerpt::excerpt(&path).to_string());
             return Err(DocumentError { field, reason: crate::storable::NUL_REASON.to_owned() });
         }
-        let value: Value = serde_json::from_slice(bytes).map_err(|error| {
-            DocumentError::whole(format!(
-                "not valid JSON: {error}{}",
-                if error.is_eof() { " (the file looks truncated)" } else { "" }
-            ))
-        })?;
-        let document_id = match value.pointer("/metadata/document_id") {
-            Some(Value::String(id)) => id.clone(),
-            Some(_) => return Err(DocumentError::at("metadata.document_id", "must be a string")),
-            None => return Err(DocumentError::at("metadata.document_id", "required field is missing")),
-        };
+        let document_id = document_id(bytes)?;
         if document_id.starts_with("solver-") {
-            read(value).map(Document::Solver)
+            read(bytes).map(Document::Solver)
         } else if document_id.starts_with("adviser-") {
-            read(value).map(Document::Adviser)
+            read(bytes).map(Document::Adviser)
         } else {
             Err(DocumentError::at(
                 "metadata.document_id",
@@ -96,12 +96,61 @@ impl Document {
     }
 }
 
-fn read<T: DeserializeOwned>(value: Value) -> Result<T, DocumentError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
+/// The parts of a document that tell its kind, left unparsed.
+#[derive(Deserialize)]
+struct KindProbe<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    metadata: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct MetadataProbe<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    document_id: Option<&'a RawValue>,
+}
+
+/// A field that is there, `null` included (`Option`'s own reading takes `null` for absent).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// `metadata.document_id`, read without reading the rest (the shape is checked already).
+fn document_id(bytes: &[u8]) -> Result<String, DocumentError> {
+    let field = "metadata.document_id";
+    let probe: KindProbe<'_> = serde_json::from_slice(bytes).map_err(|error| shape::not_json(&error))?;
+    let metadata = probe.metadata.filter(|raw| raw.get().starts_with('{'));
+    let raw_id = match metadata {
+        Some(metadata) => {
+            let probe: MetadataProbe<'_> = serde_json::from_str(metadata.get())
+                .map_err(|error| DocumentError::at("metadata", error.to_string()))?;
+            probe.document_id
+        }
+        None => None,
+    };
+    let Some(raw_id) = raw_id else {
+        return Err(DocumentError::at(field, "required field is missing"));
+    };
+    serde_json::from_str::<String>(raw_id.get()).map_err(|_| DocumentError::at(field, "must be a string"))
+}
+
+/// Reads the bytes straight into `T`, naming the field at fault.
+fn read<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DocumentError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let document = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let reason = error.inner().to_string();
+        let reason = without_position(error.inner());
         if path == "." { DocumentError::whole(reason) } else { DocumentError { field: Some(path), reason } }
-    })
+    })?;
+    deserializer.end().map_err(|error| shape::not_json(&error))?;
+    Ok(document)
+}
+
+/// A reading error's message without the line and column the parser appends (the field's
+/// path says where, as it did when documents were read from a parsed value).
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    message.strip_suffix(&position).map_or_else(|| message.clone(), str::to_owned)
 }
 
 #[cfg(test)]
@@ -137,5 +186,17 @@ mod tests {
             "dependencies": [{"package_name": "click", "specifier": 7}]}]}}"#;
         let error = Document::parse(document).expect_err("bad specifier");
         assert_eq!(error.field.as_deref(), Some("result.tree[0].dependencies[0].specifier"));
+        assert_eq!(error.reason, "invalid type: integer `7`, expected a string");
+    }
+
+    #[test]
+    fn shapes_no_document_has_are_refused_before_anything_is_built() {
+        let zeros = format!("[{}]", vec!["0"; 1000].join(","));
+        let error = Document::parse(zeros.as_bytes()).expect_err("an array");
+        assert_eq!(error.to_string(), "the document is not a JSON object");
+        let error = Document::parse(br#"{"metadata": {"document_id": null}}"#).expect_err("null id");
+        assert_eq!(error.to_string(), "field 'metadata.document_id': must be a string");
+        let error = Document::parse(br#"{"metadata": "solver-x"}"#).expect_err("metadata not an object");
+        assert_eq!(error.to_string(), "field 'metadata.document_id': required field is missing");
     }
 }

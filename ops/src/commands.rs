@@ -53,3 +53,10 @@ pub(crate) fn database_url(settings: &Settings) -> Result<String, CliError> {
     tracing::info!(directory = %settings.data_directory.display(), "DATABASE_URL is not set: using the private PostgreSQL server");
     Ok(url)
 }
+
+/// The one outbound HTTP client (indexes, advisory sources), reaching special addresses only
+/// as `INVESTIGATOR_ALLOW_PRIVATE_NETWORKS` allows.
+pub(crate) fn outbound_client(settings: &Settings) -> Result<investigator_actors::outbound::OutboundClient, CliError> {
+    investigator_actors::outbound::OutboundClient::new(settings.allowed_networks.clone())
+        .map_err(|error| CliError::Http(Box::new(error)))
+}

@@ -19,6 +19,7 @@ mod api_routes;
 mod auth;
 mod cache;
 mod graph;
+mod index_urls;
 mod investigator;
 mod operations;
 mod pagination;
@@ -31,7 +32,7 @@ pub use auth::Tokens;
 pub use cache::{CacheSettings, ResponseCache};
 pub use security_headers::security_headers;
 pub use trace::trace_requests;
-pub use writes::MessageSink;
+pub use writes::{MAX_CONCURRENT_UPLOADS, MessageSink};
 
 use actix_web::web;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_core::SolverName;
+use investigator_core::network::NetworkAllowance;
 use investigator_events::thoth::TopicNaming;
 use investigator_projections::Database;
 
@@ -75,6 +77,11 @@ pub struct AppState {
     pub thoth_compatible_control: bool,
     /// `INVESTIGATOR_METRICS_NEED_READ_TOKEN`: `/metrics` needs the read token.
     pub metrics_need_read_token: bool,
+    /// The special address ranges an index URL may name (`INVESTIGATOR_ALLOW_PRIVATE_NETWORKS`).
+    pub allowed_networks: NetworkAllowance,
+    /// Document uploads in progress, at most [`writes::MAX_CONCURRENT_UPLOADS`] (shared by
+    /// every HTTP worker).
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 /// Registers every route.

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::Path;
 
 use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
+use investigator_core::network::NetworkAllowance;
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
 
@@ -53,6 +54,14 @@ pub struct Settings {
     pub service: ServiceSettings,
     /// Trace export (`OTEL_*`): off unless an OTLP endpoint is set.
     pub telemetry: TelemetrySettings,
+    /// `INVESTIGATOR_ALLOW_PRIVATE_NETWORKS`: the special address ranges (loopback, private,
+    /// link-local...) that requests to indexes and advisory sources may reach after all, and
+    /// that the admin API accepts in an index URL; none by default.
+    pub allowed_networks: NetworkAllowance,
+    /// `INVESTIGATOR_ARCHIVE_KEY`: when set, `events export` signs archives with an
+    /// HMAC-SHA256 under this key, and `events import` refuses an archive without a valid
+    /// signature. Never printed.
+    pub archive_key: Option<Secret>,
 }
 
 /// One setting that could not be used.
@@ -122,6 +131,8 @@ impl Settings {
             log_format: reader.log_format(),
             service: reader.service(),
             telemetry: reader.telemetry(),
+            allowed_networks: reader.allowed_networks(),
+            archive_key: reader.text("INVESTIGATOR_ARCHIVE_KEY").map(Secret::new),
         };
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
     }
@@ -165,6 +176,20 @@ pub enum LogFormat {
 }
 
 impl Reader<'_> {
+    fn allowed_networks(&mut self) -> NetworkAllowance {
+        const VARIABLE: &str = "INVESTIGATOR_ALLOW_PRIVATE_NETWORKS";
+        let Some(value) = self.text(VARIABLE) else {
+            return NetworkAllowance::none();
+        };
+        match NetworkAllowance::parse(&value) {
+            Ok(allowance) => allowance,
+            Err(error) => {
+                self.problem(VARIABLE, error.to_string());
+                NetworkAllowance::none()
+            }
+        }
+    }
+
     fn log_format(&mut self) -> LogFormat {
         match self.text("INVESTIGATOR_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -465,6 +490,20 @@ mod tests {
             error.0,
             [SettingProblem { variable: "KAFKA_CLIENT_ID", problem: "the value is not valid UTF-8".to_owned() }]
         );
+    }
+
+    #[test]
+    fn private_networks_are_denied_unless_allowed_and_the_archive_key_is_never_printed() {
+        let defaults = settings(&[]).expect("valid");
+        assert!(defaults.allowed_networks.is_none() && defaults.archive_key.is_none());
+        let keyed = settings(&[("INVESTIGATOR_ARCHIVE_KEY", "k3y")]).expect("valid");
+        assert_eq!(keyed.archive_key.as_ref().map(Secret::expose), Some("k3y"));
+        assert!(!format!("{keyed:?}").contains("k3y"));
+        let set = settings(&[("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "loopback,10.1.0.0/16")]).expect("valid");
+        assert!(set.allowed_networks.check("127.0.0.1".parse().expect("ip")).is_ok());
+        assert!(set.allowed_networks.check("169.254.169.254".parse().expect("ip")).is_err());
+        let error = settings(&[("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "everything")]).expect_err("invalid");
+        assert_eq!(error.0[0].variable, "INVESTIGATOR_ALLOW_PRIVATE_NETWORKS");
     }
 
     #[test]

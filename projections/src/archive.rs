@@ -1,38 +1,67 @@
 //! Log archives: the whole event log in one compact file, to back it up or move it.
 //!
-//! Format (version 1): a zstd stream of frames, each a little-endian u32 length and a
-//! postcard-encoded [`Frame`]: one `Header`, the events in position order, the idempotency
-//! batches, and a `Trailer` with the counts and the SHA-256 of every byte before it. Import
-//! reads the file twice: the first pass checks all of it (framing, order, counts, digest,
-//! that every event is readable by this build) and writes nothing; the second writes it, in
-//! one transaction, into an empty log.
+//! Format: a zstd stream of frames, each a little-endian u32 length and a postcard-encoded
+//! [`Frame`]: one `Header`, the events in position order, the idempotency batches, and a
+//! trailer with the counts and the SHA-256 of every byte before it. Version 1 ends with a
+//! `Trailer`; version 2, written when a key is set (`INVESTIGATOR_ARCHIVE_KEY`), with a
+//! `SignedTrailer` that adds an HMAC-SHA256 of the same bytes under the key ([`ArchiveKey`]).
+//! The SHA-256 proves the file is whole; only the HMAC proves who wrote it.
+//!
+//! Import reads the file twice: the first pass checks all of it (framing, order, counts,
+//! digest, signature, that every event is readable by this build) and writes nothing; the
+//! second writes it, in one transaction, into an empty log. An archive is outside input, and
+//! a few kilobytes of zstd can expand to gigabytes: a frame's length is checked against
+//! [`MAX_FRAME_BYTES`] before anything is read or allocated for it ([`frames`]), and the
+//! pages written are bounded in bytes as well as in frames.
+
+mod frames;
+mod key;
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use investigator_events::domain::DomainEvent;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::in_flight::{InFlight, Reserved};
 use crate::jsonb::JsonbText;
 use crate::store::{self, StoreError, StoredEvent};
 use crate::{Database, DatabaseError};
+use frames::{ArchiveReader, FrameError, FrameWriter};
+pub use key::ArchiveKey;
 
 const MAGIC: &str = "investigator-event-log";
-const FORMAT: u32 = 1;
-/// Larger frames are refused on import: no event comes near it, a corrupt length would.
-const MAX_FRAME: u32 = 256 * 1024 * 1024;
+/// Archives without a signature.
+const FORMAT_UNSIGNED: u32 = 1;
+/// Archives signed with an HMAC-SHA256 under an [`ArchiveKey`].
+const FORMAT_SIGNED: u32 = 2;
+/// The largest frame an archive may hold, checked before anything is read for it. The
+/// largest events come from documents (a solver result is about the size of its document)
+/// and dead letters (a record of at most Kafka's 1 MB by default). Memory during import and
+/// the replay after it grows with the frame: 12 frames of 16 MiB took `events import` to
+/// 222–240 MiB, of 28–31 MiB to 365 (RELIABILITY.md, Security). Export refuses an event
+/// larger than this, naming its position, rather than write an archive that would not
+/// import.
+pub const MAX_FRAME_BYTES: u32 = 16 * 1024 * 1024;
+/// Frames per page written during import, at most.
 const PAGE: i64 = 5_000;
+/// Bytes of frames per page written during import, at most (a larger frame is a page of its
+/// own).
+const PAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes of frames read during import and not yet written, at most (a frame larger than
+/// this is read once every frame before it is written).
+const IN_FLIGHT_BYTES: usize = 2 * PAGE_BYTES;
 
-/// One record of an archive.
+/// One record of an archive. New variants go at the end: postcard numbers them in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Frame {
     Header { magic: String, format: u32, exported_at: String, last_position: i64 },
     Event(ArchivedEvent),
     Batch { idempotency_key: String, first_position: i64, event_count: i32, appended_at_micros: i64 },
     Trailer { events: u64, batches: u64, sha256: Vec<u8> },
+    SignedTrailer { events: u64, batches: u64, sha256: Vec<u8>, hmac_sha256: Vec<u8> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +109,12 @@ pub enum ArchiveError {
         /// What is wrong.
         reason: String,
     },
+    /// An event is larger than an archive frame may be.
+    #[error("the event at position {position} is larger than an archive frame may be ({MAX_FRAME_BYTES} bytes)")]
+    EventTooLarge {
+        /// The event's position.
+        position: i64,
+    },
     /// Import goes into an empty log only.
     #[error("the event log already holds {events} event(s): an archive is imported into an empty log only")]
     LogNotEmpty {
@@ -97,8 +132,13 @@ pub enum ArchiveError {
     Database(#[from] tokio_postgres::Error),
 }
 
-/// Writes every event (and idempotency batch) of the log to `path`.
-pub async fn export(database: &Database, path: &Path) -> Result<ArchiveSummary, ArchiveError> {
+/// Writes every event (and idempotency batch) of the log to `path`; signs it when a `key`
+/// is given.
+pub async fn export(
+    database: &Database,
+    path: &Path,
+    key: Option<&ArchiveKey>,
+) -> Result<ArchiveSummary, ArchiveError> {
     let io = |action, source| ArchiveError::Io { action, path: path.display().to_string(), source };
     let mut client = database.connection().await?;
     // One snapshot for the whole export, so events and batches agree.
@@ -112,9 +152,9 @@ pub async fn export(database: &Database, path: &Path) -> Result<ArchiveSummary, 
 
     let file = File::create(path).map_err(|source| io("create", source))?;
     let encoder = zstd::Encoder::new(BufWriter::new(file), 3).map_err(|source| io("write", source))?;
-    let mut writer = FrameWriter { out: encoder, digest: Sha256::new() };
-    let header =
-        Frame::Header { magic: MAGIC.to_owned(), format: FORMAT, exported_at: Utc::now().to_rfc3339(), last_position };
+    let mut writer = FrameWriter::new(encoder, key);
+    let format = if key.is_some() { FORMAT_SIGNED } else { FORMAT_UNSIGNED };
+    let header = Frame::Header { magic: MAGIC.to_owned(), format, exported_at: Utc::now().to_rfc3339(), last_position };
     writer.write(&header).map_err(|source| io("write", source))?;
 
     let mut summary = ArchiveSummary { last_position, ..ArchiveSummary::default() };
@@ -125,8 +165,14 @@ pub async fn export(database: &Database, path: &Path) -> Result<ArchiveSummary, 
             break;
         };
         for event in page {
-            writer.write(&Frame::Event(archived(event))).map_err(|source| io("write", source))?;
-            summary.events += 1;
+            let position = event.position;
+            match writer.write(&Frame::Event(archived(event))) {
+                Ok(()) => summary.events += 1,
+                Err(source) if source.kind() == std::io::ErrorKind::FileTooLarge => {
+                    return Err(ArchiveError::EventTooLarge { position });
+                }
+                Err(source) => return Err(io("write", source)),
+            }
         }
         after = last;
     }
@@ -150,22 +196,24 @@ pub async fn export(database: &Database, path: &Path) -> Result<ArchiveSummary, 
     }
     transaction.commit().await?;
 
-    let sha256 = writer.digest.clone().finalize().to_vec();
-    writer
-        .write(&Frame::Trailer { events: summary.events, batches: summary.batches, sha256 })
-        .map_err(|source| io("write", source))?;
-    let mut buffered = writer.out.finish().map_err(|source| io("write", source))?;
+    let trailer = writer.trailer(summary.events, summary.batches);
+    writer.write(&trailer).map_err(|source| io("write", source))?;
+    let mut buffered = writer.into_inner().finish().map_err(|source| io("write", source))?;
     buffered.flush().map_err(|source| io("write", source))?;
     Ok(summary)
 }
 
-/// Checks `path` whole, then writes it into the (empty) log in one transaction; memory stays
-/// flat (pages of events flow from a reading thread). The projections are not touched:
-/// rebuild them with a replay.
-pub async fn import(database: &Database, path: &Path) -> Result<ArchiveSummary, ArchiveError> {
+/// Checks `path` whole (with `key`: that it is signed with it), then writes it into the
+/// (empty) log in one transaction; memory stays flat (pages of events flow from a reading
+/// thread, bounded in bytes). The projections are not touched: rebuild them with a replay.
+pub async fn import(
+    database: &Database,
+    path: &Path,
+    key: Option<&ArchiveKey>,
+) -> Result<ArchiveSummary, ArchiveError> {
     let summary = {
-        let owned = path.to_owned();
-        tokio::task::spawn_blocking(move || verify(&owned))
+        let (owned, key) = (path.to_owned(), key.cloned());
+        tokio::task::spawn_blocking(move || verify(&owned, key.as_ref()))
             .await
             .map_err(|error| invalid(path_text(path), format!("the checking thread failed: {error}")))??
     };
@@ -178,44 +226,81 @@ pub async fn import(database: &Database, path: &Path) -> Result<ArchiveSummary, 
         return Err(ArchiveError::LogNotEmpty { events: head });
     }
 
-    let (pages, mut receiver) = tokio::sync::mpsc::channel::<Result<Vec<Frame>, ArchiveError>>(2);
-    let reading_path = path.to_owned();
+    // A frame is read only while the pages read and not yet written leave room for it: small
+    // frames are read ahead of the writes, large ones one at a time.
+    let (pages, mut receiver) = tokio::sync::mpsc::channel::<Result<(Vec<Frame>, Reserved), ArchiveError>>(1);
+    let (reading_path, reading_key) = (path.to_owned(), key.cloned());
+    let budget = InFlight::new(IN_FLIGHT_BYTES);
+    let runtime = tokio::runtime::Handle::current();
     let reading = tokio::task::spawn_blocking(move || {
-        let mut reader = match ArchiveReader::open(&reading_path) {
+        let mut reader = match ArchiveReader::open(&reading_path, reading_key.as_ref()) {
             Ok(reader) => reader,
             Err(error) => return drop(pages.blocking_send(Err(error))),
         };
-        let mut page = Vec::with_capacity(PAGE as usize);
+        let mut page = ImportPage::new(budget.none());
         loop {
-            match reader.next_frame() {
-                Ok(Some(frame)) => {
-                    page.push(frame);
-                    if page.len() >= PAGE as usize && pages.blocking_send(Ok(std::mem::take(&mut page))).is_err() {
-                        return;
+            // A frame that would overflow the page starts the next one: the page goes first.
+            let before_reading = |size: usize| {
+                if page.bytes + size > PAGE_BYTES && !page.frames.is_empty() {
+                    let full = std::mem::replace(&mut page, ImportPage::new(budget.none()));
+                    pages.blocking_send(Ok((full.frames, full.reserved))).map_err(|_| ())?;
+                }
+                runtime.block_on(budget.reserve(&mut page.reserved, size));
+                Ok(())
+            };
+            match reader.next_frame_after(before_reading) {
+                Ok(Some((frame, size))) => {
+                    page.frames.push(frame);
+                    page.bytes += size;
+                    if page.frames.len() >= PAGE as usize {
+                        let full = std::mem::replace(&mut page, ImportPage::new(budget.none()));
+                        if pages.blocking_send(Ok((full.frames, full.reserved))).is_err() {
+                            return;
+                        }
                     }
                 }
                 Ok(None) => break,
-                Err(error) => return drop(pages.blocking_send(Err(error))),
+                Err(FrameError::Stopped) => return,
+                Err(FrameError::Archive(error)) => return drop(pages.blocking_send(Err(error))),
             }
         }
-        let _ = pages.blocking_send(Ok(page));
+        let _ = pages.blocking_send(Ok((page.frames, page.reserved)));
     });
     while let Some(page) = receiver.recv().await {
-        write_frames(&transaction, page?).await?;
+        // The reservation is released once the page is written.
+        let (frames, _reserved) = page?;
+        write_frames(&transaction, frames).await?;
     }
     let _ = reading.await;
     transaction
         .execute("UPDATE investigator.log_head SET position = $1 WHERE id = 1", &[&summary.last_position])
         .await?;
     transaction.commit().await?;
+    // The connection's buffers kept the size of the largest frame written; a pooled
+    // connection would hold that memory as long as the process runs.
+    client.discard();
     Ok(summary)
 }
 
-/// Reads the whole archive and checks it; writes nothing.
-pub fn verify(path: &Path) -> Result<ArchiveSummary, ArchiveError> {
-    let mut reader = ArchiveReader::open(path)?;
+/// Frames read during import, not yet sent to be written.
+struct ImportPage {
+    frames: Vec<Frame>,
+    bytes: usize,
+    reserved: Reserved,
+}
+
+impl ImportPage {
+    fn new(reserved: Reserved) -> Self {
+        ImportPage { frames: Vec::new(), bytes: 0, reserved }
+    }
+}
+
+/// Reads the whole archive and checks it (with `key`: that it is signed with it); writes
+/// nothing.
+pub fn verify(path: &Path, key: Option<&ArchiveKey>) -> Result<ArchiveSummary, ArchiveError> {
+    let mut reader = ArchiveReader::open(path, key)?;
     let mut summary = ArchiveSummary::default();
-    while let Some(frame) = reader.next_frame()? {
+    while let Some((frame, _)) = reader.next_frame()? {
         if let Frame::Event(event) = &frame {
             DomainEvent::decode(&event.event_type, event.schema_version, event.payload.as_bytes()).map_err(
                 |error| {
@@ -251,7 +336,7 @@ async fn write_frames(
                 let appended_at = micros(appended_at_micros);
                 transaction.execute(BATCH, &[&idempotency_key, &first_position, &event_count, &appended_at]).await?;
             }
-            Frame::Header { .. } | Frame::Trailer { .. } => {}
+            Frame::Header { .. } | Frame::Trailer { .. } | Frame::SignedTrailer { .. } => {}
         }
     }
     if events.is_empty() {
@@ -298,137 +383,4 @@ fn path_text(path: &Path) -> String {
 
 fn invalid(path: String, reason: impl Into<String>) -> ArchiveError {
     ArchiveError::Invalid { path, reason: reason.into() }
-}
-
-/// Writes length-prefixed frames and keeps the digest of every byte written.
-struct FrameWriter<W: Write> {
-    out: W,
-    digest: Sha256,
-}
-
-impl<W: Write> FrameWriter<W> {
-    fn write(&mut self, frame: &Frame) -> std::io::Result<()> {
-        let bytes = postcard::to_stdvec(frame).map_err(std::io::Error::other)?;
-        let length = u32::try_from(bytes.len()).map_err(std::io::Error::other)?.to_le_bytes();
-        self.digest.update(length);
-        self.digest.update(&bytes);
-        self.out.write_all(&length)?;
-        self.out.write_all(&bytes)
-    }
-}
-
-/// Reads frames and checks, as it goes, everything that can be checked: the header first,
-/// positions contiguous from 1, the trailer's counts and digest, nothing after the trailer.
-struct ArchiveReader {
-    input: zstd::Decoder<'static, BufReader<File>>,
-    path: String,
-    digest: Sha256,
-    seen_header: bool,
-    finished: bool,
-    events: u64,
-    batches: u64,
-    last_position: i64,
-}
-
-impl ArchiveReader {
-    fn open(path: &Path) -> Result<Self, ArchiveError> {
-        let file =
-            File::open(path).map_err(|source| ArchiveError::Io { action: "read", path: path_text(path), source })?;
-        let input = zstd::Decoder::new(file).map_err(|source| ArchiveError::Io {
-            action: "read",
-            path: path_text(path),
-            source,
-        })?;
-        Ok(ArchiveReader {
-            input,
-            path: path_text(path),
-            digest: Sha256::new(),
-            seen_header: false,
-            finished: false,
-            events: 0,
-            batches: 0,
-            last_position: 0,
-        })
-    }
-
-    fn fail(&self, reason: impl Into<String>) -> ArchiveError {
-        invalid(self.path.clone(), reason)
-    }
-
-    /// The next frame; `None` after a valid trailer.
-    fn next_frame(&mut self) -> Result<Option<Frame>, ArchiveError> {
-        if self.finished {
-            return Ok(None);
-        }
-        let mut length = [0u8; 4];
-        self.read_exact(&mut length, "a frame length")?;
-        let size = u32::from_le_bytes(length);
-        if size > MAX_FRAME {
-            return Err(self.fail(format!("a frame claims {size} bytes, more than any frame can have")));
-        }
-        let mut bytes = vec![0u8; size as usize];
-        self.read_exact(&mut bytes, "a frame")?;
-        let frame: Frame =
-            postcard::from_bytes(&bytes).map_err(|error| self.fail(format!("a frame is damaged: {error}")))?;
-        match &frame {
-            Frame::Header { magic, format, .. } => {
-                if self.seen_header {
-                    return Err(self.fail("a second header"));
-                }
-                if magic != MAGIC || *format != FORMAT {
-                    return Err(self.fail(format!(
-                        "format '{magic}' version {format}, this build reads '{MAGIC}' version {FORMAT}"
-                    )));
-                }
-                self.seen_header = true;
-            }
-            _ if !self.seen_header => return Err(self.fail("it does not start with a header")),
-            Frame::Event(event) => {
-                if event.position != self.last_position + 1 {
-                    return Err(
-                        self.fail(format!("event positions jump from {} to {}", self.last_position, event.position))
-                    );
-                }
-                if self.batches > 0 {
-                    return Err(self.fail("an event after the idempotency batches"));
-                }
-                self.last_position = event.position;
-                self.events += 1;
-            }
-            Frame::Batch { .. } => self.batches += 1,
-            Frame::Trailer { events, batches, sha256 } => {
-                let expected = self.digest.clone().finalize();
-                if sha256.as_slice() != expected.as_slice() {
-                    return Err(self.fail("the checksum does not match the contents"));
-                }
-                if (*events, *batches) != (self.events, self.batches) {
-                    return Err(self.fail(format!(
-                        "the trailer counts {events} events and {batches} batches, the file holds {} and {}",
-                        self.events, self.batches
-                    )));
-                }
-                let mut rest = [0u8; 1];
-                match self.input.read(&mut rest) {
-                    Ok(0) => {}
-                    Ok(_) => return Err(self.fail("there are bytes after the trailer")),
-                    Err(error) => return Err(self.fail(format!("cannot decompress the end: {error}"))),
-                }
-                self.finished = true;
-                return Ok(None);
-            }
-        }
-        self.digest.update(length);
-        self.digest.update(&bytes);
-        Ok(Some(frame))
-    }
-
-    fn read_exact(&mut self, buffer: &mut [u8], what: &str) -> Result<(), ArchiveError> {
-        self.input.read_exact(buffer).map_err(|error| {
-            if error.kind() == std::io::ErrorKind::UnexpectedEof {
-                self.fail(format!("it ends before {what} (truncated?)"))
-            } else {
-                self.fail(format!("cannot decompress {what}: {error}"))
-            }
-        })
-    }
 }

@@ -154,6 +154,12 @@ impl Connection {
     pub fn build_transaction(&mut self) -> TransactionBuilder<'_> {
         self.client.build_transaction()
     }
+
+    /// Closes the connection instead of giving it back to the pool: its buffers grew to the
+    /// size of what it carried (large archive frames), and a pooled connection would keep them.
+    pub fn discard(self) {
+        drop(deadpool_postgres::Object::take(self.client));
+    }
 }
 
 fn describe_target(config: &tokio_postgres::Config) -> String {

@@ -26,6 +26,7 @@ pub mod archive;
 pub mod bus;
 mod database;
 pub mod fault;
+mod in_flight;
 mod jsonb;
 mod knowledge;
 pub mod learning;

@@ -21,11 +21,15 @@ use tokio::sync::mpsc;
 
 pub use checksum::{TableChecksum, TableComparison, checksums};
 
+use crate::in_flight::{InFlight, Reserved};
 use crate::migrations::{self, MigrationError};
 use crate::projector::{self, KNOWLEDGE_GRAPH, ProjectionError};
 use crate::schema::SchemaName;
 use crate::store::{self, RecordedEvent, StoreError};
 use crate::{Connection, Database, DatabaseError};
+
+/// How many bytes of pages a replay reads ahead of its writes, at most.
+const READ_AHEAD_BYTES: usize = 2 * store::PAGE_BYTES;
 
 /// The advisory lock a replay holds for its whole run: one replay at a time per database,
 /// across processes.
@@ -232,23 +236,34 @@ async fn rebuild_into(
     until: i64,
     progress: &mut dyn ReplayProgress,
 ) -> Result<i64, ReplayError> {
-    let (pages, mut receiver) = mpsc::channel::<Result<Vec<RecordedEvent>, StoreError>>(2);
+    // Pages are read ahead while bytes in flight allow: small pages overlap with the writes,
+    // a page of large events waits until the one before it is written.
+    let (pages, mut receiver) = mpsc::channel::<Result<(Vec<RecordedEvent>, Reserved), StoreError>>(1);
     let mut reader = database.connection().await?;
     let mut second_writer = database.connection().await?;
+    let budget = InFlight::new(READ_AHEAD_BYTES);
     let reading = tokio::spawn(async move {
         let mut after = 0;
         while after < until {
+            let mut reserved = budget.none();
+            budget.reserve(&mut reserved, store::PAGE_BYTES).await;
             let page = match reader.read().await {
-                Ok(transaction) => store::read_from(&transaction, after, batch_size).await,
+                Ok(transaction) => store::read_page(&transaction, after, batch_size).await,
                 Err(source) => Err(StoreError::Database { operation: "reading the log", source }),
             };
-            let last = page.as_ref().ok().and_then(|events| events.last().map(|event| event.position));
+            if let Ok((_, bytes)) = &page {
+                budget.reserve(&mut reserved, bytes.saturating_sub(store::PAGE_BYTES)).await;
+            }
+            let last = page.as_ref().ok().and_then(|(events, _)| events.last().map(|event| event.position));
             let stop = page.is_err() || last.is_none();
+            let page = page.map(|(events, _)| (events, reserved));
             if pages.send(page).await.is_err() || stop {
-                return;
+                break;
             }
             after = last.unwrap_or(until);
         }
+        // Its buffers kept the size of the largest event read: not back into the pool.
+        reader.discard();
     });
 
     let mut applied = 0;
@@ -259,7 +274,8 @@ async fn rebuild_into(
             break;
         };
         waited += waiting.elapsed();
-        let events = page?;
+        // Released once the page is written, for the reader to go on.
+        let (events, _reserved) = page?;
         let Some(last) = events.last().map(|event| event.position) else {
             break;
         };
@@ -270,6 +286,8 @@ async fn rebuild_into(
         progress.advanced(u64::try_from(applied).unwrap_or(0));
     }
     reading.abort();
+    // Its buffers kept the size of the largest event written: not back into the pool.
+    second_writer.discard();
     tracing::debug!(waited_for_reading_ms = waited.as_millis() as u64, "rebuild applied the log");
     Ok(applied)
 }

@@ -14,5 +14,5 @@ mod types;
 
 pub use append::{append, append_in, lock_head, stream_version};
 pub use error::StoreError;
-pub use read::{head_position, read_from, read_stored_from, read_stored_of_type};
+pub use read::{PAGE_BYTES, head_position, read_from, read_page, read_stored_from, read_stored_of_type};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent};

@@ -423,7 +423,10 @@ mod tests {
     const HASH_B: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     fn client(timeout: Duration) -> IndexClient {
-        IndexClient::new(timeout).expect("an index client")
+        let allowance = investigator_core::network::NetworkAllowance::parse(crate::ALLOW_PRIVATE_NETWORKS.1)
+            .expect("a valid allowance");
+        let outbound = investigator_actors::outbound::OutboundClient::new(allowance).expect("an outbound client");
+        IndexClient::new(outbound, timeout)
     }
 
     fn simple(index: &FakeIndex) -> IndexEndpoint {

@@ -34,10 +34,16 @@ pub fn investigator_binary() -> PathBuf {
 }
 
 /// Runs `investigator <args>` with `env` added to the environment, `stdin` on its input.
+/// Loopback is allowed ([`crate::ALLOW_PRIVATE_NETWORKS`]) unless `env` says otherwise.
 pub async fn investigator(args: &[&str], env: &[(String, String)]) -> InvestigatorRun {
     let log_filter = if environment::test_log() { environment::test_log_filter() } else { "warn".to_owned() };
     let mut command = tokio::process::Command::new(investigator_binary());
-    command.args(args).env("RUST_LOG", log_filter).envs(env.iter().map(|(k, v)| (k, v))).kill_on_drop(true);
+    command
+        .args(args)
+        .env("RUST_LOG", log_filter)
+        .env(crate::ALLOW_PRIVATE_NETWORKS.0, crate::ALLOW_PRIVATE_NETWORKS.1)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), command.output())
         .await
         .expect("investigator finished within 120 s")

@@ -21,6 +21,7 @@ pub mod fixtures;
 mod investigator_binary;
 mod kafka;
 pub mod partition;
+pub mod peak_memory;
 mod pooler;
 mod postgres;
 mod private_postgres;
@@ -38,6 +39,10 @@ pub use postgres::TestDatabase;
 pub use private_postgres::{PrivateCluster, PrivatePostgres};
 pub use service::{Service, eventually, free_address};
 pub use thoth_peer::{PeerRecord, ThothPeer};
+
+/// What the harness sets for every `investigator` it runs: loopback is where the tests'
+/// package indexes and advisory sources listen, and the investigator refuses it by default.
+pub const ALLOW_PRIVATE_NETWORKS: (&str, &str) = ("INVESTIGATOR_ALLOW_PRIVATE_NETWORKS", "loopback");
 
 /// Installs log output for the test process once, when `TEST_LOG` is set.
 pub fn init_logging() {

@@ -20,10 +20,12 @@ pub struct Service {
 }
 
 /// Settings that make tests fast: a broker that holds each group join for half the session
-/// timeout, short backoffs, small lingers.
+/// timeout, short backoffs, small lingers; and loopback allowed, where the tests' indexes and
+/// advisory sources listen (a test may set the variable otherwise).
 fn test_vars(address: SocketAddr) -> Vec<(String, String)> {
     [
         ("INVESTIGATOR_HTTP_ADDR", address.to_string()),
+        (crate::ALLOW_PRIVATE_NETWORKS.0, crate::ALLOW_PRIVATE_NETWORKS.1.to_owned()),
         ("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "2000".to_owned()),
         ("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "500".to_owned()),
         ("THOTH_INVESTIGATOR_BACKOFF", "0.05".to_owned()),

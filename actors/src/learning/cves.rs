@@ -11,7 +11,7 @@ use investigator_events::thoth::MessageKind;
 use investigator_projections::learning;
 use serde_json::json;
 
-use super::osv_source::{self, OsvSource};
+use super::osv_source::{self, OsvSource, SourceReading};
 use super::outbox::{Finding, message};
 use super::round::Found;
 use super::{LearningContext, LearningError};
@@ -30,9 +30,17 @@ pub async fn find(
 ) -> Result<Found, LearningError> {
     let settings = &context.settings;
     let source = source.or(settings.cve_source.as_ref()).ok_or(LearningError::NoAdvisorySource)?;
-    let batch = osv_source::load(source, settings.index_timeout).await?;
+    let reading = SourceReading {
+        client: context.outbound.clone(),
+        download_deadline: settings.cve_download_timeout,
+        max_kept_bytes: settings.cve_max_kept_bytes,
+    };
+    let batch = osv_source::load(source, &reading).await?;
     let mut found = Found::default();
     found.errors.extend(batch.rejected.iter().map(|(document, reason)| format!("{document}: {reason}")));
+    if batch.rejected_unlisted > 0 {
+        found.errors.push(format!("{} more advisory documents rejected", batch.rejected_unlisted));
+    }
 
     let index = settings.cve_index.as_str();
     let mut names: Vec<String> = batch

@@ -15,12 +15,11 @@ use std::time::Duration;
 use investigator_core::{PackageVersion, normalize_package_name};
 use serde_json::Value;
 
+use crate::outbound::{OutboundClient, OutboundError, OutboundRequest, SIMPLE_API_ACCEPT};
 use crate::pipeline::listing::{html_anchors, version_of_file};
 
-/// The `Accept` header of simple API requests: PEP 691 JSON preferred, PEP 503 HTML accepted.
-const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.1";
 /// The largest answer read; a bigger one is refused as malformed.
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where to ask about one index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +62,7 @@ pub struct Artifact {
 /// Why an index could not be asked, or its answer not read.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    /// No answer within the client's timeout.
+    /// No whole answer within the client's timeout.
     #[error("the index did not answer {url} in time")]
     Timeout {
         /// The URL asked.
@@ -75,6 +74,15 @@ pub enum IndexError {
         /// The URL asked.
         url: String,
         /// The transport's explanation, with its causes.
+        reason: String,
+    },
+    /// The request was not made, or a redirect not followed: the URL, the addresses it
+    /// resolves to, or the redirect's target are refused (`investigator_actors::outbound`).
+    #[error("the request to {url} is refused: {reason}")]
+    Refused {
+        /// The URL asked.
+        url: String,
+        /// Why.
         reason: String,
     },
     /// The index answered with a status that is neither success nor "absent".
@@ -102,6 +110,7 @@ impl IndexError {
         match self {
             IndexError::Timeout { .. } => "timeout",
             IndexError::Connect { .. } => "connect",
+            IndexError::Refused { .. } => "refused",
             IndexError::Status { .. } => "status",
             IndexError::Malformed { .. } => "malformed",
         }
@@ -112,16 +121,10 @@ impl IndexError {
         match self {
             IndexError::Timeout { url }
             | IndexError::Connect { url, .. }
+            | IndexError::Refused { url, .. }
             | IndexError::Status { url, .. }
             | IndexError::Malformed { url, .. } => url,
         }
-    }
-
-    fn from_transport(url: &str, error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            return IndexError::Timeout { url: url.to_owned() };
-        }
-        IndexError::Connect { url: url.to_owned(), reason: cause_chain(error) }
     }
 
     fn malformed(url: &str, reason: String) -> Self {
@@ -129,25 +132,27 @@ impl IndexError {
     }
 }
 
-/// An error and its sources, `: `-separated.
-fn cause_chain(error: &dyn std::error::Error) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
+impl From<OutboundError> for IndexError {
+    fn from(error: OutboundError) -> Self {
+        let url = error.url().to_owned();
+        match error {
+            OutboundError::Timeout { .. } => IndexError::Timeout { url },
+            OutboundError::Connect { reason, .. } => IndexError::Connect { url, reason },
+            OutboundError::InvalidUrl { reason, .. } | OutboundError::Refused { reason, .. } => {
+                IndexError::Refused { url, reason }
+            }
+            OutboundError::TooLarge { limit, .. } => {
+                IndexError::Malformed { url, reason: format!("the answer is larger than {limit} bytes") }
+            }
+        }
     }
-    chain
 }
 
-/// Asks package indexes about projects.
+/// Asks package indexes about projects, through the investigator's one outbound client.
 #[derive(Debug, Clone)]
 pub struct IndexClient {
-    /// For indexes whose certificates are checked.
-    verifying: reqwest::Client,
-    /// For indexes configured with `verify_ssl: false`.
-    insecure: reqwest::Client,
+    outbound: OutboundClient,
+    timeout: Duration,
 }
 
 /// The parts of a successful answer the parsers need.
@@ -165,18 +170,9 @@ enum Fetched {
 }
 
 impl IndexClient {
-    /// A client whose requests give up after `timeout`, connecting included.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let builder = || {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .user_agent(concat!("thoth-investigator/", env!("CARGO_PKG_VERSION")))
-        };
-        Ok(IndexClient {
-            verifying: builder().build()?,
-            insecure: builder().danger_accept_invalid_certs(true).build()?,
-        })
+    /// A client whose requests, bodies included, give up after `timeout`.
+    pub fn new(outbound: OutboundClient, timeout: Duration) -> Self {
+        IndexClient { outbound, timeout }
     }
 
     /// The files of the project `name` (normalised here, as PEP 503 asks of clients): from the
@@ -194,7 +190,7 @@ impl IndexClient {
                 .map_err(|reason| IndexError::malformed(&url, reason));
         }
         let url = format!("{}/{name}/", index.url.trim_end_matches('/'));
-        let answer = match self.get(index, &url, SIMPLE_ACCEPT).await? {
+        let answer = match self.get(index, &url, SIMPLE_API_ACCEPT).await? {
             Fetched::Absent { .. } => return Ok(ProjectListing::NotFound),
             Fetched::Answer(answer) => answer,
         };
@@ -208,7 +204,7 @@ impl IndexClient {
     /// without repeats. A 404 here is an error like any other status: the root exists.
     pub async fn project_names(&self, index: &IndexEndpoint) -> Result<Vec<String>, IndexError> {
         let url = format!("{}/", index.url.trim_end_matches('/'));
-        let answer = match self.get(index, &url, SIMPLE_ACCEPT).await? {
+        let answer = match self.get(index, &url, SIMPLE_API_ACCEPT).await? {
             Fetched::Absent { status } => return Err(IndexError::Status { url, status }),
             Fetched::Answer(answer) => answer,
         };
@@ -218,45 +214,22 @@ impl IndexClient {
 
     /// GETs `url`, reading a successful answer whole (up to [`MAX_BODY_BYTES`]).
     async fn get(&self, index: &IndexEndpoint, url: &str, accept: &str) -> Result<Fetched, IndexError> {
-        let client = if index.verify_ssl { &self.verifying } else { &self.insecure };
-        let response = client
-            .get(url)
-            .header(reqwest::header::ACCEPT, accept)
-            .send()
-            .await
-            .map_err(|error| IndexError::from_transport(url, &error))?;
-        let status = response.status().as_u16();
-        tracing::debug!(url, status, "the index answered");
+        let request = OutboundRequest {
+            accept,
+            deadline: self.timeout,
+            max_body_bytes: MAX_BODY_BYTES,
+            verify_tls: index.verify_ssl,
+        };
+        let answer = self.outbound.get(url, request).await?;
+        let status = answer.status;
         if status == 404 || status == 410 {
             return Ok(Fetched::Absent { status });
         }
-        if !response.status().is_success() {
+        if !answer.is_success() {
             return Err(IndexError::Status { url: url.to_owned(), status });
         }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let body = read_body(response, url).await?;
-        Ok(Fetched::Answer(Answer { content_type, body }))
+        Ok(Fetched::Answer(Answer { content_type: answer.content_type, body: answer.body }))
     }
-}
-
-/// The body of `response`, refused when it is larger than [`MAX_BODY_BYTES`].
-async fn read_body(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, IndexError> {
-    let too_large = || IndexError::malformed(url, format!("the answer is larger than {MAX_BODY_BYTES} bytes"));
-    if response.content_length().is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|error| IndexError::from_transport(url, &error))? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// How a simple API answer is written.
@@ -605,11 +578,12 @@ mod tests {
         let errors = [
             IndexError::Timeout { url: url() },
             IndexError::Connect { url: url(), reason: "refused".to_owned() },
+            IndexError::Refused { url: url(), reason: "a loopback address".to_owned() },
             IndexError::Status { url: url(), status: 503 },
             IndexError::Malformed { url: url(), reason: "not JSON".to_owned() },
         ];
         let codes: Vec<&str> = errors.iter().map(IndexError::code).collect();
-        assert_eq!(codes, ["timeout", "connect", "status", "malformed"]);
+        assert_eq!(codes, ["timeout", "connect", "refused", "status", "malformed"]);
         assert!(errors.iter().all(|error| error.url() == "http://index/simple/a/"));
     }
 
@@ -618,7 +592,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         let address = listener.local_addr().expect("an address");
         drop(listener);
-        let client = IndexClient::new(Duration::from_secs(5)).expect("a client");
+        let allowance = investigator_core::network::NetworkAllowance::parse("loopback").expect("valid");
+        let client = IndexClient::new(OutboundClient::new(allowance).expect("a client"), Duration::from_secs(5));
         let index =
             IndexEndpoint { url: format!("http://{address}/simple"), warehouse_api_url: None, verify_ssl: true };
         let error = client.project(&index, "flask").await.expect_err("no index listens there");

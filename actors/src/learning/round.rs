@@ -15,6 +15,7 @@ use super::LearningSettings;
 use super::index_client::IndexClient;
 use super::load::LoadProbe;
 use super::outbox::{self, Finding};
+use crate::outbound::OutboundClient;
 use crate::pipeline::metrics::Metrics;
 
 /// What every driver works with.
@@ -30,6 +31,8 @@ pub struct LearningContext {
     pub load: Arc<LoadProbe>,
     /// The package indexes' client.
     pub index: Arc<IndexClient>,
+    /// The outbound HTTP client (the index client's too), for advisory downloads.
+    pub outbound: OutboundClient,
     /// Where rounds are counted (absent for one-off commands that do not serve metrics).
     pub metrics: Option<Metrics>,
 }

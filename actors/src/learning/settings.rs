@@ -28,8 +28,13 @@ pub struct LearningSettings {
     pub cve_source: Option<OsvSource>,
     /// The index whose versions advisories are matched against (OSV's PyPI).
     pub cve_index: String,
-    /// How long one index or advisory request may take.
+    /// How long one index request may take, its answer included.
     pub index_timeout: Duration,
+    /// How long downloading the advisories from a URL may take, the whole body included.
+    pub cve_download_timeout: Duration,
+    /// About how much memory the advisories of a source may take while it is read; a source
+    /// holding more is refused (`INVESTIGATOR_CVE_MAX_MB`).
+    pub cve_max_kept_bytes: u64,
     /// Index requests in flight at most.
     pub index_concurrency: usize,
 }
@@ -46,6 +51,8 @@ impl Default for LearningSettings {
             cve_source: None,
             cve_index: "https://pypi.org/simple".to_owned(),
             index_timeout: Duration::from_secs(10),
+            cve_download_timeout: Duration::from_secs(300),
+            cve_max_kept_bytes: 128 * 1024 * 1024,
             index_concurrency: 8,
         }
     }

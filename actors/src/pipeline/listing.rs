@@ -2,14 +2,22 @@
 //! JSON with PEP 700's `versions`), for messages that ask about every version
 //! (`package_version` null or `*`). A short timeout and a small cache keep a slow or absent
 //! index from holding up a batch; when the index cannot be asked, the decision uses the
-//! versions the graph knows, and says so in its workflow requests.
+//! versions the graph knows, and says so in its workflow requests. An answer larger than
+//! [`MAX_LISTING_BYTES`] is not read whole: the graph's versions are used for it too.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use investigator_core::{PackageVersion, normalize_package_name};
+use investigator_events::excerpt::excerpt;
 
+use crate::outbound::{OutboundClient, OutboundRequest, SIMPLE_API_ACCEPT};
+
+/// The largest simple-API page read for a listing. PyPI's largest project pages (nightly
+/// builds with thousands of wheels) come near it; an index streaming an endless page stops
+/// here instead of filling the service's memory.
+pub const MAX_LISTING_BYTES: u64 = 16 * 1024 * 1024;
 /// How long a listing is reused.
 const CACHE_TIME: Duration = Duration::from_secs(300);
 /// Listings kept at most.
@@ -20,7 +28,8 @@ type ListingCache = HashMap<(String, String), (Instant, Vec<String>)>;
 
 /// Asks indexes for package versions.
 pub struct VersionLister {
-    client: reqwest::Client,
+    client: OutboundClient,
+    timeout: Duration,
     cache: Mutex<ListingCache>,
 }
 
@@ -31,14 +40,9 @@ impl std::fmt::Debug for VersionLister {
 }
 
 impl VersionLister {
-    /// A lister whose requests give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("thoth-investigator/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(VersionLister { client, cache: Mutex::new(HashMap::new()) })
+    /// A lister whose requests, bodies included, give up after `timeout`.
+    pub fn new(client: OutboundClient, timeout: Duration) -> Self {
+        VersionLister { client, timeout, cache: Mutex::new(HashMap::new()) }
     }
 
     /// The versions of `name` (PEP 503 normalised) on `index`, newest first; `None` when the
@@ -51,21 +55,24 @@ impl VersionLister {
             return Some(versions.clone());
         }
         let url = format!("{}/{name}/", index.trim_end_matches('/'));
-        let response = self
-            .client
-            .get(&url)
-            .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status);
-        let body = match response {
-            Ok(response) => response.text().await,
-            Err(error) => Err(error),
+        let request = OutboundRequest {
+            accept: SIMPLE_API_ACCEPT,
+            deadline: self.timeout,
+            max_body_bytes: MAX_LISTING_BYTES,
+            verify_tls: true,
         };
-        let versions = match body {
-            Ok(body) => parse_listing(name, &body),
+        let versions = match self.client.get(&url, request).await {
+            Ok(answer) if answer.is_success() => parse_listing(name, &String::from_utf8_lossy(&answer.body)),
+            Ok(answer) => {
+                tracing::warn!(
+                    url = %excerpt(&url),
+                    status = answer.status,
+                    "the index could not list the package's versions; using the graph's"
+                );
+                return None;
+            }
             Err(error) => {
-                tracing::warn!(url, %error, "the index could not list the package's versions; using the graph's");
+                tracing::warn!(%error, "the index could not list the package's versions; using the graph's");
                 return None;
             }
         };

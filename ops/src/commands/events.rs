@@ -40,6 +40,11 @@ pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> 
     }
 }
 
+/// The key archives are signed and checked with (`INVESTIGATOR_ARCHIVE_KEY`), when set.
+fn archive_key(settings: &Settings) -> Option<archive::ArchiveKey> {
+    settings.archive_key.as_ref().map(|key| archive::ArchiveKey::new(key.expose().as_bytes()))
+}
+
 fn selected(event: &StoredEvent, args: &TailArgs) -> bool {
     args.stream.as_ref().is_none_or(|stream| *stream == event.stream_id)
         && args.event_type.as_ref().is_none_or(|event_type| *event_type == event.event_type)
@@ -48,7 +53,7 @@ fn selected(event: &StoredEvent, args: &TailArgs) -> bool {
 /// Writes the log to an archive.
 pub async fn export(settings: &Settings, args: &ArchiveArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let database = super::database_with_log(settings).await?;
-    let summary = archive::export(&database, &args.file).await?;
+    let summary = archive::export(&database, &args.file, archive_key(settings).as_ref()).await?;
     writeln!(
         out,
         "exported {} event(s) (positions 1 to {}) and {} idempotency key(s) to {}",
@@ -64,7 +69,7 @@ pub async fn export(settings: &Settings, args: &ArchiveArgs, out: &mut dyn Write
 pub async fn import(settings: &Settings, args: &ImportArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let database = super::database(settings)?;
     migrations::migrate(&database).await?;
-    let summary = archive::import(&database, &args.file).await?;
+    let summary = archive::import(&database, &args.file, archive_key(settings).as_ref()).await?;
     writeln!(
         out,
         "imported {} event(s) (positions 1 to {}) and {} idempotency key(s) from {}",

@@ -98,13 +98,15 @@ pub(crate) fn context(
         || investigator_actors::kafka::DEFAULT_CONSUMER_GROUP.to_owned(),
         |kafka| kafka.consumer_group_id.clone(),
     );
-    let index = IndexClient::new(learning.index_timeout).map_err(|error| CliError::Http(Box::new(error)))?;
+    let outbound = super::outbound_client(settings)?;
+    let index = IndexClient::new(outbound.clone(), learning.index_timeout);
     Ok(LearningContext {
         load: Arc::new(LoadProbe::new(database.clone(), &settings.naming, consumer_group, broker)),
         database,
         settings: Arc::new(learning),
         naming: settings.naming.clone(),
         index: Arc::new(index),
+        outbound,
         metrics,
     })
 }

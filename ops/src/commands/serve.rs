@@ -136,9 +136,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         metrics: metrics.clone(),
         control: control.clone(),
         lister: match service.index_timeout {
-            Some(timeout) => {
-                Some(Arc::new(VersionLister::new(timeout).map_err(|error| CliError::Http(Box::new(error)))?))
-            }
+            Some(timeout) => Some(Arc::new(VersionLister::new(super::outbound_client(&settings)?, timeout))),
             None => None,
         },
     };
@@ -350,6 +348,8 @@ fn api_state(
         api_only,
         thoth_compatible_control: service.http_access.thoth_compatible_control,
         metrics_need_read_token: service.http_access.metrics_need_read_token,
+        allowed_networks: settings.allowed_networks.clone(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(crate::http::MAX_CONCURRENT_UPLOADS)),
     })
 }
 

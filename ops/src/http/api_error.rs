@@ -56,6 +56,14 @@ pub enum ApiError {
         /// `invalid_message`, `index_already_registered`...
         code: &'static str,
     },
+    /// Too many requests of this kind at once; try again shortly (429, `Retry-After: 1`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// For people.
+        message: String,
+        /// `too_many_uploads`.
+        code: &'static str,
+    },
     /// The graph cannot be read right now (503).
     #[error("the knowledge graph cannot be read right now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -68,7 +76,8 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::Unauthorized { code, .. }
             | ApiError::Unprocessable { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::TooManyRequests { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable(_) => "graph_unavailable",
         }
@@ -84,6 +93,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -98,12 +108,14 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. }
             | ApiError::PayloadTooLarge { .. }
             | ApiError::Unprocessable { .. }
-            | ApiError::Conflict { .. } => {
-                json!({})
-            }
+            | ApiError::Conflict { .. }
+            | ApiError::TooManyRequests { .. } => json!({}),
         };
-        HttpResponse::build(self.status_code())
-            .json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::TooManyRequests { .. }) {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
+        response.json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
     }
 }
 

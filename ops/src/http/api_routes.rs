@@ -69,6 +69,9 @@ const DEAD_LETTER: [Param; 3] = [
     path("offset", "integer", "offset"),
 ];
 
+/// The document upload's path, the one route that may answer 429.
+const DOCUMENTS: &str = "/documents";
+
 /// Every route under `/api/v1`, in the order they are listed.
 pub const API: &[ApiRoute] = &[
     ApiRoute {
@@ -249,7 +252,7 @@ pub const API: &[ApiRoute] = &[
     },
     ApiRoute {
         method: "post",
-        path: "/documents",
+        path: DOCUMENTS,
         summary: "Sync a Thoth solver or adviser document (the JSON document as the body, up to 32 MiB)",
         parameters: &[],
         writes: true,
@@ -332,6 +335,10 @@ pub fn document() -> Value {
             for status in ["401", "413", "422"] {
                 responses[status] = json!({"$ref": "#/components/responses/Error"});
             }
+        }
+        if route.path == DOCUMENTS {
+            // Two uploads at once at most: `too_many_uploads`.
+            responses["429"] = json!({"$ref": "#/components/responses/Error"});
         }
         let mut operation = json!({"summary": route.summary, "parameters": parameters, "responses": responses});
         if is_cached(route.path) {

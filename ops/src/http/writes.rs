@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 use investigator_actors::kafka::ThothPublisher;
-use investigator_core::IndexUrl;
 use investigator_events::domain::{
     DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, DomainEvent, EventMetadata, IndexDisabled,
     IndexEnabled, IndexRegistered, StreamId,
@@ -21,6 +20,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::api_error::ApiError;
 use super::cache::POSITION_HEADER;
+use super::index_urls::{checked_index_url, checked_warehouse_url, index_url};
 use super::trace::RequestTrace;
 
 /// Request bodies are refused beyond this.
@@ -37,6 +37,9 @@ pub enum MessageSink {
 
 /// Documents may be larger than messages.
 pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
+/// Document uploads read and parsed at once, at most: each holds its body (up to
+/// [`MAX_DOCUMENT`]) and what is read from it. More at once answer 429 `too_many_uploads`.
+pub const MAX_CONCURRENT_UPLOADS: usize = 2;
 
 /// Reads a body, refusing one larger than [`MAX_BODY`] with a JSON 413.
 async fn body(payload: web::Payload) -> Result<Vec<u8>, ApiError> {
@@ -109,7 +112,8 @@ pub async fn register_index(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let request: Value = json_body(payload).await?;
-    let url = index_url(request.get("url"))?;
+    let url = checked_index_url(request.get("url"), &state.allowed_networks)?;
+    let warehouse_api_url = checked_warehouse_url(request.get("warehouse_api_url"), &state.allowed_networks)?;
     let flag = |name: &str, default: bool| match request.get(name) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(value)) => Ok(*value),
@@ -119,7 +123,7 @@ pub async fn register_index(
     };
     let event = IndexRegistered {
         url: url.clone(),
-        warehouse_api_url: request.get("warehouse_api_url").and_then(Value::as_str).map(str::to_owned),
+        warehouse_api_url,
         verify_ssl: flag("verify_ssl", true)?,
         only_if_package_seen: flag("only_if_package_seen", true)?,
         enabled: flag("enabled", false)?,
@@ -317,6 +321,11 @@ pub async fn upload_document(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     use crate::commands::sync::{Outcome, sync_bytes};
+    // Taken before the body is read: the body itself is what takes the memory.
+    let _upload = state.uploads.clone().try_acquire_owned().map_err(|_| ApiError::TooManyRequests {
+        message: format!("{MAX_CONCURRENT_UPLOADS} documents are being uploaded already; try again shortly"),
+        code: "too_many_uploads",
+    })?;
     let bytes = body_up_to(payload, MAX_DOCUMENT).await?;
     match sync_bytes(&state.graph, &bytes, "api", Some(trace.traceparent())).await {
         Ok(Outcome::Synced { document_id, events, position, event_types }) => {
@@ -359,16 +368,6 @@ async fn json_body(payload: web::Payload) -> Result<Value, ApiError> {
             Err(ApiError::Unprocessable { message: format!("the body is not JSON: {error}"), code: "invalid_body" })
         }
     }
-}
-
-fn index_url(value: Option<&Value>) -> Result<String, ApiError> {
-    let raw = value.and_then(Value::as_str).ok_or_else(|| ApiError::Unprocessable {
-        message: "'url' (the index URL) is required".to_owned(),
-        code: "invalid_body",
-    })?;
-    IndexUrl::parse(raw)
-        .map(|url| url.as_str().to_owned())
-        .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_body" })
 }
 
 /// Records one event, in the request's trace; returns its position.

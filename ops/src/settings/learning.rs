@@ -89,6 +89,14 @@ impl Reader<'_> {
                 .number::<u64>("INVESTIGATOR_LEARNING_INDEX_TIMEOUT_MS")
                 .filter(|milliseconds| *milliseconds > 0)
                 .map_or(defaults.index_timeout, Duration::from_millis),
+            cve_download_timeout: self
+                .number::<u64>("INVESTIGATOR_CVE_DOWNLOAD_TIMEOUT_S")
+                .filter(|seconds| *seconds > 0)
+                .map_or(defaults.cve_download_timeout, Duration::from_secs),
+            cve_max_kept_bytes: self
+                .number::<u64>("INVESTIGATOR_CVE_MAX_MB")
+                .filter(|megabytes| *megabytes > 0)
+                .map_or(defaults.cve_max_kept_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
             index_concurrency: self
                 .number::<usize>("INVESTIGATOR_LEARNING_INDEX_CONCURRENCY")
                 .filter(|concurrency| *concurrency > 0)

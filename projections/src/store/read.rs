@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use futures_util::TryStreamExt;
 use investigator_events::domain::EventType;
 
 use super::error::DatabaseContext;
@@ -14,6 +15,13 @@ const READ_OF_TYPE: &str = "SELECT position, stream_id, stream_version, event_ty
      metadata, recorded_at FROM investigator.event_log WHERE position > $1 AND position <= $2 AND event_type = $3 \
      ORDER BY position";
 
+/// A page read from the log holds at most this many bytes of payloads and metadata, or one
+/// event when that event alone is larger. Events are small (a page of 10,000 takes a few
+/// MiB), so pages are counted in events; but the log may hold large ones (a document's
+/// result, a dead letter's record, an imported archive's), and a page of thousands of those
+/// would take gigabytes.
+pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
+
 /// The position of the last committed event (0 for an empty log).
 pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreError> {
     let row = client
@@ -23,15 +31,30 @@ pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreErro
     Ok(row.get(0))
 }
 
-/// Up to `limit` events after position `after`, in order, as stored.
+/// Up to `limit` events after position `after`, in order, as stored; fewer when more would
+/// take over [`PAGE_BYTES`] (callers go on from the last position, so a shorter page is no
+/// end). Rows are taken one at a time from the server's stream: the row that would overflow
+/// the page is left for the next one, and the rest of the page is never held.
 pub async fn read_stored_from(
     client: &impl GenericClient,
     after: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let statement = client.prepare(READ_FROM).await.during("reading the log")?;
-    let rows = client.query(&statement, &[&after, &limit]).await.during("reading the log")?;
-    Ok(rows.iter().map(stored_event).collect())
+    let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&after, &limit];
+    let rows = client.query_raw(&statement, parameters).await.during("reading the log")?;
+    futures_util::pin_mut!(rows);
+    let mut events = Vec::new();
+    let mut bytes = 0;
+    while let Some(row) = rows.try_next().await.during("reading the log")? {
+        let row_bytes = row.get::<_, JsonbBytes<'_>>(5).0.len() + row.get::<_, JsonbBytes<'_>>(6).0.len();
+        if !events.is_empty() && bytes + row_bytes > PAGE_BYTES {
+            break;
+        }
+        bytes += row_bytes;
+        events.push(stored_event(&row));
+    }
+    Ok(events)
 }
 
 /// The events of type `event_type` after position `after` and up to `until`, in order, as
@@ -61,9 +84,20 @@ fn stored_event(row: &tokio_postgres::Row) -> StoredEvent {
 
 /// Up to `limit` events after position `after`, in order, decoded.
 pub async fn read_from(client: &impl GenericClient, after: i64, limit: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-    read_stored_from(client, after, limit)
-        .await?
+    Ok(read_page(client, after, limit).await?.0)
+}
+
+/// As [`read_from`], with the bytes the page's payloads and metadata took as stored.
+pub async fn read_page(
+    client: &impl GenericClient,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<RecordedEvent>, usize), StoreError> {
+    let stored = read_stored_from(client, after, limit).await?;
+    let bytes = stored.iter().map(|event| event.payload.len() + event.metadata.len()).sum();
+    let events = stored
         .iter()
         .map(|stored| stored.decode().map_err(|source| StoreError::Unreadable { position: stored.position, source }))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((events, bytes))
 }

@@ -16,10 +16,10 @@ async fn an_exported_log_imported_elsewhere_rebuilds_the_same_graph_and_keeps_id
     mixed_live_graph(&source.database, 2_000).await;
     let directory = tempfile::tempdir().expect("temporary directory");
     let file = directory.path().join("log.inv");
-    let exported = archive::export(&source.database, &file).await.expect("export");
+    let exported = archive::export(&source.database, &file, None).await.expect("export");
 
     let target = TestDatabase::migrated().await;
-    let imported = archive::import(&target.database, &file).await.expect("import");
+    let imported = archive::import(&target.database, &file, None).await.expect("import");
     assert_eq!(imported, exported);
     replay::replay(&target.database, &ReplayOptions::default(), &mut Unobserved).await.expect("rebuild");
 
@@ -41,7 +41,7 @@ async fn a_damaged_archive_is_refused_whole_and_nothing_is_written() {
     mixed_live_graph(&source.database, 1_000).await;
     let directory = tempfile::tempdir().expect("temporary directory");
     let good = directory.path().join("good.inv");
-    archive::export(&source.database, &good).await.expect("export");
+    archive::export(&source.database, &good, None).await.expect("export");
     let bytes = std::fs::read(&good).expect("archive");
 
     let truncated = directory.path().join("truncated.inv");
@@ -63,7 +63,7 @@ async fn a_damaged_archive_is_refused_whole_and_nothing_is_written() {
 
     let target = TestDatabase::migrated().await;
     for (file, expected) in [(&truncated, "truncated"), (&flipped, ""), (&altered, "checksum")] {
-        let error = archive::import(&target.database, file).await.expect_err("damaged");
+        let error = archive::import(&target.database, file, None).await.expect_err("damaged");
         assert!(matches!(error, ArchiveError::Invalid { .. }), "{error:?}");
         assert!(error.to_string().contains(expected), "{error}");
         assert!(error.to_string().contains("nothing was imported"), "{error}");

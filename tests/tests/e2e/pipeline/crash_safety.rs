@@ -210,7 +210,7 @@ async fn two_replicas_given_the_same_targets_on_two_partitions_request_each_work
         let mut holding = 0;
         for service in [&first, &second] {
             let (_, metrics) = service.get("/metrics").await;
-            holding += usize::from(metrics.contains(&format!("current_partition_offsets{{partition=")));
+            holding += usize::from(metrics.contains("current_partition_offsets{partition="));
         }
         if holding == 2 {
             break;
