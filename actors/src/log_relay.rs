@@ -156,6 +156,10 @@ impl<C: LogCopy> LogRelay<C> {
         drop(transaction);
         drop(connection);
         if read_to == after {
+            if C::EVENT_TYPE.is_none() {
+                // Where the mirror stands, also right after a restart with nothing new.
+                self.metrics.mirror_position.set(after);
+            }
             return Ok(0);
         }
         let deliveries: Vec<_> = events.iter().map(|event| self.publish(event)).collect();

@@ -110,6 +110,12 @@ impl TestKafka {
         self.read_matching(count, |name| name == topic).await
     }
 
+    /// Reads one topic from the beginning until `done` says the records read so far are
+    /// enough (then half a second more), or until 20 s passed.
+    pub async fn read_topic_until(&self, topic: &str, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+        self.read_until(|name| name == topic, done).await
+    }
+
     /// Creates the given topics with `partitions` partitions each.
     pub async fn create_topics(&self, topics: &[String], partitions: i32) {
         let admin = TopicAdmin::new(&self.kafka_settings(), TIMEOUT).expect("admin client");
@@ -196,6 +202,10 @@ impl TestKafka {
     }
 
     async fn read_matching(&self, count: usize, wanted: impl Fn(&str) -> bool) -> Vec<Record> {
+        self.read_until(wanted, |records| records.len() >= count).await
+    }
+
+    async fn read_until(&self, wanted: impl Fn(&str) -> bool, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
         let mut config = self.kafka_settings().consumer_config();
         config.set("group.id", format!("{}-reader", self.deployment));
         let consumer: StreamConsumer<ClientLogging> =
@@ -232,7 +242,7 @@ impl TestKafka {
                         header_count: message.headers().map_or(0, |headers| headers.count()),
                         payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
                     });
-                    if records.len() >= count && settle.is_none() {
+                    if settle.is_none() && done(&records) {
                         settle = Some(Instant::now() + Duration::from_millis(500));
                     }
                 }

@@ -49,7 +49,11 @@ impl BusIngest {
         tracing::info!(topics = self.settings.topics().len(), "reading the embedded bus (no KAFKA_BOOTSTRAP_SERVERS)");
         loop {
             let wait = match self.next_batch().await {
-                Ok(records) if records.is_empty() => IDLE_POLL,
+                Ok(records) if records.is_empty() => {
+                    // The bus answers and nothing is waiting: whatever failed before is over.
+                    self.health.recovered("pipeline");
+                    IDLE_POLL
+                }
                 Ok(records) => {
                     let request = self.router.send(ProcessBatch { records: Arc::new(records) });
                     match request.await {

@@ -132,6 +132,8 @@ pub struct Ingest {
     /// When positioning is tried next (after a failure, later).
     positioning_due: Instant,
     positioning_failures: u32,
+    /// Whether the batch in hand failed and waits to be tried again (an outage).
+    retrying_batch: bool,
     /// Positioned partitions: the offset the consumer reads next, which the next record
     /// `follows`. A partition whose seek has not succeeded yet has none: its records are
     /// dropped.
@@ -193,6 +195,7 @@ impl Ingest {
             unpositioned: BTreeSet::new(),
             positioning_due: Instant::now(),
             positioning_failures: 0,
+            retrying_batch: false,
             positions: HashMap::new(),
             buffer: Vec::new(),
             buffer_since: None,
@@ -234,6 +237,7 @@ impl Ingest {
                     match result {
                         Ok(Ok(outcome)) => {
                             retry = None;
+                            self.retrying_batch = false;
                             self.parts.health.recovered(COMPONENT);
                             self.apply_outcome(outcome);
                         }
@@ -242,6 +246,7 @@ impl Ingest {
                             let wait = (self.parts.settings.backoff.max(Duration::from_millis(100)) * attempt).min(MAX_DATABASE_BACKOFF);
                             let reason = super::batch::describe(&error);
                             self.parts.metrics.database_retries.inc();
+                            self.retrying_batch = true;
                             self.parts.health.failed(COMPONENT, &reason);
                             tracing::warn!(error = %reason, attempt, retry_in = ?wait, "batch not recorded (an outage): trying again; nothing is dead-lettered");
                             retry = Some((records, Instant::now() + wait, attempt));
@@ -382,7 +387,12 @@ impl Ingest {
         }
         match failed {
             Some(reason) => self.positioning_failed(&reason),
-            None => self.positioning_failures = 0,
+            None => {
+                self.positioning_failures = 0;
+                if !self.retrying_batch {
+                    self.parts.health.recovered(COMPONENT);
+                }
+            }
         }
     }
 

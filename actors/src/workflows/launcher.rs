@@ -242,7 +242,7 @@ impl Launch {
             // A Secret of that name that is not ours: the workflow is not submitted (it would
             // read those credentials), and ours leave the database.
             Err(refused) => {
-                tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused: its Secret's name is taken");
+                tracing::error!(workflow = %intent.workflow_id, error = %refused, "workflow refused by the cluster");
                 self.refuse(intent, refused.to_string()).await;
                 self.forget_secret(&intent.workflow_id).await;
                 return;

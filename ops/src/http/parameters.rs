@@ -234,9 +234,12 @@ mod tests {
                     .iter()
                     .map(|(key, value)| format!("{}={}", percent_encoded(key, upper), percent_encoded(value, upper)))
                     .collect();
+                // UTF-8 without a NUL (which PostgreSQL cannot store or compare), names and values
+                // within the length limit.
                 let readable = pairs.iter().all(|(key, value)| {
                     let utf8 = std::str::from_utf8(key).is_ok() && std::str::from_utf8(value).is_ok();
-                    utf8 && value.len() <= MAX_VALUE_LENGTH
+                    let storable = !key.contains(&0) && !value.contains(&0);
+                    utf8 && storable && key.len() <= MAX_VALUE_LENGTH && value.len() <= MAX_VALUE_LENGTH
                 });
                 match Parameters::parse(&query.join("&")) {
                     Ok(parameters) => {

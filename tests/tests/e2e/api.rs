@@ -406,3 +406,77 @@ async fn solver_documents_uploaded_through_the_api_enter_the_graph_once() {
         "the document's packages are in the graph"
     );
 }
+
+/// Percent-encodes every byte but the unreserved ones, as a client sending any text would.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arbitrary_text_in_every_parameter_never_gets_a_server_error() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let database = TestDatabase::create().await;
+    let service =
+        service_with(&database, &[("INVESTIGATOR_API_TOKEN", "s3cret"), ("INVESTIGATOR_API_CACHE_TTL_MS", "0")]).await;
+    // Every route and parameter the server describes, so a new one is covered as it is added.
+    let (_, document) = get_json(&service, "/api/v1/openapi.json").await;
+    let mut targets: Vec<(String, String, String, String)> = Vec::new();
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let (Some(name), Some(location)) = (parameter["name"].as_str(), parameter["in"].as_str()) else {
+                    continue;
+                };
+                if location != "header" {
+                    targets.push((method.clone(), path.clone(), name.to_owned(), location.to_owned()));
+                }
+            }
+        }
+    }
+    assert!(targets.len() > 20, "{targets:?}");
+    // Text of every kind: NUL and other control characters, invalid-looking escapes, quotes,
+    // SQL and regex metacharacters, long runs, astral planes.
+    let strategy = proptest::string::string_regex("(\\PC|[\\x00-\\x1f\\x7f%'\"\\\\]){0,40}|[\\x00a]{300,600}")
+        .expect("a regex strategy");
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut failures = Vec::new();
+    for case in 0..12 {
+        let value = strategy.new_tree(&mut runner).expect("a value").current();
+        let encoded = percent_encoded(&value);
+        let requests = targets.iter().map(|(method, path, name, location)| {
+            let encoded = &encoded;
+            let service = &service;
+            async move {
+                let url = if location == "path" {
+                    let filled = path.replace(&format!("{{{name}}}"), encoded);
+                    // The other path parameters get plausible values.
+                    filled
+                        .replace("{partition}", "0")
+                        .replace("{offset}", "0")
+                        .replace("{topic}", "t")
+                        .replace("{base_name}", "thoth.investigator.unresolved-package")
+                } else {
+                    format!("{path}?{name}={encoded}")
+                };
+                let full = format!("/api/v1{url}");
+                let status = if method == "get" {
+                    service.get(&full).await.0
+                } else {
+                    service.post(&full, Some("s3cret"), b"{}").await.0
+                };
+                (method.clone(), full, status)
+            }
+        });
+        for (method, full, status) in futures_util::future::join_all(requests).await {
+            if status >= 500 {
+                failures.push((case, method, full.chars().take(120).collect::<String>(), status));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} server errors, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
+}
