@@ -31,6 +31,24 @@ pub async fn count(database: &Database, sql: &str) -> i64 {
     client.query_one(sql, &[]).await.expect(sql).get(0)
 }
 
+/// Every one of `packages` unresolved-package records was applied once: its two solver
+/// workflows requested once each, and nothing dead-lettered.
+pub async fn assert_each_requested_once(database: &TestDatabase, packages: i64) {
+    let db = &database.database;
+    assert_eq!(applied_records(db).await, packages, "every record applied");
+    assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, packages * 2, "two solvers each");
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'"
+        )
+        .await,
+        packages * 2,
+        "no workflow requested twice"
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM graph.dead_letter").await, 0, "no dead letter, unrecordable or other");
+}
+
 /// The sum of the stored next offsets of a group (records applied).
 pub async fn applied_records(database: &Database) -> i64 {
     count(database, "SELECT coalesce(sum(next_offset), 0)::int8 FROM investigator.consumer_offset").await

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use investigator_tests::{Service, TestDatabase, TestPooler, eventually, investigator};
 
-use crate::pipeline::{SOLVERS, count};
+use crate::pipeline::{SOLVERS, assert_each_requested_once, count};
 
 const PYPI: &str = "https://pypi.org/simple";
 
@@ -43,17 +43,6 @@ fn messages_file(directory: &std::path::Path, prefix: &str, count: usize) -> std
 async fn emit_file(env: &[(String, String)], path: &std::path::Path) {
     let sent = investigator(&["emit", "--from-file", &path.display().to_string()], env).await;
     assert_eq!(sent.code, Some(0), "{}", sent.stderr);
-}
-
-async fn assert_each_requested_once(database: &TestDatabase, packages: i64) {
-    let db = &database.database;
-    assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, packages * 2, "two solvers each");
-    assert_eq!(
-        count(db, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
-        packages * 2,
-        "no workflow requested twice"
-    );
-    assert_eq!(count(db, "SELECT count(*) FROM graph.dead_letter").await, 0, "no dead letter, unrecordable or other");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,22 +7,10 @@ use std::time::Duration;
 use investigator_tests::{TestDatabase, TestKafka, eventually};
 
 use super::messages::{PYPI, unresolved};
-use super::{applied_records, count, publish, serve};
+use super::{applied_records, assert_each_requested_once, count, publish, serve};
 
 async fn unrecordable(database: &TestDatabase) -> i64 {
     count(&database.database, "SELECT count(*) FROM graph.dead_letter WHERE reason_code = 'unrecordable'").await
-}
-
-async fn assert_each_requested_once(database: &TestDatabase, packages: i64) {
-    let db = &database.database;
-    assert_eq!(applied_records(db).await, packages, "every record applied");
-    assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, packages * 2, "two solvers each");
-    assert_eq!(
-        count(db, "SELECT count(DISTINCT payload ->> 'workflow_id') FROM investigator.event_log WHERE event_type = 'WorkflowRequested'").await,
-        packages * 2,
-        "no workflow requested twice"
-    );
-    assert_eq!(count(db, "SELECT count(*) FROM graph.dead_letter").await, 0, "no dead letter at all");
 }
 
 #[tokio::test(flavor = "multi_thread")]

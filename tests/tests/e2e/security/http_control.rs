@@ -5,24 +5,12 @@
 use investigator_tests::{Service, TestDatabase};
 use serde_json::Value;
 
+use super::code;
+use crate::api::service_with;
+
 const TOKEN: &str = "s3cret-t0ken";
 const HALT: &str = "/halt/thoth.investigator.unrevsolved-package";
 const RESUME: &str = "/resume/thoth.investigator.unrevsolved-package";
-
-/// `serve` on the embedded bus (no Kafka), with `extra` settings.
-async fn service_with(database: &TestDatabase, extra: &[(&str, &str)]) -> Service {
-    let mut env = database.vars();
-    env.push(("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new()));
-    env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
-    Service::start(&env).await
-}
-
-fn code(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|json| json["code"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 async fn halted_topics(service: &Service) -> Value {
     let (_, status) = service.get("/api/v1/status").await;
