@@ -101,3 +101,42 @@ async fn connections_cut_mid_stream_lose_nothing_and_dead_letter_nothing() {
     .await;
     assert_each_requested_once(&database, total as i64).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_statement_timeout_is_an_outage_retried_never_a_dead_letter() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
+    database
+        .sql()
+        .await
+        .batch_execute(&format!("ALTER DATABASE \"{}\" SET statement_timeout = '1s'", database.name))
+        .await
+        .expect("statement_timeout");
+    let service = serve(&kafka, &database, &[("INVESTIGATOR_INDEX_TIMEOUT_MS", "0")]).await;
+    // Requesting a workflow takes longer than the timeout allows (SQLSTATE 57014) until the
+    // slowness is taken away; a dead letter alone would not be slowed.
+    database
+        .sql()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION graph.slow_down() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$; \
+             CREATE TRIGGER slow_down BEFORE INSERT ON graph.workflow_run \
+             FOR EACH STATEMENT EXECUTE FUNCTION graph.slow_down();",
+        )
+        .await
+        .expect("a slow table");
+    let messages: Vec<_> = (0..20).map(|i| unresolved(&format!("slow-{i}"), "1.0.0", PYPI)).collect();
+    publish(&kafka, &messages).await;
+    eventually("the service degraded", Duration::from_secs(30), || async {
+        let (_, health) = service.get("/_health").await;
+        health.contains("\"degraded\"")
+    })
+    .await;
+    assert_eq!(unrecordable(&database).await, 0, "a timeout is no dead letter");
+    database.sql().await.batch_execute("DROP TRIGGER slow_down ON graph.workflow_run").await.expect("fast again");
+    eventually("every record applied once the statements are fast again", Duration::from_secs(60), || async {
+        applied_records(&database.database).await == 20
+    })
+    .await;
+    assert_each_requested_once(&database, 20).await;
+}
