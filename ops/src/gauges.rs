@@ -1,6 +1,7 @@
 //! The gauges that describe where things stand rather than what happened: consumer lag per
 //! partition (against the broker's high watermarks, or the embedded bus's heads), the log's
-//! head, each projection's position and lag (events and seconds), and the PostgreSQL pools. Refreshed every few
+//! head, each projection's position and lag (events and seconds), the PostgreSQL pools, and
+//! whether the graph is read from a standby and how far behind it is. Refreshed every few
 //! seconds by one task, from the cheap part of `/api/v1/status` (`operations::positions`).
 
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_projections::Database;
 use investigator_projections::queries::operations;
+use investigator_projections::queries::replication::{self, DatabaseRole};
 use tokio::sync::watch;
 
 /// How often the gauges are refreshed.
@@ -49,7 +51,10 @@ async fn refresh_once(
     let mut connection = database.connection().await.map_err(|error| error.to_string())?;
     let client = connection.read().await.map_err(|error| error.to_string())?;
     let mut status = operations::positions(&client).await.map_err(|error| error.to_string())?;
+    let role = replication::database_role(&client).await.map_err(|error| error.to_string())?;
     drop(client);
+    metrics.database_standby.set(i64::from(matches!(role, DatabaseRole::Standby { .. })));
+    metrics.standby_replay_lag.set(role.lag_seconds());
     drop(connection);
     let head = status["log_head"].as_i64().unwrap_or(0);
     metrics.log_head.set(head);

@@ -2,6 +2,7 @@
 //! and, in [`operations`], over what operators look at. Nothing here writes.
 
 pub mod operations;
+pub mod replication;
 
 use deadpool_postgres::GenericClient;
 

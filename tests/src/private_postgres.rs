@@ -1,6 +1,6 @@
 //! PostgreSQL servers of one test's own: one the test may stop and start again (the shared
-//! server cannot be stopped under the other tests), and a data directory for the
-//! investigator's own private server.
+//! server cannot be stopped under the other tests), a streaming standby of one, and a data
+//! directory for the investigator's own private server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,6 +42,39 @@ impl PrivatePostgres {
         ]);
         cluster.resume();
         cluster
+    }
+
+    /// A hot standby of `primary`, streaming from it: `pg_basebackup` of the running primary
+    /// (whose `initdb` defaults let local replication connections in), started on a port of
+    /// its own. It is promoted never; dropped like any other.
+    pub fn standby_of(primary: &PrivatePostgres) -> Self {
+        let directory = PathBuf::from(format!("/var/tmp/investigator-test-standby-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&directory).expect("cluster directory");
+        let standby = PrivatePostgres { directory, binaries: primary.binaries.clone(), port: free_address().port() };
+        if is_root() {
+            run(Command::new("chown").args(["postgres:postgres", &standby.path()]));
+        }
+        let (data, port) = (standby.data(), primary.port.to_string());
+        // -R writes the standby's connection to the primary; -X stream copies the WAL written
+        // during the copy.
+        standby.run_server(&[
+            "pg_basebackup",
+            "-D",
+            &data,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        ]);
+        standby.resume();
+        standby
     }
 
     fn path(&self) -> String {

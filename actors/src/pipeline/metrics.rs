@@ -2,8 +2,8 @@
 //! plus the investigator's own, prefixed `investigator_`.
 
 use prometheus::{
-    Encoder, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric, registered in one registry.
@@ -48,6 +48,11 @@ pub struct Metrics {
     pub offset_resets: IntCounterVec,
     /// `investigator_degraded{component}`: 1 while the component retries an outage.
     pub degraded: IntGaugeVec,
+    /// `investigator_database_standby`: 1 when the graph is read from a hot standby.
+    pub database_standby: IntGauge,
+    /// `investigator_standby_replay_lag_seconds`: how far that standby's replay is behind its
+    /// primary (0 on a primary, and on a standby that has replayed all it received).
+    pub standby_replay_lag: Gauge,
     /// `investigator_handler_restarts_total{handler}`.
     pub handler_restarts: IntCounterVec,
     /// `investigator_api_cache_requests_total{outcome}`: hit, miss, bypass (a client's
@@ -144,6 +149,16 @@ impl Metrics {
             "1 while a component retries an outage (PostgreSQL, the pooler, the broker)",
             &["component"],
         );
+        let database_standby =
+            IntGauge::new("investigator_database_standby", "1 when the graph is read from a hot standby")
+                .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(database_standby.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let standby_replay_lag = Gauge::new(
+            "investigator_standby_replay_lag_seconds",
+            "How far the standby the graph is read from is behind its primary",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(standby_replay_lag.clone())).unwrap_or_else(|error| panic!("{error}"));
         consumer_info.with_label_values(&[service_version]).set(1);
         let batches =
             IntCounter::new("investigator_batches_total", "Batches recorded").unwrap_or_else(|error| panic!("{error}"));
@@ -354,6 +369,8 @@ impl Metrics {
             offset_gaps,
             offset_resets,
             degraded,
+            database_standby,
+            standby_replay_lag,
         }
     }
 

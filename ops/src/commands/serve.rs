@@ -280,7 +280,8 @@ fn start_learning(
 }
 
 /// `serve --api-only`: the REST API over the graph of `DATABASE_URL`, which must exist
-/// already (a read replica migrates nothing and consumes nothing).
+/// already (a read replica migrates nothing and consumes nothing). `DATABASE_URL` may name a
+/// hot standby: every read works there, writes answer `read_only_database`.
 async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
     let api_database = Database::connect_lazy(&super::database_url(&settings)?, API_POOL_SIZE)?;
     if !investigator_projections::migrations::has_event_log(&api_database).await? {
@@ -288,11 +289,15 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
     }
     let metrics = Metrics::new(&service_version());
     let health = Health::new(metrics.clone());
+    let (stop, stopping) = watch::channel(false);
+    // The gauges say, among the rest, whether this is a standby and how far behind it is.
+    actix::spawn(crate::gauges::refresh(vec![("api", api_database.clone())], None, metrics.clone(), stopping));
     let state = api_state(&settings, api_database, Control::default(), metrics, health, true)?;
     let server_handle = start_http(state, &settings.service)?;
     tracing::info!(address = %settings.service.http_addr, "investigator serving the API only");
     shutdown_signal().await;
     tracing::info!("shutting down");
+    let _ = stop.send(true);
     server_handle.stop(true).await;
     Ok(())
 }

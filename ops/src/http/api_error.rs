@@ -64,12 +64,31 @@ pub enum ApiError {
         /// `too_many_uploads`.
         code: &'static str,
     },
+    /// The graph has not reached the log position the client asked for
+    /// (`x-investigator-min-position`) within `INVESTIGATOR_MIN_POSITION_WAIT_MS` (503,
+    /// `Retry-After: 1`): a standby that has not replayed the client's write yet, or a write
+    /// still being recorded. Never answered with older data instead.
+    #[error("the knowledge graph has reached log position {reached}, not yet {wanted}: ask again shortly")]
+    PositionNotReached { wanted: i64, reached: i64 },
+    /// A write reached a database that takes none: a hot standby (503). Writes go to an
+    /// investigator over the primary.
+    #[error("this investigator reads a read-only database (a standby): send writes to one over the primary")]
+    ReadOnlyDatabase,
     /// The graph cannot be read right now (503).
     #[error("the knowledge graph cannot be read right now")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    /// An error that kept a request from the graph or the bus: 503 `graph_unavailable`, or
+    /// `read_only_database` when the server refused a write because it is a standby.
+    pub fn outage(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let error = error.into();
+        let read_only = investigator_events::error_chain::find_cause::<tokio_postgres::Error>(error.as_ref())
+            .is_some_and(|cause| cause.code() == Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION));
+        if read_only { ApiError::ReadOnlyDatabase } else { ApiError::Unavailable(error) }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { code, .. } => code,
@@ -79,6 +98,8 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::TooManyRequests { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::PositionNotReached { .. } => "position_not_reached",
+            ApiError::ReadOnlyDatabase => "read_only_database",
             ApiError::Unavailable(_) => "graph_unavailable",
         }
     }
@@ -94,7 +115,9 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::PositionNotReached { .. } | ApiError::ReadOnlyDatabase | ApiError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -105,14 +128,16 @@ impl ResponseError for ApiError {
                 tracing::warn!(%error, "an API request could not reach the graph or the bus");
                 json!({})
             }
+            ApiError::PositionNotReached { wanted, reached } => json!({"min_position": wanted, "position": reached}),
             ApiError::Unauthorized { .. }
+            | ApiError::ReadOnlyDatabase
             | ApiError::PayloadTooLarge { .. }
             | ApiError::Unprocessable { .. }
             | ApiError::Conflict { .. }
             | ApiError::TooManyRequests { .. } => json!({}),
         };
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::TooManyRequests { .. }) {
+        if matches!(self, ApiError::TooManyRequests { .. } | ApiError::PositionNotReached { .. }) {
             response.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
         }
         response.json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
@@ -132,12 +157,12 @@ impl From<tokio_postgres::Error> for ApiError {
                 parameters: json!({}),
             };
         }
-        ApiError::Unavailable(Box::new(error))
+        ApiError::outage(error)
     }
 }
 
 impl From<investigator_projections::DatabaseError> for ApiError {
     fn from(error: investigator_projections::DatabaseError) -> Self {
-        ApiError::Unavailable(Box::new(error))
+        ApiError::outage(error)
     }
 }

@@ -5,6 +5,11 @@
 //! position a write of its own returned) never gets an answer older than `p`: a cached one
 //! that is older is read again. Answers are kept for `INVESTIGATOR_API_CACHE_TTL_MS`; a write
 //! through this API empties the cache, so this node's own writes are seen at once.
+//!
+//! On every graph read, cached or not, a position the graph has not reached yet (a standby
+//! that has not replayed the client's write, a write another node is still recording) is
+//! waited for, up to `INVESTIGATOR_MIN_POSITION_WAIT_MS`; then the answer is 503
+//! `position_not_reached`, never an answer older than the client asked for.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,11 +42,17 @@ pub struct CacheSettings {
     pub time_to_live: Duration,
     /// Bytes of answers kept at most.
     pub max_bytes: u64,
+    /// How long a read waits for the graph to reach the position a client asks for.
+    pub min_position_wait: Duration,
 }
 
 impl Default for CacheSettings {
     fn default() -> Self {
-        CacheSettings { time_to_live: Duration::from_secs(2), max_bytes: 64 * 1024 * 1024 }
+        CacheSettings {
+            time_to_live: Duration::from_secs(2),
+            max_bytes: 64 * 1024 * 1024,
+            min_position_wait: Duration::from_secs(2),
+        }
     }
 }
 
@@ -72,6 +83,8 @@ impl CachedAnswer {
 
 /// How long a reading of the graph's position is reused as a stamp.
 const POSITION_REUSE: Duration = Duration::from_millis(100);
+/// How often the graph's position is read again while a client's position is waited for.
+const POSITION_POLL: Duration = Duration::from_millis(50);
 
 /// The cache; cloning shares it.
 #[derive(Clone)]
@@ -82,6 +95,7 @@ pub struct ResponseCache {
     /// a moment saves a query per miss at high rates, at the price of a stamp that may be a
     /// little older than it could be.
     position: Arc<std::sync::Mutex<Option<(i64, std::time::Instant)>>>,
+    min_position_wait: Duration,
 }
 
 impl ResponseCache {
@@ -94,7 +108,7 @@ impl ResponseCache {
                 .time_to_live(settings.time_to_live)
                 .build()
         });
-        ResponseCache { answers, position: Arc::default() }
+        ResponseCache { answers, position: Arc::default(), min_position_wait: settings.min_position_wait }
     }
 
     /// A position read less than [`POSITION_REUSE`] ago, if it is at least `wanted`.
@@ -107,6 +121,27 @@ impl ResponseCache {
         let mut known = self.position.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if known.is_none_or(|(before, _)| position >= before) {
             *known = Some((position, std::time::Instant::now()));
+        }
+    }
+
+    /// The graph's position once it is at least `wanted`, read again every [`POSITION_POLL`]
+    /// for up to the configured wait.
+    async fn reached(&self, graph: &investigator_projections::Database, wanted: i64) -> Result<i64, ApiError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let position = {
+                let mut connection = graph.connection().await.map_err(ApiError::from)?;
+                let client = connection.read().await.map_err(ApiError::from)?;
+                queries::graph_position(&client).await.map_err(ApiError::from)?
+            };
+            self.remember_position(position);
+            if position >= wanted {
+                return Ok(position);
+            }
+            if started.elapsed() + POSITION_POLL > self.min_position_wait {
+                return Err(ApiError::PositionNotReached { wanted, reached: position });
+            }
+            tokio::time::sleep(POSITION_POLL).await;
         }
     }
 
@@ -141,10 +176,13 @@ pub async fn respond(
         return Ok(response.map_into_boxed_body());
     }
     let route = request.path().strip_prefix("/api/v1").unwrap_or_default();
+    let wanted = min_position(request.headers())?;
     if !api_routes::is_cached(route) {
+        if wanted > 0 && state.cache.recent_position(wanted).is_none() {
+            state.cache.reached(&state.graph, wanted).await?;
+        }
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    let wanted = min_position(request.headers())?;
     let key = format!("{route}?{}", request.query_string());
     let answers = state.cache.answers.clone();
     if let Some(answers) = &answers {
@@ -162,13 +200,7 @@ pub async fn respond(
     // Read before the answer, so the answer reflects at least this position.
     let position = match state.cache.recent_position(wanted) {
         Some(position) => position,
-        None => {
-            let mut connection = state.graph.connection().await.map_err(ApiError::from)?;
-            let client = connection.read().await.map_err(ApiError::from)?;
-            let position = queries::graph_position(&client).await.map_err(ApiError::from)?;
-            state.cache.remember_position(position);
-            position
-        }
+        None => state.cache.reached(&state.graph, wanted).await?,
     };
     let response = next.call(request).await?;
     let (request, response) = response.into_parts();
@@ -254,7 +286,11 @@ mod tests {
 
     #[test]
     fn a_zero_time_to_live_turns_the_cache_off() {
-        let cache = ResponseCache::new(CacheSettings { time_to_live: Duration::ZERO, max_bytes: 1 });
+        let cache = ResponseCache::new(CacheSettings {
+            time_to_live: Duration::ZERO,
+            max_bytes: 1,
+            ..CacheSettings::default()
+        });
         assert!(cache.answers.is_none());
         assert!(ResponseCache::new(CacheSettings::default()).answers.is_some());
     }

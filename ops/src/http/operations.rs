@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use investigator_projections::queries::operations;
+use investigator_projections::queries::replication::{self, DatabaseRole};
 use serde_json::json;
 
 use super::AppState;
@@ -76,7 +77,11 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let mut connection = state.graph.connection().await?;
     let client = connection.read().await?;
     let mut status = operations::status(&client).await?;
+    let role = replication::database_role(&client).await?;
     drop(client);
+    state.metrics.database_standby.set(i64::from(matches!(role, DatabaseRole::Standby { .. })));
+    state.metrics.standby_replay_lag.set(role.lag_seconds());
+    status["database"] = json!(role);
     drop(connection);
     crate::lag::add_lag(&mut status, state.broker.as_deref()).await;
     status["source"] = json!(if state.broker.is_some() { "kafka" } else { "embedded bus" });

@@ -89,7 +89,7 @@ pub async fn publish(
             let mut outcomes = publisher.publish_all(std::slice::from_ref(&message)).await;
             match outcomes.pop() {
                 Some(Ok(delivered)) => (delivered.partition, delivered.offset),
-                Some(Err(error)) => return Err(ApiError::Unavailable(Box::new(error))),
+                Some(Err(error)) => return Err(ApiError::outage(error)),
                 None => return Err(ApiError::Unavailable("no delivery report".into())),
             }
         }
@@ -97,7 +97,7 @@ pub async fn publish(
             let offsets =
                 investigator_projections::bus::publish(database, &[(topic.clone(), message.encode().into_bytes())])
                     .await
-                    .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+                    .map_err(ApiError::outage)?;
             (0, offsets.first().copied().unwrap_or_default())
         }
     };
@@ -192,9 +192,7 @@ pub async fn redrive(
     let transaction = connection.transaction().await?;
     // Under the log-head lock, the letter's status and version cannot change before this
     // transaction ends: a re-drive that waited for another one finds the letter re-driven.
-    investigator_projections::store::lock_head(&transaction)
-        .await
-        .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+    investigator_projections::store::lock_head(&transaction).await.map_err(ApiError::outage)?;
     let letter = parked_letter_in(&transaction, &topic, partition, offset).await?;
     let bytes = serde_json::from_value::<DeadLetterPayload>(letter)
         .ok()
@@ -205,12 +203,12 @@ pub async fn redrive(
         })?;
     let version = investigator_projections::store::stream_version(&transaction, stream.as_str())
         .await
-        .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+        .map_err(ApiError::outage)?;
     let (republished_offset, republish) = match &state.sink {
         MessageSink::Bus(_) => {
             let offsets = investigator_projections::bus::publish_in(&transaction, &[(topic.clone(), bytes)])
                 .await
-                .map_err(|error| ApiError::Unavailable(Box::new(error)))?;
+                .map_err(ApiError::outage)?;
             (offsets.first().copied(), None)
         }
         MessageSink::Kafka(_) => (None, Some(DeadLetterPayload::from_bytes(&bytes))),
@@ -230,7 +228,7 @@ pub async fn redrive(
                 code: "dead_letter_changed",
             });
         }
-        other => other.map_err(|error| ApiError::Unavailable(Box::new(error)))?,
+        other => other.map_err(ApiError::outage)?,
     };
     transaction.commit().await?;
     state.metrics.events_appended.with_label_values(&["DeadLetterRedriven"]).inc();
@@ -353,7 +351,7 @@ pub async fn upload_document(
                 code: "invalid_document",
             })
         }
-        Err(error) => Err(ApiError::Unavailable(Box::new(error))),
+        Err(error) => Err(ApiError::outage(error)),
     }
 }
 
@@ -393,7 +391,7 @@ async fn record_one(
     let event_type = event.event_type();
     let request =
         AppendRequest { idempotency_key: None, expected: Vec::new(), events: vec![api_event(stream, event, trace)] };
-    match record(&state.graph, request).await.map_err(|error| ApiError::Unavailable(Box::new(error)))? {
+    match record(&state.graph, request).await.map_err(ApiError::outage)? {
         AppendOutcome::Appended(recorded) => {
             state.metrics.events_appended.with_label_values(&[event_type.name()]).inc();
             Ok(recorded.last().map_or(0, |event| event.position))

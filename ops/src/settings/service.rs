@@ -71,7 +71,9 @@ pub struct ServiceSettings {
     /// it is renewed; a watch that says nothing for 5 s longer is taken for a dead connection.
     pub watch_timeout_seconds: u32,
     /// `INVESTIGATOR_API_CACHE_TTL_MS` (2000; 0 turns the cache off) and
-    /// `INVESTIGATOR_API_CACHE_MB` (64): the cache of the API's graph reads.
+    /// `INVESTIGATOR_API_CACHE_MB` (64): the cache of the API's graph reads;
+    /// `INVESTIGATOR_MIN_POSITION_WAIT_MS` (2000): how long a read waits for the graph to reach
+    /// a client's `x-investigator-min-position` before answering 503 `position_not_reached`.
     pub api_cache: CacheSettings,
     /// `INVESTIGATOR_HTTP_WORKERS` (2): threads serving HTTP.
     pub http_workers: usize,
@@ -135,6 +137,9 @@ impl Reader<'_> {
                 max_bytes: self
                     .number::<u64>("INVESTIGATOR_API_CACHE_MB")
                     .map_or(CacheSettings::default().max_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
+                min_position_wait: self
+                    .number::<u64>("INVESTIGATOR_MIN_POSITION_WAIT_MS")
+                    .map_or(CacheSettings::default().min_position_wait, Duration::from_millis),
             },
             http_workers: self.number::<usize>("INVESTIGATOR_HTTP_WORKERS").filter(|workers| *workers > 0).unwrap_or(2),
             decisions,

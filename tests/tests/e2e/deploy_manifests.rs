@@ -29,6 +29,9 @@ const WORKFLOW_NAMESPACES: [&str; 2] = [MIDDLETIER, BACKEND];
 const WORKFLOWS_ROLE: &str = "investigator-workflows";
 const SECRETS_ROLE: &str = "investigator-workflow-secrets";
 
+/// The Deployment (and Service) of `serve --api-only` over a standby.
+const API_READERS: &str = "investigator-api";
+
 /// Thoth's Ceph arguments, which every analysis workflow takes (spec §1.1).
 const CEPH_PARAMETERS: [&str; 4] = ["ceph_bucket_prefix", "ceph_bucket_name", "ceph_host", "deployment_name"];
 
@@ -130,6 +133,10 @@ fn example_overlay_renders_each_expected_object_exactly_once_and_nothing_else() 
         ("ConfigMap", INVESTIGATOR_NAMESPACE, "investigator-config"),
         ("Deployment", INVESTIGATOR_NAMESPACE, "investigator"),
         ("Service", INVESTIGATOR_NAMESPACE, "investigator"),
+        ("Deployment", INVESTIGATOR_NAMESPACE, API_READERS),
+        ("Service", INVESTIGATOR_NAMESPACE, API_READERS),
+        ("PodDisruptionBudget", INVESTIGATOR_NAMESPACE, "investigator"),
+        ("PodDisruptionBudget", INVESTIGATOR_NAMESPACE, API_READERS),
     ];
     for namespace in WORKFLOW_NAMESPACES {
         for role in [WORKFLOWS_ROLE, SECRETS_ROLE] {
@@ -151,6 +158,7 @@ fn example_overlay_renders_each_expected_object_exactly_once_and_nothing_else() 
         ("ConfigMap", "v1"),
         ("Service", "v1"),
         ("Deployment", "apps/v1"),
+        ("PodDisruptionBudget", "policy/v1"),
         ("Role", "rbac.authorization.k8s.io/v1"),
         ("RoleBinding", "rbac.authorization.k8s.io/v1"),
         ("WorkflowTemplate", "argoproj.io/v1alpha1"),
@@ -234,6 +242,54 @@ fn service_sends_port_6066_to_the_investigator_pods_http_port() {
     assert!(!selector.is_empty(), "an empty selector would match every pod of the namespace");
     for (label, value) in selector {
         assert_eq!(&pod_labels[label], value, "the pods carry the selector's label {label}");
+    }
+}
+
+#[test]
+fn api_readers_serve_the_api_only_from_the_standby_behind_a_service_of_their_own() {
+    let rendered = Rendered::example();
+    let readers = rendered.one("Deployment", INVESTIGATOR_NAMESPACE, API_READERS);
+    assert!(readers["spec"]["replicas"].as_u64() >= Some(2), "reads scale out: {readers:#}");
+    let container = investigator_container(readers);
+    assert_eq!(container["image"], EXAMPLE_IMAGE);
+    assert_eq!(container["args"], json!(["serve", "--api-only"]));
+    let database = array(container, "/env")
+        .iter()
+        .find(|variable| variable["name"] == "DATABASE_URL")
+        .expect("DATABASE_URL is set");
+    assert_eq!(
+        database["valueFrom"]["secretKeyRef"],
+        json!({"name": "investigator-secrets", "key": "standby-database-url"})
+    );
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    let pod = &readers["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false, "readers need no Kubernetes credentials");
+    assert!(pod.get("serviceAccountName").is_none(), "{pod:#}");
+
+    // Writers reach the consumers' pods only, readers the readers' only: a write sent to a
+    // standby would be refused.
+    for (service_name, deployment_name, other) in
+        [("investigator", "investigator", API_READERS), (API_READERS, API_READERS, "investigator")]
+    {
+        let service = rendered.one("Service", INVESTIGATOR_NAMESPACE, service_name);
+        let selector = service["spec"]["selector"].as_object().expect("a selector");
+        let selects = |deployment: &str| {
+            let labels = &rendered.one("Deployment", INVESTIGATOR_NAMESPACE, deployment)["spec"]["template"]["metadata"]
+                ["labels"];
+            selector.iter().all(|(label, value)| &labels[label] == value)
+        };
+        assert!(selects(deployment_name), "{service_name} selects {deployment_name}'s pods");
+        assert!(!selects(other), "{service_name} must not select {other}'s pods");
+    }
+
+    // A drain takes one pod of each at a time.
+    for name in ["investigator", API_READERS] {
+        let budget = rendered.one("PodDisruptionBudget", INVESTIGATOR_NAMESPACE, name);
+        assert_eq!(budget["spec"]["maxUnavailable"], 1, "{budget:#}");
+        let pods = &rendered.one("Deployment", INVESTIGATOR_NAMESPACE, name)["spec"]["template"]["metadata"]["labels"];
+        for (label, value) in budget["spec"]["selector"]["matchLabels"].as_object().expect("matchLabels") {
+            assert_eq!(&pods[label], value, "the budget of {name} selects its pods");
+        }
     }
 }
 
