@@ -372,6 +372,16 @@ impl Reader<'_> {
         kafka.consumer_auto_offset_reset = self.one_of("KAFKA_CONSUMER_AUTO_OFFSET_RESET", OFFSET_RESETS, true);
         kafka.consumer_session_timeout_ms = self.whole_number("KAFKA_CONSUMER_SESSION_TIMEOUT_MS");
         kafka.consumer_heartbeat_interval_ms = self.whole_number("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS");
+        if let Some(seconds) = self.number::<u64>("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S") {
+            if (1..=3_600).contains(&seconds) {
+                kafka.startup_timeout = std::time::Duration::from_secs(seconds);
+            } else {
+                self.problem(
+                    "INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S",
+                    format!("{seconds} is not from 1 to 3600 seconds"),
+                );
+            }
+        }
         Some(kafka)
     }
 }

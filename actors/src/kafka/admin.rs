@@ -46,6 +46,9 @@ pub struct TopicDescription {
     pub records: u64,
 }
 
+/// The pause between two attempts to reach a cluster that does not answer.
+const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
 /// An admin client for one cluster.
 pub struct TopicAdmin {
     admin: Arc<AdminClient<ClientLogging>>,
@@ -101,11 +104,9 @@ impl TopicAdmin {
             })
             .collect();
         let admin_options = AdminOptions::new().operation_timeout(Some(Timeout::After(self.timeout)));
-        let results = self
-            .admin
-            .create_topics(new_topics.iter(), &admin_options)
-            .await
-            .map_err(|source| KafkaError::Admin { source })?;
+        let results = self.admin.create_topics(new_topics.iter(), &admin_options).await.map_err(|source| {
+            KafkaError::Admin { bootstrap_servers: self.bootstrap_servers.as_str().into(), source }
+        })?;
         Ok(results
             .into_iter()
             .map(|result| match result {
@@ -164,6 +165,47 @@ impl TopicAdmin {
             broker_said: self.why_it_failed().map(String::into_boxed_str),
             source,
         })
+    }
+
+    /// Returns once the cluster answers a metadata request. Until then it warns after each
+    /// failed attempt (each lasts this client's timeout), naming the cluster and why, so an
+    /// operator sees within seconds what `serve` waits for; after `deadline` the error names
+    /// the cluster and the last failure.
+    pub async fn wait_until_reachable(&self, deadline: Duration) -> Result<(), KafkaError> {
+        let started = tokio::time::Instant::now();
+        let mut failed_attempts = 0_u32;
+        loop {
+            let failure = match self.describe(&[]).await {
+                Ok(_) => {
+                    if failed_attempts > 0 {
+                        tracing::info!(
+                            bootstrap_servers = %self.bootstrap_servers,
+                            waited_s = started.elapsed().as_secs(),
+                            "the Kafka cluster answers"
+                        );
+                    }
+                    return Ok(());
+                }
+                Err(failure) => failure,
+            };
+            failed_attempts += 1;
+            let waited = started.elapsed();
+            if waited >= deadline {
+                return Err(KafkaError::Unreachable {
+                    bootstrap_servers: self.bootstrap_servers.as_str().into(),
+                    waited_s: waited.as_secs(),
+                    last: Box::new(failure),
+                });
+            }
+            tracing::warn!(
+                bootstrap_servers = %self.bootstrap_servers,
+                waited_s = waited.as_secs(),
+                gives_up_after_s = deadline.as_secs(),
+                error = %investigator_events::error_chain::one_line(&failure),
+                "the Kafka cluster does not answer yet: asking again before topics are created and consumed"
+            );
+            tokio::time::sleep(RETRY_PAUSE.min(deadline.saturating_sub(waited))).await;
+        }
     }
 
     /// The last error librdkafka reported to the metadata client: its queue is served now

@@ -36,12 +36,27 @@ pub enum KafkaError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
-    /// The admin request as a whole failed.
-    #[error("the Kafka admin request failed")]
+    /// The request creating topics failed as a whole.
+    #[error("the Kafka admin request creating topics on the cluster at {bootstrap_servers} failed")]
     Admin {
+        /// The cluster asked.
+        bootstrap_servers: Box<str>,
         /// librdkafka's error.
         #[source]
         source: rdkafka::error::KafkaError,
+    },
+    /// The cluster never answered while `serve` started.
+    #[error(
+        "the Kafka cluster at {bootstrap_servers} did not answer within {waited_s} s (INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S)"
+    )]
+    Unreachable {
+        /// The cluster waited for.
+        bootstrap_servers: Box<str>,
+        /// Seconds from the first attempt to the last failure.
+        waited_s: u64,
+        /// The last attempt's error.
+        #[source]
+        last: Box<KafkaError>,
     },
     /// The broker refused to create a topic.
     #[error("creating topic '{topic}' failed: {reason}")]

@@ -79,6 +79,9 @@ pub struct KafkaSettings {
     pub consumer_session_timeout_ms: Option<u64>,
     /// `heartbeat.interval.ms` (`KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS`).
     pub consumer_heartbeat_interval_ms: Option<u64>,
+    /// How long `serve` waits at start for the cluster to answer before it gives up with an
+    /// error naming the cluster (`INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S`, 60 s).
+    pub startup_timeout: std::time::Duration,
 }
 
 /// Settings applied to topics the investigator creates.
@@ -113,6 +116,7 @@ impl KafkaSettings {
             consumer_auto_offset_reset: None,
             consumer_session_timeout_ms: None,
             consumer_heartbeat_interval_ms: None,
+            startup_timeout: std::time::Duration::from_secs(60),
         }
     }
 

@@ -436,10 +436,15 @@ async fn register_indexes(database: &Database, settings: &Settings) -> Result<()
 }
 
 /// Creates the topics the modes consume, and the dead-letter topic, where missing.
+/// How long one attempt to reach the Kafka cluster at start may take.
+const REACHABILITY_ATTEMPT: Duration = Duration::from_secs(3);
+
 pub(crate) async fn create_topics(
     kafka: &investigator_actors::kafka::KafkaSettings,
     settings: &Settings,
 ) -> Result<(), CliError> {
+    // Short attempts, so the first warning comes within seconds of the start.
+    TopicAdmin::new(kafka, REACHABILITY_ATTEMPT)?.wait_until_reachable(kafka.startup_timeout).await?;
     let admin = TopicAdmin::new(kafka, Duration::from_secs(30))?;
     let topics = super::topics::every_topic(&settings.naming);
     let options = TopicOptions {

@@ -69,7 +69,12 @@ pub enum ApiError {
     /// `Retry-After: 1`): a standby that has not replayed the client's write yet, or a write
     /// still being recorded. Never answered with older data instead.
     #[error("the knowledge graph has reached log position {reached}, not yet {wanted}: ask again shortly")]
-    PositionNotReached { wanted: i64, reached: i64 },
+    PositionNotReached {
+        /// The client's `x-investigator-min-position`.
+        wanted: i64,
+        /// Where the graph stood at the last reading.
+        reached: i64,
+    },
     /// A write reached a database that takes none: a hot standby (503). Writes go to an
     /// investigator over the primary.
     #[error("this investigator reads a read-only database (a standby): send writes to one over the primary")]

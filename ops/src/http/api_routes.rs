@@ -348,13 +348,13 @@ pub fn document() -> Value {
                  position (your own write)."
             );
         }
-        if route.method == "get" {
-            if let Some(parameters) = operation["parameters"].as_array_mut() {
-                parameters.push(json!({"name": "x-investigator-min-position", "in": "header", "required": false,
-                    "description": "the log position the answer must reflect at least (a write's position): waited \
-                                    for up to INVESTIGATOR_MIN_POSITION_WAIT_MS, then 503 position_not_reached",
-                    "schema": {"type": "integer", "minimum": 0}}));
-            }
+        if route.method == "get"
+            && let Some(parameters) = operation["parameters"].as_array_mut()
+        {
+            parameters.push(json!({"name": "x-investigator-min-position", "in": "header", "required": false,
+                "description": "the log position the answer must reflect at least (a write's position): waited \
+                                for up to INVESTIGATOR_MIN_POSITION_WAIT_MS, then 503 position_not_reached",
+                "schema": {"type": "integer", "minimum": 0}}));
         }
         if route.writes {
             operation["security"] = json!([{"bearer": []}]);

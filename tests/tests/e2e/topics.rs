@@ -68,3 +68,37 @@ impl TestAdmin {
         resource.get("retention.ms").and_then(|entry| entry.value.clone())
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_names_an_unreachable_broker_within_seconds_and_gives_up_after_the_startup_timeout() {
+    let database = investigator_tests::TestDatabase::create().await;
+    // A loopback port nothing listens on.
+    let nowhere = investigator_tests::free_address().to_string();
+    let mut env = database.vars();
+    env.extend([
+        ("KAFKA_BOOTSTRAP_SERVERS".to_owned(), nowhere.clone()),
+        ("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S".to_owned(), "12".to_owned()),
+    ]);
+    let started = std::time::Instant::now();
+    let run = investigator(&["serve"], &env).await;
+    let took = started.elapsed();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(took < std::time::Duration::from_secs(30), "gave up after {took:?}");
+    let warnings: Vec<&str> = run.stderr.lines().filter(|line| line.contains("does not answer yet")).collect();
+    // Attempts of 3 s, 2 s apart: warnings at about 3 and 8 s, the end at about 13 s.
+    assert!(warnings.len() >= 2, "a warning per attempt: {}", run.stderr);
+    assert!(warnings.iter().all(|line| line.contains(&nowhere)), "each names the cluster: {warnings:?}");
+    let gave_up = format!("error: the Kafka cluster at {nowhere} did not answer within ");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|line| line.starts_with(&gave_up) && line.ends_with("(INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S)")),
+        "{}",
+        run.stderr
+    );
+
+    env.push(("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S".to_owned(), "0".to_owned()));
+    let refused = investigator(&["serve"], &env).await;
+    assert_ne!(refused.code, Some(0));
+    assert!(refused.stderr.contains("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S"), "{}", refused.stderr);
+}
