@@ -11,6 +11,8 @@
 //!   index admin, behind the tokens of `auth`); errors as `api_error::ApiError`
 //! - every request but the health probe and the scrape: a span, continuing the caller's W3C
 //!   `traceparent` (`trace`)
+//! - before authentication, an unknown path is 404 `unknown_path` and an undeclared method
+//!   405 with `Allow` (`methods`)
 //! - every answer, errors included: the security headers of `security_headers` (no sniffing,
 //!   no framing, no active content)
 
@@ -21,6 +23,7 @@ mod cache;
 mod graph;
 mod index_urls;
 mod investigator;
+mod methods;
 mod operations;
 mod pagination;
 mod parameters;
@@ -30,6 +33,7 @@ mod writes;
 
 pub use auth::Tokens;
 pub use cache::{CacheSettings, ResponseCache};
+pub use methods::unknown_path;
 pub use security_headers::security_headers;
 pub use trace::trace_requests;
 pub use writes::{MAX_CONCURRENT_UPLOADS, MessageSink};
@@ -87,6 +91,7 @@ pub struct AppState {
 /// Registers every route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
+        .app_data(web::PathConfig::default().error_handler(methods::unparsable_path))
         .route("/_health", web::get().to(investigator::health))
         .service(
             web::resource("/metrics")
@@ -109,6 +114,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
             api_routes::register(web::scope("/api/v1"))
                 .wrap(actix_web::middleware::from_fn(cache::respond))
                 .wrap(actix_web::middleware::from_fn(auth::authorize))
+                .wrap(actix_web::middleware::from_fn(methods::check))
                 .wrap(
                     actix_web::middleware::DefaultHeaders::new()
                         .add(("x-thoth-version", env!("CARGO_PKG_VERSION")))

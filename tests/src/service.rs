@@ -143,6 +143,17 @@ impl Service {
             .unwrap_or_else(|| panic!("{method} {path} failed"))
     }
 
+    /// Any request, with headers and a body: status, headers (lower-cased names) and body.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, String) {
+        self.try_request(method, path, headers, body).await.unwrap_or_else(|| panic!("{method} {path} failed"))
+    }
+
     /// `GET path` with a bearer token: status and body.
     pub async fn get_with_token(&self, path: &str, token: &str) -> (u16, String) {
         let authorization = format!("Bearer {token}");

@@ -43,8 +43,19 @@ impl WorkflowKind {
         WorkflowKind::RepoInit,
     ];
 
+    /// The name of each of [`WorkflowKind::ALL`], in its order.
+    pub const NAMES: [&'static str; 12] = {
+        let mut names = [""; 12];
+        let mut at = 0;
+        while at < names.len() {
+            names[at] = WorkflowKind::ALL[at].name();
+            at += 1;
+        }
+        names
+    };
+
     /// The kebab-case name, `security-indicator`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             WorkflowKind::Solver => "solver",
             WorkflowKind::Revsolver => "revsolver",

@@ -364,6 +364,7 @@ fn start_http(state: AppState, service: &ServiceSettings) -> Result<actix_web::d
         App::new()
             .app_data(web::Data::new(state.clone()))
             .configure(routes)
+            .default_service(web::to(crate::http::unknown_path))
             .wrap(actix_web::middleware::from_fn(trace_requests))
             .wrap(actix_web::middleware::from_fn(security_headers))
     })

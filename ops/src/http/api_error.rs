@@ -34,6 +34,15 @@ pub enum ApiError {
         /// `missing_token`, `invalid_token`, `writes_disabled`.
         code: &'static str,
     },
+    /// No route has this path (404 `unknown_path`).
+    #[error("no endpoint at this path: GET /api/v1 lists them, /api/v1/openapi.json describes them")]
+    UnknownPath,
+    /// The path's route does not take this method (405 `method_not_allowed`, with `Allow`).
+    #[error("this endpoint takes {allow} only")]
+    MethodNotAllowed {
+        /// The methods it takes, as the `Allow` header lists them.
+        allow: String,
+    },
     /// The body is too large (413).
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -98,6 +107,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
+            ApiError::UnknownPath => "unknown_path",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized { code, .. }
             | ApiError::Unprocessable { code, .. }
             | ApiError::Conflict { code, .. }
@@ -114,7 +125,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::UnknownPath => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -135,6 +147,8 @@ impl ResponseError for ApiError {
             }
             ApiError::PositionNotReached { wanted, reached } => json!({"min_position": wanted, "position": reached}),
             ApiError::Unauthorized { .. }
+            | ApiError::UnknownPath
+            | ApiError::MethodNotAllowed { .. }
             | ApiError::ReadOnlyDatabase
             | ApiError::PayloadTooLarge { .. }
             | ApiError::Unprocessable { .. }
@@ -144,6 +158,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::TooManyRequests { .. } | ApiError::PositionNotReached { .. }) {
             response.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((actix_web::http::header::ALLOW, allow.as_str()));
         }
         response.json(json!({"error": self.to_string(), "code": self.code(), "parameters": parameters}))
     }

@@ -17,7 +17,8 @@ pub enum In {
     Path,
 }
 
-/// A parameter of a route.
+/// A parameter of a route, with the bounds its handler enforces (so the description says
+/// what a request must be, and a request the description allows is not refused).
 #[derive(Debug, Clone, Copy)]
 pub struct Param {
     name: &'static str,
@@ -25,15 +26,64 @@ pub struct Param {
     required: bool,
     kind: &'static str,
     description: &'static str,
+    /// For integers: the smallest and largest value accepted.
+    range: Option<(i64, i64)>,
+    /// For strings with a fixed set of values: every one; anything else is 400.
+    choices: &'static [&'static str],
 }
 
 const fn query(name: &'static str, required: bool, kind: &'static str, description: &'static str) -> Param {
-    Param { name, location: In::Query, required, kind, description }
+    Param { name, location: In::Query, required, kind, description, range: None, choices: &[] }
+}
+
+/// An optional whole number from `minimum` to `maximum`.
+const fn whole(name: &'static str, description: &'static str, minimum: i64, maximum: i64) -> Param {
+    Param {
+        name,
+        location: In::Query,
+        required: false,
+        kind: "integer",
+        description,
+        range: Some((minimum, maximum)),
+        choices: &[],
+    }
+}
+
+/// An optional filter taking one of `choices`.
+const fn choice(name: &'static str, description: &'static str, choices: &'static [&'static str]) -> Param {
+    Param { name, location: In::Query, required: false, kind: "string", description, range: None, choices }
 }
 
 const fn path(name: &'static str, kind: &'static str, description: &'static str) -> Param {
-    Param { name, location: In::Path, required: true, kind, description }
+    let range = if matches!(kind.as_bytes(), b"integer") { Some((0, i64::MAX)) } else { None };
+    Param { name, location: In::Path, required: true, kind, description, range, choices: &[] }
 }
+
+impl Param {
+    /// Its OpenAPI schema.
+    fn schema(&self) -> Value {
+        let mut schema = json!({"type": self.kind});
+        if let Some((minimum, maximum)) = self.range {
+            schema["minimum"] = json!(minimum);
+            schema["maximum"] = json!(maximum);
+        }
+        if !self.choices.is_empty() {
+            schema["enum"] = json!(self.choices);
+        }
+        // An empty required value is refused like a missing one.
+        if self.required && self.kind == "string" {
+            schema["minLength"] = json!(1);
+        }
+        schema
+    }
+}
+
+/// `status` of `/workflows`: the life of a workflow run.
+pub const WORKFLOW_STATUSES: &[&str] = &["requested", "submitted", "running", "succeeded", "failed"];
+/// `kind` of `/workflows`.
+pub const WORKFLOW_KINDS: &[&str] = &investigator_events::domain::WorkflowKind::NAMES;
+/// `status` of `/dead-letters`.
+pub const DEAD_LETTER_STATUSES: &[&str] = &["parked", "redriven", "discarded"];
 
 /// One route.
 pub struct ApiRoute {
@@ -55,8 +105,8 @@ const ENVIRONMENT: [Param; 3] = [
     query("python_version", false, "string", "3.8..."),
 ];
 const PAGE: [Param; 2] = [
-    query("page", false, "integer", "0 first; negative counts from the end"),
-    query("per_page", false, "integer", "25 by default, at most 100"),
+    whole("page", "0 first; negative counts from the end", -super::parameters::MAX_PAGE, super::parameters::MAX_PAGE),
+    whole("per_page", "25 by default", 1, super::parameters::MAX_PER_PAGE),
 ];
 const PACKAGE: [Param; 3] = [
     query("name", true, "string", "package name"),
@@ -183,8 +233,8 @@ pub const API: &[ApiRoute] = &[
         path: "/events",
         summary: "The event log from a position on",
         parameters: &[
-            query("after", false, "integer", "position to read after (0)"),
-            query("limit", false, "integer", "events, 1 to 1000 (100)"),
+            whole("after", "position to read after (0)", 0, i64::MAX),
+            whole("limit", "events (100)", 1, super::operations::MAX_EVENTS),
             query("stream", false, "string", "one stream"),
             query("type", false, "string", "one event type"),
         ],
@@ -196,8 +246,8 @@ pub const API: &[ApiRoute] = &[
         path: "/workflows",
         summary: "Workflow runs, newest first",
         parameters: &[
-            query("kind", false, "string", "solver, adviser..."),
-            query("status", false, "string", "requested, submitted, running, succeeded, failed"),
+            choice("kind", "the kind of workflow", WORKFLOW_KINDS),
+            choice("status", "where its life stands", WORKFLOW_STATUSES),
             query("package_name", false, "string", "package name"),
             PAGE[0],
             PAGE[1],
@@ -210,7 +260,7 @@ pub const API: &[ApiRoute] = &[
         path: "/dead-letters",
         summary: "Dead letters, newest first",
         parameters: &[
-            query("status", false, "string", "parked, redriven, discarded"),
+            choice("status", "parked, re-driven or set aside", DEAD_LETTER_STATUSES),
             query("reason_code", false, "string", "malformed_json, unregistered_index..."),
             PAGE[0],
             PAGE[1],
@@ -292,6 +342,39 @@ pub fn is_cached(path: &str) -> bool {
     CACHED.contains(&path)
 }
 
+/// The methods (upper case) of the routes whose path pattern `path` (below `/api/v1`)
+/// matches; empty when none does.
+pub fn methods_of(path: &str) -> Vec<&'static str> {
+    if path.is_empty() || path == "/" || path == "/openapi.json" {
+        return vec!["GET"];
+    }
+    let mut methods: Vec<&'static str> = API
+        .iter()
+        .filter(|route| pattern_matches(route.path, path))
+        .map(|route| if route.method == "get" { "GET" } else { "POST" })
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
+/// Whether `path` fits `pattern`, a `{name}` segment standing for any one non-empty segment.
+fn pattern_matches(pattern: &str, path: &str) -> bool {
+    let (mut expected, mut given) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (expected.next(), given.next()) {
+            (None, None) => return true,
+            (Some(part), Some(segment)) if part.starts_with('{') => {
+                if segment.is_empty() {
+                    return false;
+                }
+            }
+            (Some(part), Some(segment)) if part == segment => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Registers every route of [`API`], plus the discovery and OpenAPI documents.
 pub fn register(mut scope: Scope) -> Scope {
     scope = scope.route("", web::get().to(discovery)).route("/openapi.json", web::get().to(openapi));
@@ -322,7 +405,7 @@ pub fn document() -> Value {
             .iter()
             .map(|param| {
                 json!({"name": param.name, "in": if param.location == In::Path { "path" } else { "query" },
-                       "required": param.required, "description": param.description, "schema": {"type": param.kind}})
+                       "required": param.required, "description": param.description, "schema": param.schema()})
             })
             .collect();
         let mut responses = json!({

@@ -12,7 +12,7 @@ use super::pagination::paginate;
 use super::parameters::Parameters;
 
 /// Events read per request at most.
-const MAX_EVENTS: i64 = 1_000;
+pub(super) const MAX_EVENTS: i64 = 1_000;
 
 /// `GET /api/v1/events?after=<position>&limit=<n>&stream=<id>&type=<EventType>`: the log from a
 /// position on; `next` is the cursor for the following request.
@@ -45,8 +45,9 @@ pub async fn events(state: web::Data<AppState>, request: HttpRequest) -> Result<
 /// `GET /api/v1/workflows?kind=&status=&package_name=&page=&per_page=`.
 pub async fn workflows(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let parameters = Parameters::parse(request.query_string())?;
-    let (kind, status, package) =
-        (parameters.optional("kind"), parameters.optional("status"), parameters.optional("package_name"));
+    let kind = parameters.one_of("kind", super::api_routes::WORKFLOW_KINDS)?;
+    let status = parameters.one_of("status", super::api_routes::WORKFLOW_STATUSES)?;
+    let package = parameters.optional("package_name");
     let mut connection = state.graph.connection().await?;
     let client = connection.read().await?;
     let page =
@@ -60,7 +61,8 @@ pub async fn workflows(state: web::Data<AppState>, request: HttpRequest) -> Resu
 /// `GET /api/v1/dead-letters?status=&reason_code=&page=&per_page=`.
 pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let parameters = Parameters::parse(request.query_string())?;
-    let (status, reason) = (parameters.optional("status"), parameters.optional("reason_code"));
+    let status = parameters.one_of("status", super::api_routes::DEAD_LETTER_STATUSES)?;
+    let reason = parameters.optional("reason_code");
     let mut connection = state.graph.connection().await?;
     let client = connection.read().await?;
     let page =

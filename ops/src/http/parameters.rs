@@ -11,6 +11,8 @@ use super::api_error::ApiError;
 
 /// Pages hold at most this many entries (Thoth's cap).
 pub const MAX_PER_PAGE: i64 = 100;
+/// The furthest page from either end.
+pub const MAX_PAGE: i64 = 10_000_000;
 const DEFAULT_PER_PAGE: i64 = 25;
 /// A parameter value longer than this is refused.
 const MAX_VALUE_LENGTH: usize = 512;
@@ -76,6 +78,17 @@ impl Parameters {
         })
     }
 
+    /// An optional filter that must be one of `choices` (a value outside is 400: a typo must
+    /// not read as "nothing matches").
+    pub fn one_of(&self, name: &str, choices: &[&str]) -> Result<Option<&str>, ApiError> {
+        match self.optional(name) {
+            Some(value) if !choices.contains(&value) => {
+                Err(self.invalid(name, &format!("must be one of {}", choices.join(", "))))
+            }
+            value => Ok(value),
+        }
+    }
+
     /// A 400 for `name`.
     pub fn invalid(&self, name: &str, reason: &str) -> ApiError {
         ApiError::BadRequest {
@@ -107,7 +120,7 @@ impl Parameters {
             None => 0,
             Some(text) => text.parse::<i64>().map_err(|_| self.invalid("page", "must be a whole number"))?,
         };
-        if page.unsigned_abs() > 10_000_000 {
+        if page.unsigned_abs() > MAX_PAGE.unsigned_abs() {
             return Err(self.invalid("page", "is out of range"));
         }
         Ok((page, per_page))

@@ -490,3 +490,67 @@ async fn arbitrary_text_in_every_parameter_never_gets_a_server_error() {
     }
     assert!(failures.is_empty(), "{} server errors, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
 }
+
+fn code_of(body: &str) -> String {
+    let error: Value =
+        serde_json::from_str(body).unwrap_or_else(|error| panic!("a JSON error body ({error}): {body:?}"));
+    error["code"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_paths_undeclared_methods_and_bad_filters_get_the_json_error_of_the_contract() {
+    let (_database, service) = service_over_sample_graph_with(&[("INVESTIGATOR_API_TOKEN", "s3cret")]).await;
+    let header = |headers: &[(String, String)], name: &str| {
+        headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone())
+    };
+
+    // An undeclared method is 405 with Allow, before the token is looked at.
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/python/package/versions?name=requests", "GET"),
+        ("PUT", "/api/v1/python/package-index", "POST"),
+        ("GET", "/api/v1/python/package-index", "POST"),
+        ("DELETE", "/api/v1/dead-letters/t/0/1/redrive", "POST"),
+        ("POST", "/api/v1/openapi.json", "GET"),
+    ] {
+        let (status, headers, body) = service.exchange(method, path, &[], b"").await;
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(header(&headers, "allow").as_deref(), Some(allow), "{method} {path}");
+        assert_eq!(code_of(&body), "method_not_allowed", "{method} {path}");
+    }
+    // An unknown path, inside the API or not, is a JSON 404.
+    for path in ["/api/v1/nothing-here", "/api/v1/python/package/versions/extra", "/nothing-here"] {
+        let (status, body) = service.get(path).await;
+        assert_eq!((status, code_of(&body).as_str()), (404, "unknown_path"), "{path}: {body}");
+    }
+    // A path segment that does not parse is a JSON 400, not plain text.
+    let (status, body) = service.post("/api/v1/dead-letters/t/not-a-number/0/redrive", Some("s3cret"), b"{}").await;
+    assert_eq!((status, code_of(&body).as_str()), (400, "invalid_parameter"), "{body}");
+    // A filter outside its values is 400 naming them, not an empty list.
+    let (status, body) = service.get("/api/v1/workflows?status=bogus").await;
+    assert_eq!((status, code_of(&body).as_str()), (400, "invalid_parameter"), "{body}");
+    assert!(body.contains("requested, submitted, running, succeeded, failed"), "{body}");
+    let (status, body) = service.get("/api/v1/dead-letters?status=gone").await;
+    assert_eq!(status, 400, "{body}");
+    for good in ["/api/v1/workflows?status=failed&kind=solver", "/api/v1/dead-letters?status=parked"] {
+        let (status, body) = service.get(good).await;
+        assert_eq!(status, 200, "{good}: {body}");
+    }
+
+    // The description states the bounds the server enforces.
+    let (_, document) = get_json(&service, "/api/v1/openapi.json").await;
+    let parameter = |path: &str, name: &str| {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|parameters| parameters.iter().find(|parameter| parameter["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("{path} {name}"))
+    };
+    assert_eq!(parameter("/api/v1/workflows", "per_page")["schema"]["minimum"], 1);
+    assert_eq!(parameter("/api/v1/workflows", "per_page")["schema"]["maximum"], 100);
+    assert_eq!(parameter("/api/v1/events", "limit")["schema"]["maximum"], 1000);
+    let statuses = &parameter("/api/v1/workflows", "status")["schema"]["enum"];
+    assert_eq!(statuses, &serde_json::json!(["requested", "submitted", "running", "succeeded", "failed"]));
+    assert!(parameter("/api/v1/workflows", "kind")["schema"]["enum"].as_array().is_some_and(|kinds| kinds.len() == 12));
+    assert_eq!(parameter("/api/v1/python/package/versions", "name")["schema"]["minLength"], 1);
+    let (status, body) = service.get("/api/v1/workflows?per_page=0").await;
+    assert_eq!(status, 400, "what the description excludes is refused: {body}");
+}
