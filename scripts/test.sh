@@ -13,9 +13,11 @@ broker=test-$$
 pooler=test-$$
 trap '"$REPO_ROOT/scripts/broker.sh" stop "$broker"; "$REPO_ROOT/scripts/pgbouncer.sh" remove "$pooler" 2>/dev/null || true' EXIT
 prepare_infrastructure "$broker"
-# The broker-restart test keeps a broker's topics in an S3-compatible store.
-load_exports "$REPO_ROOT/scripts/object-store.sh"
-export INVESTIGATOR_S3_SERVER
+# The broker-restart test keeps a broker's topics in an S3-compatible store; the contract test
+# runs schemathesis over the API.
+load_exports "$REPO_ROOT/scripts/tool-venv.sh" object-store
+load_exports "$REPO_ROOT/scripts/tool-venv.sh" schemathesis
+export INVESTIGATOR_S3_SERVER INVESTIGATOR_TEST_SCHEMATHESIS
 # pgbouncer in transaction pooling in front of the same server.
 load_exports "$REPO_ROOT/scripts/pgbouncer.sh" start "$pooler"
 pooled_url=$INVESTIGATOR_TEST_POOLER_URL

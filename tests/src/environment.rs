@@ -43,9 +43,14 @@ pub fn tansu_binary() -> String {
     required("TANSU_BIN", "the tansu broker's binary")
 }
 
-/// moto's S3-compatible server (scripts/object-store.sh).
+/// moto's S3-compatible server (`scripts/tool-venv.sh object-store`).
 pub fn s3_server() -> String {
     required("INVESTIGATOR_S3_SERVER", "moto's S3 server, for the broker that keeps its topics in an object store")
+}
+
+/// schemathesis, the API contract checker (`scripts/tool-venv.sh schemathesis`).
+pub fn schemathesis() -> String {
+    required("INVESTIGATOR_TEST_SCHEMATHESIS", "schemathesis, for the API contract test")
 }
 
 /// Whether logs should be printed.

@@ -74,8 +74,8 @@ pub enum ApiError {
         code: &'static str,
     },
     /// The graph has not reached the log position the client asked for
-    /// (`x-investigator-min-position`) within `INVESTIGATOR_MIN_POSITION_WAIT_MS` (503,
-    /// `Retry-After: 1`): a standby that has not replayed the client's write yet, or a write
+    /// (`x-investigator-min-position`) within `INVESTIGATOR_MIN_POSITION_WAIT_MS` (412: the
+    /// request's precondition does not hold yet; `Retry-After: 1`): a standby that has not replayed the client's write yet, or a write
     /// still being recorded. Never answered with older data instead.
     #[error("the knowledge graph has reached log position {reached}, not yet {wanted}: ask again shortly")]
     PositionNotReached {
@@ -132,9 +132,8 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::PositionNotReached { .. } | ApiError::ReadOnlyDatabase | ApiError::Unavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::PositionNotReached { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::ReadOnlyDatabase | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -70,9 +70,11 @@ impl Param {
         if !self.choices.is_empty() {
             schema["enum"] = json!(self.choices);
         }
-        // An empty required value is refused like a missing one.
-        if self.required && self.kind == "string" {
-            schema["minLength"] = json!(1);
+        if self.kind == "string" && self.choices.is_empty() {
+            // An empty required value is refused like a missing one; PostgreSQL takes no NUL.
+            schema["minLength"] = json!(u8::from(self.required));
+            schema["maxLength"] = json!(super::parameters::MAX_VALUE_LENGTH);
+            schema["pattern"] = json!("^[^\\u0000]*$");
         }
         schema
     }
@@ -95,6 +97,10 @@ pub struct ApiRoute {
     parameters: &'static [Param],
     /// Whether it needs the write token.
     writes: bool,
+    /// The statuses of its successful answers (and of a lost race, 409).
+    answers: &'static [&'static str],
+    /// The JSON schema of its body, for routes that take one.
+    body: Option<fn() -> Value>,
     /// Registers the handler on `path`.
     register: fn(Scope, &'static str) -> Scope,
 }
@@ -115,12 +121,47 @@ const PACKAGE: [Param; 3] = [
 ];
 const DEAD_LETTER: [Param; 3] = [
     path("topic", "string", "full topic name"),
-    path("partition", "integer", "partition"),
+    Param { range: Some((0, i32::MAX as i64)), ..path("partition", "integer", "partition") },
     path("offset", "integer", "offset"),
 ];
 
 /// The document upload's path, the one route that may answer 429.
 const DOCUMENTS: &str = "/documents";
+/// Setting a dead letter aside, whose body is optional.
+const DISCARD: &str = "/dead-letters/{topic}/{partition}/{offset}/discard";
+
+/// A Thoth message of the path's type, as its producer sends it (checked against the type).
+fn message_body() -> Value {
+    json!({"type": "object"})
+}
+
+/// An index to register.
+fn index_body() -> Value {
+    json!({"type": "object", "required": ["url"], "properties": {
+        "url": {"type": "string", "description": "http(s) URL of a PEP 503 simple index, at most 2,048 characters"},
+        "warehouse_api_url": {"type": "string", "nullable": true},
+        "verify_ssl": {"type": "boolean"},
+        "only_if_package_seen": {"type": "boolean"},
+        "enabled": {"type": "boolean"}
+    }})
+}
+
+/// A registered index to enable or disable.
+fn index_state_body() -> Value {
+    json!({"type": "object", "required": ["url", "enabled"], "properties": {
+        "url": {"type": "string"}, "enabled": {"type": "boolean"}
+    }})
+}
+
+/// A Thoth solver or adviser document, up to 32 MiB.
+fn document_body() -> Value {
+    json!({"type": "object"})
+}
+
+/// Why a dead letter is set aside.
+fn discard_body() -> Value {
+    json!({"type": "object", "properties": {"reason": {"type": "string"}}})
+}
 
 /// Every route under `/api/v1`, in the order they are listed.
 pub const API: &[ApiRoute] = &[
@@ -130,6 +171,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Package indexes",
         parameters: &[],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::indexes)),
     },
     ApiRoute {
@@ -138,6 +181,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Environments of the configured solvers",
         parameters: &[],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::environments)),
     },
     ApiRoute {
@@ -146,6 +191,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Platforms",
         parameters: &[],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::platform)),
     },
     ApiRoute {
@@ -161,6 +208,8 @@ pub const API: &[ApiRoute] = &[
             query("like", false, "string", "SQL LIKE pattern"),
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::packages)),
     },
     ApiRoute {
@@ -169,12 +218,14 @@ pub const API: &[ApiRoute] = &[
         summary: "Versions of a package",
         parameters: &[
             query("name", true, "string", "package name"),
-            query("order_by", false, "string", "ASC or DESC (PEP 440 order)"),
+            choice("order_by", "PEP 440 order (either case)", &["ASC", "DESC"]),
             ENVIRONMENT[0],
             ENVIRONMENT[1],
             ENVIRONMENT[2],
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::versions)),
     },
     ApiRoute {
@@ -187,6 +238,8 @@ pub const API: &[ApiRoute] = &[
             query("index", false, "string", "index URL (PyPI by default)"),
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::version_environments)),
     },
     ApiRoute {
@@ -203,6 +256,8 @@ pub const API: &[ApiRoute] = &[
             query("marker_evaluation_result", false, "boolean", "only with a whole environment"),
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::dependencies)),
     },
     ApiRoute {
@@ -218,6 +273,8 @@ pub const API: &[ApiRoute] = &[
             query("python_version", true, "string", "3.8..."),
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::version_metadata)),
     },
     ApiRoute {
@@ -226,6 +283,8 @@ pub const API: &[ApiRoute] = &[
         summary: "The configured solvers",
         parameters: &[],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(graph::solvers)),
     },
     ApiRoute {
@@ -239,6 +298,8 @@ pub const API: &[ApiRoute] = &[
             query("type", false, "string", "one event type"),
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(operations::events)),
     },
     ApiRoute {
@@ -253,6 +314,8 @@ pub const API: &[ApiRoute] = &[
             PAGE[1],
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(operations::workflows)),
     },
     ApiRoute {
@@ -266,6 +329,8 @@ pub const API: &[ApiRoute] = &[
             PAGE[1],
         ],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(operations::dead_letters)),
     },
     ApiRoute {
@@ -274,6 +339,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Offsets, log and projection positions, workflows, dead letters, halted topics",
         parameters: &[],
         writes: false,
+        answers: &["200"],
+        body: None,
         register: |scope, path| scope.route(path, web::get().to(operations::status)),
     },
     ApiRoute {
@@ -282,6 +349,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Validate a Thoth message (JSON body) and publish it",
         parameters: &[path("base_name", "string", "the message type's base name")],
         writes: true,
+        answers: &["202"],
+        body: Some(message_body),
         register: |scope, path| scope.route(path, web::post().to(writes::publish)),
     },
     ApiRoute {
@@ -290,6 +359,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Register an index (JSON body: url, warehouse_api_url, verify_ssl, only_if_package_seen, enabled)",
         parameters: &[],
         writes: true,
+        answers: &["201"],
+        body: Some(index_body),
         register: |scope, path| scope.route(path, web::post().to(writes::register_index)),
     },
     ApiRoute {
@@ -298,6 +369,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Enable or disable an index (JSON body: url, enabled)",
         parameters: &[],
         writes: true,
+        answers: &["201"],
+        body: Some(index_state_body),
         register: |scope, path| scope.route(path, web::post().to(writes::index_state)),
     },
     ApiRoute {
@@ -306,6 +379,8 @@ pub const API: &[ApiRoute] = &[
         summary: "Sync a Thoth solver or adviser document (the JSON document as the body, up to 32 MiB)",
         parameters: &[],
         writes: true,
+        answers: &["200", "201"],
+        body: Some(document_body),
         register: |scope, path| scope.route(path, web::post().to(writes::upload_document)),
     },
     ApiRoute {
@@ -314,14 +389,18 @@ pub const API: &[ApiRoute] = &[
         summary: "Publish a parked dead letter again",
         parameters: &DEAD_LETTER,
         writes: true,
+        answers: &["202", "409"],
+        body: None,
         register: |scope, path| scope.route(path, web::post().to(writes::redrive)),
     },
     ApiRoute {
         method: "post",
-        path: "/dead-letters/{topic}/{partition}/{offset}/discard",
+        path: DISCARD,
         summary: "Set a parked dead letter aside (JSON body: reason, optional)",
         parameters: &DEAD_LETTER,
         writes: true,
+        answers: &["200", "409"],
+        body: Some(discard_body),
         register: |scope, path| scope.route(path, web::post().to(writes::discard)),
     },
 ];
@@ -409,11 +488,21 @@ pub fn document() -> Value {
             })
             .collect();
         let mut responses = json!({
-            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
             "400": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
             "503": {"$ref": "#/components/responses/Error"}
         });
+        for status in route.answers {
+            responses[*status] = if *status == "409" {
+                json!({"$ref": "#/components/responses/Error"})
+            } else {
+                json!({"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}})
+            };
+        }
+        if route.method == "get" {
+            // x-investigator-min-position not reached in time: `position_not_reached`.
+            responses["412"] = json!({"$ref": "#/components/responses/Error"});
+        }
         if route.writes {
             for status in ["401", "413", "422"] {
                 responses[status] = json!({"$ref": "#/components/responses/Error"});
@@ -436,11 +525,15 @@ pub fn document() -> Value {
         {
             parameters.push(json!({"name": "x-investigator-min-position", "in": "header", "required": false,
                 "description": "the log position the answer must reflect at least (a write's position): waited \
-                                for up to INVESTIGATOR_MIN_POSITION_WAIT_MS, then 503 position_not_reached",
-                "schema": {"type": "integer", "minimum": 0}}));
+                                for up to INVESTIGATOR_MIN_POSITION_WAIT_MS, then 412 position_not_reached",
+                "schema": {"type": "integer", "minimum": 0, "maximum": i64::MAX}}));
         }
         if route.writes {
             operation["security"] = json!([{"bearer": []}]);
+        }
+        if let Some(body) = route.body {
+            operation["requestBody"] =
+                json!({"required": route.path != DISCARD, "content": {"application/json": {"schema": body()}}});
         }
         let entry = paths.entry(format!("/api/v1{}", route.path)).or_insert_with(|| json!({}));
         entry[route.method] = operation;

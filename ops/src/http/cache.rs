@@ -8,7 +8,7 @@
 //!
 //! On every graph read, cached or not, a position the graph has not reached yet (a standby
 //! that has not replayed the client's write, a write another node is still recording) is
-//! waited for, up to `INVESTIGATOR_MIN_POSITION_WAIT_MS`; then the answer is 503
+//! waited for, up to `INVESTIGATOR_MIN_POSITION_WAIT_MS`; then the answer is 412
 //! `position_not_reached`, never an answer older than the client asked for.
 
 use std::sync::Arc;

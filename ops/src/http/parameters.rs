@@ -14,8 +14,9 @@ pub const MAX_PER_PAGE: i64 = 100;
 /// The furthest page from either end.
 pub const MAX_PAGE: i64 = 10_000_000;
 const DEFAULT_PER_PAGE: i64 = 25;
-/// A parameter value longer than this is refused.
-const MAX_VALUE_LENGTH: usize = 512;
+/// A parameter name or value longer than this many characters is refused (the OpenAPI
+/// document's `maxLength`, so the description and the server agree).
+pub const MAX_VALUE_LENGTH: usize = 512;
 
 /// The query string's parameters.
 #[derive(Debug, Clone, Default)]
@@ -35,9 +36,9 @@ impl Parameters {
                 })
             };
             let (key, value) = (decode(key)?, decode(value)?);
-            if key.len() > MAX_VALUE_LENGTH || value.len() > MAX_VALUE_LENGTH {
+            if key.chars().count() > MAX_VALUE_LENGTH || value.chars().count() > MAX_VALUE_LENGTH {
                 return Err(ApiError::BadRequest {
-                    message: format!("parameter '{}' is longer than {MAX_VALUE_LENGTH} bytes", excerpt(&key)),
+                    message: format!("parameter '{}' is longer than {MAX_VALUE_LENGTH} characters", excerpt(&key)),
                     code: "invalid_parameter",
                     parameters: Value::Object(Map::new()),
                 });
@@ -252,7 +253,10 @@ mod tests {
                 let readable = pairs.iter().all(|(key, value)| {
                     let utf8 = std::str::from_utf8(key).is_ok() && std::str::from_utf8(value).is_ok();
                     let storable = !key.contains(&0) && !value.contains(&0);
-                    utf8 && storable && key.len() <= MAX_VALUE_LENGTH && value.len() <= MAX_VALUE_LENGTH
+                    let within = |text: &[u8]| {
+                        std::str::from_utf8(text).is_ok_and(|text| text.chars().count() <= MAX_VALUE_LENGTH)
+                    };
+                    utf8 && storable && within(key) && within(value)
                 });
                 match Parameters::parse(&query.join("&")) {
                     Ok(parameters) => {

@@ -73,7 +73,7 @@ pub struct ServiceSettings {
     /// `INVESTIGATOR_API_CACHE_TTL_MS` (2000; 0 turns the cache off) and
     /// `INVESTIGATOR_API_CACHE_MB` (64): the cache of the API's graph reads;
     /// `INVESTIGATOR_MIN_POSITION_WAIT_MS` (2000): how long a read waits for the graph to reach
-    /// a client's `x-investigator-min-position` before answering 503 `position_not_reached`.
+    /// a client's `x-investigator-min-position` before answering 412 `position_not_reached`.
     pub api_cache: CacheSettings,
     /// `INVESTIGATOR_HTTP_WORKERS` (2): threads serving HTTP.
     pub http_workers: usize,

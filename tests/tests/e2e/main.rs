@@ -3,6 +3,7 @@
 
 mod api;
 mod api_cache;
+mod api_contract;
 mod api_thamos;
 mod archive;
 mod dashboards;

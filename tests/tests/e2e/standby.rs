@@ -1,6 +1,6 @@
 //! `serve --api-only` over a PostgreSQL hot standby (streaming from a primary made for the
 //! test, with `pg_basebackup`): every read endpoint answers, writes are refused with a clear
-//! code, a client's position written through the primary is honoured (or answered 503
+//! code, a client's position written through the primary is honoured (or answered 412
 //! `position_not_reached`, never with older data), and the standby's lag is reported.
 
 use std::time::Duration;
@@ -139,7 +139,7 @@ async fn the_api_reads_a_hot_standby_and_honours_positions_written_through_the_p
     let second = register_index(&writer, "https://second.example.org/simple").await;
     let second_text = second.to_string();
     let (code, headers, body) = reader.get_sending(INDEXES, &[("x-investigator-min-position", &second_text)]).await;
-    assert_eq!(code, 503, "an older answer is never given: {body}");
+    assert_eq!(code, 412, "an older answer is never given: {body}");
     assert!(body.contains("\"position_not_reached\""), "{body}");
     assert_eq!(header(&headers, "retry-after"), Some("1"));
     let refused: Value = serde_json::from_str(&body).expect("JSON");
