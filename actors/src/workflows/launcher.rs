@@ -31,11 +31,18 @@ use super::rate::RateLimiter;
 use super::submitter::{Missing, SubmitError, Submitter};
 use crate::pipeline::metrics::Metrics;
 
+/// How many more workflows a namespace with `pending` submitted and not started may get under
+/// `limit`: none at all when the limit is 0 (launches paused), whatever is pending.
+fn room_under(limit: i64, pending: i64) -> i64 {
+    limit.saturating_sub(pending).max(0)
+}
+
 /// How the launcher paces itself.
 #[derive(Debug, Clone)]
 pub struct LauncherSettings {
     /// `ARGO_PENDING_WORKFLOW_LIMIT`: workflows submitted and not started, per namespace, at
-    /// most (no limit when `None`, as in Thoth's production).
+    /// most (no limit when `None`, as in Thoth's production; `Some(0)` pauses every launch,
+    /// the requests waiting in the outbox).
     pub pending_limit: Option<i64>,
     /// The WorkflowTemplate of each kind.
     pub templates: WorkflowTemplates,
@@ -196,7 +203,7 @@ impl Launch {
             if let Some(limit) = self.settings.pending_limit {
                 let left = room
                     .entry(intent.namespace.clone())
-                    .or_insert_with(|| limit - pending.get(&intent.namespace).copied().unwrap_or(0));
+                    .or_insert_with(|| room_under(limit, pending.get(&intent.namespace).copied().unwrap_or(0)));
                 if *left <= 0 {
                     continue;
                 }
@@ -390,5 +397,18 @@ impl Launch {
 
     fn forget(&self, workflow_id: &str) {
         self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(workflow_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::room_under;
+
+    #[test]
+    fn a_pending_limit_of_zero_leaves_no_room_so_launches_pause() {
+        assert_eq!(room_under(0, 0), 0);
+        assert_eq!(room_under(0, 7), 0);
+        assert_eq!(room_under(5, 2), 3);
+        assert_eq!(room_under(5, 9), 0, "more pending than the limit (it was lowered) is no room, not negative");
     }
 }

@@ -20,6 +20,7 @@ mod pooler;
 mod private_postgres;
 mod replay;
 mod security;
+mod settings;
 mod sync;
 mod telemetry;
 mod thoth_interop;
