@@ -126,6 +126,10 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
         prepared.push(prepare(record, &settings.naming, &settings.modes));
     }
 
+    let _in_progress = context.metrics.track_in_progress(prepared.iter().filter_map(|item| match item {
+        Prepared::Message { message, .. } => Some(message.kind()),
+        Prepared::DeadLetter(_) | Prepared::Ignored(_) => None,
+    }));
     let mut keys = KnowledgeKeys::default();
     let mut items = Vec::new();
     for (index, item) in prepared.iter().enumerate() {

@@ -105,6 +105,10 @@ struct Launch {
     retries: Mutex<HashMap<String, Retry>>,
     not_found: Mutex<NotFoundGrace>,
     backpressure: Option<Backpressure>,
+    /// Namespaces `investigator_workflows_waiting` has shown: one whose outbox empties is
+    /// set to 0, never removed, so the series stays continuous (and the ones set at start
+    /// stay).
+    waiting_shown: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// The launcher actor.
@@ -126,7 +130,17 @@ impl WorkflowLauncher {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
         let retries = Mutex::new(HashMap::new());
         let not_found = Mutex::new(NotFoundGrace::new(settings.not_found_grace, settings.max_backoff));
-        let launch = Launch { database, submitter, settings, metrics, limiter, retries, not_found, backpressure };
+        let launch = Launch {
+            database,
+            submitter,
+            settings,
+            metrics,
+            limiter,
+            retries,
+            not_found,
+            backpressure,
+            waiting_shown: Mutex::default(),
+        };
         WorkflowLauncher { launch: Arc::new(launch), busy: false }
     }
 }
@@ -190,9 +204,13 @@ impl Launch {
         if let Some(backpressure) = &self.backpressure {
             backpressure.apply(&waiting);
         }
-        self.metrics.workflows_waiting.reset();
-        for (namespace, count) in &waiting {
-            self.metrics.workflows_waiting.with_label_values(&[namespace]).set(*count);
+        {
+            let mut shown = self.waiting_shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shown.extend(waiting.keys().cloned());
+            for namespace in shown.iter() {
+                let count = waiting.get(namespace).copied().unwrap_or(0);
+                self.metrics.workflows_waiting.with_label_values(&[namespace]).set(count);
+            }
         }
         let mut room: BTreeMap<String, i64> = BTreeMap::new();
         let mut due = Vec::new();
