@@ -276,13 +276,18 @@ impl Launch {
         match self.submitter.submit(&manifest).await {
             Ok(submitted) => {
                 self.not_found().created(&intent.namespace);
+                if let Some(secret) = &secret
+                    && !self.hand_over(intent, secret).await
+                {
+                    return;
+                }
                 self.metrics.workflow_launches.with_label_values(&[kind, submitted.label()]).inc();
                 self.metrics.launch_seconds.observe(started.elapsed().as_secs_f64());
                 let event =
                     WorkflowSubmitted { workflow_id: intent.workflow_id.clone(), namespace: intent.namespace.clone() };
                 if self.record(intent, "workflow-submitted", event.into()).await {
                     self.forget(&intent.workflow_id);
-                    if secret {
+                    if secret.is_some() {
                         self.forget_secret(&intent.workflow_id).await;
                     }
                     tracing::info!(workflow = %intent.workflow_id, kind, namespace = %intent.namespace,
@@ -376,7 +381,31 @@ impl Launch {
     }
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
-    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, SubmitError> {
+    /// Makes the submitted workflow of `intent` the owner of its Secret `secret`, so the
+    /// credentials go with the workflow. `false` when that must be tried again first (the
+    /// launch is retried whole: the Secret and the workflow are found there, then owned).
+    async fn hand_over(&self, intent: &WorkflowIntent, secret: &str) -> bool {
+        match self.submitter.own_secret(&intent.namespace, secret, &intent.workflow_id).await {
+            Ok(()) => true,
+            Err(SubmitError::Transient(reason)) => {
+                self.metrics.workflow_launches.with_label_values(&[intent.kind.name(), "retried"]).inc();
+                let retry = self.back_off(&intent.workflow_id);
+                tracing::warn!(workflow = %intent.workflow_id, secret, %reason, attempts = retry.attempts,
+                               "the workflow's Secret is not owned by it yet; will try again");
+                false
+            }
+            // The workflow is on the cluster; only its Secret will outlive it.
+            Err(refused) => {
+                tracing::error!(workflow = %intent.workflow_id, secret, error = %refused,
+                                "the workflow's Secret could not be made the workflow's: it will outlive the workflow");
+                true
+            }
+        }
+    }
+
+    /// Creates the Secret of `intent` when it has registry credentials: its name, or `None`
+    /// when it has none.
+    async fn secret(&self, intent: &WorkflowIntent) -> Result<Option<String>, SubmitError> {
         let unreadable = |error: &dyn std::fmt::Display| SubmitError::Transient(error.to_string());
         let mut connection = self.database.connection().await.map_err(|error| unreadable(&error))?;
         let client = connection.read().await.map_err(|error| unreadable(&error))?;
@@ -384,10 +413,10 @@ impl Launch {
         drop(client);
         drop(connection);
         let Some(stored) = stored else {
-            return Ok(false);
+            return Ok(None);
         };
         self.submitter.provide_secret(&intent.namespace, &stored.name, &intent.workflow_id, &stored.data).await?;
-        Ok(true)
+        Ok(Some(stored.name))
     }
 
     /// The Secret exists and the workflow is submitted: the credentials leave the database.

@@ -238,7 +238,7 @@ fn service_sends_port_6066_to_the_investigator_pods_http_port() {
 }
 
 #[test]
-fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_in_each_workflow_namespace() {
+fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_patch_in_each_workflow_namespace() {
     let rendered = Rendered::example();
     for namespace in WORKFLOW_NAMESPACES {
         let workflows = rendered.one("Role", namespace, WORKFLOWS_ROLE);
@@ -250,7 +250,7 @@ fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_in_each
         let secrets = rendered.one("Role", namespace, SECRETS_ROLE);
         assert_eq!(
             rules(secrets),
-            vec![Rule::new(&[""], &["secrets"], &["create", "get"])],
+            vec![Rule::new(&[""], &["secrets"], &["create", "get", "patch"])],
             "{namespace}/{SECRETS_ROLE}"
         );
     }
