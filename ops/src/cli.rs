@@ -205,7 +205,7 @@ pub struct TailArgs {
     #[arg(long, value_name = "POSITION", value_parser = clap::value_parser!(i64).range(1..))]
     pub from: Option<i64>,
 
-    /// Without --from: how many of the latest positions to show
+    /// Without --from: how many of the latest events to show (of --type and --stream, when given)
     #[arg(long, value_name = "EVENTS", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     pub last: i64,
 
