@@ -46,9 +46,11 @@ async fn refresh_once(
     let Some((_, database)) = pools.first() else {
         return Ok(());
     };
-    let mut connection = database.connection().await.map_err(|error| error.to_string())?;
-    let client = connection.read().await.map_err(|error| error.to_string())?;
-    let mut status = operations::positions(&client).await.map_err(|error| error.to_string())?;
+    let mut connection =
+        database.connection().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+    let client = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+    let mut status =
+        operations::positions(&client).await.map_err(|error| investigator_projections::fault::describe(&error))?;
     drop(client);
     drop(connection);
     let head = status["log_head"].as_i64().unwrap_or(0);

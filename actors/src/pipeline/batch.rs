@@ -350,8 +350,8 @@ async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> 
 }
 
 /// An error and its causes, on one line.
-pub fn describe(error: &dyn std::error::Error) -> String {
-    investigator_events::error_chain::one_line(error)
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    investigator_projections::fault::describe(error)
 }
 
 impl BatchOutcome {

@@ -405,8 +405,13 @@ impl Ingest {
     }
 
     async fn stored_offsets(&self) -> Result<HashMap<TopicPartition, i64>, String> {
-        let mut connection = self.parts.database.connection().await.map_err(|error| error.to_string())?;
-        let transaction = connection.read().await.map_err(|error| error.to_string())?;
+        let mut connection = self
+            .parts
+            .database
+            .connection()
+            .await
+            .map_err(|error| investigator_projections::fault::describe(&error))?;
+        let transaction = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
         let stored = stored_offsets(&transaction, &self.parts.settings.consumer_group)
             .await
             .map_err(|error| super::batch::describe(&error))?;

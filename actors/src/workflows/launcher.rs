@@ -22,6 +22,7 @@ use futures_util::StreamExt;
 use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
 use investigator_events::excerpt::excerpt;
+use investigator_projections::fault::describe;
 use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
 
@@ -168,7 +169,7 @@ impl Handler<Tick> for WorkflowLauncher {
         AtomicResponse::new(Box::pin(
             async move {
                 if let Err(error) = launch.drain().await {
-                    tracing::warn!(%error, "the workflow outbox could not be read; trying again shortly");
+                    tracing::warn!(error = %describe(&error), "the workflow outbox could not be read; trying again shortly");
                 }
             }
             .into_actor(self)
@@ -196,7 +197,7 @@ impl Launch {
             match read.await {
                 Ok(read) => read,
                 Err(error) => {
-                    tracing::warn!(%error, "the workflow outbox could not be read");
+                    tracing::warn!(error = %describe(&error), "the workflow outbox could not be read");
                     return Ok(());
                 }
             }
@@ -374,7 +375,8 @@ impl Launch {
             }
             Ok(AppendOutcome::AlreadyAppended { .. }) => true,
             Err(error) => {
-                tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission could not be recorded");
+                tracing::warn!(workflow = %intent.workflow_id, error = %describe(&error),
+                               "the workflow's submission could not be recorded");
                 false
             }
         }
@@ -422,10 +424,14 @@ impl Launch {
     /// The Secret exists and the workflow is submitted: the credentials leave the database.
     async fn forget_secret(&self, workflow_id: &str) {
         let forgotten = async {
-            let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
-            let transaction = connection.transaction().await.map_err(|error| error.to_string())?;
-            workflow_secrets::forget(&transaction, workflow_id).await.map_err(|error| error.to_string())?;
-            transaction.commit().await.map_err(|error| error.to_string())
+            let mut connection =
+                self.database.connection().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            let transaction =
+                connection.transaction().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            workflow_secrets::forget(&transaction, workflow_id)
+                .await
+                .map_err(|error| investigator_projections::fault::describe(&error))?;
+            transaction.commit().await.map_err(|error| investigator_projections::fault::describe(&error))
         };
         let forgotten = forgotten.await;
         if let Err(error) = forgotten {

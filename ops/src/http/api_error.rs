@@ -102,7 +102,8 @@ impl ResponseError for ApiError {
         let parameters = match self {
             ApiError::BadRequest { parameters, .. } | ApiError::NotFound { parameters, .. } => parameters.clone(),
             ApiError::Unavailable(error) => {
-                tracing::warn!(%error, "an API request could not reach the graph or the bus");
+                tracing::warn!(error = %investigator_projections::fault::describe(error.as_ref()),
+                               "an API request could not reach the graph or the bus");
                 json!({})
             }
             ApiError::Unauthorized { .. }
