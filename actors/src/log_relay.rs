@@ -130,7 +130,7 @@ impl<C: LogCopy> LogRelay<C> {
 
     /// Publishes what follows the checkpoint (a page of the log); how many events it read.
     async fn round(&self) -> Result<usize, String> {
-        let describe = |error: &dyn std::error::Error| investigator_events::error_chain::one_line(error);
+        let describe = |error: &(dyn std::error::Error + 'static)| investigator_projections::fault::describe(error);
         let mut connection = self.database.connection().await.map_err(|error| describe(&error))?;
         let transaction = connection.read().await.map_err(|error| describe(&error))?;
         let after = investigator_projections::projector::checkpoint(&transaction, C::NAME)

@@ -14,7 +14,7 @@ Configuration comes from environment variables, with Thoth's names:
   THOTH_DEPLOYMENT_NAME     topic prefix: <name>.<base name>; bare base names when unset
   KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_CLIENT_ID ...  as in thoth-messaging
   DATABASE_URL              the PostgreSQL database; unset: a private server under INVESTIGATOR_DATA_DIR
-  INVESTIGATOR_HTTP_ADDR    where serve listens (0.0.0.0:6066)
+  INVESTIGATOR_HTTP_ADDR    where serve listens (default: 127.0.0.1:6066)
   RUST_LOG                  log filter (default: info); logs go to stderr
 See README.md for the full table.";
 
@@ -205,7 +205,7 @@ pub struct TailArgs {
     #[arg(long, value_name = "POSITION", value_parser = clap::value_parser!(i64).range(1..))]
     pub from: Option<i64>,
 
-    /// Without --from: how many of the latest positions to show
+    /// Without --from: how many of the latest events to show (of --type and --stream, when given)
     #[arg(long, value_name = "EVENTS", default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     pub last: i64,
 

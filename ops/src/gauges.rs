@@ -48,10 +48,13 @@ async fn refresh_once(
     let Some((_, database)) = pools.first() else {
         return Ok(());
     };
-    let mut connection = database.connection().await.map_err(|error| error.to_string())?;
-    let client = connection.read().await.map_err(|error| error.to_string())?;
-    let mut status = operations::positions(&client).await.map_err(|error| error.to_string())?;
-    let role = replication::database_role(&client).await.map_err(|error| error.to_string())?;
+    let mut connection =
+        database.connection().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+    let client = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+    let mut status =
+        operations::positions(&client).await.map_err(|error| investigator_projections::fault::describe(&error))?;
+    let role =
+        replication::database_role(&client).await.map_err(|error| investigator_projections::fault::describe(&error))?;
     drop(client);
     metrics.database_standby.set(i64::from(matches!(role, DatabaseRole::Standby { .. })));
     metrics.standby_replay_lag.set(role.lag_seconds());

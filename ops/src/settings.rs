@@ -15,10 +15,12 @@ use investigator_projections::Database;
 
 mod http_access;
 mod learning;
+mod numbers;
 mod service;
 mod telemetry;
 
 pub use http_access::HttpAccess;
+pub use numbers::{NUMERIC_SETTINGS, NumberForm, NumericSetting};
 pub use service::{Launcher, ServiceSettings};
 pub use telemetry::{DEFAULT_SERVICE_NAME, TelemetrySettings};
 
@@ -114,27 +116,17 @@ impl Settings {
 
     /// `None` values stand for values that are not UTF-8.
     fn read(vars: &HashMap<String, Option<String>>) -> Result<Self, SettingsError> {
-        let mut reader = Reader { vars, problems: Vec::new() };
-        let settings = Settings {
-            naming: reader.naming(),
-            consumer_modes: reader.consumer_modes(),
-            kafka: reader.kafka(),
-            topics: TopicSettings {
-                compression_type: reader.one_of("KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE", COMPRESSION_TYPES, false),
-                compression_level: reader.number("KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL"),
-            },
-            database_url: reader.database_url(),
-            data_directory: reader.data_directory(),
-            postgres_bin: reader.text("INVESTIGATOR_POSTGRES_BIN").map(std::path::PathBuf::from),
-            postgres_listen: reader.postgres_listen(),
-            log_filter: reader.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
-            log_format: reader.log_format(),
-            service: reader.service(),
-            telemetry: reader.telemetry(),
-            allowed_networks: reader.allowed_networks(),
-            archive_key: reader.text("INVESTIGATOR_ARCHIVE_KEY").map(Secret::new),
-        };
+        let mut reader = Reader { vars, problems: Vec::new(), numbers_read: Vec::new() };
+        let settings = reader.settings();
         if reader.problems.is_empty() { Ok(settings) } else { Err(SettingsError(reader.problems)) }
+    }
+
+    /// The numeric variables reading `vars` looks at, set or not.
+    #[cfg(test)]
+    fn numbers_read(vars: &HashMap<String, Option<String>>) -> Vec<&'static str> {
+        let mut reader = Reader { vars, problems: Vec::new(), numbers_read: Vec::new() };
+        reader.settings();
+        reader.numbers_read
     }
 
     /// `DATABASE_URL`, or an error saying how to give it.
@@ -163,6 +155,8 @@ impl Settings {
 struct Reader<'a> {
     vars: &'a HashMap<String, Option<String>>,
     problems: Vec<SettingProblem>,
+    /// Every numeric variable looked at, for the test that each has its range.
+    numbers_read: Vec<&'static str>,
 }
 
 /// How log lines are written.
@@ -176,6 +170,29 @@ pub enum LogFormat {
 }
 
 impl Reader<'_> {
+    /// Every setting; the problems met on the way are in `self.problems`.
+    fn settings(&mut self) -> Settings {
+        Settings {
+            naming: self.naming(),
+            consumer_modes: self.consumer_modes(),
+            kafka: self.kafka(),
+            topics: TopicSettings {
+                compression_type: self.one_of("KAFKA_TOPIC_PRODUCER_COMPRESSION_TYPE", COMPRESSION_TYPES, false),
+                compression_level: self.bounded(&numbers::KAFKA_TOPIC_PRODUCER_COMPRESSION_LEVEL),
+            },
+            database_url: self.database_url(),
+            data_directory: self.data_directory(),
+            postgres_bin: self.text("INVESTIGATOR_POSTGRES_BIN").map(std::path::PathBuf::from),
+            postgres_listen: self.postgres_listen(),
+            log_filter: self.text("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format: self.log_format(),
+            service: self.service(),
+            telemetry: self.telemetry(),
+            allowed_networks: self.allowed_networks(),
+            archive_key: self.text("INVESTIGATOR_ARCHIVE_KEY").map(Secret::new),
+        }
+    }
+
     fn allowed_networks(&mut self) -> NetworkAllowance {
         const VARIABLE: &str = "INVESTIGATOR_ALLOW_PRIVATE_NETWORKS";
         let Some(value) = self.text(VARIABLE) else {
@@ -233,27 +250,6 @@ impl Reader<'_> {
     /// A set, non-empty value (thoth-messaging treats an empty value as unset).
     fn text(&mut self, variable: &'static str) -> Option<String> {
         self.raw(variable).filter(|value| !value.is_empty())
-    }
-
-    fn number<N: std::str::FromStr>(&mut self, variable: &'static str) -> Option<N> {
-        let value = self.text(variable)?;
-        match value.trim().parse() {
-            Ok(number) => Some(number),
-            Err(_) => {
-                self.problem(variable, format!("'{value}' is not a whole number in the allowed range"));
-                None
-            }
-        }
-    }
-
-    /// A whole number that Thoth may have written as a float (`900000.0`).
-    fn whole_number(&mut self, variable: &'static str) -> Option<u64> {
-        let value = self.text(variable)?;
-        let parsed = value.trim().parse::<f64>().ok().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n < 9.0e15);
-        if parsed.is_none() {
-            self.problem(variable, format!("'{value}' is not a whole, non-negative number"));
-        }
-        parsed.map(|n| n as u64)
     }
 
     fn one_of(&mut self, variable: &'static str, allowed: &[&str], case_sensitive: bool) -> Option<String> {
@@ -352,8 +348,8 @@ impl Reader<'_> {
         let bootstrap_servers = self.text("KAFKA_BOOTSTRAP_SERVERS")?;
         let mut kafka = KafkaSettings::new(bootstrap_servers);
         kafka.client_id = self.text("KAFKA_CLIENT_ID");
-        kafka.message_max_bytes = self.number("KAFKA_MESSAGE_MAX_BYTES");
-        kafka.receive_message_max_bytes = self.number("KAFKA_RECEIVE_MESSAGE_MAX_BYTES");
+        kafka.message_max_bytes = self.bounded(&numbers::KAFKA_MESSAGE_MAX_BYTES);
+        kafka.receive_message_max_bytes = self.bounded(&numbers::KAFKA_RECEIVE_MESSAGE_MAX_BYTES);
         kafka.security_protocol = self.one_of("KAFKA_SECURITY_PROTOCOL", SECURITY_PROTOCOLS, false);
         kafka.ssl_certificate_location = self.existing_file("KAFKA_SSL_CERTIFICATE_LOCATION");
         kafka.ssl_ca_location = self.existing_file("KAFKA_SSL_CA_LOCATION");
@@ -368,19 +364,12 @@ impl Reader<'_> {
             kafka.consumer_group_id = group;
         }
         kafka.consumer_group_instance_id = self.text("KAFKA_CONSUMER_GROUP_INSTANCE_ID");
-        kafka.consumer_max_poll_interval_ms = self.whole_number("KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS");
+        kafka.consumer_max_poll_interval_ms = self.bounded(&numbers::KAFKA_CONSUMER_MAX_POLL_INTERVAL_MS);
         kafka.consumer_auto_offset_reset = self.one_of("KAFKA_CONSUMER_AUTO_OFFSET_RESET", OFFSET_RESETS, true);
-        kafka.consumer_session_timeout_ms = self.whole_number("KAFKA_CONSUMER_SESSION_TIMEOUT_MS");
-        kafka.consumer_heartbeat_interval_ms = self.whole_number("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS");
-        if let Some(seconds) = self.number::<u64>("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S") {
-            if (1..=3_600).contains(&seconds) {
-                kafka.startup_timeout = std::time::Duration::from_secs(seconds);
-            } else {
-                self.problem(
-                    "INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S",
-                    format!("{seconds} is not from 1 to 3600 seconds"),
-                );
-            }
+        kafka.consumer_session_timeout_ms = self.bounded(&numbers::KAFKA_CONSUMER_SESSION_TIMEOUT_MS);
+        kafka.consumer_heartbeat_interval_ms = self.bounded(&numbers::KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS);
+        if let Some(seconds) = self.bounded::<u64>(&numbers::INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S) {
+            kafka.startup_timeout = std::time::Duration::from_secs(seconds);
         }
         Some(kafka)
     }
@@ -474,7 +463,8 @@ mod tests {
         );
         let text = error.to_string();
         assert!(
-            text.contains("unknown consumer mode 'frontend'") && text.contains("'lots' is not a whole number"),
+            text.contains("unknown consumer mode 'frontend'")
+                && text.contains("'lots' is not a whole number from 1000 to 1000000000"),
             "{text}"
         );
     }

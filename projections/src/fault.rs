@@ -14,7 +14,7 @@
 
 use std::error::Error;
 
-use investigator_events::error_chain::find_cause;
+use investigator_events::error_chain::{find_cause, one_line};
 
 /// Who is at fault when recording failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,17 @@ impl Fault {
         const RETRYABLE_CONFLICTS: [&str; 2] = ["23505", "23P01"];
         let data_class = ["21", "22", "23", "54"].iter().any(|class| code.starts_with(class));
         if data_class && !RETRYABLE_CONFLICTS.contains(&code) { Fault::Data } else { Fault::Outage }
+    }
+}
+
+/// `error` as a log field or a reason: its causes on one line and, when PostgreSQL answered,
+/// the SQLSTATE. The driver's own text is only `db error`; the server's message is its
+/// cause, and the code is nowhere in the text.
+pub fn describe(error: &(dyn Error + 'static)) -> String {
+    let text = one_line(error);
+    match find_cause::<tokio_postgres::Error>(error).and_then(tokio_postgres::Error::code) {
+        Some(code) => format!("{text} (SQLSTATE {})", code.code()),
+        None => text,
     }
 }
 

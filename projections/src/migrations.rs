@@ -72,6 +72,18 @@ pub const GRAPH: &[Migration] = &[
     },
 ];
 
+/// The newest migration of each set, as `store/0005_name,graph/0008_name`: the schema a
+/// database has once [`migrate`] succeeded (it refuses a database newer than the build).
+pub fn head_revision() -> String {
+    [("store", STORE), ("graph", GRAPH)]
+        .iter()
+        .filter_map(|(set, migrations)| {
+            migrations.last().map(|newest| format!("{set}/{:04}_{}", newest.version, newest.name))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Serialises migrations (and replays' schema swaps) across processes.
 pub(crate) const MIGRATION_LOCK: i64 = 0x696e_7665_7374_0001;
 

@@ -386,6 +386,6 @@ async fn drop_schema(client: &mut Connection, schema: &SchemaName) {
         transaction.commit().await
     };
     if let Err(error) = dropped.await {
-        tracing::warn!(schema = %schema, error = %error, "could not drop a rebuild schema");
+        tracing::warn!(schema = %schema, error = %crate::fault::describe(&error), "could not drop a rebuild schema");
     }
 }

@@ -14,5 +14,7 @@ mod types;
 
 pub use append::{append, append_in, lock_head, stream_version};
 pub use error::StoreError;
-pub use read::{PAGE_BYTES, head_position, read_from, read_page, read_stored_from, read_stored_of_type};
+pub use read::{
+    PAGE_BYTES, TailFilter, head_position, read_from, read_page, read_stored_from, read_stored_of_type, start_of_last,
+};
 pub use types::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent};

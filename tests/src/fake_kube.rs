@@ -19,10 +19,15 @@
 //!   into `data`, base64-encoded, and dropped; `type` defaulted to `Opaque`; fields a Secret
 //!   does not have dropped); `generateName`; `dryRun=All`; 409 `AlreadyExists`, 422 `Invalid`
 //!   (name, data keys, size, the keys each built-in `type` requires), 400 `BadRequest`;
-//! - `GET /api/v1/namespaces/{ns}/secrets/{name}`: 200, or 404 `NotFound`.
+//! - `GET /api/v1/namespaces/{ns}/secrets/{name}`: 200, or 404 `NotFound`;
+//! - `PATCH /api/v1/namespaces/{ns}/secrets/{name}` with a JSON merge patch
+//!   (`application/merge-patch+json`): 200 with the patched Secret, 404 `NotFound`; other patch
+//!   types 415.
 //!
 //! Secrets share the resource version counter with workflows (one etcd) but never appear in
-//! workflow lists or watches.
+//! workflow lists or watches. Deleting a workflow deletes at once the Secrets whose
+//! `ownerReferences` name its uid, as Kubernetes' garbage collector does (in the background,
+//! moments later).
 //!
 //! Every namespace exists until the test deletes it ([`FakeKube::delete_namespace`]: its
 //! workflows are deleted, `DELETED` sent, its Secrets dropped); then creates in it answer 404
@@ -326,7 +331,8 @@ impl FakeKube {
         modified.ok_or_else(|| no_such_workflow(namespace, name))
     }
 
-    /// Deletes the workflow, as Argo's TTL does, and sends `DELETED`.
+    /// Deletes the workflow, as Argo's TTL does, sends `DELETED` and deletes the Secrets it
+    /// owns.
     pub fn delete(&self, namespace: &str, name: &str) -> Result<Value, NoSuchWorkflow> {
         let deleted = self.shared.write(|store| store.delete(&key(namespace, name)));
         deleted.ok_or_else(|| no_such_workflow(namespace, name))

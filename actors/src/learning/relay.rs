@@ -65,7 +65,8 @@ impl OutboxRelay {
                 Ok(0) => Duration::from_millis(500),
                 Ok(_) => Duration::ZERO,
                 Err(error) => {
-                    tracing::warn!(%error, "the queued learning messages could not be published; trying again");
+                    tracing::warn!(error = %investigator_projections::fault::describe(&error),
+                                   "the queued learning messages could not be published; trying again");
                     wait = (wait * 2).min(Duration::from_secs(30));
                     wait
                 }

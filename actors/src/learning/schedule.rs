@@ -27,7 +27,8 @@ pub async fn run_schedule(
             () = tokio::time::sleep(pause) => {}
         }
         if let Err(error) = run_round(&context, driver).await {
-            tracing::warn!(driver = driver.name(), %error, "a learning round failed; the next one will try again");
+            tracing::warn!(driver = driver.name(), error = %investigator_projections::fault::describe(&error),
+                           "a learning round failed; the next one will try again");
         }
         pause = interval;
     }

@@ -126,6 +126,10 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
         prepared.push(prepare(record, &settings.naming, &settings.modes));
     }
 
+    let _in_progress = context.metrics.track_in_progress(prepared.iter().filter_map(|item| match item {
+        Prepared::Message { message, .. } => Some(message.kind()),
+        Prepared::DeadLetter(_) | Prepared::Ignored(_) => None,
+    }));
     let mut keys = KnowledgeKeys::default();
     let mut items = Vec::new();
     for (index, item) in prepared.iter().enumerate() {
@@ -346,8 +350,8 @@ async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> 
 }
 
 /// An error and its causes, on one line.
-pub fn describe(error: &dyn std::error::Error) -> String {
-    investigator_events::error_chain::one_line(error)
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    investigator_projections::fault::describe(error)
 }
 
 impl BatchOutcome {

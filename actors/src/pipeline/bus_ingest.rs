@@ -75,8 +75,9 @@ impl BusIngest {
                 }
                 Err(error) => {
                     failures += 1;
-                    self.health.failed("pipeline", &error.to_string());
-                    tracing::warn!(%error, attempt = failures, "the embedded bus cannot be read: trying again");
+                    let reason = super::batch::describe(&error);
+                    self.health.failed("pipeline", &reason);
+                    tracing::warn!(error = %reason, attempt = failures, "the embedded bus cannot be read: trying again");
                     (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
                 }
             };

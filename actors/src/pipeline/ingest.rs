@@ -405,8 +405,13 @@ impl Ingest {
     }
 
     async fn stored_offsets(&self) -> Result<HashMap<TopicPartition, i64>, String> {
-        let mut connection = self.parts.database.connection().await.map_err(|error| error.to_string())?;
-        let transaction = connection.read().await.map_err(|error| error.to_string())?;
+        let mut connection = self
+            .parts
+            .database
+            .connection()
+            .await
+            .map_err(|error| investigator_projections::fault::describe(&error))?;
+        let transaction = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
         let stored = stored_offsets(&transaction, &self.parts.settings.consumer_group)
             .await
             .map_err(|error| super::batch::describe(&error))?;
@@ -440,6 +445,7 @@ impl Ingest {
                     "partition positioned"
                 );
                 self.unpositioned.remove(partition);
+                self.show_position(partition, offset, high);
                 self.seek(partition.clone(), offset);
             }
             Start::Reset { stored, to } => {
@@ -473,6 +479,7 @@ impl Ingest {
                 );
                 self.parts.metrics.offset_resets.with_label_values(&[&partition.topic, policy.name()]).inc();
                 self.unpositioned.remove(partition);
+                self.show_position(partition, to, high);
                 self.seek(partition.clone(), to);
             }
             Start::Halt { stored } => {
@@ -493,6 +500,16 @@ impl Ingest {
             }
         }
         Ok(())
+    }
+
+    /// `current_partition_offsets` and `investigator_consumer_lag` from the moment a partition
+    /// is positioned, before any of its records comes (the gauges' task only sees partitions
+    /// once a batch has stored their offsets): the offset before the next one read (what a
+    /// batch leaves it at too), and the records from there to the high watermark `high`.
+    fn show_position(&self, partition: &TopicPartition, next: i64, high: i64) {
+        let labels = [partition.topic.as_str(), &partition.partition.to_string()];
+        self.parts.metrics.partition_offsets.with_label_values(&labels).set(next - 1);
+        self.parts.metrics.consumer_lag.with_label_values(&labels).set((high - next).max(0));
     }
 
     /// Whether the broker really does not hold the record the stored offset implies (the one

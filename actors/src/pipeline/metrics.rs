@@ -1,10 +1,16 @@
 //! Prometheus metrics: Thoth's names and labels (Grafana dashboards and alerts keep working),
 //! plus the investigator's own, prefixed `investigator_`.
 
+use investigator_core::decide::{Handler, handlers_for};
+use investigator_core::learning::Driver;
+use investigator_events::domain::{EventType, WorkflowKind};
+use investigator_events::thoth::{ConsumerMode, MessageKind, TopicNaming};
 use prometheus::{
     Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
+
+use super::positioning::OffsetResetPolicy;
 
 /// Every metric, registered in one registry.
 #[derive(Clone)]
@@ -14,6 +20,14 @@ pub struct Metrics {
     pub consumer_info: IntGaugeVec,
     /// `thoth_investigator_processed_total{message_type}` (the handler's fixed label).
     pub processed: IntCounterVec,
+    /// `thoth_investigator_in_progress{message_type}`: messages of a batch being decided and
+    /// recorded now (Thoth's gauge, one message at a time there; a batch at a time here).
+    pub in_progress: IntGaugeVec,
+    /// `thoth_database_schema_revision_script{component, revision, env}` = 1: the newest
+    /// migration the database has.
+    pub schema_revision: IntGaugeVec,
+    /// `investigator_schema_migrations{set}`: migrations applied, per set (`store`, `graph`).
+    pub schema_migrations: IntGaugeVec,
     /// `thoth_investigator_exceptions_total{message_type}`: every failed attempt.
     pub exceptions: IntCounterVec,
     /// `thoth_investigator_failures_total{message_type}`: messages given up on.
@@ -305,6 +319,24 @@ impl Metrics {
                 &["message_type"],
             ),
             exceptions: counter(&registry, "thoth_investigator_exceptions_total", "Failed attempts", &["message_type"]),
+            in_progress: gauge(
+                &registry,
+                "thoth_investigator_in_progress",
+                "Messages being processed now",
+                &["message_type"],
+            ),
+            schema_revision: gauge(
+                &registry,
+                "thoth_database_schema_revision_script",
+                "The newest schema migration the database has",
+                &["component", "revision", "env"],
+            ),
+            schema_migrations: gauge(
+                &registry,
+                "investigator_schema_migrations",
+                "Schema migrations applied, per set",
+                &["set"],
+            ),
             failures: counter(
                 &registry,
                 "thoth_investigator_failures_total",
@@ -374,6 +406,104 @@ impl Metrics {
         }
     }
 
+    /// Sets every series whose label values are known at start to zero, so that rates,
+    /// `increase` and alerts work from the first scrape (Prometheus' guidance on labelled
+    /// metrics; Thoth created its per-type series at start too). Series whose labels only
+    /// traffic tells (partitions, versions a producer invents) appear when it comes.
+    pub fn initialise(&self, known: &KnownLabels<'_>) {
+        let consumed: Vec<(MessageKind, String)> = known
+            .naming
+            .all_topics()
+            .into_iter()
+            .filter(|(kind, _)| !handlers_for(*kind, known.modes).is_empty())
+            .collect();
+        for (kind, topic) in &consumed {
+            let label = handler_label(*kind);
+            self.processed.with_label_values(&[&label]);
+            self.exceptions.with_label_values(&[&label]);
+            self.in_progress.with_label_values(&[&label]);
+            self.failures.with_label_values(&[&kind.short_type()]);
+            self.halted_topics.with_label_values(&[kind.base_name()]).set(0);
+            for reason_code in DEAD_LETTER_REASONS {
+                self.dead_letters.with_label_values(&[topic, reason_code]);
+            }
+            for policy in OffsetResetPolicy::NAMES {
+                self.offset_resets.with_label_values(&[topic, policy]);
+            }
+            if known.modes.contains(&ConsumerMode::Metrics) {
+                self.message_count_by_version.with_label_values(&[&kind.short_type(), kind.spec().current_version]);
+            }
+            let schedules =
+                handlers_for(*kind, known.modes).iter().any(|handler| SCHEDULING_HANDLERS.contains(handler));
+            if schedules {
+                for workflow in COUNTED_WORKFLOWS {
+                    self.scheduled_workflows.with_label_values(&[kind.base_name(), workflow.name()]);
+                }
+            }
+        }
+        for outcome in ["applied", "duplicate"] {
+            self.records.with_label_values(&[outcome]);
+        }
+        for handler in known.handlers {
+            self.handler_restarts.with_label_values(&[&format!("{handler:?}")]);
+        }
+        for outcome in ["hit", "miss", "bypass"] {
+            self.api_cache.with_label_values(&[outcome]);
+        }
+        for component in known.components {
+            self.degraded.with_label_values(&[component]).set(0);
+        }
+        for event_type in EventType::ALL {
+            self.events_appended.with_label_values(&[event_type.name()]);
+        }
+        for event_type in [EventType::WorkflowStarted, EventType::WorkflowSucceeded, EventType::WorkflowFailed] {
+            self.workflow_transitions.with_label_values(&[event_type.name()]);
+        }
+        for kind in WorkflowKind::ALL {
+            for outcome in LAUNCH_OUTCOMES {
+                self.workflow_launches.with_label_values(&[kind.name(), outcome]);
+            }
+        }
+        for namespace in known.namespaces {
+            self.workflows_waiting.with_label_values(&[namespace]).set(0);
+            self.watch_errors.with_label_values(&[namespace]);
+            self.observations_unrecorded.with_label_values(&[namespace]).set(0);
+            for missing in ["namespace", "workflows-resource"] {
+                self.workflow_not_found.with_label_values(&[namespace, missing]);
+            }
+        }
+        for driver in Driver::ALL {
+            for outcome in ["ok", "throttled", "failed"] {
+                self.learning_rounds.with_label_values(&[driver.name(), outcome]);
+            }
+            self.learning_queued.with_label_values(&[driver.name()]);
+            self.learning_throttled.with_label_values(&[driver.name()]).set(0);
+        }
+    }
+
+    /// Counts `kinds` (one per message) in `thoth_investigator_in_progress` until the guard
+    /// is dropped, however the batch ends (committed, failed, or unwound).
+    pub fn track_in_progress(&self, kinds: impl IntoIterator<Item = MessageKind>) -> InProgress {
+        let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for kind in kinds {
+            *counts.entry(handler_label(kind)).or_default() += 1;
+        }
+        for (label, count) in &counts {
+            self.in_progress.with_label_values(&[label]).add(*count);
+        }
+        InProgress { gauge: self.in_progress.clone(), counts }
+    }
+
+    /// Records the schema the database has: Thoth's revision metric, named by the newest
+    /// migration of each set (`store/0005_workflow_secrets,graph/0008_...`), and the counts.
+    pub fn set_schema(&self, deployment: &str, revision: &str, applied: &[(&str, usize)]) {
+        self.schema_revision.reset();
+        self.schema_revision.with_label_values(&["investigator", revision, deployment]).set(1);
+        for (set, count) in applied {
+            self.schema_migrations.with_label_values(&[set]).set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
@@ -383,6 +513,68 @@ impl Metrics {
         String::from_utf8(buffer).unwrap_or_default()
     }
 }
+
+/// Messages counted as in progress; they stop counting when this is dropped.
+#[must_use = "the messages stop counting as in progress when this is dropped"]
+pub struct InProgress {
+    gauge: IntGaugeVec,
+    counts: std::collections::BTreeMap<String, i64>,
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        for (label, count) in &self.counts {
+            self.gauge.with_label_values(&[label]).sub(*count);
+        }
+    }
+}
+
+/// What a running service knows at start about the label values its series will take.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownLabels<'a> {
+    /// The deployment's topics.
+    pub naming: &'a TopicNaming,
+    /// The modes consumed: which topics, handlers and counters are in use.
+    pub modes: &'a [ConsumerMode],
+    /// The handler actors started.
+    pub handlers: &'a [Handler],
+    /// The namespaces workflows go to.
+    pub namespaces: &'a [&'a str],
+    /// The parts that report an outage (`investigator_degraded{component}`).
+    pub components: &'a [&'a str],
+}
+
+/// Every `reason_code` a dead letter is recorded with (a record failing several handlers
+/// joins theirs with commas; those combinations appear when they happen).
+pub const DEAD_LETTER_REASONS: [&str; 12] = [
+    "unknown_topic",
+    "empty_record",
+    "malformed_json",
+    "not_an_object",
+    "missing_field",
+    "duplicate_field",
+    "invalid_value",
+    "unknown_schema_version",
+    "unregistered_index",
+    "invalid_field",
+    "handler_failed",
+    "unrecordable",
+];
+
+/// `investigator_workflow_launches_total`'s outcomes.
+const LAUNCH_OUTCOMES: [&str; 5] = ["created", "already_existed", "logged", "retried", "refused"];
+
+/// The workflows Thoth's `scheduled_workflows` counts (user-triggered ones are not).
+pub const COUNTED_WORKFLOWS: [WorkflowKind; 4] = [
+    WorkflowKind::Solver,
+    WorkflowKind::SecurityIndicator,
+    WorkflowKind::Revsolver,
+    WorkflowKind::KebechetAdministrator,
+];
+
+/// The handlers that request the workflows of [`COUNTED_WORKFLOWS`].
+const SCHEDULING_HANDLERS: [Handler; 3] =
+    [Handler::SolverScheduler, Handler::SecurityIndicatorScheduler, Handler::MissingVersionFlagger];
 
 /// Thoth's `message_type` label of the processed and exceptions counters: the short type,
 /// except for three handlers that use a name of their own.
@@ -409,5 +601,83 @@ mod tests {
         assert!(text.contains("thoth_investigator_consumer_info{version=\"0.1.0\"} 1"), "{text}");
         assert!(text.contains("thoth_investigator_processed_total{message_type=\"unresolved_package\"} 1"), "{text}");
         assert!(text.contains("thoth_investigator_halted_topics{base_topic_name=\"thoth.repo-init\"} 1"), "{text}");
+    }
+
+    fn initialised(modes: &[ConsumerMode]) -> String {
+        let metrics = Metrics::new("0.1.0");
+        let naming = TopicNaming::new(Some("prod".to_owned())).expect("a deployment name");
+        metrics.initialise(&KnownLabels {
+            naming: &naming,
+            modes,
+            handlers: &[Handler::SolverScheduler],
+            namespaces: &["thoth-middletier"],
+            components: &["pipeline"],
+        });
+        metrics.render()
+    }
+
+    #[test]
+    fn every_series_with_known_labels_is_at_zero_before_any_traffic() {
+        let text = initialised(&[ConsumerMode::Middletier, ConsumerMode::Metrics]);
+        for series in [
+            "thoth_investigator_processed_total{message_type=\"unresolved_package\"} 0",
+            "thoth_investigator_exceptions_total{message_type=\"unresolved_package\"} 0",
+            "thoth_investigator_in_progress{message_type=\"unresolved_package\"} 0",
+            "thoth_investigator_failures_total{message_type=\"unresolved_package\"} 0",
+            "thoth_investigator_halted_topics{base_topic_name=\"thoth.investigator.unresolved-package\"} 0",
+            "investigator_dead_letters_total{reason_code=\"malformed_json\",topic=\"prod.thoth.investigator.unresolved-package\"} 0",
+            "thoth_investigator_scheduled_workflows_total{message_type=\"thoth.investigator.unresolved-package\",workflow_type=\"solver\"} 0",
+            "investigator_records_total{outcome=\"applied\"} 0",
+            "investigator_handler_restarts_total{handler=\"SolverScheduler\"} 0",
+            "investigator_api_cache_requests_total{outcome=\"hit\"} 0",
+            "investigator_workflow_launches_total{kind=\"solver\",outcome=\"created\"} 0",
+            "investigator_workflows_waiting{namespace=\"thoth-middletier\"} 0",
+            "investigator_workflow_watch_errors_total{namespace=\"thoth-middletier\"} 0",
+            "investigator_workflow_transitions_total{event=\"WorkflowStarted\"} 0",
+            "investigator_events_appended_total{event_type=\"WorkflowRequested\"} 0",
+            "investigator_degraded{component=\"pipeline\"} 0",
+            "investigator_learning_rounds_total{driver=\"refresh\",outcome=\"ok\"} 0",
+            "investigator_learning_throttled{driver=\"cves\"} 0",
+        ] {
+            assert!(text.contains(series), "{series} missing from:\n{text}");
+        }
+        assert!(text.contains("message_count_by_version_total{message_type=\"unresolved_package\""), "{text}");
+    }
+
+    #[test]
+    fn topics_no_mode_consumes_get_no_series() {
+        let text = initialised(&[ConsumerMode::Middletier]);
+        assert!(!text.contains("message_count_by_version_total{"), "the metrics mode is off");
+        // adviser-trigger is a backend topic only.
+        assert!(!text.contains("adviser-trigger"), "{text}");
+    }
+
+    #[test]
+    fn in_progress_counts_a_batch_while_it_is_in_hand() {
+        let metrics = Metrics::new("0.1.0");
+        let gauge = |label: &str| metrics.in_progress.with_label_values(&[label]).get();
+        {
+            let _batch = metrics.track_in_progress([
+                MessageKind::UnresolvedPackage,
+                MessageKind::UnresolvedPackage,
+                MessageKind::MissingVersion,
+            ]);
+            assert_eq!((gauge("unresolved_package"), gauge("missing_version")), (2, 1));
+        }
+        assert_eq!((gauge("unresolved_package"), gauge("missing_version")), (0, 0), "back to 0 when dropped");
+    }
+
+    #[test]
+    fn the_schema_revision_is_one_series_at_one() {
+        let metrics = Metrics::new("0.1.0");
+        metrics.set_schema("prod", "store/0005_a,graph/0008_b", &[("store", 5), ("graph", 8)]);
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "thoth_database_schema_revision_script{component=\"investigator\",env=\"prod\",revision=\"store/0005_a,graph/0008_b\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("investigator_schema_migrations{set=\"graph\"} 8"), "{text}");
     }
 }

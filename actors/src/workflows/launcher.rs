@@ -22,6 +22,7 @@ use futures_util::StreamExt;
 use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, workflow_manifest};
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
 use investigator_events::excerpt::excerpt;
+use investigator_projections::fault::describe;
 use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
 
@@ -31,11 +32,18 @@ use super::rate::RateLimiter;
 use super::submitter::{Missing, SubmitError, Submitter};
 use crate::pipeline::metrics::Metrics;
 
+/// How many more workflows a namespace with `pending` submitted and not started may get under
+/// `limit`: none at all when the limit is 0 (launches paused), whatever is pending.
+fn room_under(limit: i64, pending: i64) -> i64 {
+    limit.saturating_sub(pending).max(0)
+}
+
 /// How the launcher paces itself.
 #[derive(Debug, Clone)]
 pub struct LauncherSettings {
     /// `ARGO_PENDING_WORKFLOW_LIMIT`: workflows submitted and not started, per namespace, at
-    /// most (no limit when `None`, as in Thoth's production).
+    /// most (no limit when `None`, as in Thoth's production; `Some(0)` pauses every launch,
+    /// the requests waiting in the outbox).
     pub pending_limit: Option<i64>,
     /// The WorkflowTemplate of each kind.
     pub templates: WorkflowTemplates,
@@ -98,6 +106,10 @@ struct Launch {
     retries: Mutex<HashMap<String, Retry>>,
     not_found: Mutex<NotFoundGrace>,
     backpressure: Option<Backpressure>,
+    /// Namespaces `investigator_workflows_waiting` has shown: one whose outbox empties is
+    /// set to 0, never removed, so the series stays continuous (and the ones set at start
+    /// stay).
+    waiting_shown: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// The launcher actor.
@@ -119,7 +131,17 @@ impl WorkflowLauncher {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
         let retries = Mutex::new(HashMap::new());
         let not_found = Mutex::new(NotFoundGrace::new(settings.not_found_grace, settings.max_backoff));
-        let launch = Launch { database, submitter, settings, metrics, limiter, retries, not_found, backpressure };
+        let launch = Launch {
+            database,
+            submitter,
+            settings,
+            metrics,
+            limiter,
+            retries,
+            not_found,
+            backpressure,
+            waiting_shown: Mutex::default(),
+        };
         WorkflowLauncher { launch: Arc::new(launch), busy: false }
     }
 }
@@ -147,7 +169,7 @@ impl Handler<Tick> for WorkflowLauncher {
         AtomicResponse::new(Box::pin(
             async move {
                 if let Err(error) = launch.drain().await {
-                    tracing::warn!(%error, "the workflow outbox could not be read; trying again shortly");
+                    tracing::warn!(error = %describe(&error), "the workflow outbox could not be read; trying again shortly");
                 }
             }
             .into_actor(self)
@@ -175,7 +197,7 @@ impl Launch {
             match read.await {
                 Ok(read) => read,
                 Err(error) => {
-                    tracing::warn!(%error, "the workflow outbox could not be read");
+                    tracing::warn!(error = %describe(&error), "the workflow outbox could not be read");
                     return Ok(());
                 }
             }
@@ -183,9 +205,13 @@ impl Launch {
         if let Some(backpressure) = &self.backpressure {
             backpressure.apply(&waiting);
         }
-        self.metrics.workflows_waiting.reset();
-        for (namespace, count) in &waiting {
-            self.metrics.workflows_waiting.with_label_values(&[namespace]).set(*count);
+        {
+            let mut shown = self.waiting_shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shown.extend(waiting.keys().cloned());
+            for namespace in shown.iter() {
+                let count = waiting.get(namespace).copied().unwrap_or(0);
+                self.metrics.workflows_waiting.with_label_values(&[namespace]).set(count);
+            }
         }
         let mut room: BTreeMap<String, i64> = BTreeMap::new();
         let mut due = Vec::new();
@@ -196,7 +222,7 @@ impl Launch {
             if let Some(limit) = self.settings.pending_limit {
                 let left = room
                     .entry(intent.namespace.clone())
-                    .or_insert_with(|| limit - pending.get(&intent.namespace).copied().unwrap_or(0));
+                    .or_insert_with(|| room_under(limit, pending.get(&intent.namespace).copied().unwrap_or(0)));
                 if *left <= 0 {
                     continue;
                 }
@@ -251,13 +277,18 @@ impl Launch {
         match self.submitter.submit(&manifest).await {
             Ok(submitted) => {
                 self.not_found().created(&intent.namespace);
+                if let Some(secret) = &secret
+                    && !self.hand_over(intent, secret).await
+                {
+                    return;
+                }
                 self.metrics.workflow_launches.with_label_values(&[kind, submitted.label()]).inc();
                 self.metrics.launch_seconds.observe(started.elapsed().as_secs_f64());
                 let event =
                     WorkflowSubmitted { workflow_id: intent.workflow_id.clone(), namespace: intent.namespace.clone() };
                 if self.record(intent, "workflow-submitted", event.into()).await {
                     self.forget(&intent.workflow_id);
-                    if secret {
+                    if secret.is_some() {
                         self.forget_secret(&intent.workflow_id).await;
                     }
                     tracing::info!(workflow = %intent.workflow_id, kind, namespace = %intent.namespace,
@@ -344,14 +375,39 @@ impl Launch {
             }
             Ok(AppendOutcome::AlreadyAppended { .. }) => true,
             Err(error) => {
-                tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission could not be recorded");
+                tracing::warn!(workflow = %intent.workflow_id, error = %describe(&error),
+                               "the workflow's submission could not be recorded");
                 false
             }
         }
     }
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
-    async fn secret(&self, intent: &WorkflowIntent) -> Result<bool, SubmitError> {
+    /// Makes the submitted workflow of `intent` the owner of its Secret `secret`, so the
+    /// credentials go with the workflow. `false` when that must be tried again first (the
+    /// launch is retried whole: the Secret and the workflow are found there, then owned).
+    async fn hand_over(&self, intent: &WorkflowIntent, secret: &str) -> bool {
+        match self.submitter.own_secret(&intent.namespace, secret, &intent.workflow_id).await {
+            Ok(()) => true,
+            Err(SubmitError::Transient(reason)) => {
+                self.metrics.workflow_launches.with_label_values(&[intent.kind.name(), "retried"]).inc();
+                let retry = self.back_off(&intent.workflow_id);
+                tracing::warn!(workflow = %intent.workflow_id, secret, %reason, attempts = retry.attempts,
+                               "the workflow's Secret is not owned by it yet; will try again");
+                false
+            }
+            // The workflow is on the cluster; only its Secret will outlive it.
+            Err(refused) => {
+                tracing::error!(workflow = %intent.workflow_id, secret, error = %refused,
+                                "the workflow's Secret could not be made the workflow's: it will outlive the workflow");
+                true
+            }
+        }
+    }
+
+    /// Creates the Secret of `intent` when it has registry credentials: its name, or `None`
+    /// when it has none.
+    async fn secret(&self, intent: &WorkflowIntent) -> Result<Option<String>, SubmitError> {
         let unreadable = |error: &dyn std::fmt::Display| SubmitError::Transient(error.to_string());
         let mut connection = self.database.connection().await.map_err(|error| unreadable(&error))?;
         let client = connection.read().await.map_err(|error| unreadable(&error))?;
@@ -359,19 +415,23 @@ impl Launch {
         drop(client);
         drop(connection);
         let Some(stored) = stored else {
-            return Ok(false);
+            return Ok(None);
         };
         self.submitter.provide_secret(&intent.namespace, &stored.name, &intent.workflow_id, &stored.data).await?;
-        Ok(true)
+        Ok(Some(stored.name))
     }
 
     /// The Secret exists and the workflow is submitted: the credentials leave the database.
     async fn forget_secret(&self, workflow_id: &str) {
         let forgotten = async {
-            let mut connection = self.database.connection().await.map_err(|error| error.to_string())?;
-            let transaction = connection.transaction().await.map_err(|error| error.to_string())?;
-            workflow_secrets::forget(&transaction, workflow_id).await.map_err(|error| error.to_string())?;
-            transaction.commit().await.map_err(|error| error.to_string())
+            let mut connection =
+                self.database.connection().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            let transaction =
+                connection.transaction().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            workflow_secrets::forget(&transaction, workflow_id)
+                .await
+                .map_err(|error| investigator_projections::fault::describe(&error))?;
+            transaction.commit().await.map_err(|error| investigator_projections::fault::describe(&error))
         };
         let forgotten = forgotten.await;
         if let Err(error) = forgotten {
@@ -390,5 +450,18 @@ impl Launch {
 
     fn forget(&self, workflow_id: &str) {
         self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(workflow_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::room_under;
+
+    #[test]
+    fn a_pending_limit_of_zero_leaves_no_room_so_launches_pause() {
+        assert_eq!(room_under(0, 0), 0);
+        assert_eq!(room_under(0, 7), 0);
+        assert_eq!(room_under(5, 2), 3);
+        assert_eq!(room_under(5, 9), 0, "more pending than the limit (it was lowered) is no room, not negative");
     }
 }

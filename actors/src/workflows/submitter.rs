@@ -6,8 +6,8 @@ use std::time::Duration;
 use investigator_core::workflow_manifest::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKFLOW_LABEL};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
-use serde_json::Value;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
 
 /// What became of a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +225,30 @@ impl KubeWorkflows {
     }
 }
 
+impl KubeWorkflows {
+    /// Makes the Workflow `workflow` the owner of the Secret `secret` (both in `namespace`), so
+    /// that Kubernetes' garbage collector deletes the Secret, and the credentials in it, with
+    /// the Workflow (Argo removes finished ones). The Secret is made before the Workflow, so
+    /// that a workflow never starts on a Secret that turns out not to be ours; the owner can
+    /// only be named once the Workflow has its uid, hence a patch after both exist.
+    pub async fn own_secret(&self, namespace: &str, secret: &str, workflow: &str) -> Result<(), SubmitError> {
+        let owner = self.api(namespace).get(workflow).await.map_err(failure)?;
+        let Some(uid) = owner.metadata.uid else {
+            return Err(SubmitError::Transient(format!("the Workflow {workflow} has no uid yet")));
+        };
+        let patch = json!({"metadata": {"ownerReferences": [owner_reference(workflow, &uid)]}});
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        secrets.patch(secret, &PatchParams::default(), &Patch::Merge(&patch)).await.map(drop).map_err(failure)
+    }
+}
+
+/// The reference that makes a Workflow the owner of a Secret. Not a controller reference and
+/// no `blockOwnerDeletion`: Argo owns the Workflow's lifecycle, and blocking its deletion would
+/// need `update` on `workflows/finalizers`.
+fn owner_reference(workflow: &str, uid: &str) -> Value {
+    json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": workflow, "uid": uid})
+}
+
 /// Why an existing Secret is not the one we would have made for `workflow_id` with `data`, or
 /// `None` when it is.
 fn foreign_secret(existing: &Secret, workflow_id: &str, data: &BTreeMap<String, String>) -> Option<String> {
@@ -299,6 +323,15 @@ impl Submitter {
         }
     }
 
+    /// Hands the Secret `secret` to the workflow `workflow`, which is garbage-collected with it
+    /// (the log launcher made neither).
+    pub async fn own_secret(&self, namespace: &str, secret: &str, workflow: &str) -> Result<(), SubmitError> {
+        match self {
+            Submitter::Log => Ok(()),
+            Submitter::Kube(workflows) => workflows.own_secret(namespace, secret, workflow).await,
+        }
+    }
+
     /// Sends one workflow.
     pub async fn submit(&self, manifest: &Value) -> Result<Submitted, SubmitError> {
         match self {
@@ -313,7 +346,16 @@ impl Submitter {
 
 #[cfg(test)]
 mod tests {
-    use super::{Missing, is_transient};
+    use super::{Missing, is_transient, owner_reference};
+
+    #[test]
+    fn the_secrets_owner_is_the_workflow_by_name_and_uid() {
+        assert_eq!(
+            owner_reference("package-extract-1", "5f0c"),
+            serde_json::json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                               "name": "package-extract-1", "uid": "5f0c"})
+        );
+    }
 
     #[test]
     fn server_errors_and_throttling_are_retried_and_bad_requests_are_not() {

@@ -273,14 +273,7 @@ async fn record_workflow(
     Ok(())
 }
 
-/// `error` and its causes, `: `-separated, for one log field.
+/// `error` and its causes, `: `-separated, with PostgreSQL's SQLSTATE, for one log field.
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        text.push_str(": ");
-        text.push_str(&error.to_string());
-        cause = error.source();
-    }
-    text
+    investigator_projections::fault::describe(error)
 }

@@ -126,9 +126,10 @@ async fn log_head(database: &Database, namespace: &str, stop: &mut watch::Receiv
     let mut wait = Duration::from_millis(200);
     loop {
         let head = async {
-            let mut connection = database.connection().await.map_err(|error| error.to_string())?;
-            let client = connection.read().await.map_err(|error| error.to_string())?;
-            store::head_position(&client).await.map_err(|error| error.to_string())
+            let mut connection =
+                database.connection().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            let client = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
+            store::head_position(&client).await.map_err(|error| investigator_projections::fault::describe(&error))
         };
         match head.await {
             Ok(position) => return Some(position),

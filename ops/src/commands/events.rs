@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::time::Duration;
 
+use investigator_events::domain::EventType;
+use investigator_events::excerpt::excerpt;
 use investigator_projections::replay::ReplayOptions;
-use investigator_projections::store::{self, StoredEvent};
+use investigator_projections::store::{self, StoredEvent, TailFilter};
 use investigator_projections::{archive, migrations};
 
 use crate::cli::{ArchiveArgs, ImportArgs, TailArgs};
@@ -16,12 +18,15 @@ const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Prints events as JSON lines; with `--follow`, keeps going as events arrive.
 pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(event_type) = &args.event_type {
+        known_event_type(event_type)?;
+    }
     let database = super::database_with_log(settings).await?;
     let mut connection = database.connection().await?;
-    let head = store::head_position(&connection.read().await?).await?;
+    let filter = TailFilter { event_type: args.event_type.as_deref(), stream_id: args.stream.as_deref() };
     let mut after = match args.from {
         Some(from) => from - 1,
-        None => (head - args.last).max(0),
+        None => store::start_of_last(&connection.read().await?, args.last, filter).await?,
     };
     loop {
         let page = store::read_stored_from(&connection.read().await?, after, PAGE).await?;
@@ -43,6 +48,18 @@ pub async fn tail(settings: &Settings, args: &TailArgs, out: &mut dyn Write) -> 
 /// The key archives are signed and checked with (`INVESTIGATOR_ARCHIVE_KEY`), when set.
 fn archive_key(settings: &Settings) -> Option<archive::ArchiveKey> {
     settings.archive_key.as_ref().map(|key| archive::ArchiveKey::new(key.expose().as_bytes()))
+}
+
+/// `--type` names an event type of the catalogue, or the error lists them: a misspelt type
+/// would otherwise select nothing and look like an empty log.
+fn known_event_type(event_type: &str) -> Result<EventType, CliError> {
+    EventType::from_name(event_type).ok_or_else(|| {
+        let known: Vec<&str> = EventType::ALL.iter().map(|known| known.name()).collect();
+        CliError::InvalidArgument {
+            argument: "--type",
+            reason: format!("'{}' is not an event type; the types are {}", excerpt(event_type), known.join(", ")),
+        }
+    })
 }
 
 fn selected(event: &StoredEvent, args: &TailArgs) -> bool {

@@ -22,7 +22,7 @@ use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::handler::HandlerActor;
 use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
 use investigator_actors::pipeline::listing::VersionLister;
-use investigator_actors::pipeline::metrics::Metrics;
+use investigator_actors::pipeline::metrics::{KnownLabels, Metrics};
 use investigator_actors::pipeline::router::InvestigatorRouter;
 use investigator_actors::workflows::backpressure::Backpressure;
 use investigator_actors::workflows::watcher::watch_namespace;
@@ -107,14 +107,30 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         panic_injection: service.panic_injection.clone(),
     });
     let metrics = Metrics::new(&service_version());
+    let namespaces = [service.decisions.middletier_namespace.as_str(), service.decisions.backend_namespace.as_str()];
+    let mut components = vec!["pipeline"];
+    if kafka.is_some() {
+        components.extend([KnowledgeMirror::NAME, DeadLetterCopy::NAME, RedriveCopy::NAME]);
+    }
+    // As Thoth does at subscribe time: every consumed topic shows as not halted, and every
+    // per-type series is there from the first scrape.
+    metrics.initialise(&KnownLabels {
+        naming: &settings.naming,
+        modes: &settings.consumer_modes,
+        handlers: &HANDLERS,
+        namespaces: &namespaces,
+        components: &components,
+    });
+    metrics.set_schema(
+        settings.naming.deployment_name().unwrap_or_default(),
+        &investigator_projections::migrations::head_revision(),
+        &[
+            ("store", investigator_projections::migrations::STORE.len()),
+            ("graph", investigator_projections::migrations::GRAPH.len()),
+        ],
+    );
     let health = Health::new(metrics.clone());
     let control = Control::default();
-    // As Thoth does at subscribe time: every consumed topic shows as not halted.
-    for topic in pipeline.topics() {
-        if let Some(kind) = settings.naming.kind_of_topic(&topic) {
-            metrics.halted_topics.with_label_values(&[kind.base_name()]).set(0);
-        }
-    }
 
     let decisions = Arc::new(service.decisions.clone());
     let mut arbiters = Vec::new();

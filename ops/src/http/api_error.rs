@@ -141,7 +141,8 @@ impl ResponseError for ApiError {
         let parameters = match self {
             ApiError::BadRequest { parameters, .. } | ApiError::NotFound { parameters, .. } => parameters.clone(),
             ApiError::Unavailable(error) => {
-                tracing::warn!(%error, "an API request could not reach the graph or the bus");
+                tracing::warn!(error = %investigator_projections::fault::describe(error.as_ref()),
+                               "an API request could not reach the graph or the bus");
                 json!({})
             }
             ApiError::PositionNotReached { wanted, reached } => json!({"min_position": wanted, "position": reached}),
@@ -185,5 +186,46 @@ impl From<tokio_postgres::Error> for ApiError {
 impl From<investigator_projections::DatabaseError> for ApiError {
     fn from(error: investigator_projections::DatabaseError) -> Self {
         ApiError::outage(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every error code the HTTP modules answer with: `code: "..."` and `"code": "..."`.
+    fn codes_in_the_sources() -> BTreeSet<String> {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+        let mut codes = BTreeSet::new();
+        for entry in std::fs::read_dir(directory).expect("src/http") {
+            let path = entry.expect("an entry").path();
+            let source = std::fs::read_to_string(&path).expect("a source file");
+            for marker in ["code: \"", "\"code\": \""] {
+                for (start, _) in source.match_indices(marker) {
+                    let rest = &source[start + marker.len()..];
+                    let code: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    if rest[code.len()..].starts_with('"') && !code.is_empty() {
+                        codes.insert(code);
+                    }
+                }
+            }
+            for (start, _) in source.match_indices("=> \"") {
+                let rest = &source[start + 4..];
+                let code: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                if path.ends_with("api_error.rs") && code.contains('_') && rest[code.len()..].starts_with('"') {
+                    codes.insert(code);
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn the_readme_lists_every_error_code_the_api_answers_with() {
+        let readme = include_str!("../../../README.md");
+        let codes = codes_in_the_sources();
+        assert!(codes.contains("invalid_header") && codes.contains("graph_unavailable"), "{codes:?}");
+        let missing: Vec<&String> = codes.iter().filter(|code| !readme.contains(&format!("`{code}`"))).collect();
+        assert!(missing.is_empty(), "README's list of error codes lacks {missing:?}");
     }
 }

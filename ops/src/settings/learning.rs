@@ -10,6 +10,7 @@ use investigator_core::SolverName;
 use investigator_core::learning::{Ceilings, Driver, ExclusionRule};
 
 use super::Reader;
+use super::numbers::{self, NumericSetting};
 
 /// How often each driver runs inside `serve` unless `INVESTIGATOR_<DRIVER>_INTERVAL_S` says
 /// otherwise: Thoth's cron schedules (graph-refresh hourly, package-releases every 12 hours,
@@ -22,12 +23,12 @@ fn default_interval(driver: Driver) -> Duration {
     })
 }
 
-fn interval_variable(driver: Driver) -> &'static str {
+fn interval_setting(driver: Driver) -> &'static NumericSetting {
     match driver {
-        Driver::Refresh => "INVESTIGATOR_REFRESH_INTERVAL_S",
-        Driver::Releases => "INVESTIGATOR_RELEASES_INTERVAL_S",
-        Driver::Updates => "INVESTIGATOR_UPDATES_INTERVAL_S",
-        Driver::Cves => "INVESTIGATOR_CVES_INTERVAL_S",
+        Driver::Refresh => &numbers::INVESTIGATOR_REFRESH_INTERVAL_S,
+        Driver::Releases => &numbers::INVESTIGATOR_RELEASES_INTERVAL_S,
+        Driver::Updates => &numbers::INVESTIGATOR_UPDATES_INTERVAL_S,
+        Driver::Cves => &numbers::INVESTIGATOR_CVES_INTERVAL_S,
     }
 }
 
@@ -35,9 +36,9 @@ impl Reader<'_> {
     pub(super) fn learning(&mut self, solvers: &[SolverName]) -> LearningSettings {
         let defaults = LearningSettings::default();
         let ceilings = Ceilings {
-            max_lag: self.number("INVESTIGATOR_LEARNING_MAX_LAG").unwrap_or(defaults.ceilings.max_lag),
+            max_lag: self.bounded(&numbers::INVESTIGATOR_LEARNING_MAX_LAG).unwrap_or(defaults.ceilings.max_lag),
             max_pending_workflows: self
-                .number("INVESTIGATOR_LEARNING_MAX_PENDING_WORKFLOWS")
+                .bounded(&numbers::INVESTIGATOR_LEARNING_MAX_PENDING_WORKFLOWS)
                 .unwrap_or(defaults.ceilings.max_pending_workflows),
         };
         let mut schedules = BTreeMap::new();
@@ -45,8 +46,7 @@ impl Reader<'_> {
             match name.parse::<Driver>() {
                 Ok(driver) => {
                     let interval = self
-                        .number::<u64>(interval_variable(driver))
-                        .filter(|seconds| *seconds > 0)
+                        .bounded(interval_setting(driver))
                         .map_or_else(|| default_interval(driver), Duration::from_secs);
                     schedules.insert(driver, interval);
                 }
@@ -61,8 +61,8 @@ impl Reader<'_> {
             }
         }
         let refresh_count = self
-            .number::<usize>("INVESTIGATOR_REFRESH_COUNT")
-            .or_else(|| self.number::<usize>("THOTH_GRAPH_REFRESH_COUNT"))
+            .bounded(&numbers::INVESTIGATOR_REFRESH_COUNT)
+            .or_else(|| self.bounded(&numbers::THOTH_GRAPH_REFRESH_COUNT))
             .unwrap_or(defaults.refresh_count);
         let cve_index = match self.text("INVESTIGATOR_CVE_INDEX") {
             Some(url) => match investigator_core::IndexUrl::parse(&url) {
@@ -78,7 +78,7 @@ impl Reader<'_> {
             ceilings,
             schedules,
             retry_after: self
-                .number::<u64>("INVESTIGATOR_REFRESH_RETRY_AFTER_S")
+                .bounded(&numbers::INVESTIGATOR_REFRESH_RETRY_AFTER_S)
                 .map_or(defaults.retry_after, Duration::from_secs),
             refresh_count,
             solvers: solvers.to_vec(),
@@ -86,20 +86,16 @@ impl Reader<'_> {
             cve_source: self.text("INVESTIGATOR_CVE_SOURCE").map(|source| OsvSource::parse(&source)),
             cve_index,
             index_timeout: self
-                .number::<u64>("INVESTIGATOR_LEARNING_INDEX_TIMEOUT_MS")
-                .filter(|milliseconds| *milliseconds > 0)
+                .bounded(&numbers::INVESTIGATOR_LEARNING_INDEX_TIMEOUT_MS)
                 .map_or(defaults.index_timeout, Duration::from_millis),
             cve_download_timeout: self
-                .number::<u64>("INVESTIGATOR_CVE_DOWNLOAD_TIMEOUT_S")
-                .filter(|seconds| *seconds > 0)
+                .bounded(&numbers::INVESTIGATOR_CVE_DOWNLOAD_TIMEOUT_S)
                 .map_or(defaults.cve_download_timeout, Duration::from_secs),
             cve_max_kept_bytes: self
-                .number::<u64>("INVESTIGATOR_CVE_MAX_MB")
-                .filter(|megabytes| *megabytes > 0)
+                .bounded::<u64>(&numbers::INVESTIGATOR_CVE_MAX_MB)
                 .map_or(defaults.cve_max_kept_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
             index_concurrency: self
-                .number::<usize>("INVESTIGATOR_LEARNING_INDEX_CONCURRENCY")
-                .filter(|concurrency| *concurrency > 0)
+                .bounded(&numbers::INVESTIGATOR_LEARNING_INDEX_CONCURRENCY)
                 .unwrap_or(defaults.index_concurrency),
         }
     }

@@ -16,6 +16,7 @@ use investigator_core::workflow_manifest::WorkflowTemplates;
 use investigator_events::domain::WorkflowKind;
 
 use super::Reader;
+use super::numbers::{self, NumericSetting};
 use crate::http::CacheSettings;
 
 /// Where workflow requests go.
@@ -92,10 +93,10 @@ impl Reader<'_> {
         let defaults = DecisionSettings::default();
         let decisions = DecisionSettings {
             solvers: self.solvers().unwrap_or(defaults.solvers),
-            schedule_solver: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_SOLVER"),
-            schedule_revsolver: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_REVSOLVER"),
-            schedule_security: self.toggle("THOTH_INVESTIGATOR_SCHEDULE_SECURITY"),
-            kebechet_administrator: self.toggle("THOTH_INVESTIGATOR_KEBECHET_ADMINISTRATOR"),
+            schedule_solver: self.toggle(&numbers::THOTH_INVESTIGATOR_SCHEDULE_SOLVER),
+            schedule_revsolver: self.toggle(&numbers::THOTH_INVESTIGATOR_SCHEDULE_REVSOLVER),
+            schedule_security: self.toggle(&numbers::THOTH_INVESTIGATOR_SCHEDULE_SECURITY),
+            kebechet_administrator: self.toggle(&numbers::THOTH_INVESTIGATOR_KEBECHET_ADMINISTRATOR),
             solver_debug: self.text("THOTH_LOG_SOLVER").is_some_and(|level| level == "DEBUG"),
             revsolver_debug: self.text("THOTH_LOG_REVSOLVER").is_some_and(|level| level == "DEBUG"),
             middletier_namespace: self.text("THOTH_MIDDLETIER_NAMESPACE").unwrap_or(defaults.middletier_namespace),
@@ -107,16 +108,18 @@ impl Reader<'_> {
             learning,
             http_addr: self.socket_address("INVESTIGATOR_HTTP_ADDR", "127.0.0.1:6066"),
             indexes: self.indexes(),
-            max_retries: self.number("THOTH_INVESTIGATOR_MAX_RETRIES").unwrap_or(5),
-            backoff: self.seconds("THOTH_INVESTIGATOR_BACKOFF").unwrap_or(Duration::from_millis(500)),
+            max_retries: self.bounded(&numbers::THOTH_INVESTIGATOR_MAX_RETRIES).unwrap_or(5),
+            backoff: self
+                .fraction(&numbers::THOTH_INVESTIGATOR_BACKOFF)
+                .map_or(Duration::from_millis(500), Duration::from_secs_f64),
             halt_on_fail: self.base_names("THOTH_INVESTIGATOR_HALT_ON_FAIL"),
-            batch_size: self.number::<usize>("INVESTIGATOR_BATCH_SIZE").filter(|size| *size > 0).unwrap_or(2000),
-            batch_linger: Duration::from_millis(self.number("INVESTIGATOR_BATCH_LINGER_MS").unwrap_or(20)),
+            batch_size: self.bounded(&numbers::INVESTIGATOR_BATCH_SIZE).unwrap_or(2000),
+            batch_linger: Duration::from_millis(self.bounded(&numbers::INVESTIGATOR_BATCH_LINGER_MS).unwrap_or(20)),
             offset_reset: self
                 .one_of("INVESTIGATOR_OFFSET_RESET", &OffsetResetPolicy::NAMES, false)
                 .and_then(|word| word.to_ascii_lowercase().parse().ok())
                 .unwrap_or_default(),
-            index_timeout: match self.number::<u64>("INVESTIGATOR_INDEX_TIMEOUT_MS").unwrap_or(3_000) {
+            index_timeout: match self.bounded::<u64>(&numbers::INVESTIGATOR_INDEX_TIMEOUT_MS).unwrap_or(3_000) {
                 0 => None,
                 milliseconds => Some(Duration::from_millis(milliseconds)),
             },
@@ -125,23 +128,20 @@ impl Reader<'_> {
             api_read_token,
             launcher: self.launcher(),
             launcher_settings: self.launcher_settings(),
-            kube_timeout: Duration::from_millis(
-                self.number::<u64>("INVESTIGATOR_KUBE_TIMEOUT_MS").filter(|ms| *ms > 0).unwrap_or(10_000),
-            ),
-            watch_timeout_seconds: self
-                .number::<u32>("INVESTIGATOR_WATCH_TIMEOUT_S")
-                .filter(|seconds| *seconds > 0)
-                .unwrap_or(290),
+            kube_timeout: Duration::from_millis(self.bounded(&numbers::INVESTIGATOR_KUBE_TIMEOUT_MS).unwrap_or(10_000)),
+            watch_timeout_seconds: self.bounded(&numbers::INVESTIGATOR_WATCH_TIMEOUT_S).unwrap_or(290),
             api_cache: CacheSettings {
-                time_to_live: Duration::from_millis(self.number("INVESTIGATOR_API_CACHE_TTL_MS").unwrap_or(2_000)),
+                time_to_live: Duration::from_millis(
+                    self.bounded(&numbers::INVESTIGATOR_API_CACHE_TTL_MS).unwrap_or(2_000),
+                ),
                 max_bytes: self
-                    .number::<u64>("INVESTIGATOR_API_CACHE_MB")
+                    .bounded::<u64>(&numbers::INVESTIGATOR_API_CACHE_MB)
                     .map_or(CacheSettings::default().max_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
                 min_position_wait: self
-                    .number::<u64>("INVESTIGATOR_MIN_POSITION_WAIT_MS")
+                    .bounded::<u64>(&numbers::INVESTIGATOR_MIN_POSITION_WAIT_MS)
                     .map_or(CacheSettings::default().min_position_wait, Duration::from_millis),
             },
-            http_workers: self.number::<usize>("INVESTIGATOR_HTTP_WORKERS").filter(|workers| *workers > 0).unwrap_or(2),
+            http_workers: self.bounded(&numbers::INVESTIGATOR_HTTP_WORKERS).unwrap_or(2),
             decisions,
             panic_injection: self.panic_injection(),
         }
@@ -165,15 +165,21 @@ impl Reader<'_> {
     fn solvers(&mut self) -> Option<Vec<SolverName>> {
         const VARIABLE: &str = "THOTH_SOLVERS";
         let names = self.list(VARIABLE)?;
+        if names.is_empty() {
+            self.problem(VARIABLE, "no solver given");
+            return None;
+        }
         let mut solvers = Vec::new();
+        let mut refused = Vec::new();
         for name in names {
             match SolverName::parse(&name) {
                 Ok(solver) => solvers.push(solver),
-                Err(error) => self.problem(VARIABLE, error.to_string()),
+                Err(error) => refused.push(error.to_string()),
             }
         }
-        if solvers.is_empty() {
-            self.problem(VARIABLE, "no solver given");
+        // One problem for the variable, however many names are wrong: the list is the value.
+        if !refused.is_empty() {
+            self.problem(VARIABLE, refused.join("; "));
         }
         Some(solvers)
     }
@@ -204,22 +210,9 @@ impl Reader<'_> {
         known
     }
 
-    /// Thoth's integer toggles: `0` is off, any other integer on; on when unset.
-    fn toggle(&mut self, variable: &'static str) -> bool {
-        self.number::<i64>(variable).is_none_or(|value| value != 0)
-    }
-
-    fn seconds(&mut self, variable: &'static str) -> Option<Duration> {
-        let value = self.text(variable)?;
-        match value.trim().parse::<f64>() {
-            Ok(seconds) if seconds.is_finite() && (0.0..=3600.0).contains(&seconds) => {
-                Some(Duration::from_secs_f64(seconds))
-            }
-            _ => {
-                self.problem(variable, format!("'{value}' is not a number of seconds between 0 and 3600"));
-                None
-            }
-        }
+    /// Thoth's integer toggles: `0` is off, `1` on; on when unset.
+    fn toggle(&mut self, setting: &NumericSetting) -> bool {
+        self.bounded::<i64>(setting).is_none_or(|value| value != 0)
     }
 
     fn socket_address(&mut self, variable: &'static str, default: &str) -> SocketAddr {
@@ -252,26 +245,24 @@ impl Reader<'_> {
                 templates.set(kind, template);
             }
         }
-        let pending_limit = self.number::<i64>("ARGO_PENDING_WORKFLOW_LIMIT").filter(|limit| *limit > 0);
+        let pending_limit = self.bounded::<i64>(&numbers::ARGO_PENDING_WORKFLOW_LIMIT);
+        // While launches are paused (0) the outbox cannot drain, so a default back-pressure
+        // limit would stop consumption too; the operator asked for launches to stop, not
+        // learning. An explicit INVESTIGATOR_OUTBOX_LIMIT still applies.
         let outbox_limit = self
-            .number::<i64>("INVESTIGATOR_OUTBOX_LIMIT")
-            .filter(|limit| *limit > 0)
-            .or(pending_limit.map(|limit| limit.saturating_mul(4)));
+            .bounded::<i64>(&numbers::INVESTIGATOR_OUTBOX_LIMIT)
+            .or(pending_limit.filter(|limit| *limit > 0).map(|limit| limit.saturating_mul(4)));
         LauncherSettings {
             pending_limit,
             outbox_limit,
             templates,
             interval: self
-                .number::<u64>("INVESTIGATOR_LAUNCH_INTERVAL_MS")
-                .filter(|ms| *ms > 0)
+                .bounded(&numbers::INVESTIGATOR_LAUNCH_INTERVAL_MS)
                 .map_or(defaults.interval, Duration::from_millis),
-            per_second: self
-                .number::<u32>("INVESTIGATOR_KUBE_QPS")
-                .filter(|qps| *qps > 0)
-                .map_or(defaults.per_second, f64::from),
-            burst: self.number::<u32>("INVESTIGATOR_KUBE_BURST").filter(|burst| *burst > 0).unwrap_or(defaults.burst),
+            per_second: self.bounded::<u32>(&numbers::INVESTIGATOR_KUBE_QPS).map_or(defaults.per_second, f64::from),
+            burst: self.bounded(&numbers::INVESTIGATOR_KUBE_BURST).unwrap_or(defaults.burst),
             not_found_grace: self
-                .number::<u64>("INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S")
+                .bounded(&numbers::INVESTIGATOR_KUBE_NOT_FOUND_GRACE_S)
                 .map_or(defaults.not_found_grace, Duration::from_secs),
             ..defaults
         }
@@ -375,6 +366,38 @@ mod tests {
         ] {
             assert!(variables.contains(&variable), "{variable} missing from {variables:?}");
         }
+    }
+
+    #[test]
+    fn a_pending_limit_of_zero_pauses_launches_without_pausing_consumption_and_a_negative_one_is_refused() {
+        let paused = service(&[("ARGO_PENDING_WORKFLOW_LIMIT", "0")]).expect("0 is a valid limit");
+        assert_eq!(paused.launcher_settings.pending_limit, Some(0), "0 is a limit of none, not no limit");
+        assert_eq!(paused.launcher_settings.outbox_limit, None, "no default back-pressure while paused");
+        let error = service(&[("ARGO_PENDING_WORKFLOW_LIMIT", "-3")]).expect_err("negative");
+        assert_eq!(error.0.len(), 1);
+        assert_eq!(error.0[0].variable, "ARGO_PENDING_WORKFLOW_LIMIT");
+        assert!(error.0[0].problem.contains("'-3' is not a whole number from 0 to 1000000"), "{}", error.0[0].problem);
+    }
+
+    #[test]
+    fn zero_http_workers_are_refused_naming_the_range() {
+        let error = service(&[("INVESTIGATOR_HTTP_WORKERS", "0")]).expect_err("no worker cannot serve");
+        assert_eq!(error.0.len(), 1);
+        assert_eq!(error.0[0].variable, "INVESTIGATOR_HTTP_WORKERS");
+        assert_eq!(error.0[0].problem, "'0' is not a whole number from 1 to 256");
+    }
+
+    #[test]
+    fn wrong_solver_names_are_one_problem_and_an_empty_list_another() {
+        let error = service(&[("THOTH_SOLVERS", "garbage,,;;")]).expect_err("not solver names");
+        assert_eq!(error.0.len(), 1, "{error}");
+        let problem = &error.0[0].problem;
+        assert_eq!(error.0[0].variable, "THOTH_SOLVERS");
+        assert!(problem.contains("'garbage'") && problem.contains("';;'"), "{problem}");
+        assert!(!problem.contains("no solver given"), "{problem}");
+        let empty = service(&[("THOTH_SOLVERS", ", ,\n")]).expect_err("no names");
+        assert_eq!(empty.0.len(), 1);
+        assert_eq!(empty.0[0].problem, "no solver given");
     }
 
     #[test]

@@ -15,6 +15,13 @@ const READ_OF_TYPE: &str = "SELECT position, stream_id, stream_version, event_ty
      metadata, recorded_at FROM investigator.event_log WHERE position > $1 AND position <= $2 AND event_type = $3 \
      ORDER BY position";
 
+/// The position of the `$1 + 1`-th last event of a type (`$2`, or any) and stream (`$3`, or
+/// any): walked back from the head on the primary key, so it reads as far back as the
+/// events asked for lie.
+const NTH_LAST_SELECTED: &str = "SELECT position FROM investigator.event_log \
+     WHERE ($2::text IS NULL OR event_type = $2) AND ($3::text IS NULL OR stream_id = $3) \
+     ORDER BY position DESC OFFSET $1 LIMIT 1";
+
 /// A page read from the log holds at most this many bytes of payloads and metadata, or one
 /// event when that event alone is larger. Events are small (a page of 10,000 takes a few
 /// MiB), so pages are counted in events; but the log may hold large ones (a document's
@@ -29,6 +36,29 @@ pub async fn head_position(client: &impl GenericClient) -> Result<i64, StoreErro
         .await
         .during("reading the log head")?;
     Ok(row.get(0))
+}
+
+/// Which events a reader of the log's tail wants: `None` is any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TailFilter<'a> {
+    /// Only events of this type.
+    pub event_type: Option<&'a str>,
+    /// Only events of this stream.
+    pub stream_id: Option<&'a str>,
+}
+
+/// The position after which the last `count` events `filter` selects lie (0 when the log
+/// holds fewer), so that reading from there and filtering shows exactly those: the last
+/// `count` of that type, not the events of that type among the last `count` positions.
+pub async fn start_of_last(client: &impl GenericClient, count: i64, filter: TailFilter<'_>) -> Result<i64, StoreError> {
+    if count <= 0 {
+        return head_position(client).await;
+    }
+    let row = client
+        .query_opt(NTH_LAST_SELECTED, &[&(count - 1), &filter.event_type, &filter.stream_id])
+        .await
+        .during("finding where the tail starts")?;
+    Ok(row.map_or(0, |row| row.get::<_, i64>(0) - 1))
 }
 
 /// Up to `limit` events after position `after`, in order, as stored; fewer when more would

@@ -101,6 +101,10 @@ fn route(request: &HttpRequest, body: &[u8], shared: &Arc<Shared>) -> Result<Htt
         }
         Target::Secrets { namespace } if method == Method::POST => secrets::create(shared, namespace, &params, body),
         Target::Secret { namespace, name } if method == Method::GET => secrets::get(shared, namespace, name),
+        Target::Secret { namespace, name } if method == Method::PATCH => {
+            let content_type = request.headers().get("content-type").and_then(|value| value.to_str().ok());
+            secrets::patch(shared, namespace, name, content_type, body)
+        }
         _ => Err(status::method_not_allowed()),
     }
 }

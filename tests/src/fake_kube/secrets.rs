@@ -63,6 +63,48 @@ pub(crate) fn get(shared: &Shared, namespace: &str, name: &str) -> Result<HttpRe
     Ok(HttpResponse::Ok().content_type("application/json").body(object.to_string()))
 }
 
+/// Answers a Secret patch request: a JSON merge patch (RFC 7386, what `kubectl patch --type
+/// merge` and kube's `Patch::Merge` send) applied to the stored Secret, whose identity (name,
+/// namespace, uid, creation time) stays; other patch types are answered 415, as the fake
+/// does not implement them.
+pub(crate) fn patch(
+    shared: &Shared,
+    namespace: &str,
+    name: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<HttpResponse, Failure> {
+    if content_type.is_none_or(|content_type| !content_type.starts_with("application/merge-patch+json")) {
+        return Err(status::unsupported_media_type(content_type.unwrap_or_default()));
+    }
+    let patch: Value = serde_json::from_slice(body).map_err(|error| status::bad_request(&error.to_string()))?;
+    let key: Key = (namespace.to_owned(), name.to_owned());
+    let patched = shared
+        .write(|store| store.patch_secret(&key, |secret| merge_patch(secret, &patch)))
+        .ok_or_else(|| status::not_found(&SECRETS, name))?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(patched.to_string()))
+}
+
+/// RFC 7386: objects merge key by key, `null` removes a key, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    if let Value::Object(fields) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
+    }
+}
+
 /// The Secret's own fields, decoded as the API server decodes them.
 #[derive(Debug, PartialEq)]
 struct Fields {
@@ -250,6 +292,21 @@ mod tests {
             Value::Object(object) => Fields::decode(&object),
             _ => unreachable!("the tests pass objects"),
         }
+    }
+
+    #[test]
+    fn fake_kube_merge_patches_merge_objects_replace_lists_and_remove_nulls() {
+        let mut secret = json!({"metadata": {"name": "s", "labels": {"a": "1", "b": "2"},
+                                             "ownerReferences": [{"uid": "old"}]}, "data": {"k": "dg=="}});
+        merge_patch(
+            &mut secret,
+            &json!({"metadata": {"labels": {"b": null, "c": "3"}, "ownerReferences": [{"uid": "new"}]}}),
+        );
+        assert_eq!(
+            secret,
+            json!({"metadata": {"name": "s", "labels": {"a": "1", "c": "3"}, "ownerReferences": [{"uid": "new"}]},
+                   "data": {"k": "dg=="}})
+        );
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub(crate) fn method_not_allowed() -> Failure {
     Failure::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message, Some(json!({})))
 }
 
+/// 415 for a patch type the fake does not implement.
+pub(crate) fn unsupported_media_type(content_type: &str) -> Failure {
+    let message = format!(
+        "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (got {content_type:?})"
+    );
+    Failure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", &message, None)
+}
+
 /// 400 with `message`.
 pub(crate) fn bad_request(message: &str) -> Failure {
     Failure::new(StatusCode::BAD_REQUEST, "BadRequest", message, None)

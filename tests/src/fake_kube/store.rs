@@ -163,6 +163,36 @@ impl Store {
         &self.created_secrets
     }
 
+    /// Changes the Secret under `key` with `change`, keeps its identity (name, namespace, uid,
+    /// creation time), bumps its resource version and returns it; `None` when there is none.
+    pub(crate) fn patch_secret(&mut self, key: &Key, change: impl FnOnce(&mut Value)) -> Option<Value> {
+        let mut secret = self.secrets.get(key)?.clone();
+        let identity = secret.get("metadata").cloned();
+        change(&mut secret);
+        let revision = self.next_revision();
+        if let (Some(Value::Object(metadata)), Some(Value::Object(identity))) = (secret.get_mut("metadata"), identity) {
+            for field in ["name", "namespace", "uid", "creationTimestamp"] {
+                if let Some(value) = identity.get(field) {
+                    metadata.insert(field.to_owned(), value.clone());
+                }
+            }
+        }
+        set_resource_version(&mut secret, revision);
+        self.secrets.insert(key.clone(), secret.clone());
+        Some(secret)
+    }
+
+    /// What Kubernetes' garbage collector does once an owner is gone: deletes the Secrets of
+    /// `namespace` that name the object `uid` among their `ownerReferences`.
+    fn collect_secrets_owned_by(&mut self, namespace: &str, uid: &str) {
+        self.secrets.retain(|(secret_namespace, _), secret| {
+            let owned = secret["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|owners| owners.iter().any(|owner| owner["uid"] == uid));
+            secret_namespace != namespace || !owned
+        });
+    }
+
     /// Changes the object under `key` with `change`, keeps its identity, bumps its resource
     /// version and returns it; `None` when there is no such object.
     pub(crate) fn modify(&mut self, key: &Key, change: impl FnOnce(&mut Value)) -> Option<Value> {
@@ -182,6 +212,9 @@ impl Store {
         let revision = self.next_revision();
         set_resource_version(&mut object, revision);
         self.record(ChangeKind::Deleted, object.clone());
+        if let Some(uid) = object["metadata"]["uid"].as_str() {
+            self.collect_secrets_owned_by(&key.0, uid);
+        }
         Some(object)
     }
 

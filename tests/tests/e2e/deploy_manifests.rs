@@ -294,7 +294,7 @@ fn api_readers_serve_the_api_only_from_the_standby_behind_a_service_of_their_own
 }
 
 #[test]
-fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_in_each_workflow_namespace() {
+fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_patch_in_each_workflow_namespace() {
     let rendered = Rendered::example();
     for namespace in WORKFLOW_NAMESPACES {
         let workflows = rendered.one("Role", namespace, WORKFLOWS_ROLE);
@@ -306,7 +306,7 @@ fn roles_grant_only_workflow_create_get_list_watch_and_secret_create_get_in_each
         let secrets = rendered.one("Role", namespace, SECRETS_ROLE);
         assert_eq!(
             rules(secrets),
-            vec![Rule::new(&[""], &["secrets"], &["create", "get"])],
+            vec![Rule::new(&[""], &["secrets"], &["create", "get", "patch"])],
             "{namespace}/{SECRETS_ROLE}"
         );
     }

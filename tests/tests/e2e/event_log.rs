@@ -88,6 +88,17 @@ async fn reappending_with_the_same_idempotency_key_appends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_database_error_is_described_with_the_servers_message_and_its_sqlstate() {
+    let db = TestDatabase::migrated().await;
+    let client = db.sql().await;
+    let error = client.batch_execute("SELECT * FROM investigator.no_such_table").await.expect_err("no such table");
+    assert_eq!(error.to_string(), "db error", "the driver's own text says nothing");
+    let described = investigator_projections::fault::describe(&error);
+    assert!(described.contains("no_such_table") && described.contains("does not exist"), "{described}");
+    assert!(described.ends_with("(SQLSTATE 42P01)"), "{described}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_log_refuses_updates_deletes_and_truncation() {
     let db = TestDatabase::migrated().await;
     store::append(&db.database, request(vec![seen("attrs", "21.2.0")])).await.expect("append");

@@ -21,6 +21,7 @@ mod pooler;
 mod private_postgres;
 mod replay;
 mod security;
+mod settings;
 mod standby;
 mod sync;
 mod telemetry;

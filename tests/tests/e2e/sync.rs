@@ -45,6 +45,43 @@ async fn sync_loads_good_documents_names_each_bad_one_and_is_idempotent() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn events_tail_shows_the_last_events_of_a_type_and_refuses_an_unknown_type() {
+    let db = TestDatabase::create().await;
+    let solver_documents = documents_dir().join("solver").display().to_string();
+    let adviser_documents = documents_dir().join("adviser").display().to_string();
+    // Solver results first, adviser documents after them: the last solver results lie further
+    // back than the last two positions.
+    for documents in [&solver_documents, &adviser_documents] {
+        let synced = investigator(&["sync", documents], &db.vars()).await;
+        assert_eq!(synced.code, Some(0), "{}", synced.stderr);
+    }
+    let positions = |stdout: &str| -> Vec<(i64, String)> {
+        stdout
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).expect("JSON lines"))
+            .map(|event| {
+                (event["position"].as_i64().expect("a position"), event["type"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    let every = investigator(&["events", "tail", "--from", "1", "--type", "SolverResultRecorded"], &db.vars()).await;
+    let every = positions(&every.stdout);
+    assert!(every.len() > 2, "the documents hold several solver results: {every:?}");
+    let newest = investigator(&["events", "tail", "--last", "1"], &db.vars()).await;
+    assert_ne!(positions(&newest.stdout)[0].1, "SolverResultRecorded", "the newest event is of another type");
+
+    let last_two = investigator(&["events", "tail", "--type", "SolverResultRecorded", "--last", "2"], &db.vars()).await;
+    assert_eq!(last_two.code, Some(0), "{}", last_two.stderr);
+    assert_eq!(positions(&last_two.stdout), every[every.len() - 2..], "the last two of the type, wherever they lie");
+
+    let unknown = investigator(&["events", "tail", "--type", "SolverResultRecordd"], &db.vars()).await;
+    assert_eq!(unknown.code, Some(2), "a misspelt type is a wrong invocation: {}", unknown.stderr);
+    assert!(unknown.stderr.contains("--type: 'SolverResultRecordd' is not an event type"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("SolverResultRecorded, ") || unknown.stderr.contains(", SolverResultRecorded"));
+    assert!(unknown.stdout.is_empty(), "{}", unknown.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn commands_that_need_a_database_say_so() {
     // Empty counts as unset (and overrides what the test process has): the private server is
     // used, and without PostgreSQL's binaries that is a clear error.

@@ -118,7 +118,13 @@ async fn requests_become_workflows_once_and_their_lives_are_followed() {
 
     // Quiet watches outlive the request timeout (1 s here): they are not cut by it.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(service.metric("investigator_workflow_watch_errors_total").await, None, "no watch failed");
+    let (_, metrics) = service.get("/metrics").await;
+    let watch_errors: Vec<&str> =
+        metrics.lines().filter(|line| line.starts_with("investigator_workflow_watch_errors_total{")).collect();
+    assert!(
+        !watch_errors.is_empty() && watch_errors.iter().all(|line| line.ends_with(" 0")),
+        "no watch failed (each namespace's series at 0 from the start): {watch_errors:?}"
+    );
     cluster.kube.set_status(MIDDLETIER, &name, argo_status("Running")).expect("the workflow");
     eventually("the start recorded", Duration::from_secs(20), || async {
         statuses(&database).await.contains(&"running".to_owned())
@@ -352,6 +358,16 @@ async fn registry_credentials_reach_the_cluster_as_a_secret_and_nowhere_else() {
     let workflow = cluster.kube.get(namespace, "package-extract-secret-1").expect("the workflow");
     assert!(workflow.to_string().contains(name), "the workflow names its secret");
     assert!(!workflow.to_string().contains("s3cr3t-Pa55"), "and holds no password");
+    // The Secret is the workflow's, so it goes when the workflow goes (Argo's TTL).
+    let owner = serde_json::json!([{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                                    "name": "package-extract-secret-1", "uid": workflow["metadata"]["uid"]}]);
+    assert!(workflow["metadata"]["uid"].is_string(), "{workflow}");
+    eventually("the secret owned by its workflow", Duration::from_secs(10), || async {
+        cluster.kube.secret(namespace, name).is_some_and(|secret| secret["metadata"]["ownerReferences"] == owner)
+    })
+    .await;
+    cluster.kube.delete(namespace, "package-extract-secret-1").expect("the workflow");
+    assert!(cluster.kube.secret(namespace, name).is_none(), "collected with its owner");
     let in_log = count(
         &database.database,
         "SELECT count(*) FROM investigator.event_log WHERE payload::text LIKE '%s3cr3t-Pa55%' OR metadata::text LIKE '%s3cr3t-Pa55%'",
@@ -573,6 +589,10 @@ async fn a_secret_of_the_workflows_name_that_is_not_ours_is_never_used_and_ours_
     assert!(cluster.kube.get(MIDDLETIER, "package-extract-ours-1").is_some(), "ours is used");
     let planted = cluster.kube.secret(MIDDLETIER, "package-extract-planted-1-registry").expect("still there");
     assert!(planted["metadata"]["labels"].is_null(), "left as it was: {planted}");
+    assert!(planted["metadata"]["ownerReferences"].is_null(), "never handed to a workflow: {planted}");
+    let ours = cluster.kube.secret(MIDDLETIER, "package-extract-ours-1-registry").expect("ours");
+    let workflow = cluster.kube.get(MIDDLETIER, "package-extract-ours-1").expect("the workflow");
+    assert_eq!(ours["metadata"]["ownerReferences"][0]["uid"], workflow["metadata"]["uid"], "owned by its workflow");
     let refusal = texts(
         &database.database,
         "SELECT payload ->> 'message' FROM investigator.event_log WHERE event_type = 'WorkflowFailed'",

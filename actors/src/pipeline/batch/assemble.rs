@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use investigator_core::decide::{Decision, Handler, Rejection};
-use investigator_events::domain::{DomainEvent, EventMetadata, SourceRecord, WorkflowKind};
+use investigator_events::domain::{DomainEvent, EventMetadata, SourceRecord};
 use investigator_events::thoth::ThothMessage;
 use investigator_projections::offsets::TopicPartition;
 use investigator_projections::store::NewEvent;
@@ -170,13 +170,7 @@ fn count_decision(handler: Handler, message: &ThothMessage, decision: &Decision,
     metrics.processed.with_label_values(&[&handler_label(kind)]).inc();
     for (_, event) in &decision.events {
         if let DomainEvent::WorkflowRequested(request) = event
-            && matches!(
-                request.kind,
-                WorkflowKind::Solver
-                    | WorkflowKind::SecurityIndicator
-                    | WorkflowKind::Revsolver
-                    | WorkflowKind::KebechetAdministrator
-            )
+            && crate::pipeline::metrics::COUNTED_WORKFLOWS.contains(&request.kind)
         {
             metrics.scheduled_workflows.with_label_values(&[kind.base_name(), request.kind.name()]).inc();
         }
