@@ -14,6 +14,8 @@ apt_install build-essential pkg-config libssl-dev zlib1g-dev perl python3 python
 apt_install pgbouncer
 # GNU time reports a command's peak memory to the tests that feed the investigator memory bombs.
 apt_install time
+# promtool (in Debian's prometheus package) checks and unit-tests the alert rules of dashboards/.
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
 python3 -m venv --help >/dev/null 2>&1 || die "python3 has no venv module"
 command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client # kubectl kustomize renders ops/deploy in the tests
 

@@ -3,7 +3,8 @@
 //! `investigator serve` exposes on `/metrics` from the first scrape after start, before any
 //! traffic, and still after traffic. A panel on a metric the service does not expose would
 //! stay empty (and a rate over a series born with its first event misses that event); this
-//! test names it instead.
+//! test names it instead. The alert rules beside them (`alerts.yml`) are held to the same, and
+//! pass `promtool`'s checks and unit tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -73,7 +74,31 @@ fn panels(dashboard: &Value) -> Vec<&Value> {
     dashboard["panels"].as_array().map(|panels| panels.iter().collect()).unwrap_or_default()
 }
 
+/// The queries of every panel, then of every alert rule (`dashboards/alerts.yml`).
 fn queries(dashboards: &[(String, Value)]) -> Vec<Query> {
+    let mut all = panel_queries(dashboards);
+    all.extend(alert_queries());
+    all
+}
+
+/// Every alert rule's name and expression.
+fn alert_queries() -> Vec<Query> {
+    let text = std::fs::read_to_string(dashboards_dir().join("alerts.yml")).expect("dashboards/alerts.yml");
+    let rules: serde_json::Value = serde_yaml_ng::from_str(&text).expect("alerts.yml is YAML");
+    let mut all = Vec::new();
+    for group in rules["groups"].as_array().expect("groups") {
+        for rule in group["rules"].as_array().expect("rules") {
+            all.push(Query {
+                place: format!("alerts.yml: alert {}", rule["alert"].as_str().unwrap_or_default()),
+                expr: rule["expr"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+    }
+    assert!(all.len() >= 6, "the alert rules: {}", all.len());
+    all
+}
+
+fn panel_queries(dashboards: &[(String, Value)]) -> Vec<Query> {
     let mut all = Vec::new();
     for (file, dashboard) in dashboards {
         for panel in panels(dashboard) {
@@ -409,6 +434,26 @@ fn every_dashboard_is_importable_and_names_its_metrics() {
         }
     }
     assert!(problems.is_empty(), "the dashboards would not import or query as they are:\n{}", problems.join("\n"));
+}
+
+/// The alert rules load into Prometheus (`promtool check rules`) and each fires when, and only
+/// when, its unit tests say (`promtool test rules dashboards/alerts.test.yml`).
+#[test]
+fn the_alert_rules_pass_promtool() {
+    for arguments in [["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]] {
+        let output = std::process::Command::new("promtool")
+            .args(arguments)
+            .current_dir(dashboards_dir())
+            .output()
+            .expect("promtool runs (scripts/install-system.sh installs Debian's prometheus package)");
+        assert!(
+            output.status.success(),
+            "promtool {}:\n{}{}",
+            arguments.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 #[test]
