@@ -611,3 +611,110 @@ async fn every_series_a_panel_queries_is_exposed_from_start_and_after_traffic() 
     );
     drop(service);
 }
+
+/// Prometheus (Debian's 2.42) scraping an idle service every second: every expression of every
+/// panel and of every alert rule, Grafana's `$__rate_interval` given a value, answers with at
+/// least one series. A panel whose expression Prometheus refuses or finds nothing for would be
+/// an empty panel; this test names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_panel_and_alert_expression_answers_on_a_real_prometheus() {
+    let (kafka, database, cluster) = (TestKafka::new(), TestDatabase::create().await, cluster().await);
+    // Thoth's metrics mode too, whose counter a panel charts.
+    let settings = [("THOTH_CONSUMER_MODE", r#"["middletier", "backend", "metrics"]"#)];
+    let service = serve_with(&cluster, &kafka, &database, &settings).await;
+    let prometheus = Prometheus::scraping(&service).await;
+    let client = reqwest::Client::new();
+    let query = |expr: String| {
+        let client = client.clone();
+        let url = format!("http://{}/api/v1/query", prometheus.address);
+        async move {
+            let text = client
+                .get(&url)
+                .query(&[("query", expr.as_str())])
+                .send()
+                .await
+                .expect("Prometheus answers")
+                .text()
+                .await
+                .expect("Prometheus answers in full");
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+        }
+    };
+    // Enough scrapes for a rate over 20 s and a deriv over 5 minutes.
+    eventually("Prometheus has scraped the service five times", Duration::from_secs(60), || {
+        let answer = query("count_over_time(up{job=\"investigator\"}[1m]) >= 5".to_owned());
+        async move { answer.await["data"]["result"].as_array().is_some_and(|result| !result.is_empty()) }
+    })
+    .await;
+    let mut empty = Vec::new();
+    for item in queries(&dashboards()) {
+        let expr = item.expr.replace("$__rate_interval", "20s");
+        let answer = query(expr.clone()).await;
+        let series = answer["data"]["result"].as_array().map_or(0, Vec::len);
+        if answer["status"] != "success" || series == 0 {
+            empty.push(format!("{}: {expr}: {answer}", item.place));
+        }
+    }
+    // The alert rules' expressions select series; their thresholds make them empty when all is
+    // well, so each is asked without its comparison.
+    assert!(empty.iter().all(|line| line.starts_with("alerts.yml")), "panels without a series:\n{}", empty.join("\n"));
+    for item in alert_queries() {
+        let selecting = item.expr.split(" > ").next().unwrap_or_default().split(" and ").next().unwrap_or_default();
+        let answer = query(selecting.to_owned()).await;
+        assert!(
+            answer["data"]["result"].as_array().is_some_and(|result| !result.is_empty()),
+            "{}: {selecting}: {answer}",
+            item.place
+        );
+    }
+}
+
+/// A Prometheus server of one test's own, scraping one service every second; stopped when
+/// dropped.
+struct Prometheus {
+    address: std::net::SocketAddr,
+    child: std::process::Child,
+    _directory: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts it and waits until it is ready.
+    async fn scraping(service: &Service) -> Self {
+        let directory = tempfile::tempdir().expect("a directory for Prometheus");
+        let configuration = directory.path().join("prometheus.yml");
+        std::fs::write(
+            &configuration,
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+                 scrape_configs: [{{job_name: investigator, static_configs: [{{targets: ['{}']}}]}}]\n",
+                service.address
+            ),
+        )
+        .expect("prometheus.yml written");
+        let address = investigator_tests::free_address();
+        let child = std::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", configuration.display()))
+            .arg(format!("--storage.tsdb.path={}", directory.path().join("data").display()))
+            .arg(format!("--web.listen-address={address}"))
+            .arg("--log.level=warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prometheus starts (scripts/install-system.sh installs Debian's prometheus package)");
+        let prometheus = Prometheus { address, child, _directory: directory };
+        let ready = format!("http://{address}/-/ready");
+        eventually("Prometheus is ready", Duration::from_secs(30), || {
+            let ready = ready.clone();
+            async move { reqwest::get(&ready).await.is_ok_and(|answer| answer.status().is_success()) }
+        })
+        .await;
+        prometheus
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
