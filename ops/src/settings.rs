@@ -15,6 +15,7 @@ use investigator_projections::Database;
 
 mod http_access;
 mod learning;
+mod replica;
 mod service;
 mod telemetry;
 

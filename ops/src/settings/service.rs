@@ -75,6 +75,9 @@ pub struct ServiceSettings {
     pub api_cache: CacheSettings,
     /// `INVESTIGATOR_HTTP_WORKERS` (2): threads serving HTTP.
     pub http_workers: usize,
+    /// `INVESTIGATOR_REPLICA_ID` and `INVESTIGATOR_LEASE_TTL_S`: this replica's name and the
+    /// time to live of the lease of its singleton duties.
+    pub lease: investigator_actors::duty::LeaseSettings,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
     pub decisions: DecisionSettings,
     /// The learning drivers (`INVESTIGATOR_LEARNING_*`, `INVESTIGATOR_REFRESH_*`,
@@ -137,6 +140,7 @@ impl Reader<'_> {
                     .map_or(CacheSettings::default().max_bytes, |megabytes| megabytes.saturating_mul(1024 * 1024)),
             },
             http_workers: self.number::<usize>("INVESTIGATOR_HTTP_WORKERS").filter(|workers| *workers > 0).unwrap_or(2),
+            lease: self.lease(),
             decisions,
             panic_injection: self.panic_injection(),
         }

@@ -14,6 +14,7 @@ mod harness;
 mod kafka_security;
 mod knowledge_graph;
 mod learning;
+mod lease;
 mod migrations;
 mod pipeline;
 mod pooler;
