@@ -20,6 +20,7 @@ mod pipeline;
 mod pooler;
 mod private_postgres;
 mod replay;
+mod replicas;
 mod security;
 mod sync;
 mod telemetry;
