@@ -54,6 +54,8 @@ const DEFAULT_MESSAGE_MAX_BYTES: u64 = 1_000_000;
 const RECORD_OVERHEAD: u64 = 4_096;
 /// How long reading what the topic holds already may take before the relay starts without it.
 const TOPIC_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A partition that gives nothing more for this long has been read to its end.
+const TOPIC_END_QUIET: Duration = Duration::from_millis(500);
 
 /// Why a round published nothing, or did not move the checkpoint.
 #[derive(Debug)]
@@ -368,8 +370,9 @@ impl<C: LogCopy> LogRelay<C> {
     }
 }
 
-/// The least of the last `position` headers of `topic`'s partitions; `None` when a partition
-/// is empty or its last record has no readable position (nothing can be skipped then).
+/// The least over `topic`'s partitions of the largest `position` header among their last
+/// records; `None` when a partition is empty, a record has no readable position, or the topic
+/// cannot be read in time (nothing can be skipped then).
 fn last_published_position(kafka: &KafkaSettings, topic: &str) -> Result<Option<i64>, KafkaError> {
     let mut config = kafka.client_config();
     // Partitions are assigned, never subscribed: the group is only a name librdkafka wants.
@@ -393,23 +396,33 @@ fn last_published_position(kafka: &KafkaSettings, topic: &str) -> Result<Option<
             return Ok(None);
         }
         let mut assignment = TopicPartitionList::new();
+        // From the last record by the watermark, then on until nothing more comes: some brokers
+        // (tansu) report a high watermark short of the partition's end.
         assignment.add_partition_offset(topic, partition, Offset::Offset(high - 1))?;
         consumer.assign(&assignment)?;
         let deadline = std::time::Instant::now() + TOPIC_READ_TIMEOUT;
-        let last = loop {
+        let mut last: Option<i64> = None;
+        loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 return Ok(None);
             }
-            match consumer.poll(left) {
-                Some(Ok(message)) if message.partition() == partition && message.offset() == high - 1 => {
-                    break position_header(&message);
+            // The first record may take a connection and a fetch; the end is a quiet spell.
+            let wait = if last.is_none() { left } else { TOPIC_END_QUIET.min(left) };
+            match consumer.poll(wait) {
+                Some(Ok(message)) if message.partition() == partition => {
+                    // A record without a position is not ours: nothing can be told.
+                    let Some(position) = position_header(&message) else {
+                        return Ok(None);
+                    };
+                    // The largest, not the last: a repeat of an earlier round may come after.
+                    last = Some(last.map_or(position, |last| last.max(position)));
                 }
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error),
-                None => return Ok(None),
+                None => break,
             }
-        };
+        }
         let Some(last) = last else {
             return Ok(None);
         };
