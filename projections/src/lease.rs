@@ -93,10 +93,13 @@ fn seconds(ttl: Duration) -> f64 {
     ttl.as_secs_f64()
 }
 
-/// Takes `duty` for `holder` for `ttl` if no one holds it (never held, or expired); the new
-/// generation is the last one plus one. `None` when another replica holds it, or this one does
-/// already (a replica does not take over its own live lease: it waits for it to expire, so
-/// two processes misconfigured with one replica id never take it from each other in turn).
+/// Takes `duty` for `holder` for `ttl` if no one else holds it (never held, expired, or held
+/// by `holder` itself); the new generation is the last one plus one. `None` when another replica
+/// holds it. A replica takes its own live lease again at once: it gave it up itself (a renewal
+/// answered too late for its deadline) or it is the same pod started again (a stable
+/// `INVESTIGATOR_REPLICA_ID`), and the new generation fences whatever its earlier holding had
+/// still in flight. So a replica id must name one process at a time (the default, the host's
+/// name and the process id, does).
 pub async fn acquire(
     database: &Database,
     duty: &str,
@@ -113,7 +116,7 @@ pub async fn acquire(
              ON CONFLICT (duty) DO UPDATE \
                  SET holder = EXCLUDED.holder, generation = lease.generation + 1, acquired_at = now(), \
                      renewed_at = now(), expires_at = EXCLUDED.expires_at \
-                 WHERE lease.expires_at <= now() \
+                 WHERE lease.expires_at <= now() OR lease.holder = EXCLUDED.holder \
              RETURNING generation, expires_at",
             &[&duty, &holder, &seconds(ttl)],
         )

@@ -35,13 +35,12 @@ async fn fenced_write(database: &TestDatabase, token: &LeaseToken, projection: &
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_free_lease_is_taken_once_and_renewed_only_by_its_holder() {
+async fn a_live_lease_is_taken_by_no_other_replica_and_renewed_only_by_its_holder() {
     let database = TestDatabase::migrated().await;
     let ttl = Duration::from_secs(30);
     let first = lease::acquire(&database.database, DUTY, "replica-a", ttl).await.expect("acquire").expect("free");
     assert_eq!(first.token.generation, 1);
     assert!(lease::acquire(&database.database, DUTY, "replica-b", ttl).await.expect("acquire").is_none(), "held");
-    assert!(lease::acquire(&database.database, DUTY, "replica-a", ttl).await.expect("acquire").is_none(), "held");
 
     let renewed = lease::renew(&database.database, &first.token, ttl).await.expect("renew").expect("still held");
     assert!(renewed.expires_at >= first.expires_at);
@@ -59,6 +58,13 @@ async fn a_free_lease_is_taken_once_and_renewed_only_by_its_holder() {
     let leases = lease::leases(&database.sql().await).await.expect("leases");
     assert_eq!(leases.len(), 1);
     assert_eq!((leases[0].holder.as_str(), leases[0].generation, leases[0].held), ("replica-a", 1, true));
+
+    // The holder taking its live lease again (it gave it up at its own deadline, or it is the
+    // same pod started again) gets a new generation at once, which fences the old one.
+    let again = lease::acquire(&database.database, DUTY, "replica-a", ttl).await.expect("acquire").expect("its own");
+    assert_eq!(again.token.generation, 2);
+    assert!(fenced_write(&database, &first.token, "by-old-generation").await.expect_err("fenced").is_lost());
+    assert!(lease::renew(&database.database, &first.token, ttl).await.expect("renew").is_none(), "old generation");
 }
 
 #[tokio::test(flavor = "multi_thread")]
