@@ -32,7 +32,6 @@ use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, RecordError, record_in, workflow_outbox, workflow_secrets};
 use tokio::sync::watch;
 
-use super::backpressure::Backpressure;
 use super::not_found::{NotFoundGrace, Verdict};
 use super::rate::RateLimiter;
 use super::submitter::{Missing, SubmitError, Submitter};
@@ -104,7 +103,6 @@ struct Launch {
     limiter: Mutex<RateLimiter>,
     retries: Mutex<HashMap<String, Retry>>,
     not_found: Mutex<NotFoundGrace>,
-    backpressure: Option<Backpressure>,
     /// The holding of the singleton lease that fences every recorded submission.
     lease: LeaseToken,
     /// Set when a fence failed: the lease is another replica's, and the launcher stops.
@@ -119,13 +117,13 @@ pub struct WorkflowLauncher {
 
 impl WorkflowLauncher {
     /// A launcher sending the outbox of `database` to `submitter`, its records fenced by
-    /// `lease`; with `backpressure`, it pauses the topics of a namespace whose outbox is full.
+    /// `lease`. (Back-pressure on a full outbox is `backpressure::watch_outbox`, in every
+    /// replica.)
     pub fn new(
         database: Database,
         submitter: Submitter,
         settings: LauncherSettings,
         metrics: Metrics,
-        backpressure: Option<Backpressure>,
         lease: LeaseToken,
     ) -> Self {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
@@ -139,7 +137,6 @@ impl WorkflowLauncher {
             limiter,
             retries,
             not_found,
-            backpressure,
             lease,
             lease_lost: AtomicBool::new(false),
         };
@@ -223,9 +220,6 @@ impl Launch {
                 }
             }
         };
-        if let Some(backpressure) = &self.backpressure {
-            backpressure.apply(&waiting);
-        }
         self.metrics.workflows_waiting.reset();
         for (namespace, count) in &waiting {
             self.metrics.workflows_waiting.with_label_values(&[namespace]).set(*count);

@@ -27,7 +27,7 @@ use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_actors::pipeline::router::InvestigatorRouter;
-use investigator_actors::workflows::backpressure::Backpressure;
+use investigator_actors::workflows::backpressure::{Backpressure, watch_outbox};
 use investigator_actors::workflows::watcher::watch_namespace;
 use investigator_actors::workflows::{KubeWorkflows, LauncherSettings, Submitter, WorkflowLauncher};
 use investigator_core::decide::Handler;
@@ -187,9 +187,14 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
     });
     let workflow_database = Database::connect_lazy(&database_url, WORKFLOW_POOL_SIZE)?;
+    if let Some(backpressure) = backpressure {
+        // In every replica: each pauses its own consumption while the outbox is full.
+        let interval = service.launcher_settings.interval;
+        actix::spawn(watch_outbox(backpressure, workflow_database.clone(), interval, stopping.clone()));
+    }
     let learning_database = Database::connect_lazy(&database_url, LEARNING_POOL_SIZE)?;
     let mut duties = SingletonDuties {
-        workflows: workflow_duties(&workflow_database, service, &metrics_for_workflows, backpressure).await?,
+        workflows: workflow_duties(&workflow_database, service, &metrics_for_workflows).await?,
         learning: learning_duties(&settings, &learning_database, broker_for_gauges.clone(), &metrics_for_workflows)?,
         relays: kafka.as_ref().map(|kafka| RelayParts {
             kafka: kafka.clone(),
@@ -259,7 +264,6 @@ struct WorkflowDuties {
     submitter: Submitter,
     settings: LauncherSettings,
     metrics: Metrics,
-    backpressure: Option<Backpressure>,
     /// With a cluster: its workflows, the namespaces to watch and the watches' timeout.
     watches: Option<(KubeWorkflows, Vec<String>, u32)>,
     launcher: Launcher,
@@ -286,7 +290,6 @@ impl WorkflowDuties {
             self.submitter.clone(),
             self.settings.clone(),
             self.metrics.clone(),
-            self.backpressure.clone(),
             token.clone(),
         );
         duties.push(Duty { name: "workflow_launcher", task: actix::spawn(launcher.run(stop.clone())) });
@@ -300,7 +303,6 @@ async fn workflow_duties(
     database: &Database,
     service: &ServiceSettings,
     metrics: &Metrics,
-    backpressure: Option<Backpressure>,
 ) -> Result<WorkflowDuties, CliError> {
     let submitter = match service.launcher {
         Launcher::Log => Submitter::Log,
@@ -324,7 +326,6 @@ async fn workflow_duties(
         submitter,
         settings: service.launcher_settings.clone(),
         metrics: metrics.clone(),
-        backpressure,
         watches,
         launcher: service.launcher,
     })

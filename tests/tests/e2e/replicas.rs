@@ -271,3 +271,65 @@ async fn three_replicas_restarted_one_by_one_hand_the_duties_over_within_a_look(
         assert_eq!(service.stop().await, Some(0));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_outbox_pauses_the_topics_in_every_replica_not_only_the_holder() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let cluster = cluster().await;
+    let env_of = |replica: &'static str| {
+        let extra = kube_settings(
+            &cluster,
+            &[
+                ("INVESTIGATOR_REPLICA_ID", replica),
+                ("INVESTIGATOR_INDEX_TIMEOUT_MS", "0"),
+                ("ARGO_PENDING_WORKFLOW_LIMIT", "1"),
+                ("INVESTIGATOR_OUTBOX_LIMIT", "2"),
+            ],
+        );
+        service_env(&kafka, &database, &extra)
+    };
+    let first = Service::start(&env_of("replica-a")).await;
+    eventually("replica-a holds the singleton duties", Duration::from_secs(15), || async {
+        singleton_holder(&first).await.0.as_deref() == Some("replica-a")
+    })
+    .await;
+    let second = Service::start(&env_of("replica-b")).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("click", "8.0.0", PYPI)]).await;
+
+    let unresolved_topic = kafka.naming().topic(investigator_events::thoth::MessageKind::UnresolvedPackage);
+    let paused = |status: String| {
+        let status: serde_json::Value = serde_json::from_str(&status).expect("JSON");
+        status["halted_topics"]
+            .as_array()
+            .is_some_and(|topics| topics.iter().any(|topic| topic == unresolved_topic.as_str()))
+    };
+    eventually(
+        "both replicas paused the topic: three requests wait behind the pending one",
+        Duration::from_secs(30),
+        || async {
+            let (_, a) = first.get("/api/v1/status").await;
+            let (_, b) = second.get("/api/v1/status").await;
+            paused(a) && paused(b)
+        },
+    )
+    .await;
+    assert_eq!(singleton_holder(&second).await.0.as_deref(), Some("replica-a"), "the launcher is the first's only");
+
+    // The first workflow starting makes room: the outbox drains and both resume.
+    eventually("both replicas resumed once the outbox drained", Duration::from_secs(60), || async {
+        for name in cluster.kube.created_names() {
+            let _ = cluster.kube.set_status(
+                "thoth-middletier",
+                &name,
+                investigator_tests::fake_kube::argo_status("Running"),
+            );
+        }
+        let (_, a) = first.get("/api/v1/status").await;
+        let (_, b) = second.get("/api/v1/status").await;
+        !paused(a) && !paused(b)
+    })
+    .await;
+    assert_eq!(first.stop().await, Some(0));
+    assert_eq!(second.stop().await, Some(0));
+}
