@@ -6,14 +6,22 @@
 //! lease's expiry: it counts from the moment the last successful renewal was *sent* (the
 //! database stamped the expiry later than that, by its own clock), minus a margin of a third of
 //! the time to live. When that deadline passes without a renewal, or a renewal finds the lease
-//! taken, the duties are told to stop, given half the margin to finish their round, then
-//! aborted: they have stopped before another replica can take the lease. Their writes are
-//! fenced besides ([`investigator_projections::lease::fence`]), so a holder paused past all of
-//! this still writes nothing.
+//! taken, the duties are told to stop at their next round boundary and waited for, half the
+//! margin at most: they have stopped before another replica can take the lease unless a round
+//! outlasts that. Every write they make to PostgreSQL is fenced
+//! ([`investigator_projections::lease::fence`]), so a round finishing late, or a holder paused
+//! past all of this, writes nothing once the lease is another's.
+//!
+//! Nothing that talks to PostgreSQL is cancelled midway: a statement dropped between its
+//! prepare and its close stays prepared on the server connection, which pgbouncer in
+//! transaction pooling hands to another client ("prepared statement already exists"). Lease
+//! statements run in tasks of their own that are waited for only until the deadline, and a
+//! duty that outlasts the grace is left to finish its round, not aborted.
 //!
 //! What the replica holds is published on a `watch` ([`Holding`]) and in
 //! `investigator_duty_held{duty}`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -177,14 +185,18 @@ impl DutyLease {
                 return None;
             }
             let sent = Instant::now();
-            let attempt = lease::acquire(&self.database, self.duty, &self.settings.replica_id, self.settings.ttl);
-            match tokio::time::timeout(self.settings.renew_every(), attempt).await {
-                Ok(Ok(Some(held))) => return Some((held, self.deadline(sent))),
-                Ok(Ok(None)) => {}
-                Ok(Err(error)) => tracing::warn!(duty = self.duty,
-                                                 error = %investigator_events::error_chain::one_line(&error),
-                                                 "the duty's lease could not be asked for; trying again"),
-                Err(_) => tracing::warn!(duty = self.duty, "asking for the duty's lease took too long; trying again"),
+            let (database, duty, replica, ttl) =
+                (self.database.clone(), self.duty, self.settings.replica_id.clone(), self.settings.ttl);
+            let attempt = async move { lease::acquire(&database, duty, &replica, ttl).await };
+            // An answer too late is not waited for; taken all the same, the lease is taken again
+            // at the next look (its holder's own).
+            match unless_late(sent + self.settings.renew_every(), attempt).await {
+                Some(Ok(Some(held))) => return Some((held, self.deadline(sent))),
+                Some(Ok(None)) => {}
+                Some(Err(error)) => tracing::warn!(duty = self.duty,
+                                                   error = %investigator_events::error_chain::one_line(&error),
+                                                   "the duty's lease could not be asked for; trying again"),
+                None => tracing::warn!(duty = self.duty, "asking for the duty's lease took too long; trying again"),
             }
             tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => return None,
@@ -207,33 +219,37 @@ impl DutyLease {
             let sent = Instant::now();
             // A renewal still unanswered at the deadline is a lost lease: the duties must stop
             // before it can expire for the other replicas.
-            match tokio::time::timeout_at(deadline, lease::renew(&self.database, token, self.settings.ttl)).await {
-                Ok(Ok(Some(renewed))) => {
+            let (database, renewing, ttl) = (self.database.clone(), token.clone(), self.settings.ttl);
+            let renewal = async move { lease::renew(&database, &renewing, ttl).await };
+            match unless_late(deadline, renewal).await {
+                Some(Ok(Some(renewed))) => {
                     deadline = self.deadline(sent);
                     next_renewal = sent + self.settings.renew_every();
                     self.publish(Holding::Held { token: token.clone(), expires_at: renewed.expires_at });
                 }
-                Ok(Ok(None)) => return Ended::Lost("taken by another replica or expired".to_owned()),
-                Ok(Err(error)) => {
+                Some(Ok(None)) => return Ended::Lost("taken by another replica or expired".to_owned()),
+                Some(Err(error)) => {
                     tracing::warn!(duty = self.duty, generation = token.generation,
                                    error = %investigator_events::error_chain::one_line(&error),
                                    "the duty's lease could not be renewed; trying again until the deadline");
                     next_renewal = Instant::now() + self.settings.retry_after();
                 }
-                Err(_) => return Ended::Lost("the renewal did not answer before the holder's deadline".to_owned()),
+                None => return Ended::Lost("the renewal did not answer before the holder's deadline".to_owned()),
             }
         }
     }
 
-    /// Waits for the duties, told to stop already, at most the grace, then aborts those still
-    /// running (an aborted round is rolled back, and its writes are fenced anyway).
+    /// Waits for the duties, told to stop already, at most the grace; one still in its round is
+    /// left to finish it (never aborted: see the module's documentation), its writes fenced.
     async fn stop_duties(&self, duties: Vec<Duty>) {
         let grace = Instant::now() + self.settings.stop_grace();
         for mut duty in duties {
             if tokio::time::timeout_at(grace, &mut duty.task).await.is_err() {
-                duty.task.abort();
-                let _ = duty.task.await;
-                tracing::warn!(duty = self.duty, task = duty.name, "a task did not stop within the grace; aborted");
+                tracing::warn!(
+                    duty = self.duty,
+                    task = duty.name,
+                    "a task still finishes its round after the grace; its writes are fenced"
+                );
             }
         }
     }
@@ -253,6 +269,19 @@ impl DutyLease {
         let held = i64::from(matches!(holding, Holding::Held { .. }));
         self.metrics.duty_held.with_label_values(&[self.duty]).set(held);
         self.holding.send_replace(holding);
+    }
+}
+
+/// Runs `operation` (a lease statement) to its end in a task of its own and waits for it until
+/// `deadline`: `None` when it had not answered by then. It is never cancelled midway.
+async fn unless_late<T: Send + 'static>(
+    deadline: Instant,
+    operation: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let task = tokio::spawn(operation);
+    match tokio::time::timeout_at(deadline, task).await {
+        Ok(Ok(answer)) => Some(answer),
+        Ok(Err(_)) | Err(_) => None,
     }
 }
 

@@ -211,10 +211,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     pools.push(("lease", lease_database));
     let singleton = actix::spawn(lease.run(move |token, stop| duties.start(token, &stop), stopping.clone()));
     actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
+    let stop = Arc::new(stop);
+    let stop_on_signal = Arc::clone(&stop);
     actix::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
-        let _ = stop.send(true);
+        let _ = stop_on_signal.send(true);
     });
     let mut stopping_ingest = stopping.clone();
     let stopped = async move {
@@ -224,7 +226,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Source::Kafka(ingest) => ingest.run(stopped).await,
         Source::Bus(ingest) => ingest.run(stopped).await,
     };
-    // The duties stop and the lease is released, so another replica takes over at once.
+    // The duties stop and the lease is released, so another replica takes over at once (also
+    // when the ingest stopped on its own, with an error).
+    let _ = stop.send(true);
     if tokio::time::timeout(LEASE_RELEASE_TIMEOUT, singleton).await.is_err() {
         tracing::warn!("the singleton duties did not stop in time; their lease expires on its own");
     }
