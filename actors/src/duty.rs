@@ -38,6 +38,18 @@ use crate::pipeline::metrics::Metrics;
 /// are light, so one lease hands them over together (see ARCHITECTURE.md).
 pub const SINGLETON: &str = "singleton";
 
+/// The tasks the singleton lease covers, by the names they have in logs (shown by
+/// `/api/v1/status` beside the lease's holder).
+pub const SINGLETON_TASKS: &[&str] = &[
+    "kafka_mirror",
+    "kafka_dead_letters",
+    "kafka_redrives",
+    "workflow_launcher",
+    "workflow_watcher",
+    "learning_relay",
+    "learning_driver",
+];
+
 /// Whether this replica holds a duty's lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holding {

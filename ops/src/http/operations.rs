@@ -86,8 +86,14 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     status["duties"] = leases
         .iter()
         .map(|lease| {
+            let covers: &[&str] = if lease.duty == investigator_actors::duty::SINGLETON {
+                investigator_actors::duty::SINGLETON_TASKS
+            } else {
+                &[]
+            };
             json!({
                 "duty": lease.duty,
+                "covers": covers,
                 "holder": lease.holder,
                 "generation": lease.generation,
                 "held": lease.held,

@@ -26,6 +26,12 @@ async fn singleton_holder(service: &Service) -> (Option<String>, usize) {
         .iter()
         .filter(|lease| lease["duty"] == "singleton" && lease["held"] == true)
         .collect();
+    for lease in &held {
+        let covers = lease["covers"].as_array().expect("the tasks it covers");
+        for task in ["kafka_mirror", "workflow_launcher", "learning_relay"] {
+            assert!(covers.iter().any(|covered| covered == task), "{task} covered: {lease}");
+        }
+    }
     (held.first().and_then(|lease| lease["holder"].as_str()).map(str::to_owned), held.len())
 }
 
