@@ -7,11 +7,13 @@
 //! the dead-letter topic, re-drives). [`outbound`]: the one
 //! HTTP client for package indexes and advisory sources, bounded in time, size, redirects
 //! and the addresses it reaches. [`health`]: the parts degraded by an outage, for `/_health`.
+//! [`duty`]: the duties one replica runs at a time, under a lease in PostgreSQL.
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
 //! what happened to them.
 
+pub mod duty;
 pub mod health;
 pub mod kafka;
 pub mod learning;

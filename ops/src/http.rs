@@ -77,6 +77,8 @@ pub struct AppState {
     pub broker: Option<Arc<TopicAdmin>>,
     /// A read replica (`serve --api-only`): no pipeline to halt or resume.
     pub api_only: bool,
+    /// This replica's name in the lease table (`INVESTIGATOR_REPLICA_ID`).
+    pub replica_id: String,
     /// `INVESTIGATOR_THOTH_COMPATIBLE_CONTROL`: `GET /halt` and `GET /resume` without a token.
     pub thoth_compatible_control: bool,
     /// `INVESTIGATOR_METRICS_NEED_READ_TOKEN`: `/metrics` needs the read token.

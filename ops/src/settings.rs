@@ -16,6 +16,7 @@ use investigator_projections::Database;
 mod http_access;
 mod learning;
 mod numbers;
+mod replica;
 mod service;
 mod telemetry;
 

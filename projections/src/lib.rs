@@ -17,6 +17,7 @@
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //! - [`workflow_outbox`]: the workflow launcher's and watcher's reads of `workflow_run`.
 //! - [`workflow_secrets`]: registry credentials of requested workflows, outside the log.
+//! - [`lease`]: leases of the duties one replica runs at a time, and the fence of their writes.
 //!
 //! Boundary: this crate talks to PostgreSQL (and reads and writes archive files) only, never
 //! to Kafka or Kubernetes. Invariant: every row of the `graph` schema comes back from a
@@ -30,6 +31,7 @@ mod in_flight;
 mod jsonb;
 mod knowledge;
 pub mod learning;
+pub mod lease;
 pub mod migrations;
 pub mod offsets;
 pub mod projector;

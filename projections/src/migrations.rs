@@ -42,6 +42,7 @@ pub const STORE: &[Migration] = &[
         name: "workflow_secrets",
         sql: include_str!("../migrations/store/0005_workflow_secrets.sql"),
     },
+    Migration { version: 6, name: "duty_leases", sql: include_str!("../migrations/store/0006_duty_leases.sql") },
 ];
 
 /// The knowledge graph's migrations, in order.

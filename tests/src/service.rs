@@ -30,6 +30,10 @@ fn test_vars(address: SocketAddr) -> Vec<(String, String)> {
         ("KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS", "500".to_owned()),
         ("THOTH_INVESTIGATOR_BACKOFF", "0.05".to_owned()),
         ("INVESTIGATOR_BATCH_LINGER_MS", "10".to_owned()),
+        // A service started again after a kill has a new replica id and waits for the killed
+        // one's lease to expire before its singleton duties run: the shortest lease keeps that
+        // wait short.
+        ("INVESTIGATOR_LEASE_TTL_S", "3".to_owned()),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))

@@ -7,12 +7,17 @@
 //! message is published exactly once. On Kafka, the checkpoint moves after every delivery is
 //! confirmed; a crash in between publishes those messages again, which the pipeline absorbs
 //! (a gap already requested is not requested twice).
+//!
+//! Inside `serve` the relay runs in one replica at a time, under the singleton lease
+//! (`crate::duty`): each round's commit is fenced by it ([`OutboxRelay::fenced_by`]), and a
+//! relay whose lease is lost stops.
 
 use std::time::Duration;
 
 use investigator_events::domain::{DomainEvent, EventType};
 use investigator_events::thoth::{MessageKind, ThothMessage, TopicNaming};
 use investigator_projections::learning::QueuedMessage;
+use investigator_projections::lease::{self, LeaseToken};
 use investigator_projections::{Database, bus, learning};
 use tokio::sync::watch;
 
@@ -37,12 +42,21 @@ pub struct OutboxRelay {
     sink: RelaySink,
     naming: TopicNaming,
     metrics: Option<Metrics>,
+    lease: Option<LeaseToken>,
 }
 
 impl OutboxRelay {
     /// A relay of `database`'s outbox to `sink`.
     pub fn new(database: Database, sink: RelaySink, naming: TopicNaming, metrics: Option<Metrics>) -> Self {
-        OutboxRelay { database, sink, naming, metrics }
+        OutboxRelay { database, sink, naming, metrics, lease: None }
+    }
+
+    /// The same relay, each round's commit fenced by `lease` (inside `serve`; the `learn`
+    /// command, run by an operator, has no lease).
+    #[must_use]
+    pub fn fenced_by(mut self, lease: LeaseToken) -> Self {
+        self.lease = Some(lease);
+        self
     }
 
     /// Publishes everything queued; returns how many messages were published.
@@ -64,6 +78,10 @@ impl OutboxRelay {
             let pause = match self.round().await {
                 Ok(0) => Duration::from_millis(500),
                 Ok(_) => Duration::ZERO,
+                Err(LearningError::LeaseLost(error)) => {
+                    tracing::info!(%error, "the lease is lost: the learning relay stops");
+                    return;
+                }
                 Err(error) => {
                     tracing::warn!(error = %investigator_projections::fault::describe(&error),
                                    "the queued learning messages could not be published; trying again");
@@ -114,6 +132,15 @@ impl OutboxRelay {
         }
         if last > checkpoint {
             learning::set_relay_checkpoint(&transaction, last).await?;
+        }
+        if let Some(token) = &self.lease {
+            lease::fence(&transaction, token).await.map_err(|error| {
+                if error.is_lost() {
+                    LearningError::LeaseLost(error)
+                } else {
+                    LearningError::Relay { reason: error.to_string() }
+                }
+            })?;
         }
         transaction.commit().await?;
         if let Some(metrics) = &self.metrics {

@@ -75,6 +75,9 @@ pub enum LearningError {
         /// Why.
         reason: String,
     },
+    /// The singleton lease is another replica's: nothing was committed, and the relay stops.
+    #[error(transparent)]
+    LeaseLost(investigator_projections::lease::LeaseError),
 }
 
 /// What a driver found in one round.

@@ -20,6 +20,7 @@ impl LogCopy for DeadLetterCopy {
     const NAME: &'static str = "kafka_dead_letters";
     const EVENT_TYPE: Option<EventType> = Some(EventType::MessageDeadLettered);
     const BASE_NAME: &'static str = DEAD_LETTER_BASE_NAME;
+    const RESUMES_FROM_TOPIC: bool = true;
 
     fn record(&self, event: &StoredEvent) -> Option<RelayRecord> {
         let decoded = event.decode().ok().map(|recorded| recorded.event);

@@ -21,6 +21,7 @@ impl LogCopy for KnowledgeMirror {
     const NAME: &'static str = "kafka_mirror";
     const EVENT_TYPE: Option<EventType> = None;
     const BASE_NAME: &'static str = MIRROR_BASE_NAME;
+    const RESUMES_FROM_TOPIC: bool = true;
 
     fn record(&self, event: &StoredEvent) -> Option<RelayRecord> {
         let value = event.as_json().to_string().into_bytes();

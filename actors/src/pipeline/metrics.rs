@@ -91,6 +91,9 @@ pub struct Metrics {
     pub workflow_not_found: IntCounterVec,
     /// `investigator_mirror_position`: the last log position published to the mirror topic.
     pub mirror_position: IntGauge,
+    /// `investigator_duty_held{duty}`: 1 while this replica holds the duty's lease (and runs
+    /// it), 0 otherwise.
+    pub duty_held: IntGaugeVec,
     /// `investigator_events_appended_total{event_type}`: events the pipeline, the launcher and
     /// the watcher appended to the log.
     pub events_appended: IntCounterVec,
@@ -275,6 +278,12 @@ impl Metrics {
                 &["pool", "state"],
             ),
             mirror_position,
+            duty_held: gauge(
+                &registry,
+                "investigator_duty_held",
+                "1 while this replica holds the duty's lease and runs it",
+                &["duty"],
+            ),
             workflow_launches: counter(
                 &registry,
                 "investigator_workflow_launches_total",

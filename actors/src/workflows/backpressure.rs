@@ -2,12 +2,16 @@
 //! namespace wait in the outbox (the namespace is at its pending limit, or its API server is
 //! failing), the topics whose messages lead to that namespace's workflows are halted, so the
 //! ingest pauses their partitions (the poll loop goes on for the others); they resume when
-//! the outbox has drained to half the limit.
+//! the outbox has drained to half the limit. Every replica watches the outbox
+//! ([`watch_outbox`]) and pauses its own consumption; the launcher runs in one replica only.
 
 use std::collections::BTreeMap;
 
 use investigator_core::decide::handlers_for;
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
+
+use investigator_projections::{Database, workflow_outbox};
+use tokio::sync::watch;
 
 use crate::pipeline::control::{Control, HaltReason};
 
@@ -76,6 +80,33 @@ impl Backpressure {
             }
         }
     }
+}
+
+/// Applies `backpressure` to this replica's consumption from the outbox's size, read every
+/// `interval`, until `stop` turns true. Every replica runs it (each pauses its own consumption),
+/// while the launcher, which drains the outbox, runs in the lease holder only.
+pub async fn watch_outbox(
+    backpressure: Backpressure,
+    database: Database,
+    interval: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match waiting(&database).await {
+            Ok(waiting) => backpressure.apply(&waiting),
+            Err(error) => tracing::debug!(%error, "the outbox's size could not be read; back-pressure unchanged"),
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+async fn waiting(database: &Database) -> Result<BTreeMap<String, i64>, String> {
+    let mut connection = database.connection().await.map_err(|error| error.to_string())?;
+    let client = connection.read().await.map_err(|error| error.to_string())?;
+    workflow_outbox::waiting_per_namespace(&client).await.map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

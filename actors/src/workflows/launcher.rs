@@ -12,8 +12,13 @@
 //! A 404 to a create (the namespace or Argo's CRD missing, as during a redeploy) is not a
 //! refusal at once: the namespace's requests wait in the outbox for `not_found_grace`, probed
 //! one at a time (`not_found`), and are refused only if the 404s outlast it.
+//!
+//! One replica launches at a time, under the singleton lease (`crate::duty`): `serve` runs
+//! [`WorkflowLauncher::run`] while it holds the lease, every recorded submission is fenced by
+//! it, and a launcher whose fence fails stops after the look at the outbox in progress.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,10 +28,11 @@ use investigator_core::workflow_manifest::{WorkflowIntent, WorkflowTemplates, wo
 use investigator_events::domain::{DomainEvent, EventMetadata, StreamId, WorkflowFailed, WorkflowSubmitted};
 use investigator_events::excerpt::excerpt;
 use investigator_projections::fault::describe;
+use investigator_projections::lease::{self, LeaseToken};
 use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
-use investigator_projections::{Database, record, workflow_outbox, workflow_secrets};
+use investigator_projections::{Database, RecordError, record_in, workflow_outbox, workflow_secrets};
+use tokio::sync::watch;
 
-use super::backpressure::Backpressure;
 use super::not_found::{NotFoundGrace, Verdict};
 use super::rate::RateLimiter;
 use super::submitter::{Missing, SubmitError, Submitter};
@@ -105,11 +111,14 @@ struct Launch {
     limiter: Mutex<RateLimiter>,
     retries: Mutex<HashMap<String, Retry>>,
     not_found: Mutex<NotFoundGrace>,
-    backpressure: Option<Backpressure>,
     /// Namespaces `investigator_workflows_waiting` has shown: one whose outbox empties is
     /// set to 0, never removed, so the series stays continuous (and the ones set at start
     /// stay).
     waiting_shown: Mutex<std::collections::BTreeSet<String>>,
+    /// The holding of the singleton lease that fences every recorded submission.
+    lease: LeaseToken,
+    /// Set when a fence failed: the lease is another replica's, and the launcher stops.
+    lease_lost: AtomicBool,
 }
 
 /// The launcher actor.
@@ -119,14 +128,15 @@ pub struct WorkflowLauncher {
 }
 
 impl WorkflowLauncher {
-    /// A launcher sending the outbox of `database` to `submitter`; with `backpressure`, it
-    /// pauses the topics of a namespace whose outbox is full.
+    /// A launcher sending the outbox of `database` to `submitter`, its records fenced by
+    /// `lease`. (Back-pressure on a full outbox is `backpressure::watch_outbox`, in every
+    /// replica.)
     pub fn new(
         database: Database,
         submitter: Submitter,
         settings: LauncherSettings,
         metrics: Metrics,
-        backpressure: Option<Backpressure>,
+        lease: LeaseToken,
     ) -> Self {
         let limiter = Mutex::new(RateLimiter::new(settings.per_second, settings.burst));
         let retries = Mutex::new(HashMap::new());
@@ -139,10 +149,31 @@ impl WorkflowLauncher {
             limiter,
             retries,
             not_found,
-            backpressure,
             waiting_shown: Mutex::default(),
+            lease,
+            lease_lost: AtomicBool::new(false),
         };
         WorkflowLauncher { launch: Arc::new(launch), busy: false }
+    }
+
+    /// Looks at the outbox every interval, one look at a time, until `stop` turns true or the
+    /// lease is lost; a look in progress is finished first (a task the lease holder can stop
+    /// and wait for, or abort).
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let launch = self.launch;
+        loop {
+            if let Err(error) = launch.drain().await {
+                tracing::warn!(%error, "the workflow outbox could not be read; trying again shortly");
+            }
+            if launch.lease_lost.load(Ordering::Relaxed) {
+                tracing::info!(generation = launch.lease.generation, "the lease is lost: the launcher stops");
+                return;
+            }
+            tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(launch.settings.interval) => {}
+            }
+        }
     }
 }
 
@@ -202,9 +233,6 @@ impl Launch {
                 }
             }
         };
-        if let Some(backpressure) = &self.backpressure {
-            backpressure.apply(&waiting);
-        }
         {
             let mut shown = self.waiting_shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             shown.extend(waiting.keys().cloned());
@@ -349,8 +377,9 @@ impl Launch {
         }
     }
 
-    /// Records one event of the workflow's life under `<prefix>:<id>`; false when it could not
-    /// be recorded (it will be tried again: the request is still in the outbox).
+    /// Records one event of the workflow's life under `<prefix>:<id>`, fenced by the lease;
+    /// false when it could not be recorded (it will be tried again: the request is still in
+    /// the outbox; by another replica if the lease is lost).
     async fn record(&self, intent: &WorkflowIntent, prefix: &str, event: DomainEvent) -> bool {
         let event_type = event.event_type().name();
         let causation = format!("workflow:{}", intent.workflow_id);
@@ -368,18 +397,36 @@ impl Launch {
                 },
             }],
         };
-        match record(&self.database, request).await {
+        match self.record_fenced(request).await {
             Ok(AppendOutcome::Appended(_)) => {
                 self.metrics.events_appended.with_label_values(&[event_type]).inc();
                 true
             }
             Ok(AppendOutcome::AlreadyAppended { .. }) => true,
-            Err(error) => {
-                tracing::warn!(workflow = %intent.workflow_id, error = %describe(&error),
-                               "the workflow's submission could not be recorded");
+            Err(FencedRecordError::LeaseLost(error)) => {
+                self.lease_lost.store(true, Ordering::Relaxed);
+                tracing::warn!(workflow = %intent.workflow_id, %error, "the workflow's submission is not recorded: the lease is lost");
+                false
+            }
+            Err(error @ (FencedRecordError::Record(_) | FencedRecordError::Unchecked(_))) => {
+                tracing::warn!(workflow = %intent.workflow_id, error = %describe(&error), "the workflow's submission could not be recorded");
                 false
             }
         }
+    }
+
+    /// Appends and projects `request` in one transaction that the lease fences.
+    async fn record_fenced(&self, request: AppendRequest) -> Result<AppendOutcome, FencedRecordError> {
+        let mut client = self.database.connection().await.map_err(RecordError::from)?;
+        let transaction = client.transaction().await.map_err(RecordError::from)?;
+        let outcome = record_in(&transaction, request).await?;
+        // Last before the commit: the lease row is held shared only for the commit, never
+        // while the append waits for the log's head.
+        lease::fence(&transaction, &self.lease).await.map_err(|error| {
+            if error.is_lost() { FencedRecordError::LeaseLost(error) } else { FencedRecordError::Unchecked(error) }
+        })?;
+        transaction.commit().await.map_err(RecordError::from)?;
+        Ok(outcome)
     }
 
     /// Provides the workflow's registry-credentials Secret, when it has one; whether it had.
@@ -451,6 +498,20 @@ impl Launch {
     fn forget(&self, workflow_id: &str) {
         self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(workflow_id);
     }
+}
+
+/// Why a fenced record was not made.
+#[derive(Debug, thiserror::Error)]
+enum FencedRecordError {
+    /// The fence failed: the lease is not this replica's.
+    #[error(transparent)]
+    LeaseLost(lease::LeaseError),
+    /// The fence could not be checked (PostgreSQL failed): tried again.
+    #[error(transparent)]
+    Unchecked(lease::LeaseError),
+    /// Appending failed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `investigator serve`: the pipeline (Kafka ingest, router, handler actors) and the HTTP
-//! endpoints, in one actix system, until SIGINT or SIGTERM.
+//! endpoints, in one actix system, until SIGINT or SIGTERM; and, while this replica holds the
+//! singleton lease, the duties that run in one replica at a time (the log relays, the workflow
+//! launcher and watchers, the learning relay and drivers).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::time::Duration;
 
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
+use investigator_actors::duty::{Duty, DutyLease, SINGLETON};
 use investigator_actors::health::Health;
 use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
 use investigator_actors::learning::relay::OutboxRelay;
@@ -14,7 +17,7 @@ use investigator_actors::learning::schedule::run_schedule;
 use investigator_actors::log_relay::dead_letters::DeadLetterCopy;
 use investigator_actors::log_relay::mirror::KnowledgeMirror;
 use investigator_actors::log_relay::redrives::RedriveCopy;
-use investigator_actors::log_relay::{LogCopy, LogRelay};
+use investigator_actors::log_relay::{LogCopy, LogRelay, RelayContext};
 use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
@@ -24,11 +27,13 @@ use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::{KnownLabels, Metrics};
 use investigator_actors::pipeline::router::InvestigatorRouter;
-use investigator_actors::workflows::backpressure::Backpressure;
+use investigator_actors::workflows::backpressure::{Backpressure, watch_outbox};
 use investigator_actors::workflows::watcher::watch_namespace;
-use investigator_actors::workflows::{KubeWorkflows, Submitter, WorkflowLauncher};
+use investigator_actors::workflows::{KubeWorkflows, LauncherSettings, Submitter, WorkflowLauncher};
 use investigator_core::decide::Handler;
+use investigator_core::learning::Driver;
 use investigator_events::domain::{EventMetadata, IndexRegistered, StreamId};
+use investigator_projections::lease::LeaseToken;
 use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{Database, record};
 use tokio::sync::watch;
@@ -47,6 +52,10 @@ const API_POOL_SIZE: usize = 4;
 const WORKFLOW_POOL_SIZE: usize = 4;
 /// Connections of the learning drivers' and their relay's pool.
 const LEARNING_POOL_SIZE: usize = 3;
+/// The lease's own connection: a renewal never waits for one behind other work.
+const LEASE_POOL_SIZE: usize = 1;
+/// How long stopping waits for the singleton duties to stop and the lease to be released.
+const LEASE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
 const HANDLERS: [Handler; 6] = [
     Handler::SolverScheduler,
     Handler::SecurityIndicatorScheduler,
@@ -194,28 +203,36 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Backpressure::new(control_for_workflows.clone(), &settings.naming, &settings.consumer_modes, namespaces, limit)
     });
     let workflow_database = Database::connect_lazy(&database_url, WORKFLOW_POOL_SIZE)?;
-    start_workflows(&workflow_database, service, &metrics_for_workflows, backpressure, &stopping).await?;
-    pools.push(("workflows", workflow_database));
-    let learning_database = Database::connect_lazy(&database_url, LEARNING_POOL_SIZE)?;
-    start_learning(&settings, &learning_database, broker_for_gauges.clone(), &metrics_for_workflows, &stopping)?;
-    pools.push(("learning", learning_database));
-    actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
-    if let Some(kafka) = &kafka {
-        let parts = RelayParts {
-            kafka,
-            settings: &settings,
-            database: &database,
-            metrics: &metrics_for_workflows,
-            health: &health,
-        };
-        actix::spawn(parts.relay(KnowledgeMirror)?.run(stopping.clone()));
-        actix::spawn(parts.relay(DeadLetterCopy)?.run(stopping.clone()));
-        actix::spawn(parts.relay(RedriveCopy)?.run(stopping.clone()));
+    if let Some(backpressure) = backpressure {
+        // In every replica: each pauses its own consumption while the outbox is full.
+        let interval = service.launcher_settings.interval;
+        actix::spawn(watch_outbox(backpressure, workflow_database.clone(), interval, stopping.clone()));
     }
+    let learning_database = Database::connect_lazy(&database_url, LEARNING_POOL_SIZE)?;
+    let mut duties = SingletonDuties {
+        workflows: workflow_duties(&workflow_database, service, &metrics_for_workflows).await?,
+        learning: learning_duties(&settings, &learning_database, broker_for_gauges.clone(), &metrics_for_workflows)?,
+        relays: kafka.as_ref().map(|kafka| RelayParts {
+            kafka: kafka.clone(),
+            settings: settings.clone(),
+            database: database.clone(),
+            metrics: metrics_for_workflows.clone(),
+            health: health.clone(),
+        }),
+    };
+    pools.push(("workflows", workflow_database));
+    pools.push(("learning", learning_database));
+    let lease_database = Database::connect_lazy(&database_url, LEASE_POOL_SIZE)?;
+    let lease = DutyLease::new(lease_database.clone(), SINGLETON, service.lease.clone(), metrics_for_workflows.clone());
+    pools.push(("lease", lease_database));
+    let singleton = actix::spawn(lease.run(move |token, stop| duties.start(token, &stop), stopping.clone()));
+    actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
+    let stop = Arc::new(stop);
+    let stop_on_signal = Arc::clone(&stop);
     actix::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
-        let _ = stop.send(true);
+        let _ = stop_on_signal.send(true);
     });
     let mut stopping_ingest = stopping.clone();
     let stopped = async move {
@@ -225,6 +242,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         Source::Kafka(ingest) => ingest.run(stopped).await,
         Source::Bus(ingest) => ingest.run(stopped).await,
     };
+    // The duties stop and the lease is released, so another replica takes over at once (also
+    // when the ingest stopped on its own, with an error).
+    let _ = stop.send(true);
+    if tokio::time::timeout(LEASE_RELEASE_TIMEOUT, singleton).await.is_err() {
+        tracing::warn!("the singleton duties did not stop in time; their lease expires on its own");
+    }
     server_handle.stop(true).await;
     for arbiter in arbiters {
         arbiter.stop();
@@ -232,15 +255,75 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     ingest_result.map_err(|error| CliError::Ingest(Box::new(error)))
 }
 
-/// The launcher of requested workflows (to the cluster, or to the log), and with a cluster,
-/// a watcher per namespace.
-async fn start_workflows(
+/// The duties that run in one replica at a time, started anew for each holding of the lease.
+struct SingletonDuties {
+    workflows: WorkflowDuties,
+    learning: LearningDuties,
+    /// The log's relays to Kafka, when there is Kafka.
+    relays: Option<RelayParts>,
+}
+
+impl SingletonDuties {
+    /// Starts every duty for the holding `token`; each stops when `stop` turns true.
+    fn start(&mut self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
+        let mut duties = self.workflows.start(token, stop);
+        duties.extend(self.learning.start(token, stop));
+        if let Some(relays) = &self.relays {
+            duties.extend(relays.start(KnowledgeMirror, token, stop));
+            duties.extend(relays.start(DeadLetterCopy, token, stop));
+            duties.extend(relays.start(RedriveCopy, token, stop));
+        }
+        duties
+    }
+}
+
+/// The workflow launcher (to the cluster, or to the log) and, with a cluster, a watcher per
+/// namespace.
+struct WorkflowDuties {
+    database: Database,
+    submitter: Submitter,
+    settings: LauncherSettings,
+    metrics: Metrics,
+    /// With a cluster: its workflows, the namespaces to watch and the watches' timeout.
+    watches: Option<(KubeWorkflows, Vec<String>, u32)>,
+    launcher: Launcher,
+}
+
+impl WorkflowDuties {
+    fn start(&self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
+        let mut duties = Vec::new();
+        if let Some((workflows, namespaces, timeout_seconds)) = &self.watches {
+            for namespace in namespaces {
+                let task = actix::spawn(watch_namespace(
+                    workflows.clone(),
+                    namespace.clone(),
+                    *timeout_seconds,
+                    self.database.clone(),
+                    self.metrics.clone(),
+                    stop.clone(),
+                ));
+                duties.push(Duty { name: "workflow_watcher", task });
+            }
+        }
+        let launcher = WorkflowLauncher::new(
+            self.database.clone(),
+            self.submitter.clone(),
+            self.settings.clone(),
+            self.metrics.clone(),
+            token.clone(),
+        );
+        duties.push(Duty { name: "workflow_launcher", task: actix::spawn(launcher.run(stop.clone())) });
+        tracing::info!(launcher = ?self.launcher, pending_limit = ?self.settings.pending_limit, "workflow launcher started");
+        duties
+    }
+}
+
+/// What the launcher and watchers are made of.
+async fn workflow_duties(
     database: &Database,
     service: &ServiceSettings,
     metrics: &Metrics,
-    backpressure: Option<Backpressure>,
-    stopping: &watch::Receiver<bool>,
-) -> Result<(), CliError> {
+) -> Result<WorkflowDuties, CliError> {
     let submitter = match service.launcher {
         Launcher::Log => Submitter::Log,
         Launcher::Kube => Submitter::Kube(Box::new(
@@ -249,50 +332,79 @@ async fn start_workflows(
                 .map_err(|error| CliError::Kube(Box::new(error)))?,
         )),
     };
-    if let Submitter::Kube(workflows) = &submitter {
-        let mut namespaces =
-            vec![service.decisions.middletier_namespace.clone(), service.decisions.backend_namespace.clone()];
-        namespaces.dedup();
-        for namespace in namespaces {
-            actix::spawn(watch_namespace(
-                workflows.as_ref().clone(),
-                namespace,
-                service.watch_timeout_seconds,
-                database.clone(),
-                metrics.clone(),
-                stopping.clone(),
-            ));
+    let watches = match &submitter {
+        Submitter::Kube(workflows) => {
+            let mut namespaces =
+                vec![service.decisions.middletier_namespace.clone(), service.decisions.backend_namespace.clone()];
+            namespaces.dedup();
+            Some((workflows.as_ref().clone(), namespaces, service.watch_timeout_seconds))
         }
-    }
-    let (database, settings, metrics) = (database.clone(), service.launcher_settings.clone(), metrics.clone());
-    Supervisor::start(move |_| WorkflowLauncher::new(database, submitter, settings, metrics, backpressure));
-    tracing::info!(launcher = ?service.launcher, pending_limit = ?service.launcher_settings.pending_limit, "workflow launcher started");
-    Ok(())
+        Submitter::Log => None,
+    };
+    Ok(WorkflowDuties {
+        database: database.clone(),
+        submitter,
+        settings: service.launcher_settings.clone(),
+        metrics: metrics.clone(),
+        watches,
+        launcher: service.launcher,
+    })
 }
 
 /// The relay of queued learning messages, and each driver `INVESTIGATOR_LEARNING_DRIVERS`
 /// names, on its schedule.
-fn start_learning(
+struct LearningDuties {
+    settings: Settings,
+    database: Database,
+    context: investigator_actors::learning::LearningContext,
+    schedules: Vec<(Driver, Duration)>,
+    metrics: Metrics,
+}
+
+impl LearningDuties {
+    fn start(&self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
+        let mut duties = Vec::new();
+        match super::learn::relay_sink(&self.settings) {
+            Ok(sink) => {
+                let relay = OutboxRelay::new(
+                    self.database.clone(),
+                    sink,
+                    self.settings.naming.clone(),
+                    Some(self.metrics.clone()),
+                )
+                .fenced_by(token.clone());
+                duties.push(Duty { name: "learning_relay", task: actix::spawn(relay.run(stop.clone())) });
+            }
+            Err(error) => tracing::error!(error = %investigator_events::error_chain::one_line(&error),
+                                          "the learning relay could not be started; it starts with the next holding"),
+        }
+        for (driver, interval) in &self.schedules {
+            let task = actix::spawn(run_schedule(self.context.clone(), *driver, *interval, stop.clone()));
+            duties.push(Duty { name: "learning_driver", task });
+        }
+        duties
+    }
+}
+
+fn learning_duties(
     settings: &Settings,
     database: &Database,
     broker: Option<Arc<TopicAdmin>>,
     metrics: &Metrics,
-    stopping: &watch::Receiver<bool>,
-) -> Result<(), CliError> {
+) -> Result<LearningDuties, CliError> {
     let learning = settings.service.learning.clone();
-    let relay = OutboxRelay::new(
-        database.clone(),
-        super::learn::relay_sink(settings)?,
-        settings.naming.clone(),
-        Some(metrics.clone()),
-    );
-    actix::spawn(relay.run(stopping.clone()));
-    let schedules = learning.schedules.clone();
+    let schedules = learning.schedules.iter().map(|(driver, interval)| (*driver, *interval)).collect();
     let context = super::learn::context(settings, learning, database.clone(), broker, Some(metrics.clone()))?;
-    for (driver, interval) in schedules {
-        actix::spawn(run_schedule(context.clone(), driver, interval, stopping.clone()));
-    }
-    Ok(())
+    // The sink is made for each holding; made once here, a broken Kafka configuration stops
+    // the service at start rather than at the first holding.
+    super::learn::relay_sink(settings)?;
+    Ok(LearningDuties {
+        settings: settings.clone(),
+        database: database.clone(),
+        context,
+        schedules,
+        metrics: metrics.clone(),
+    })
 }
 
 /// `serve --api-only`: the REST API over the graph of `DATABASE_URL`, which must exist
@@ -318,25 +430,37 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-/// What the HTTP handlers share.
 /// What the log's relays to Kafka are made of.
-struct RelayParts<'a> {
-    kafka: &'a investigator_actors::kafka::KafkaSettings,
-    settings: &'a Settings,
-    database: &'a Database,
-    metrics: &'a Metrics,
-    health: &'a Health,
+struct RelayParts {
+    kafka: investigator_actors::kafka::KafkaSettings,
+    settings: Settings,
+    database: Database,
+    metrics: Metrics,
+    health: Health,
 }
 
-impl RelayParts<'_> {
-    /// A relay of the log to the deployment's topic for `copy`.
-    fn relay<C: LogCopy>(&self, copy: C) -> Result<LogRelay<C>, CliError> {
+impl RelayParts {
+    /// The relay of the log to the deployment's topic for `copy`, for the holding `token`;
+    /// none (and an error in the log) when its producer cannot be made.
+    fn start<C: LogCopy + 'static>(&self, copy: C, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Option<Duty> {
         let topic = self.settings.naming.topic_for_base_name(C::BASE_NAME);
-        LogRelay::new(copy, self.kafka, topic, self.database.clone(), self.metrics.clone(), self.health.clone())
-            .map_err(|source| investigator_actors::kafka::KafkaError::Client { role: C::NAME, source }.into())
+        let context = RelayContext {
+            database: self.database.clone(),
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            lease: token.clone(),
+        };
+        match LogRelay::new(copy, &self.kafka, topic, context) {
+            Ok(relay) => Some(Duty { name: C::NAME, task: actix::spawn(relay.run(stop.clone())) }),
+            Err(error) => {
+                tracing::error!(relay = C::NAME, %error, "the relay's producer could not be made; it starts with the next holding");
+                None
+            }
+        }
     }
 }
 
+/// What the HTTP handlers share.
 fn api_state(
     settings: &Settings,
     api_database: Database,
@@ -367,6 +491,7 @@ fn api_state(
         cache: ResponseCache::new(service.api_cache),
         broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
         api_only,
+        replica_id: service.lease.replica_id.clone(),
         thoth_compatible_control: service.http_access.thoth_compatible_control,
         metrics_need_read_token: service.http_access.metrics_need_read_token,
         allowed_networks: settings.allowed_networks.clone(),

@@ -74,12 +74,13 @@ pub async fn dead_letters(state: web::Data<AppState>, request: HttpRequest) -> R
 
 /// `GET /api/v1/status`: stored offsets with the lag behind the broker's high watermarks,
 /// the log's head and the projections' positions, workflows per namespace and status, parked
-/// dead letters, halted topics.
+/// dead letters, halted topics, this replica's name and which replica holds which duty.
 pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut connection = state.graph.connection().await?;
     let client = connection.read().await?;
     let mut status = operations::status(&client).await?;
     let role = replication::database_role(&client).await?;
+    let leases = investigator_projections::lease::leases(&client).await?;
     drop(client);
     state.metrics.database_standby.set(i64::from(matches!(role, DatabaseRole::Standby { .. })));
     state.metrics.standby_replay_lag.set(role.lag_seconds());
@@ -88,6 +89,26 @@ pub async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     crate::lag::add_lag(&mut status, state.broker.as_deref()).await;
     status["source"] = json!(if state.broker.is_some() { "kafka" } else { "embedded bus" });
     status["api_only"] = json!(state.api_only);
+    status["replica"] = json!(state.replica_id);
+    status["duties"] = leases
+        .iter()
+        .map(|lease| {
+            let covers: &[&str] = if lease.duty == investigator_actors::duty::SINGLETON {
+                investigator_actors::duty::SINGLETON_TASKS
+            } else {
+                &[]
+            };
+            json!({
+                "duty": lease.duty,
+                "covers": covers,
+                "holder": lease.holder,
+                "generation": lease.generation,
+                "held": lease.held,
+                "renewed_at": lease.renewed_at.to_rfc3339(),
+                "expires_at": lease.expires_at.to_rfc3339(),
+            })
+        })
+        .collect();
     let halted: Vec<String> = state.control.halted().into_keys().collect();
     status["halted_topics"] = json!(halted);
     status["health"] = super::investigator::health_report(&state);

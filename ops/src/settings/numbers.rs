@@ -104,6 +104,10 @@ settings! {
         NumericSetting::whole("INVESTIGATOR_MIN_POSITION_WAIT_MS", 0, 60_000, "a position not reached is refused at once");
     INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S =
         NumericSetting::whole("INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S", 1, 3_600, REFUSED);
+    // At least 3 s: renewals every second, so a slow statement or a pause of the process does
+    // not lose the lease all the time; at most 300 s: a replica that dies leaves its duties
+    // undone for at most this long.
+    INVESTIGATOR_LEASE_TTL_S = NumericSetting::whole("INVESTIGATOR_LEASE_TTL_S", 3, 300, REFUSED);
     ARGO_PENDING_WORKFLOW_LIMIT =
         NumericSetting::whole("ARGO_PENDING_WORKFLOW_LIMIT", 0, 1_000_000, "launches paused");
     INVESTIGATOR_OUTBOX_LIMIT = NumericSetting::whole("INVESTIGATOR_OUTBOX_LIMIT", 1, 10_000_000, REFUSED);

@@ -78,6 +78,9 @@ pub struct ServiceSettings {
     pub api_cache: CacheSettings,
     /// `INVESTIGATOR_HTTP_WORKERS` (2): threads serving HTTP.
     pub http_workers: usize,
+    /// `INVESTIGATOR_REPLICA_ID` and `INVESTIGATOR_LEASE_TTL_S`: this replica's name and the
+    /// time to live of the lease of its singleton duties.
+    pub lease: investigator_actors::duty::LeaseSettings,
     /// The decision rules' settings (`THOTH_SOLVERS`, `THOTH_INVESTIGATOR_SCHEDULE_*`...).
     pub decisions: DecisionSettings,
     /// The learning drivers (`INVESTIGATOR_LEARNING_*`, `INVESTIGATOR_REFRESH_*`,
@@ -142,6 +145,7 @@ impl Reader<'_> {
                     .map_or(CacheSettings::default().min_position_wait, Duration::from_millis),
             },
             http_workers: self.bounded(&numbers::INVESTIGATOR_HTTP_WORKERS).unwrap_or(2),
+            lease: self.lease(),
             decisions,
             panic_injection: self.panic_injection(),
         }

@@ -51,7 +51,7 @@ pub(crate) async fn serve_with(
 }
 
 /// The settings of a service on `cluster`, plus `extra`.
-fn kube_settings<'a>(cluster: &'a Cluster, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn kube_settings<'a>(cluster: &'a Cluster, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut settings = vec![
         ("INVESTIGATOR_LAUNCHER", "kube"),
         ("KUBECONFIG", cluster.kubeconfig.to_str().expect("a UTF-8 temporary path")),

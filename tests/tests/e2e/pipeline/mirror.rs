@@ -82,3 +82,51 @@ async fn an_event_too_large_for_the_topic_is_mirrored_as_a_reference_and_the_mir
     assert!(reference["size"].as_u64().is_some_and(|size| size > 1_000_000), "{reference}");
     assert!(service.log_text().contains("an event too large for the topic"), "{}", service.log_text());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mirror_stopped_between_its_deliveries_and_its_checkpoint_publishes_nothing_twice() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[]).await;
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("click", "8.0.0", PYPI)]).await;
+    let delivered = std::cell::Cell::new(0);
+    eventually("the first events mirrored", Duration::from_secs(30), || async {
+        let head = head(&database).await;
+        delivered.set(head);
+        head > 2 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+    assert_eq!(service.stop().await, Some(0));
+    // As if the process had died after the deliveries and before the checkpoint's commit.
+    database
+        .sql()
+        .await
+        .execute("UPDATE investigator.projection_checkpoint SET position = 1 WHERE projection = 'kafka_mirror'", &[])
+        .await
+        .expect("checkpoint moved back");
+
+    publish(&kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
+    let service = serve(&kafka, &database, &[]).await;
+    eventually("the events after the restart mirrored", Duration::from_secs(30), || async {
+        let workflows =
+            count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE status = 'submitted'").await;
+        let head = head(&database).await;
+        workflows == 6 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+
+    let head = head(&database).await;
+    assert!(head > delivered.get(), "events after the restart");
+    let topic = kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events");
+    // Read on for half a second after the head's count: repeats are on the topic already.
+    let records = kafka.read_topic_until(&topic, |records| records.len() as i64 >= head).await;
+    let positions: Vec<i64> = records
+        .iter()
+        .map(|record| {
+            let value: Value = serde_json::from_slice(&record.payload).expect("readable JSON");
+            value["position"].as_i64().expect("a position")
+        })
+        .collect();
+    assert_eq!(positions, (1..=head).collect::<Vec<_>>(), "the delivered events were not published again");
+    assert_eq!(service.stop().await, Some(0));
+}
