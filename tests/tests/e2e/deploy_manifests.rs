@@ -173,7 +173,9 @@ fn example_overlay_renders_each_expected_object_exactly_once_and_nothing_else() 
 fn deployment_serves_on_6066_with_health_probes_as_a_locked_down_non_root_container() {
     let rendered = Rendered::example();
     let deployment = rendered.one("Deployment", INVESTIGATOR_NAMESPACE, "investigator");
-    assert_eq!(deployment["spec"]["replicas"], 1);
+    assert!(deployment["spec"]["replicas"].as_u64() >= Some(2), "the duties move to a second replica: {deployment:#}");
+    let rollout = &deployment["spec"]["strategy"]["rollingUpdate"];
+    assert_eq!(rollout["maxUnavailable"], 0, "a rollout never leaves fewer replicas running: {deployment:#}");
 
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["serviceAccountName"], "investigator");
