@@ -35,6 +35,17 @@ async fn singleton_holder(service: &Service) -> (Option<String>, usize) {
     (held.first().and_then(|lease| lease["holder"].as_str()).map(str::to_owned), held.len())
 }
 
+/// `replica-a` started and holding the singleton duties, then `replica-b` started beside it.
+async fn two_replicas(env_of: impl Fn(&'static str) -> Vec<(String, String)>) -> (Service, Service) {
+    let first = Service::start(&env_of("replica-a")).await;
+    eventually("replica-a holds the singleton duties", Duration::from_secs(15), || async {
+        singleton_holder(&first).await.0.as_deref() == Some("replica-a")
+    })
+    .await;
+    let second = Service::start(&env_of("replica-b")).await;
+    (first, second)
+}
+
 async fn duty_held_metric(service: &Service) -> Option<f64> {
     service.metric("investigator_duty_held{duty=\"singleton\"}").await
 }
@@ -127,12 +138,7 @@ async fn two_replicas_run_the_duties_once_and_the_survivor_takes_them_over_when_
         );
         service_env(&kafka, &database, &extra)
     };
-    let first = Service::start(&env_of("replica-a")).await;
-    eventually("replica-a holds the singleton duties", Duration::from_secs(15), || async {
-        singleton_holder(&first).await.0.as_deref() == Some("replica-a")
-    })
-    .await;
-    let second = Service::start(&env_of("replica-b")).await;
+    let (first, second) = two_replicas(env_of).await;
 
     let messages: Vec<_> = (0..300).map(|i| unresolved(&format!("leased-{i}"), "1.0.0", PYPI)).collect();
     let (early, late) = messages.split_at(150);
@@ -279,12 +285,7 @@ async fn a_full_outbox_pauses_the_topics_in_every_replica_not_only_the_holder() 
         );
         service_env(&kafka, &database, &extra)
     };
-    let first = Service::start(&env_of("replica-a")).await;
-    eventually("replica-a holds the singleton duties", Duration::from_secs(15), || async {
-        singleton_holder(&first).await.0.as_deref() == Some("replica-a")
-    })
-    .await;
-    let second = Service::start(&env_of("replica-b")).await;
+    let (first, second) = two_replicas(env_of).await;
     publish(&kafka, &[unresolved("flask", "2.0.1", PYPI), unresolved("click", "8.0.0", PYPI)]).await;
 
     let unresolved_topic = kafka.naming().topic(investigator_events::thoth::MessageKind::UnresolvedPackage);

@@ -13,6 +13,21 @@ async fn head(database: &TestDatabase) -> i64 {
     count(&database.database, "SELECT position FROM investigator.log_head").await
 }
 
+/// One more message (two more solver workflows, six in all), then `serve` started again: the
+/// service once every event up to the log's head is mirrored.
+async fn restarted_with_one_more_message(kafka: &TestKafka, database: &TestDatabase) -> investigator_tests::Service {
+    publish(kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
+    let service = serve(kafka, database, &[]).await;
+    eventually("the events after the restart mirrored", Duration::from_secs(30), || async {
+        let workflows =
+            count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE status = 'submitted'").await;
+        let head = head(database).await;
+        workflows == 6 && service.metric("investigator_mirror_position").await == Some(head as f64)
+    })
+    .await;
+    service
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_reaches_the_mirror_once_in_order_across_a_restart() {
     let kafka = TestKafka::new();
@@ -26,15 +41,7 @@ async fn every_event_reaches_the_mirror_once_in_order_across_a_restart() {
     .await;
     assert_eq!(service.stop().await, Some(0));
 
-    publish(&kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
-    let service = serve(&kafka, &database, &[]).await;
-    eventually("the events after the restart mirrored", Duration::from_secs(30), || async {
-        let workflows =
-            count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE status = 'submitted'").await;
-        let head = head(&database).await;
-        workflows == 6 && service.metric("investigator_mirror_position").await == Some(head as f64)
-    })
-    .await;
+    let _service = restarted_with_one_more_message(&kafka, &database).await;
 
     let head = head(&database).await;
     let topic = kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events");
@@ -105,15 +112,7 @@ async fn a_mirror_stopped_between_its_deliveries_and_its_checkpoint_publishes_no
         .await
         .expect("checkpoint moved back");
 
-    publish(&kafka, &[unresolved("jinja2", "3.0.0", PYPI)]).await;
-    let service = serve(&kafka, &database, &[]).await;
-    eventually("the events after the restart mirrored", Duration::from_secs(30), || async {
-        let workflows =
-            count(&database.database, "SELECT count(*) FROM graph.workflow_run WHERE status = 'submitted'").await;
-        let head = head(&database).await;
-        workflows == 6 && service.metric("investigator_mirror_position").await == Some(head as f64)
-    })
-    .await;
+    let service = restarted_with_one_more_message(&kafka, &database).await;
 
     let head = head(&database).await;
     assert!(head > delivered.get(), "events after the restart");
