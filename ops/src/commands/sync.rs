@@ -97,7 +97,7 @@ pub(crate) async fn sync_bytes(
     let count = events.events.len();
     let document_id = events.document_id.clone();
     let request = AppendRequest::for_document(events, metadata);
-    match record(database, request).await {
+    match record_retrying_outages(database, request, &document_id).await {
         Ok(AppendOutcome::Appended(recorded)) => Ok(Outcome::Synced {
             document_id,
             events: count,
@@ -110,6 +110,43 @@ pub(crate) async fn sync_bytes(
         Err(RecordError::Connection(error)) => Err(error.into()),
         Err(error) => Ok(Outcome::Refused { document_id, cause: chain(&error) }),
     }
+}
+
+/// How many times a document's recording is tried while PostgreSQL or the pooler fails.
+const RECORD_ATTEMPTS: u32 = 5;
+
+/// Records `request`, trying again (after 0.2, 0.4, 0.8, 1.6 s) when the database failed for a
+/// reason of its own (a lost connection, a pooler's error, a timeout): an outage is retried,
+/// never reported as the document's fault. The idempotency key keeps a retry after a commit
+/// whose answer was lost from recording the document twice.
+async fn record_retrying_outages(
+    database: &Database,
+    request: AppendRequest,
+    document_id: &str,
+) -> Result<AppendOutcome, RecordError> {
+    let mut attempt = 1;
+    loop {
+        match record(database, request.clone()).await {
+            Err(error) if attempt < RECORD_ATTEMPTS && is_outage(&error) => {
+                tracing::warn!(
+                    document = document_id,
+                    attempt,
+                    error = %investigator_projections::fault::describe(&error),
+                    "recording the document failed for a reason of the database's; trying again"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// A failure of PostgreSQL or the pooler, not of the document.
+fn is_outage(error: &RecordError) -> bool {
+    use investigator_projections::fault::Fault;
+    investigator_events::error_chain::find_cause::<tokio_postgres::Error>(error).is_some()
+        && Fault::of(error) == Fault::Outage
 }
 
 /// The files named, with directories expanded to their `*.json` files (recursively, in
