@@ -8,6 +8,9 @@
 #   scripts/pgbouncer.sh stop NAME
 #   scripts/pgbouncer.sh restart NAME stops it and starts it again on the same port (tests)
 #   scripts/pgbouncer.sh remove NAME  stops it and removes its files
+# PGBOUNCER_POOL_SIZE (40) sets the server connections per database and user, and
+# PGBOUNCER_ROUND_ROBIN=1 hands them out in turn rather than the most recent first: a test uses
+# both to make a transaction's late message reach another server connection.
 # Its port is kept in $INVESTIGATOR_HOME/pgbouncer/NAME. pgbouncer refuses to run as root, so as
 # root it runs as the postgres user, with its files (configuration, log, pid) in a directory
 # made for it by mktemp (the postgres user cannot reach $HOME), which the `rundir` file names.
@@ -98,7 +101,8 @@ listen_port = $port
 unix_socket_dir =
 auth_type = any
 pool_mode = transaction
-default_pool_size = 40
+default_pool_size = ${PGBOUNCER_POOL_SIZE:-40}
+server_round_robin = ${PGBOUNCER_ROUND_ROBIN:-0}
 max_client_conn = 2000
 server_reset_query =
 ignore_startup_parameters = extra_float_digits

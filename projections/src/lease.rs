@@ -121,11 +121,14 @@ pub async fn acquire(
             &[&duty, &holder, &seconds(ttl)],
         )
         .await?;
-    transaction.commit().await?;
-    Ok(row.map(|row| HeldLease {
+    // The row holds its statement: read before the commit, so the statement is closed inside
+    // the transaction (behind a pooler, a statement closed after it stays on the server).
+    let held = row.map(|row| HeldLease {
         token: LeaseToken { duty: duty.to_owned(), holder: holder.to_owned(), generation: row.get(0) },
         expires_at: row.get(1),
-    }))
+    });
+    transaction.commit().await?;
+    Ok(held)
 }
 
 /// Extends `token`'s lease to `ttl` from now; `None` when it is no longer held by it (expired,
@@ -142,8 +145,10 @@ pub async fn renew(database: &Database, token: &LeaseToken, ttl: Duration) -> Re
             &[&token.duty, &token.holder, &token.generation, &seconds(ttl)],
         )
         .await?;
+    // Read before the commit, as in `acquire`.
+    let held = row.map(|row| HeldLease { token: token.clone(), expires_at: row.get(0) });
     transaction.commit().await?;
-    Ok(row.map(|row| HeldLease { token: token.clone(), expires_at: row.get(0) }))
+    Ok(held)
 }
 
 /// Ends `token`'s lease now, so another replica can take the duty at once; whether it was

@@ -19,10 +19,16 @@ fn script() -> PathBuf {
 }
 
 fn run(action: &str, name: &str) -> String {
+    run_with_pool_size(action, name, 40, false)
+}
+
+fn run_with_pool_size(action: &str, name: &str, pool_size: u32, round_robin: bool) -> String {
     let output = Command::new("bash")
         .arg(script())
         .args([action, name])
         .env("DATABASE_URL", environment::database_url())
+        .env("PGBOUNCER_POOL_SIZE", pool_size.to_string())
+        .env("PGBOUNCER_ROUND_ROBIN", if round_robin { "1" } else { "0" })
         .output()
         .expect("scripts/pgbouncer.sh runs");
     assert!(output.status.success(), "pgbouncer.sh {action} failed: {}", String::from_utf8_lossy(&output.stderr));
@@ -32,8 +38,18 @@ fn run(action: &str, name: &str) -> String {
 impl TestPooler {
     /// Starts one (installing Debian's pgbouncer first if needed).
     pub fn start() -> Self {
+        TestPooler::with_pool_size(40, false)
+    }
+
+    /// One with two server connections handed out in turn: a message a client sends after its
+    /// transaction ended (a statement's close after the commit) reaches the other one.
+    pub fn with_two_server_connections_in_turn() -> Self {
+        TestPooler::with_pool_size(2, true)
+    }
+
+    fn with_pool_size(pool_size: u32, round_robin: bool) -> Self {
         let name = format!("test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let exported = run("start", &name);
+        let exported = run_with_pool_size("start", &name, pool_size, round_robin);
         let url = exported
             .trim()
             .strip_prefix("export INVESTIGATOR_TEST_POOLER_URL='")

@@ -144,3 +144,52 @@ async fn pgbouncer_restarted_mid_stream_loses_nothing_and_doubles_nothing() {
     })
     .await;
 }
+
+/// Statements left prepared on the two server connections (each asked in turn, in the simple
+/// protocol, which prepares nothing).
+async fn prepared_on_the_servers(pooled_url: &str) -> i64 {
+    let (client, connection) =
+        tokio_postgres::connect(pooled_url, tokio_postgres::NoTls).await.expect("through pgbouncer");
+    tokio::spawn(connection);
+    let mut total = 0;
+    for _ in 0..2 {
+        let messages = client.simple_query("SELECT count(*) FROM pg_prepared_statements").await.expect("the count");
+        total += messages
+            .iter()
+            .find_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|count| count.parse::<i64>().ok()),
+                _ => None,
+            })
+            .expect("a row");
+    }
+    total
+}
+
+/// The lease is taken and renewed every few seconds by every replica: a statement still open
+/// at its transaction's commit (a row holding it) is closed after, on whichever server
+/// connection pgbouncer hands out then, and stays prepared on the first, where another
+/// process's statement of the same name fails ("prepared statement "s11" already exists").
+#[tokio::test(flavor = "multi_thread")]
+async fn taking_and_renewing_the_lease_leaves_no_statement_prepared_on_the_servers() {
+    use investigator_projections::lease;
+    let database = TestDatabase::migrated().await;
+    let pooler = TestPooler::with_two_server_connections_in_turn();
+    let url = pooler.url_for(&database.name);
+    // Both server connections opened: two transactions at once.
+    let (first, second) = (
+        investigator_projections::Database::connect_lazy(&url, 1).expect("a pool"),
+        investigator_projections::Database::connect_lazy(&url, 1).expect("a pool"),
+    );
+    let (mut one, mut two) = (first.connection().await.expect("one"), second.connection().await.expect("two"));
+    let (a, b) = (one.transaction().await.expect("a"), two.transaction().await.expect("b"));
+    a.batch_execute("SELECT 1").await.expect("a server");
+    b.batch_execute("SELECT 1").await.expect("another server");
+    drop((a, b));
+    drop((one, two));
+    let ttl = Duration::from_secs(30);
+    let held = lease::acquire(&first, "pooler-test", "replica-a", ttl).await.expect("taken").expect("free");
+    lease::renew(&first, &held.token, ttl).await.expect("renewed").expect("still held");
+    assert!(lease::acquire(&second, "pooler-test", "replica-b", ttl).await.expect("asked").is_none());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(prepared_on_the_servers(&url).await, 0, "statements left prepared on the server connections");
+}
