@@ -7,7 +7,9 @@
 //!   nothing but transactions, and `prepare_cached` is a disallowed method, see
 //!   `clippy.toml`): outside one, the driver's prepare and execute may reach two different
 //!   servers ("prepared statement does not exist"), and a statement left prepared clashes
-//!   with the next client's of the same name ("already exists");
+//!   with the next client's of the same name ("already exists"); a `Row` holds its statement,
+//!   so rows are read before the commit, never after (the statement's close would follow the
+//!   commit to another server);
 //! - settings are `set_config(name, value, true)`, which ends with the transaction;
 //! - locks are transaction-scoped (`pg_advisory_xact_lock`, row locks), never session locks.
 //!
