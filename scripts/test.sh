@@ -14,10 +14,11 @@ pooler=test-$$
 trap '"$REPO_ROOT/scripts/broker.sh" stop "$broker"; "$REPO_ROOT/scripts/pgbouncer.sh" remove "$pooler" 2>/dev/null || true' EXIT
 prepare_infrastructure "$broker"
 # The broker-restart test keeps a broker's topics in an S3-compatible store; the contract test
-# runs schemathesis over the API.
+# runs schemathesis over the API; the deploy-manifest tests render ops/deploy with kustomize.
 load_exports "$REPO_ROOT/scripts/tool-venv.sh" object-store
 load_exports "$REPO_ROOT/scripts/tool-venv.sh" schemathesis
-export INVESTIGATOR_S3_SERVER INVESTIGATOR_TEST_SCHEMATHESIS
+load_exports "$REPO_ROOT/scripts/kustomize.sh"
+export INVESTIGATOR_S3_SERVER INVESTIGATOR_TEST_SCHEMATHESIS INVESTIGATOR_TEST_KUSTOMIZE
 # pgbouncer in transaction pooling in front of the same server.
 load_exports "$REPO_ROOT/scripts/pgbouncer.sh" start "$pooler"
 pooled_url=$INVESTIGATOR_TEST_POOLER_URL

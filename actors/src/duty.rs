@@ -8,7 +8,11 @@
 //! the time to live. When that deadline passes without a renewal, or a renewal finds the lease
 //! taken, the duties are told to stop at their next round boundary and waited for, half the
 //! margin at most: they have stopped before another replica can take the lease unless a round
-//! outlasts that. Every write they make to PostgreSQL is fenced
+//! outlasts that. A replica that stops (SIGTERM) releases the lease only once its duties have
+//! stopped, waiting for them until its deadline (and leaving the lease to expire if one is
+//! still in its round then), so a hand-over on a rolling update never runs a duty twice.
+//!
+//! Every write the duties make to PostgreSQL is fenced
 //! ([`investigator_projections::lease::fence`]), so a round finishing late, or a holder paused
 //! past all of this, writes nothing once the lease is another's.
 //!
@@ -19,7 +23,9 @@
 //! duty that outlasts the grace is left to finish its round, not aborted.
 //!
 //! What the replica holds is published on a `watch` ([`Holding`]) and in
-//! `investigator_duty_held{duty}`.
+//! `investigator_duty_held{duty}`. The replica is not ready (`/_ready`) until its first look at
+//! the lease has been answered, and is degraded while the lease cannot be asked for or renewed:
+//! a replica that cannot contest the lease could not take the duties over.
 
 use std::future::Future;
 use std::time::Duration;
@@ -31,6 +37,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::health::Health;
 use crate::pipeline::metrics::Metrics;
 
 /// The lease that covers every singleton duty of `serve` (the log relays, the workflow
@@ -107,8 +114,9 @@ impl LeaseSettings {
 /// Why a holding ended.
 #[derive(Debug)]
 enum Ended {
-    /// The service stops: the lease is released.
-    Stopping,
+    /// The service stops: the lease is released once the duties have stopped, which they
+    /// may take until the holder's deadline for.
+    Stopping { deadline: Instant },
     /// The lease was taken, expired, or could not be renewed in time.
     Lost(String),
 }
@@ -119,15 +127,32 @@ pub struct DutyLease {
     duty: &'static str,
     settings: LeaseSettings,
     metrics: Metrics,
+    health: Health,
     holding: watch::Sender<Holding>,
 }
 
+/// The part `/_ready` and `/_health` name for the lease.
+const LEASE_COMPONENT: &str = "lease";
+
 impl DutyLease {
     /// The lease of `duty` for this replica (not taken yet: see [`DutyLease::run`]).
-    pub fn new(database: Database, duty: &'static str, settings: LeaseSettings, metrics: Metrics) -> Self {
+    pub fn new(
+        database: Database,
+        duty: &'static str,
+        settings: LeaseSettings,
+        metrics: Metrics,
+        health: Health,
+    ) -> Self {
         metrics.duty_held.with_label_values(&[duty]).set(0);
+        health.starting(LEASE_COMPONENT, &format!("asking for the {duty} lease a first time"));
         let (holding, _) = watch::channel(Holding::NotHeld);
-        DutyLease { database, duty, settings, metrics, holding }
+        DutyLease { database, duty, settings, metrics, health, holding }
+    }
+
+    /// The lease's table answered: this replica knows who holds the duty.
+    fn answered(&self) {
+        self.health.started(LEASE_COMPONENT);
+        self.health.recovered(LEASE_COMPONENT);
     }
 
     /// What this replica holds, as it changes.
@@ -159,9 +184,30 @@ impl DutyLease {
             let ended = self.keep(&held.token, deadline, &mut stop).await;
             self.publish(Holding::NotHeld);
             let _ = stop_duties.send(true);
-            self.stop_duties(duties).await;
+            let until = match ended {
+                Ended::Stopping { deadline } => deadline,
+                Ended::Lost(_) => Instant::now() + self.settings.stop_grace(),
+            };
+            let stopped = self.stop_duties(duties, until).await;
+            if stopped {
+                // Before the release: from here on another replica may take the duties.
+                tracing::info!(
+                    duty = self.duty,
+                    replica = held.token.holder,
+                    generation = held.token.generation,
+                    "duties stopped"
+                );
+            }
             match ended {
-                Ended::Stopping => {
+                Ended::Stopping { .. } if !stopped => {
+                    tracing::warn!(
+                        duty = self.duty,
+                        generation = held.token.generation,
+                        "a duty was still in its round at the holder's deadline: the lease is left to expire, not released"
+                    );
+                    return;
+                }
+                Ended::Stopping { .. } => {
                     match lease::release(&self.database, &held.token).await {
                         Ok(released) => tracing::info!(
                             duty = self.duty,
@@ -203,12 +249,21 @@ impl DutyLease {
             // An answer too late is not waited for; taken all the same, the lease is taken again
             // at the next look (its holder's own).
             match unless_late(sent + self.settings.renew_every(), attempt).await {
-                Some(Ok(Some(held))) => return Some((held, self.deadline(sent))),
-                Some(Ok(None)) => {}
-                Some(Err(error)) => tracing::warn!(duty = self.duty,
-                                                   error = %investigator_events::error_chain::one_line(&error),
-                                                   "the duty's lease could not be asked for; trying again"),
-                None => tracing::warn!(duty = self.duty, "asking for the duty's lease took too long; trying again"),
+                Some(Ok(Some(held))) => {
+                    self.answered();
+                    return Some((held, self.deadline(sent)));
+                }
+                Some(Ok(None)) => self.answered(),
+                Some(Err(error)) => {
+                    let error = investigator_events::error_chain::one_line(&error);
+                    tracing::warn!(duty = self.duty, error, "the duty's lease could not be asked for; trying again");
+                    self.health
+                        .failed(LEASE_COMPONENT, &format!("the {} lease could not be asked for: {error}", self.duty));
+                }
+                None => {
+                    tracing::warn!(duty = self.duty, "asking for the duty's lease took too long; trying again");
+                    self.health.failed(LEASE_COMPONENT, &format!("asking for the {} lease took too long", self.duty));
+                }
             }
             tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => return None,
@@ -222,7 +277,7 @@ impl DutyLease {
         let mut next_renewal = Instant::now() + self.settings.renew_every();
         loop {
             tokio::select! {
-                _ = stop.wait_for(|stop| *stop) => return Ended::Stopping,
+                _ = stop.wait_for(|stop| *stop) => return Ended::Stopping { deadline },
                 () = tokio::time::sleep_until(next_renewal.min(deadline)) => {}
             }
             if Instant::now() >= deadline {
@@ -235,15 +290,22 @@ impl DutyLease {
             let renewal = async move { lease::renew(&database, &renewing, ttl).await };
             match unless_late(deadline, renewal).await {
                 Some(Ok(Some(renewed))) => {
+                    self.answered();
                     deadline = self.deadline(sent);
                     next_renewal = sent + self.settings.renew_every();
                     self.publish(Holding::Held { token: token.clone(), expires_at: renewed.expires_at });
                 }
                 Some(Ok(None)) => return Ended::Lost("taken by another replica or expired".to_owned()),
                 Some(Err(error)) => {
-                    tracing::warn!(duty = self.duty, generation = token.generation,
-                                   error = %investigator_events::error_chain::one_line(&error),
-                                   "the duty's lease could not be renewed; trying again until the deadline");
+                    let error = investigator_events::error_chain::one_line(&error);
+                    tracing::warn!(
+                        duty = self.duty,
+                        generation = token.generation,
+                        error,
+                        "the duty's lease could not be renewed; trying again until the deadline"
+                    );
+                    self.health
+                        .failed(LEASE_COMPONENT, &format!("the {} lease could not be renewed: {error}", self.duty));
                     next_renewal = Instant::now() + self.settings.retry_after();
                 }
                 None => return Ended::Lost("the renewal did not answer before the holder's deadline".to_owned()),
@@ -251,12 +313,14 @@ impl DutyLease {
         }
     }
 
-    /// Waits for the duties, told to stop already, at most the grace; one still in its round is
-    /// left to finish it (never aborted: see the module's documentation), its writes fenced.
-    async fn stop_duties(&self, duties: Vec<Duty>) {
-        let grace = Instant::now() + self.settings.stop_grace();
+    /// Waits for the duties, told to stop already, until `until`: whether all of them stopped.
+    /// One still in its round then is left to finish it (never aborted: see the module's
+    /// documentation), its writes fenced.
+    async fn stop_duties(&self, duties: Vec<Duty>, until: Instant) -> bool {
+        let mut stopped = true;
         for mut duty in duties {
-            if tokio::time::timeout_at(grace, &mut duty.task).await.is_err() {
+            if tokio::time::timeout_at(until, &mut duty.task).await.is_err() {
+                stopped = false;
                 tracing::warn!(
                     duty = self.duty,
                     task = duty.name,
@@ -264,6 +328,7 @@ impl DutyLease {
                 );
             }
         }
+        stopped
     }
 
     /// The holder's deadline for a renewal sent at `sent`.

@@ -2,6 +2,11 @@
 //! the data (PostgreSQL away, a pooler restarting, a broker gone) and is retrying. Shown by
 //! `/_health` and `/api/v1/status`, and as `investigator_degraded{component}`; cleared by the
 //! part's next success.
+//!
+//! Also what has not started yet: a part that must reach a state before the replica is worth
+//! sending work to (the consumer in its group with its partitions positioned, the lease asked
+//! for once). `/_ready` answers 503 while a part is starting or degraded, so a rolling update
+//! waits for the new replica to consume before it stops an old one.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,13 +31,15 @@ pub struct Degradation {
 #[derive(Clone)]
 pub struct Health {
     degraded: Arc<Mutex<BTreeMap<&'static str, Degradation>>>,
+    /// Parts not started yet, with what they wait for.
+    starting: Arc<Mutex<BTreeMap<&'static str, String>>>,
     metrics: Metrics,
 }
 
 impl Health {
     /// Nothing degraded yet.
     pub fn new(metrics: Metrics) -> Self {
-        Health { degraded: Arc::default(), metrics }
+        Health { degraded: Arc::default(), starting: Arc::default(), metrics }
     }
 
     fn parts(&self) -> MutexGuard<'_, BTreeMap<&'static str, Degradation>> {
@@ -67,11 +74,36 @@ impl Health {
     pub fn degraded(&self) -> BTreeMap<&'static str, Degradation> {
         self.parts().clone()
     }
+
+    fn starting_parts(&self) -> MutexGuard<'_, BTreeMap<&'static str, String>> {
+        self.starting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `component` has not started yet: it waits for `what`.
+    pub fn starting(&self, component: &'static str, what: &str) {
+        self.starting_parts().insert(component, what.to_owned());
+    }
+
+    /// `component` has started (again a no-op once it has).
+    pub fn started(&self, component: &'static str) {
+        if self.starting_parts().remove(component).is_some() {
+            tracing::info!(component, "started");
+        }
+    }
+
+    /// The parts not started yet, with what each waits for.
+    pub fn not_started(&self) -> BTreeMap<&'static str, String> {
+        self.starting_parts().clone()
+    }
 }
 
 impl std::fmt::Debug for Health {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Health").field("degraded", &*self.parts()).finish()
+        formatter
+            .debug_struct("Health")
+            .field("degraded", &*self.parts())
+            .field("starting", &*self.starting_parts())
+            .finish()
     }
 }
 
@@ -93,5 +125,20 @@ mod tests {
         health.recovered("pipeline");
         assert!(health.degraded().is_empty());
         assert_eq!(metrics.degraded.with_label_values(&["pipeline"]).get(), 0);
+    }
+
+    #[test]
+    fn a_part_is_starting_until_it_says_it_has_started() {
+        let health = Health::new(Metrics::new("test"));
+        health.starting("consumer_group", "joining the group");
+        health.starting("lease", "asking for the lease");
+        health.started("lease");
+        assert_eq!(
+            health.not_started().into_iter().collect::<Vec<_>>(),
+            [("consumer_group", "joining the group".to_owned())]
+        );
+        health.started("consumer_group");
+        health.started("consumer_group");
+        assert!(health.not_started().is_empty());
     }
 }

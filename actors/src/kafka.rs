@@ -11,4 +11,4 @@ pub use admin::{TopicAdmin, TopicDescription, TopicOptions, TopicOutcome};
 pub use context::{ClientLogging, LastFailure};
 pub use error::KafkaError;
 pub use publisher::{Delivered, ThothPublisher};
-pub use settings::{DEFAULT_CONSUMER_GROUP, KafkaSettings, Secret, TopicSettings};
+pub use settings::{ConsumerAssignment, DEFAULT_CONSUMER_GROUP, KafkaSettings, Secret, TopicSettings};

@@ -1,6 +1,8 @@
 //! The HTTP side of `serve`: Thoth's investigator endpoints on port 6066.
 //!
-//! - `GET /_health`: `{"status": "ready", "version": ...}`
+//! - `GET /_health`: `{"status": "ready", "version": ...}` (liveness: 200 while the process lives)
+//! - `GET /_ready`: 200 once every part has started and none is degraded, 503 with what it
+//!   waits for otherwise (readiness)
 //! - `GET /metrics`: Prometheus text
 //! - `POST /halt/{base_topic_name}`, `POST /resume/{base_topic_name}`: pause and resume a
 //!   topic, with the write token (`GET` as in Thoth only under
@@ -95,6 +97,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(web::PathConfig::default().error_handler(methods::unparsable_path))
         .route("/_health", web::get().to(investigator::health))
+        .route("/_ready", web::get().to(investigator::ready))
         .service(
             web::resource("/metrics")
                 .wrap(actix_web::middleware::from_fn(auth::authorize_metrics))

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use investigator_actors::kafka::{KafkaSettings, Secret, TopicSettings};
+use investigator_actors::kafka::{ConsumerAssignment, KafkaSettings, Secret, TopicSettings};
 use investigator_core::network::NetworkAllowance;
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 use investigator_projections::Database;
@@ -369,6 +369,11 @@ impl Reader<'_> {
         kafka.consumer_auto_offset_reset = self.one_of("KAFKA_CONSUMER_AUTO_OFFSET_RESET", OFFSET_RESETS, true);
         kafka.consumer_session_timeout_ms = self.bounded(&numbers::KAFKA_CONSUMER_SESSION_TIMEOUT_MS);
         kafka.consumer_heartbeat_interval_ms = self.bounded(&numbers::KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS);
+        if let Some(name) = self.one_of("INVESTIGATOR_KAFKA_ASSIGNMENT", &ConsumerAssignment::NAMES, false)
+            && let Some(assignment) = ConsumerAssignment::from_name(&name.to_ascii_lowercase())
+        {
+            kafka.consumer_assignment = assignment;
+        }
         if let Some(seconds) = self.bounded::<u64>(&numbers::INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S) {
             kafka.startup_timeout = std::time::Duration::from_secs(seconds);
         }

@@ -53,6 +53,14 @@ pub fn schemathesis() -> String {
     required("INVESTIGATOR_TEST_SCHEMATHESIS", "schemathesis, for the API contract test")
 }
 
+/// kustomize, which renders `ops/deploy` (`scripts/kustomize.sh`).
+pub fn kustomize() -> String {
+    required(
+        "INVESTIGATOR_TEST_KUSTOMIZE",
+        "kustomize v4.5.4, which renders ops/deploy (scripts/kustomize.sh installs it)",
+    )
+}
+
 /// Whether logs should be printed.
 pub fn test_log() -> bool {
     std::env::var("TEST_LOG").is_ok_and(|value| !value.is_empty() && value != "0")

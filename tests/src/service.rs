@@ -206,13 +206,29 @@ impl Service {
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.
-    pub async fn kill(mut self) {
+    pub async fn kill(self) {
+        self.kill_keeping_log().await;
+    }
+
+    /// [`Service::kill`], returning what the process had logged.
+    pub async fn kill_keeping_log(mut self) -> String {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        self.log_text()
+    }
+
+    /// [`Service::stop`], returning the exit code and everything the process logged.
+    pub async fn stop_keeping_log(mut self) -> (Option<i32>, String) {
+        let code = self.terminate().await;
+        (code, self.log_text())
     }
 
     /// Asks the process to stop (SIGTERM) and waits for it; returns its exit code.
     pub async fn stop(mut self) -> Option<i32> {
+        self.terminate().await
+    }
+
+    async fn terminate(&mut self) -> Option<i32> {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
         }

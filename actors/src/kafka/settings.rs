@@ -82,6 +82,52 @@ pub struct KafkaSettings {
     /// How long `serve` waits at start for the cluster to answer before it gives up with an
     /// error naming the cluster (`INVESTIGATOR_KAFKA_STARTUP_TIMEOUT_S`, 60 s).
     pub startup_timeout: std::time::Duration,
+    /// How the group shares partitions (`INVESTIGATOR_KAFKA_ASSIGNMENT`).
+    pub consumer_assignment: ConsumerAssignment,
+}
+
+/// How the consumer group shares partitions when a member joins or leaves. Every member of a
+/// group must use one kind: a cooperative member cannot join a group of eager ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsumerAssignment {
+    /// librdkafka's default `range,roundrobin`: every member gives up every partition at each
+    /// rebalance and is assigned afresh. The default: Thoth's investigator (and any other
+    /// consumer sharing the group while it is swapped in) is eager.
+    #[default]
+    Eager,
+    /// librdkafka's `cooperative-sticky`: only the partitions that move change hands; every
+    /// other member keeps reading through a rebalance.
+    Cooperative,
+}
+
+impl ConsumerAssignment {
+    /// The settings' values.
+    pub const NAMES: [&'static str; 2] = ["eager", "cooperative"];
+
+    /// Its settings' value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsumerAssignment::Cooperative => "cooperative",
+            ConsumerAssignment::Eager => "eager",
+        }
+    }
+
+    /// The value named `name` (one of [`ConsumerAssignment::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "cooperative" => Some(ConsumerAssignment::Cooperative),
+            "eager" => Some(ConsumerAssignment::Eager),
+            _ => None,
+        }
+    }
+
+    /// librdkafka's `partition.assignment.strategy`.
+    fn strategy(self) -> &'static str {
+        match self {
+            ConsumerAssignment::Cooperative => "cooperative-sticky",
+            ConsumerAssignment::Eager => "range,roundrobin",
+        }
+    }
 }
 
 /// Settings applied to topics the investigator creates.
@@ -117,6 +163,7 @@ impl KafkaSettings {
             consumer_session_timeout_ms: None,
             consumer_heartbeat_interval_ms: None,
             startup_timeout: std::time::Duration::from_secs(60),
+            consumer_assignment: ConsumerAssignment::default(),
         }
     }
 
@@ -166,6 +213,7 @@ impl KafkaSettings {
         if let Some(interval) = self.consumer_heartbeat_interval_ms {
             config.set("heartbeat.interval.ms", interval.to_string());
         }
+        config.set("partition.assignment.strategy", self.consumer_assignment.strategy());
         config
     }
 }
@@ -197,6 +245,9 @@ mod tests {
         assert_eq!(config.get("group.id"), Some("thoth.investigator"));
         assert_eq!(config.get("enable.auto.commit"), Some("false"));
         assert_eq!(config.get("max.poll.interval.ms"), Some("900000"));
+        assert_eq!(config.get("partition.assignment.strategy"), Some("range,roundrobin"));
+        settings.consumer_assignment = ConsumerAssignment::Cooperative;
+        assert_eq!(settings.consumer_config().get("partition.assignment.strategy"), Some("cooperative-sticky"));
     }
 
     #[test]

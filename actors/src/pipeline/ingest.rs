@@ -147,6 +147,18 @@ pub struct Ingest {
     backpressure: BTreeSet<TopicPartition>,
     /// Seeks that failed and are tried again.
     pending_seeks: HashMap<TopicPartition, i64>,
+    /// The rebalance under way: when its first callback came, and whether an assignment has
+    /// come since (a rebalance is over once that assignment is positioned).
+    rebalance: Option<RebalanceUnderWay>,
+    /// Whether the consumer has joined its group once (its first assignment positioned).
+    joined: bool,
+}
+
+/// A rebalance from its first callback until what it assigned is positioned.
+#[derive(Debug, Clone, Copy)]
+struct RebalanceUnderWay {
+    since: Instant,
+    assigned: bool,
 }
 
 /// How many batches' worth of records the ingest holds before pausing its partitions.
@@ -158,6 +170,8 @@ const BROKER_TIMEOUT: Duration = Duration::from_secs(5);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The component name outages of the pipeline are reported under.
 const COMPONENT: &str = "pipeline";
+/// The part that is starting until the consumer has joined its group (`/_ready`).
+const CONSUMER_GROUP: &str = "consumer_group";
 
 impl Ingest {
     /// A consumer in the configured group, subscribed to the modes' topics.
@@ -181,7 +195,16 @@ impl Ingest {
         let topics = parts.settings.topics();
         let topic_names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topic_names)?;
-        tracing::info!(topics = topics.len(), group = kafka.consumer_group_id, "subscribed");
+        tracing::info!(
+            topics = topics.len(),
+            group = kafka.consumer_group_id,
+            assignment = kafka.consumer_assignment.name(),
+            "subscribed"
+        );
+        parts.health.starting(
+            CONSUMER_GROUP,
+            &format!("joining consumer group {} and positioning its partitions", kafka.consumer_group_id),
+        );
         let mut probe_config = kafka.client_config();
         probe_config.set("group.id", format!("{}.offset-probe", kafka.consumer_group_id));
         probe_config.set("enable.auto.commit", "false");
@@ -202,6 +225,8 @@ impl Ingest {
             halted: HashMap::new(),
             backpressure: BTreeSet::new(),
             pending_seeks: HashMap::new(),
+            rebalance: None,
+            joined: false,
         })
     }
 
@@ -216,6 +241,7 @@ impl Ingest {
             self.apply_control();
             self.retry_seeks();
             self.position_assigned().await;
+            self.note_rebalance_over();
             if in_flight.is_none() {
                 let due = match &retry {
                     Some((records, at, _)) if Instant::now() >= *at => Some(Arc::clone(records)),
@@ -627,6 +653,8 @@ impl Ingest {
             &mut *self.consumer.context().rebalances.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
         for event in events {
+            let rebalance = self.rebalance.get_or_insert(RebalanceUnderWay { since: Instant::now(), assigned: false });
+            rebalance.assigned |= matches!(event, Rebalanced::Assigned(_));
             match event {
                 Rebalanced::Assigned(partitions) => {
                     for partition in partitions {
@@ -646,6 +674,32 @@ impl Ingest {
                     }
                 }
             }
+        }
+    }
+
+    /// Ends the rebalance under way once what it assigned is positioned (seeks included): its
+    /// length is the time the partitions this consumer holds were not read because of it
+    /// (`investigator_rebalance_seconds`). The first one is the join: the replica is ready.
+    fn note_rebalance_over(&mut self) {
+        let Some(rebalance) = self.rebalance else { return };
+        // A halted topic's partitions are positioned when it resumes: they do not hold the
+        // rebalance open (nor keep the replica from being ready).
+        let waiting = self.unpositioned.iter().any(|partition| !self.parts.control.is_halted(&partition.topic));
+        if !rebalance.assigned || waiting || !self.pending_seeks.is_empty() {
+            return;
+        }
+        self.rebalance = None;
+        let took = rebalance.since.elapsed();
+        self.parts.metrics.rebalance_seconds.observe(took.as_secs_f64());
+        tracing::info!(
+            took_ms = took.as_millis() as u64,
+            partitions = self.assigned.len(),
+            first = !self.joined,
+            "rebalance over: every assigned partition is read"
+        );
+        if !self.joined {
+            self.joined = true;
+            self.parts.health.started(CONSUMER_GROUP);
         }
     }
 

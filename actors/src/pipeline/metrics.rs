@@ -52,6 +52,10 @@ pub struct Metrics {
     pub batches: IntCounter,
     /// `investigator_batch_seconds`: one batch, from dispatch to commit.
     pub batch_seconds: Histogram,
+    /// `investigator_rebalance_seconds`: one consumer-group rebalance, from its first callback
+    /// to every partition it assigned positioned: how long this replica's partitions went
+    /// unread because of it (the first one is the replica's join).
+    pub rebalance_seconds: Histogram,
     /// `investigator_database_retries_total`: batches retried because PostgreSQL failed.
     pub database_retries: IntCounter,
     /// `investigator_offset_gaps_total`: offsets read past because the log does not hold them
@@ -190,6 +194,15 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(batch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let rebalance_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "investigator_rebalance_seconds",
+                "One consumer-group rebalance, from its first callback to every assigned partition positioned",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(rebalance_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
         let launch_seconds = Histogram::with_opts(
             HistogramOpts::new("investigator_workflow_launch_seconds", "One workflow submission")
                 .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
@@ -278,6 +291,7 @@ impl Metrics {
                 &["pool", "state"],
             ),
             mirror_position,
+            rebalance_seconds,
             duty_held: gauge(
                 &registry,
                 "investigator_duty_held",
@@ -456,14 +470,9 @@ impl Metrics {
         for handler in known.handlers {
             self.handler_restarts.with_label_values(&[&format!("{handler:?}")]);
         }
-        for outcome in ["hit", "miss", "bypass"] {
-            self.api_cache.with_label_values(&[outcome]);
-        }
+        self.initialise_api();
         for component in known.components {
             self.degraded.with_label_values(&[component]).set(0);
-        }
-        for event_type in EventType::ALL {
-            self.events_appended.with_label_values(&[event_type.name()]);
         }
         for event_type in [EventType::WorkflowStarted, EventType::WorkflowSucceeded, EventType::WorkflowFailed] {
             self.workflow_transitions.with_label_values(&[event_type.name()]);
@@ -487,6 +496,22 @@ impl Metrics {
             }
             self.learning_queued.with_label_values(&[driver.name()]);
             self.learning_throttled.with_label_values(&[driver.name()]).set(0);
+        }
+    }
+
+    /// Sets the series of what the REST API updates to zero: its cache's outcomes, and the
+    /// events its writes append, of every type (an uploaded document's, an index's, a dead
+    /// letter redriven or discarded). All that `serve --api-only` initialises: such a replica
+    /// consumes no topic and holds no duty, so the consumers' and the duties' series would be
+    /// zeros it never moves (and a halted-topics series would claim topics it does not
+    /// consume); the dashboards' sums and maxima over replicas take those from the replicas
+    /// that run them.
+    pub fn initialise_api(&self) {
+        for outcome in ["hit", "miss", "bypass"] {
+            self.api_cache.with_label_values(&[outcome]);
+        }
+        for event_type in EventType::ALL {
+            self.events_appended.with_label_values(&[event_type.name()]);
         }
     }
 
@@ -651,6 +676,26 @@ mod tests {
             assert!(text.contains(series), "{series} missing from:\n{text}");
         }
         assert!(text.contains("message_count_by_version_total{message_type=\"unresolved_package\""), "{text}");
+    }
+
+    #[test]
+    fn the_apis_series_alone_are_at_zero_for_a_read_replica() {
+        let metrics = Metrics::new("0.1.0");
+        metrics.initialise_api();
+        let text = metrics.render();
+        for series in [
+            "investigator_api_cache_requests_total{outcome=\"hit\"} 0",
+            "investigator_api_cache_requests_total{outcome=\"miss\"} 0",
+            "investigator_api_cache_requests_total{outcome=\"bypass\"} 0",
+            "investigator_events_appended_total{event_type=\"DeadLetterRedriven\"} 0",
+        ] {
+            assert!(text.contains(series), "{series} missing from:\n{text}");
+        }
+        for consumers in
+            ["thoth_investigator_processed_total", "thoth_investigator_halted_topics", "investigator_degraded"]
+        {
+            assert!(!text.contains(&format!("{consumers}{{")), "{consumers} is the consumers' series:\n{text}");
+        }
     }
 
     #[test]

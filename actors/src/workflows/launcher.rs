@@ -162,7 +162,7 @@ impl WorkflowLauncher {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let launch = self.launch;
         loop {
-            if let Err(error) = launch.drain().await {
+            if let Err(error) = launch.drain(&stop).await {
                 tracing::warn!(%error, "the workflow outbox could not be read; trying again shortly");
             }
             if launch.lease_lost.load(Ordering::Relaxed) {
@@ -199,7 +199,9 @@ impl Handler<Tick> for WorkflowLauncher {
         let launch = Arc::clone(&self.launch);
         AtomicResponse::new(Box::pin(
             async move {
-                if let Err(error) = launch.drain().await {
+                // The actor runs until it is stopped with its arbiter: no stop signal.
+                let (_, never) = watch::channel(false);
+                if let Err(error) = launch.drain(&never).await {
                     tracing::warn!(error = %describe(&error), "the workflow outbox could not be read; trying again shortly");
                 }
             }
@@ -210,8 +212,11 @@ impl Handler<Tick> for WorkflowLauncher {
 }
 
 impl Launch {
-    /// Submits what the outbox holds, within each namespace's room and the rate.
-    async fn drain(&self) -> Result<(), investigator_projections::DatabaseError> {
+    /// Submits what the outbox holds, within each namespace's room and the rate. Once `stop`
+    /// turns true (or the lease is lost), nothing more is submitted: the submissions under way
+    /// finish and are recorded, the rest waits in the outbox for the next holder, so the
+    /// replica can give its lease up before another launcher starts.
+    async fn drain(&self, stop: &watch::Receiver<bool>) -> Result<(), investigator_projections::DatabaseError> {
         let (intents, pending, waiting) = {
             let mut connection = self.database.connection().await?;
             let read = async {
@@ -262,7 +267,10 @@ impl Launch {
             due.push(intent);
         }
         futures_util::stream::iter(due)
-            .for_each_concurrent(self.settings.concurrency, |intent| async move { self.launch_one(&intent).await })
+            .for_each_concurrent(
+                self.settings.concurrency,
+                |intent| async move { self.launch_one(&intent, stop).await },
+            )
             .await;
         Ok(())
     }
@@ -276,10 +284,13 @@ impl Launch {
         retries.get(workflow_id).is_some_and(|retry| retry.not_before > Instant::now())
     }
 
-    async fn launch_one(&self, intent: &WorkflowIntent) {
+    async fn launch_one(&self, intent: &WorkflowIntent, stop: &watch::Receiver<bool>) {
         let wait = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reserve(Instant::now());
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
+        }
+        if *stop.borrow() || self.lease_lost.load(Ordering::Relaxed) {
+            return;
         }
         let manifest = workflow_manifest(intent, &self.settings.templates);
         let started = Instant::now();

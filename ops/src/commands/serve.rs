@@ -223,7 +223,13 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     pools.push(("workflows", workflow_database));
     pools.push(("learning", learning_database));
     let lease_database = Database::connect_lazy(&database_url, LEASE_POOL_SIZE)?;
-    let lease = DutyLease::new(lease_database.clone(), SINGLETON, service.lease.clone(), metrics_for_workflows.clone());
+    let lease = DutyLease::new(
+        lease_database.clone(),
+        SINGLETON,
+        service.lease.clone(),
+        metrics_for_workflows.clone(),
+        health.clone(),
+    );
     pools.push(("lease", lease_database));
     let singleton = actix::spawn(lease.run(move |token, stop| duties.start(token, &stop), stopping.clone()));
     actix::spawn(crate::gauges::refresh(pools, broker_for_gauges, metrics_for_workflows.clone(), stopping.clone()));
@@ -416,6 +422,8 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
         return Err(CliError::NoEventLog { target: api_database.target().to_owned() });
     }
     let metrics = Metrics::new(&service_version());
+    // The API's own series from the first scrape; it consumes nothing and holds no duty.
+    metrics.initialise_api();
     let health = Health::new(metrics.clone());
     let (stop, stopping) = watch::channel(false);
     // The gauges say, among the rest, whether this is a standby and how far behind it is.

@@ -35,6 +35,20 @@ pub fn health_report(state: &AppState) -> serde_json::Value {
     json!({"status": "degraded", "degraded": parts})
 }
 
+/// Kubernetes' readiness probe: 200 `{"status": "ready"}` once every part has started (the
+/// consumer in its group with its partitions positioned, the lease asked for) and none is
+/// degraded; 503 `{"status": "not_ready", "starting": {part: what it waits for}, "degraded":
+/// {...}}` otherwise. `/_health` stays Thoth's liveness answer, 200 while the process lives.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let starting = state.health.not_started();
+    let report = health_report(&state);
+    if starting.is_empty() && report["status"] == "ready" {
+        return HttpResponse::Ok().json(report);
+    }
+    let degraded = report.get("degraded").cloned().unwrap_or_else(|| json!({}));
+    HttpResponse::ServiceUnavailable().json(json!({"status": "not_ready", "starting": starting, "degraded": degraded}))
+}
+
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }

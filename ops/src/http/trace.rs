@@ -5,7 +5,7 @@
 //! header and to the handlers as [`RequestTrace`], which the write endpoints put into the
 //! metadata of the events they append. When spans are exported (see `telemetry`), the
 //! header names the exported span; otherwise the span id is a fresh one, still unique.
-//! `/_health` and `/metrics` (probes and scrapes, every few seconds) get no span.
+//! `/_health`, `/_ready` and `/metrics` (probes and scrapes, every few seconds) get no span.
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
@@ -25,7 +25,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 /// Paths without a span.
-const UNTRACED: [&str; 2] = ["/_health", "/metrics"];
+const UNTRACED: [&str; 3] = ["/_health", "/_ready", "/metrics"];
 
 /// The W3C `traceparent` of the request's span, for handlers (as an extractor).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 //! traffic, and still after traffic. A panel on a metric the service does not expose would
 //! stay empty (and a rate over a series born with its first event misses that event); this
 //! test names it instead. The alert rules beside them (`alerts.yml`) are held to the same, and
-//! pass `promtool`'s checks and unit tests.
+//! pass `promtool`'s checks and unit tests. A read replica (`serve --api-only`) is held to the
+//! same for the metrics it moves.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,14 @@ use crate::pipeline::publish;
 use crate::workflows::{cluster, serve_with};
 
 const DATASOURCE: &str = "${DS_PROMETHEUS}";
+/// The metrics a read replica (`serve --api-only`) moves: its API cache, the events its writes
+/// append (over a primary), whether its database is a standby and how far behind.
+const READ_REPLICA_METRICS: [&str; 4] = [
+    "investigator_api_cache_requests_total",
+    "investigator_events_appended_total",
+    "investigator_database_standby",
+    "investigator_standby_replay_lag_seconds",
+];
 const MIDDLETIER: &str = "thoth-middletier";
 const FILES: [&str; 4] =
     ["failures-and-dead-letters.json", "ingest-and-lag.json", "knowledge-growth.json", "workflows.json"];
@@ -610,6 +619,38 @@ async fn every_series_a_panel_queries_is_exposed_from_start_and_after_traffic() 
         after.0.keys().collect::<Vec<_>>()
     );
     drop(service);
+}
+
+/// A read replica shows, from its first scrape, every series that a panel or an alert queries
+/// of the metrics it moves (the API cache's panels work before its first request), and none of
+/// the consumers' per-topic series, which it never moves.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_replica_exposes_the_series_queried_of_its_metrics_from_start() {
+    let mut wanted: BTreeMap<Selector, Vec<String>> = BTreeMap::new();
+    for query in queries(&dashboards()) {
+        let found = selectors(&query.expr).unwrap_or_else(|error| panic!("{}: {error}", query.place));
+        for selector in found.into_iter().filter(|selector| READ_REPLICA_METRICS.contains(&selector.metric.as_str())) {
+            wanted.entry(selector).or_default().push(query.place.clone());
+        }
+    }
+    assert!(
+        wanted.keys().any(|selector| selector.metric == "investigator_api_cache_requests_total"),
+        "the API cache's panels: {wanted:?}"
+    );
+
+    let database = TestDatabase::migrated().await;
+    let mut env = database.vars();
+    env.push(("KAFKA_BOOTSTRAP_SERVERS".to_owned(), String::new()));
+    let replica = Service::start_with(&["--api-only"], &env).await;
+    let mut exposed = Exposed::default();
+    exposed.scrape(&replica).await;
+    let missing = exposed.missing(&wanted);
+    assert!(missing.is_empty(), "right after a read replica starts, /metrics lacks:\n{}", missing.join("\n"));
+    for consumers in
+        ["thoth_investigator_processed_total", "thoth_investigator_halted_topics", "investigator_records_total"]
+    {
+        assert!(!exposed.0.contains_key(consumers), "{consumers}: a read replica consumes nothing");
+    }
 }
 
 /// Prometheus (Debian's 2.42) scraping an idle service every second: every expression of every

@@ -1,15 +1,18 @@
-//! The Kubernetes manifests under `ops/deploy`: the example overlay renders with `kubectl
-//! kustomize`, and what it renders is what the investigator needs on a cluster and no more: its
-//! Deployment and Service, its settings, permissions on workflows (and the Secrets holding
-//! registry credentials) in the two workflow namespaces only, and WorkflowTemplates that declare
-//! Thoth's parameter names (spec/argo-workflows.md §1.2).
+//! The Kubernetes manifests under `ops/deploy`: every kustomization renders with `kustomize
+//! build`, without a warning and without a deprecated field, and what the example overlay renders
+//! is what the investigator needs on a cluster and no more: its Deployment and Service, its
+//! settings, permissions on workflows (and the Secrets holding registry credentials) in the two
+//! workflow namespaces only, and WorkflowTemplates that declare Thoth's parameter names
+//! (spec/argo-workflows.md §1.2).
 //!
-//! kubectl is required: without it these tests fail and say how to install it.
+//! kustomize v4.5.4 is required (`INVESTIGATOR_TEST_KUSTOMIZE`, set by scripts/test.sh, which
+//! installs it with scripts/kustomize.sh): without it these tests fail and say so.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use investigator_tests::environment;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -186,11 +189,7 @@ fn deployment_serves_on_6066_with_health_probes_as_a_locked_down_non_root_contai
     assert_eq!(container["args"], json!(["serve"]));
     assert_eq!(named_port(container, "http"), 6066);
 
-    for probe in ["readinessProbe", "livenessProbe"] {
-        let request = &container[probe]["httpGet"];
-        assert_eq!(request["path"], "/_health", "{probe}");
-        assert_eq!(container_port(container, &request["port"]), 6066, "{probe}");
-    }
+    assert_probes(container);
 
     let security = &container["securityContext"];
     assert_eq!(security["runAsNonRoot"], true);
@@ -247,6 +246,16 @@ fn service_sends_port_6066_to_the_investigator_pods_http_port() {
     }
 }
 
+/// Readiness on `/_ready` (the consumer group joined, the lease asked for, nothing degraded),
+/// liveness on Thoth's `/_health`, both on 6066.
+fn assert_probes(container: &Value) {
+    for (probe, path) in [("readinessProbe", "/_ready"), ("livenessProbe", "/_health")] {
+        let request = &container[probe]["httpGet"];
+        assert_eq!(request["path"], path, "{probe}");
+        assert_eq!(container_port(container, &request["port"]), 6066, "{probe}");
+    }
+}
+
 #[test]
 fn api_readers_serve_the_api_only_from_the_standby_behind_a_service_of_their_own() {
     let rendered = Rendered::example();
@@ -264,6 +273,7 @@ fn api_readers_serve_the_api_only_from_the_standby_behind_a_service_of_their_own
         json!({"name": "investigator-secrets", "key": "standby-database-url"})
     );
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_probes(container);
     let pod = &readers["spec"]["template"]["spec"];
     assert_eq!(pod["automountServiceAccountToken"], false, "readers need no Kubernetes credentials");
     assert!(pod.get("serviceAccountName").is_none(), "{pod:#}");
@@ -463,24 +473,64 @@ fn workflow_templates_run_pinned_images_as_locked_down_non_root_containers() {
     assert!(!yaml.contains(":latest") && !yaml.contains("pinned-by-overlay"), "no image left unpinned");
 }
 
+/// The kustomization fields kustomize v5 deprecates, each with what replaces it (its
+/// `api/types/kustomization.go`, whose warnings v5 prints; v4.5.4 reads them silently).
+const DEPRECATED_FIELDS: [(&str, &str); 6] = [
+    ("bases", "resources"),
+    ("commonLabels", "labels"),
+    ("imageTags", "images"),
+    ("patchesJson6902", "patches"),
+    ("patchesStrategicMerge", "patches"),
+    ("vars", "replacements"),
+];
+
+#[test]
+fn no_kustomization_uses_a_deprecated_field_and_each_renders_without_a_warning() {
+    let kustomizations = kustomization_directories(&workspace_root().join("ops/deploy"));
+    assert!(kustomizations.len() >= 5, "the base, the workflow directories and the overlays: {kustomizations:?}");
+    let mut deprecated = Vec::new();
+    for directory in kustomizations {
+        let file = directory.join("kustomization.yaml");
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|error| panic!("read {}: {error}", file.display()));
+        let kustomization: Value =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|error| panic!("{} is not YAML: {error}", file.display()));
+        for (field, replacement) in DEPRECATED_FIELDS {
+            if kustomization.get(field).is_some() {
+                deprecated.push(format!("{}: `{field}:` (use `{replacement}:`)", file.display()));
+            }
+        }
+
+        let output = kustomize_build(&directory);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "kustomize build {} failed ({}):\n{stderr}",
+            directory.display(),
+            output.status
+        );
+        assert!(stderr.is_empty(), "kustomize build {} warned:\n{stderr}", directory.display());
+    }
+    assert!(deprecated.is_empty(), "deprecated kustomization fields:\n{}", deprecated.join("\n"));
+}
+
 #[test]
 fn a_kustomization_naming_a_missing_resource_fails_to_render() {
     let directory = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(directory.path().join("kustomization.yaml"), "resources:\n  - missing-deployment.yaml\n")
         .expect("write the kustomization");
 
-    let output = kubectl_kustomize(directory.path());
+    let output = kustomize_build(directory.path());
 
     assert!(
         !output.status.success(),
-        "kubectl rendered a kustomization whose resource does not exist:\n{}",
+        "kustomize rendered a kustomization whose resource does not exist:\n{}",
         String::from_utf8_lossy(&output.stdout)
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("missing-deployment.yaml"), "the error names the missing file: {stderr}");
 }
 
-/// What `kubectl kustomize` printed, one JSON value per YAML document.
+/// What `kustomize build` printed, one JSON value per YAML document.
 struct Rendered {
     objects: Vec<Value>,
 }
@@ -488,19 +538,19 @@ struct Rendered {
 impl Rendered {
     fn example() -> Rendered {
         let overlay = workspace_root().join(EXAMPLE_OVERLAY);
-        let output = kubectl_kustomize(&overlay);
+        let output = kustomize_build(&overlay);
         assert!(
             output.status.success(),
-            "kubectl kustomize {} failed ({}):\n{}",
+            "kustomize build {} failed ({}):\n{}",
             overlay.display(),
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        let yaml = String::from_utf8(output.stdout).expect("kubectl prints UTF-8");
+        let yaml = String::from_utf8(output.stdout).expect("kustomize prints UTF-8");
         let objects = serde_yaml_ng::Deserializer::from_str(&yaml)
             .map(|document| {
                 Value::deserialize(document)
-                    .unwrap_or_else(|error| panic!("kubectl printed YAML that does not parse: {error}\n{yaml}"))
+                    .unwrap_or_else(|error| panic!("kustomize printed YAML that does not parse: {error}\n{yaml}"))
             })
             .filter(|object| !object.is_null())
             .collect();
@@ -522,16 +572,36 @@ impl Rendered {
     }
 }
 
-/// Runs `kubectl kustomize <directory>`; fails the test, saying what to do, without kubectl.
-fn kubectl_kustomize(directory: &Path) -> Output {
-    match Command::new("kubectl").arg("kustomize").arg(directory).output() {
-        Ok(output) => output,
-        Err(error) if error.kind() == ErrorKind::NotFound => panic!(
-            "kubectl is not installed, and these tests render ops/deploy with `kubectl kustomize`: \
-             run scripts/install-system.sh (it installs Debian's kubernetes-client)"
-        ),
-        Err(error) => panic!("cannot run kubectl: {error}"),
+/// Runs `kustomize build <directory>` with the kustomize of `INVESTIGATOR_TEST_KUSTOMIZE`; fails
+/// the test, saying how to install it, when that is not set.
+fn kustomize_build(directory: &Path) -> Output {
+    let kustomize = environment::kustomize();
+    Command::new(&kustomize)
+        .arg("build")
+        .arg(directory)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {kustomize} (scripts/kustomize.sh installs it): {error}"))
+}
+
+/// Every directory below `root` (itself included) that holds a `kustomization.yaml`.
+fn kustomization_directories(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        if directory.join("kustomization.yaml").is_file() {
+            found.push(directory.clone());
+        }
+        let entries =
+            std::fs::read_dir(&directory).unwrap_or_else(|error| panic!("read {}: {error}", directory.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            }
+        }
     }
+    found.sort();
+    found
 }
 
 fn workspace_root() -> PathBuf {

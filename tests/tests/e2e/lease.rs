@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use investigator_actors::duty::{Duty, DutyLease, Holding, LeaseSettings};
+use investigator_actors::health::Health;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_projections::lease::{self, LeaseError, LeaseToken};
 use investigator_tests::{TestDatabase, eventually};
@@ -127,7 +128,8 @@ enum Event {
 
 fn keeper(database: &TestDatabase, replica: &'static str) -> DutyLease {
     let settings = LeaseSettings { replica_id: replica.to_owned(), ttl: Duration::from_secs(3) };
-    DutyLease::new(database.pool(2), DUTY, settings, Metrics::new("test"))
+    let metrics = Metrics::new("test");
+    DutyLease::new(database.pool(2), DUTY, settings, metrics.clone(), Health::new(metrics))
 }
 
 /// Duties that log when they start and stop.
@@ -210,7 +212,10 @@ async fn a_keeper_cut_off_from_the_database_stops_its_duties_before_its_lease_ex
     // The first keeper's own pool, closed to cut it off (its renewals fail from then on).
     let cut_off = database.pool(2);
     let settings = LeaseSettings { replica_id: "replica-a".to_owned(), ttl: Duration::from_secs(3) };
-    let first = DutyLease::new(cut_off.clone(), DUTY, settings, Metrics::new("test"));
+    let metrics = Metrics::new("test");
+    let first_health = Health::new(metrics.clone());
+    let first = DutyLease::new(cut_off.clone(), DUTY, settings, metrics, first_health.clone());
+    assert!(first_health.not_started().contains_key("lease"), "not ready before the lease's first answer");
     let first_holding = first.subscribe();
     let (_stop_first, first_stop) = watch::channel(false);
     let _first_task = tokio::spawn(first.run(logging_duties("replica-a", Arc::clone(&log)), first_stop));
@@ -218,6 +223,7 @@ async fn a_keeper_cut_off_from_the_database_stops_its_duties_before_its_lease_ex
         holds(&first_holding).is_some()
     })
     .await;
+    assert!(first_health.not_started().is_empty() && first_health.degraded().is_empty(), "{first_health:?}");
     let second = keeper(&database, "replica-b");
     let second_holding = second.subscribe();
     let (_stop_second, second_stop) = watch::channel(false);
@@ -227,6 +233,9 @@ async fn a_keeper_cut_off_from_the_database_stops_its_duties_before_its_lease_ex
     eventually("the second keeper takes over", Duration::from_secs(10), || async { holds(&second_holding).is_some() })
         .await;
     assert_eq!(holds(&first_holding), None);
+    let degraded = first_health.degraded();
+    let reason = degraded.get("lease").map(|degradation| degradation.reason.as_str()).unwrap_or_default();
+    assert!(reason.contains("lease could not be"), "the cut-off keeper is degraded: {first_health:?}");
     let events = log.lock().expect("log").clone();
     let stopped = events.iter().find(|(_, event)| *event == Event::Stopped("replica-a")).map(|(at, _)| *at);
     let started = events.iter().find(|(_, event)| *event == Event::Started("replica-b", 2)).map(|(at, _)| *at);

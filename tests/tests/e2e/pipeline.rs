@@ -3,7 +3,7 @@
 
 mod behaviour;
 mod broker_restart;
-mod crash_safety;
+pub(crate) mod crash_safety;
 mod embedded;
 mod knowledge;
 mod listing;

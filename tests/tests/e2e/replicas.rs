@@ -11,6 +11,8 @@ use crate::pipeline::messages::{PYPI, unresolved};
 use crate::pipeline::{applied_records, count, publish, service_env, texts};
 use crate::workflows::{cluster, kube_settings};
 
+mod churn;
+
 /// The lease's time to live in these tests (the shortest allowed).
 const LEASE_TTL_S: u64 = 3;
 
@@ -46,6 +48,15 @@ async fn two_replicas(env_of: impl Fn(&'static str) -> Vec<(String, String)>) ->
     (first, second)
 }
 
+/// `replica-a`, `replica-b` and `replica-c` started, by name.
+async fn three_replicas(env_of: impl Fn(&str) -> Vec<(String, String)>) -> Vec<(String, Service)> {
+    let mut replicas = Vec::new();
+    for name in ["replica-a", "replica-b", "replica-c"] {
+        replicas.push((name.to_owned(), Service::start(&env_of(name)).await));
+    }
+    replicas
+}
+
 async fn duty_held_metric(service: &Service) -> Option<f64> {
     service.metric("investigator_duty_held{duty=\"singleton\"}").await
 }
@@ -62,9 +73,14 @@ async fn assert_mirrored_once(kafka: &TestKafka, database: &TestDatabase, holder
         value["position"].as_i64().expect("a position")
     };
     let mirror_topic = kafka.naming().topic_for_base_name("thoth.investigator.knowledge-events");
+    // Counted as the records come (each record parsed once): a long log is read in time.
+    let counted = std::cell::Cell::new((0usize, 0i64));
     let mirror = kafka
         .read_topic_until(&mirror_topic, |records| {
-            records.iter().filter(|record| position(record) <= head).count() as i64 >= head
+            let (read, mut up_to_head) = counted.get();
+            up_to_head += records[read..].iter().filter(|record| position(record) <= head).count() as i64;
+            counted.set((records.len(), up_to_head));
+            up_to_head >= head
         })
         .await;
     let positions: Vec<i64> = mirror.iter().map(position).filter(|at| *at <= head).collect();
@@ -85,9 +101,15 @@ async fn assert_mirrored_once(kafka: &TestKafka, database: &TestDatabase, holder
     );
 }
 
-/// Every requested workflow was created once on the cluster and recorded submitted once.
-async fn assert_submitted_once(cluster: &crate::workflows::Cluster, database: &TestDatabase, requested: i64) {
-    eventually("every workflow submitted", Duration::from_secs(60), || async {
+/// Every requested workflow was created once on the cluster and recorded submitted once, all of
+/// them `within` that time.
+async fn assert_submitted_once(
+    cluster: &crate::workflows::Cluster,
+    database: &TestDatabase,
+    requested: i64,
+    within: Duration,
+) {
+    eventually("every workflow submitted", within, || async {
         count(&database.database, "SELECT count(*) FROM investigator.event_log WHERE event_type = 'WorkflowSubmitted'")
             .await
             == requested
@@ -173,7 +195,7 @@ async fn two_replicas_run_the_duties_once_and_the_survivor_takes_them_over_when_
     })
     .await;
     let requested = (messages.len() * 2) as i64;
-    assert_submitted_once(&cluster, &database, requested).await;
+    assert_submitted_once(&cluster, &database, requested, Duration::from_secs(60)).await;
     // The mirror: the survivor went on from where the killed holder's deliveries ended, not
     // from its checkpoint.
     assert_mirrored_once(&kafka, &database, &second).await;
@@ -202,10 +224,7 @@ async fn three_replicas_restarted_one_by_one_hand_the_duties_over_within_a_look(
         extra.push(("INVESTIGATOR_REPLICA_ID", replica));
         service_env(&kafka, &database, &extra)
     };
-    let mut replicas = Vec::new();
-    for name in ["replica-a", "replica-b", "replica-c"] {
-        replicas.push((name.to_owned(), Service::start(&env_of(name)).await));
-    }
+    let mut replicas = three_replicas(&env_of).await;
     // Every message applied before the update: the duties (launching, mirroring) have the work
     // during it. (Consuming through it is the consumer group's business, and tansu's group
     // coordinator stalls when members leave and join in quick succession.)
@@ -250,7 +269,7 @@ async fn three_replicas_restarted_one_by_one_hand_the_duties_over_within_a_look(
         assert!(*pause < Duration::from_secs(LEASE_TTL_S), "a hand-over on SIGTERM took {pause:?}");
     }
 
-    assert_submitted_once(&cluster, &database, requested).await;
+    assert_submitted_once(&cluster, &database, requested, Duration::from_secs(60)).await;
     let mut holders = BTreeSet::new();
     for (_, service) in &replicas {
         let (holder, listed) = singleton_holder(service).await;
@@ -323,4 +342,40 @@ async fn a_full_outbox_pauses_the_topics_in_every_replica_not_only_the_holder() 
     .await;
     assert_eq!(first.stop().await, Some(0));
     assert_eq!(second.stop().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_is_ready_only_once_it_has_joined_the_consumer_group_and_asked_for_the_lease() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    // tansu holds a group's join for half the session timeout: ten seconds to look at a
+    // replica that lives and is not ready yet.
+    let service = Service::start(&service_env(
+        &kafka,
+        &database,
+        &[("INVESTIGATOR_REPLICA_ID", "replica-a"), ("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "20000")],
+    ))
+    .await;
+    let (status, body) = service.get("/_ready").await;
+    assert_eq!(status, 503, "not ready while joining: {body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(report["status"], "not_ready");
+    let waits_for = report["starting"]["consumer_group"].as_str().unwrap_or_default();
+    assert!(waits_for.contains("joining consumer group"), "{report}");
+    assert_eq!(service.get("/_health").await.0, 200, "alive all the while");
+
+    eventually("ready once it consumes", Duration::from_secs(40), || async { service.get("/_ready").await.0 == 200 })
+        .await;
+    let (_, body) = service.get("/_ready").await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["status"], "ready");
+    publish(&kafka, &[unresolved("readied", "1.0.0", PYPI)]).await;
+    eventually("the replica consumes", Duration::from_secs(30), || async {
+        applied_records(&database.database).await == 1
+    })
+    .await;
+    assert!(
+        service.metric("investigator_rebalance_seconds_count").await.is_some_and(|joins| joins >= 1.0),
+        "the join is a rebalance measured"
+    );
+    assert_eq!(service.stop().await, Some(0));
 }

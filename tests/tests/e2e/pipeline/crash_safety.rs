@@ -9,19 +9,24 @@ use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
 use super::messages::*;
 use super::{applied_records, count, publish, service_env};
 
-/// A mixed stream, each message about a package of its own, and the workflows it must lead
-/// to (with two solvers).
+/// The `i`th message of a mixed stream, each about a package of its own, and the workflows it
+/// must lead to (with two solvers).
+pub(crate) fn mixed_message(i: usize) -> (ThothMessage, i64) {
+    match i % 10 {
+        0..=3 => (unresolved(&format!("u-{i}"), "1.0.0", PYPI), 2),
+        4 | 5 => (released(&format!("r-{i}"), "1.0.0"), 3),
+        6 | 7 => (unrevsolved(&format!("v-{i}"), "1.0.0"), 1),
+        8 => (missing_version(&format!("m-{i}"), "1.0.0"), 1),
+        _ => (source_distro(&format!("s-{i}"), "1.0.0", false), 0),
+    }
+}
+
+/// The first `total` messages of the mixed stream, and the workflows they must lead to.
 fn mixed_messages(total: usize) -> (Vec<ThothMessage>, i64) {
     let mut messages = Vec::with_capacity(total);
     let mut workflows = 0;
     for i in 0..total {
-        let (message, requested) = match i % 10 {
-            0..=3 => (unresolved(&format!("u-{i}"), "1.0.0", PYPI), 2),
-            4 | 5 => (released(&format!("r-{i}"), "1.0.0"), 3),
-            6 | 7 => (unrevsolved(&format!("v-{i}"), "1.0.0"), 1),
-            8 => (missing_version(&format!("m-{i}"), "1.0.0"), 1),
-            _ => (source_distro(&format!("s-{i}"), "1.0.0", false), 0),
-        };
+        let (message, requested) = mixed_message(i);
         messages.push(message);
         workflows += requested;
     }
@@ -36,7 +41,7 @@ async fn topics_with_partitions(kafka: &TestKafka) {
     kafka.create_topics(&kafka.topics(), PARTITIONS).await;
 }
 
-async fn assert_exactly_once(database: &TestDatabase, records: i64, workflows: i64, dead_letters: i64) {
+pub(crate) async fn assert_exactly_once(database: &TestDatabase, records: i64, workflows: i64, dead_letters: i64) {
     let db = &database.database;
     assert_eq!(applied_records(db).await, records, "every record applied");
     assert_eq!(
