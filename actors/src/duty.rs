@@ -8,9 +8,9 @@
 //! the time to live. When that deadline passes without a renewal, or a renewal finds the lease
 //! taken, the duties are told to stop at their next round boundary and waited for, half the
 //! margin at most: they have stopped before another replica can take the lease unless a round
-//! outlasts that. A replica that stops (SIGTERM) releases the lease only once its duties have
-//! stopped, waiting for them until its deadline (and leaving the lease to expire if one is
-//! still in its round then), so a hand-over on a rolling update never runs a duty twice.
+//! outlasts that. A replica that stops (SIGTERM) goes on renewing the lease until its duties
+//! have stopped, and releases it then (or leaves it to expire if it cannot renew), so a
+//! hand-over on a rolling update never runs a duty twice and takes no longer than their round.
 //!
 //! Every write the duties make to PostgreSQL is fenced
 //! ([`investigator_projections::lease::fence`]), so a round finishing late, or a holder paused
@@ -114,9 +114,9 @@ impl LeaseSettings {
 /// Why a holding ended.
 #[derive(Debug)]
 enum Ended {
-    /// The service stops: the lease is released once the duties have stopped, which they
-    /// may take until the holder's deadline for.
-    Stopping { deadline: Instant },
+    /// The service stops: the lease is released once the duties have stopped, renewed as
+    /// `renewals` says until then.
+    Stopping { renewals: Renewals },
     /// The lease was taken, expired, or could not be renewed in time.
     Lost(String),
 }
@@ -184,11 +184,10 @@ impl DutyLease {
             let ended = self.keep(&held.token, deadline, &mut stop).await;
             self.publish(Holding::NotHeld);
             let _ = stop_duties.send(true);
-            let until = match ended {
-                Ended::Stopping { deadline } => deadline,
-                Ended::Lost(_) => Instant::now() + self.settings.stop_grace(),
+            let stopped = match ended {
+                Ended::Stopping { renewals } => self.stop_duties_renewing(&held.token, duties, renewals).await,
+                Ended::Lost(_) => self.stop_duties(duties, Instant::now() + self.settings.stop_grace()).await,
             };
-            let stopped = self.stop_duties(duties, until).await;
             if stopped {
                 // Before the release: from here on another replica may take the duties.
                 tracing::info!(
@@ -203,7 +202,7 @@ impl DutyLease {
                     tracing::warn!(
                         duty = self.duty,
                         generation = held.token.generation,
-                        "a duty was still in its round at the holder's deadline: the lease is left to expire, not released"
+                        "the duties did not stop while the lease was held: it is left to expire, not released"
                     );
                     return;
                 }
@@ -273,42 +272,77 @@ impl DutyLease {
     }
 
     /// Renews the lease until it is lost or the service stops.
-    async fn keep(&self, token: &LeaseToken, mut deadline: Instant, stop: &mut watch::Receiver<bool>) -> Ended {
-        let mut next_renewal = Instant::now() + self.settings.renew_every();
+    async fn keep(&self, token: &LeaseToken, deadline: Instant, stop: &mut watch::Receiver<bool>) -> Ended {
+        let mut renewals = Renewals { deadline, next: Instant::now() + self.settings.renew_every() };
         loop {
             tokio::select! {
-                _ = stop.wait_for(|stop| *stop) => return Ended::Stopping { deadline },
-                () = tokio::time::sleep_until(next_renewal.min(deadline)) => {}
+                _ = stop.wait_for(|stop| *stop) => return Ended::Stopping { renewals },
+                () = tokio::time::sleep_until(renewals.due()) => {}
             }
-            if Instant::now() >= deadline {
-                return Ended::Lost("not renewed before the holder's deadline".to_owned());
+            match self.renew_due(token, &mut renewals).await {
+                Ok(Some(expires_at)) => self.publish(Holding::Held { token: token.clone(), expires_at }),
+                Ok(None) => {}
+                Err(reason) => return Ended::Lost(reason),
             }
-            let sent = Instant::now();
-            // A renewal still unanswered at the deadline is a lost lease: the duties must stop
-            // before it can expire for the other replicas.
-            let (database, renewing, ttl) = (self.database.clone(), token.clone(), self.settings.ttl);
-            let renewal = async move { lease::renew(&database, &renewing, ttl).await };
-            match unless_late(deadline, renewal).await {
-                Some(Ok(Some(renewed))) => {
-                    self.answered();
-                    deadline = self.deadline(sent);
-                    next_renewal = sent + self.settings.renew_every();
-                    self.publish(Holding::Held { token: token.clone(), expires_at: renewed.expires_at });
-                }
-                Some(Ok(None)) => return Ended::Lost("taken by another replica or expired".to_owned()),
-                Some(Err(error)) => {
-                    let error = investigator_events::error_chain::one_line(&error);
-                    tracing::warn!(
-                        duty = self.duty,
-                        generation = token.generation,
-                        error,
-                        "the duty's lease could not be renewed; trying again until the deadline"
-                    );
-                    self.health
-                        .failed(LEASE_COMPONENT, &format!("the {} lease could not be renewed: {error}", self.duty));
-                    next_renewal = Instant::now() + self.settings.retry_after();
-                }
-                None => return Ended::Lost("the renewal did not answer before the holder's deadline".to_owned()),
+        }
+    }
+
+    /// Renews the lease if a renewal is due: the new expiry when renewed, `None` when the
+    /// renewal failed and is tried again shortly, the reason when the lease is lost (the
+    /// holder's deadline passed, or the lease is another's).
+    async fn renew_due(&self, token: &LeaseToken, renewals: &mut Renewals) -> Result<Option<DateTime<Utc>>, String> {
+        let now = Instant::now();
+        if now >= renewals.deadline {
+            return Err("not renewed before the holder's deadline".to_owned());
+        }
+        if now < renewals.next {
+            return Ok(None);
+        }
+        let sent = now;
+        // A renewal still unanswered at the deadline is a lost lease: the duties must stop
+        // before it can expire for the other replicas.
+        let (database, renewing, ttl) = (self.database.clone(), token.clone(), self.settings.ttl);
+        let renewal = async move { lease::renew(&database, &renewing, ttl).await };
+        match unless_late(renewals.deadline, renewal).await {
+            Some(Ok(Some(renewed))) => {
+                self.answered();
+                renewals.deadline = self.deadline(sent);
+                renewals.next = sent + self.settings.renew_every();
+                Ok(Some(renewed.expires_at))
+            }
+            Some(Ok(None)) => Err("taken by another replica or expired".to_owned()),
+            Some(Err(error)) => {
+                let error = investigator_events::error_chain::one_line(&error);
+                tracing::warn!(
+                    duty = self.duty,
+                    generation = token.generation,
+                    error,
+                    "the duty's lease could not be renewed; trying again until the deadline"
+                );
+                self.health.failed(LEASE_COMPONENT, &format!("the {} lease could not be renewed: {error}", self.duty));
+                renewals.next = Instant::now() + self.settings.retry_after();
+                Ok(None)
+            }
+            None => Err("the renewal did not answer before the holder's deadline".to_owned()),
+        }
+    }
+
+    /// Waits for the duties of a stopping replica, told to stop already, renewing the lease
+    /// meanwhile: they give it up as soon as they have stopped, however long their round,
+    /// never by letting it expire under a duty still at work. Whether they all stopped; not
+    /// if a renewal fails until the deadline (then the lease expires, as in `keep`).
+    async fn stop_duties_renewing(&self, token: &LeaseToken, duties: Vec<Duty>, mut renewals: Renewals) -> bool {
+        let names: Vec<&'static str> = duties.iter().map(|duty| duty.name).collect();
+        let mut all_stopped = std::pin::pin!(futures_util::future::join_all(duties.into_iter().map(|duty| duty.task)));
+        loop {
+            tokio::select! {
+                _ = &mut all_stopped => return true,
+                () = tokio::time::sleep_until(renewals.due()) => {}
+            }
+            if let Err(reason) = self.renew_due(token, &mut renewals).await {
+                tracing::warn!(duty = self.duty, tasks = ?names, reason,
+                               "the lease was lost while the duties were stopping: their writes are fenced");
+                return false;
             }
         }
     }
@@ -346,6 +380,20 @@ impl DutyLease {
         let held = i64::from(matches!(holding, Holding::Held { .. }));
         self.metrics.duty_held.with_label_values(&[self.duty]).set(held);
         self.holding.send_replace(holding);
+    }
+}
+
+/// When the lease is renewed next, and by when it must have been.
+#[derive(Debug, Clone, Copy)]
+struct Renewals {
+    /// The holder's deadline (see [`DutyLease::deadline`]).
+    deadline: Instant,
+    next: Instant,
+}
+
+impl Renewals {
+    fn due(&self) -> Instant {
+        self.next.min(self.deadline)
     }
 }
 

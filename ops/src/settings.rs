@@ -513,6 +513,20 @@ mod tests {
     }
 
     #[test]
+    fn the_assignment_is_eager_unless_cooperative_is_asked_for_and_nothing_else_is_taken() {
+        let kafka = |value: &str| {
+            settings(&[("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"), ("INVESTIGATOR_KAFKA_ASSIGNMENT", value)])
+        };
+        let assignment = |value: &str| kafka(value).expect("valid").kafka.expect("kafka").consumer_assignment;
+        assert_eq!(assignment(""), ConsumerAssignment::Eager);
+        assert_eq!(assignment("Cooperative"), ConsumerAssignment::Cooperative);
+        assert_eq!(assignment("eager"), ConsumerAssignment::Eager);
+        let error = kafka("cooperative-sticky").expect_err("not a value");
+        assert_eq!(error.0[0].variable, "INVESTIGATOR_KAFKA_ASSIGNMENT");
+        assert!(error.to_string().contains("is not one of eager, cooperative"), "{error}");
+    }
+
+    #[test]
     fn an_empty_deployment_name_still_prefixes_as_in_thoth() {
         let settings = settings(&[("THOTH_DEPLOYMENT_NAME", "")]).expect("valid");
         assert_eq!(settings.naming.topic(MessageKind::ThothRepoInit), ".thoth.repo-init");

@@ -285,11 +285,22 @@ impl Launch {
     }
 
     async fn launch_one(&self, intent: &WorkflowIntent, stop: &watch::Receiver<bool>) {
+        let stopping = || *stop.borrow() || self.lease_lost.load(Ordering::Relaxed);
+        if stopping() {
+            return;
+        }
         let wait = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reserve(Instant::now());
         if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+            // The rate's wait ends early on a stop: a stopping holder must not sit out the
+            // slots its round reserved before it can give the lease up.
+            let mut stopped = stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                // (An error is a stop signal that can never come: the wait goes on.)
+                Ok(_) = stopped.wait_for(|stop| *stop) => return,
+            }
         }
-        if *stop.borrow() || self.lease_lost.load(Ordering::Relaxed) {
+        if stopping() {
             return;
         }
         let manifest = workflow_manifest(intent, &self.settings.templates);
