@@ -1,9 +1,11 @@
 //! Package indexes (`python_package_index`): a registration and the enabled switch each keep
 //! the position that set them, so a later event wins whichever batch it arrives in.
 
-use super::{Plan, Writer};
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
+
+use super::{Plan, Writer};
+use crate::projector::plan::IndexRow;
 
 const UPSERT: &str = include_str!("indexes/python_package_index.sql");
 
@@ -14,7 +16,7 @@ pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Er
     let rows = &plan.indexes;
     let ids: Vec<i64> = rows.keys().copied().collect();
     let urls: Vec<&str> = rows.values().map(|row| row.url.as_str()).collect();
-    let registration = |row: &crate::projector::plan::IndexRow| row.registration.clone();
+    let registration = |row: &IndexRow| row.registration.clone();
     let warehouses: Vec<Option<String>> =
         rows.values().map(|row| registration(row).and_then(|r| r.warehouse_api_url)).collect();
     let verify: Vec<bool> = rows.values().map(|row| registration(row).is_none_or(|r| r.verify_ssl)).collect();

@@ -1,8 +1,9 @@
 //! Licences (`python_package_license`): immutable, so a known one is left alone; versions
 //! refer to them, so they are written first.
 
-use super::{Plan, Writer};
 use tokio_postgres::Error;
+
+use super::{Plan, Writer};
 
 const INSERT: &str = include_str!("licenses/python_package_license.sql");
 

@@ -2,9 +2,10 @@
 //! have (`python_package_missing`). Missing and present are positions, not a flag: the later
 //! one decides, and [`super::flags`] turns them into `is_missing` once the batch is written.
 
-use super::{Plan, Writer};
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
+
+use super::{Plan, Writer};
 
 const ENTITIES: &str = include_str!("packages/python_package_version_entity.sql");
 const MISSING: &str = include_str!("packages/python_package_missing.sql");

@@ -1,7 +1,8 @@
 //! Solver environments (`ecosystem_solver`): immutable, so a known one is left alone.
 
-use super::{Plan, Writer};
 use tokio_postgres::Error;
+
+use super::{Plan, Writer};
 
 const INSERT: &str = include_str!("solvers/ecosystem_solver.sql");
 
