@@ -2,7 +2,7 @@
 //! write, one folded row per key and table. No I/O here, so every rule is unit-tested.
 //!
 //! Events are added in position order, so within a batch "latest wins" is plain
-//! overwriting and "first wins" is insert-if-absent; the SQL in `write.rs` applies the same
+//! overwriting and "first wins" is insert-if-absent; the SQL in `write/` applies the same
 //! rules against what is stored (with the *_position guards), so the outcome does not depend
 //! on where batch boundaries fall.
 

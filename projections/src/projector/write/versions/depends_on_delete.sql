@@ -1,0 +1,1 @@
+DELETE FROM depends_on WHERE version_id = ANY($1)
