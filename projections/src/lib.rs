@@ -46,5 +46,5 @@ pub mod workflow_secrets;
 pub use database::{Connection, Database, DatabaseError, ServerInfo};
 pub use deadpool_postgres::Transaction;
 pub use knowledge::load_knowledge;
-pub use record::{RecordError, record, record_in};
+pub use record::{RecordError, RecordTimings, record, record_in, record_in_timed};
 pub use schema::SchemaName;

@@ -1,5 +1,7 @@
 //! Recording: appending events and projecting them in one transaction.
 
+use std::time::{Duration, Instant};
+
 use deadpool_postgres::Transaction;
 
 use crate::projector::{self, KNOWLEDGE_GRAPH, ProjectionError};
@@ -36,24 +38,44 @@ pub async fn record(database: &Database, request: AppendRequest) -> Result<Appen
     Ok(outcome)
 }
 
+/// Where the time of one [`record_in_timed`] went: the batch's profile shows both.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecordTimings {
+    /// The log: the head lock, the idempotency and version checks, the rows.
+    pub append: Duration,
+    /// The knowledge graph: a catch-up if it was behind, the batch's rows, the checkpoint.
+    pub projection: Duration,
+}
+
 /// Appends a batch and applies it to the live knowledge graph, inside the caller's
 /// transaction (which may also hold, say, the Kafka offsets of the records it came from).
 /// If the projection is behind the log (events appended without projecting, a log imported),
 /// it catches up first, so the graph never skips an event. It leaves the transaction's
 /// `search_path` on the `graph` schema: name `investigator.` tables explicitly after it.
 pub async fn record_in(transaction: &Transaction<'_>, request: AppendRequest) -> Result<AppendOutcome, RecordError> {
+    Ok(record_in_timed(transaction, request).await?.0)
+}
+
+/// [`record_in`], telling how long the append and the projection took.
+pub async fn record_in_timed(
+    transaction: &Transaction<'_>,
+    request: AppendRequest,
+) -> Result<(AppendOutcome, RecordTimings), RecordError> {
+    let started = Instant::now();
     let outcome = store::append_in(transaction, request).await?;
+    let mut timings = RecordTimings { append: started.elapsed(), projection: Duration::ZERO };
     let AppendOutcome::Appended(events) = &outcome else {
-        return Ok(outcome);
+        return Ok((outcome, timings));
     };
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
-        return Ok(outcome);
+        return Ok((outcome, timings));
     };
     let live = SchemaName::live();
     catch_up_to(transaction, &live, first.position - 1).await?;
     projector::apply(transaction, &live, events).await?;
     projector::set_checkpoint(transaction, KNOWLEDGE_GRAPH, last.position).await?;
-    Ok(outcome)
+    timings.projection = started.elapsed() - timings.append;
+    Ok((outcome, timings))
 }
 
 /// Applies the events between the live projection's checkpoint and `position` (the caller

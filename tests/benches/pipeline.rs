@@ -7,7 +7,10 @@
 //! - ingest: `investigator serve` (release build) applies the backlog end to end (decode,
 //!   decide, append, project, offsets), with its resident memory sampled throughout;
 //! - latency: once caught up, messages produced at a fixed 1,000 per second, each timed from
-//!   its send to the moment its offset is committed in PostgreSQL (polled every 2 ms).
+//!   its send to the moment its offset is committed in PostgreSQL (polled every 2 ms);
+//! - where the time goes: for the backlog and for the fixed rate, the p50 and p99 of each
+//!   phase of a batch (decode, knowledge, decide, append, project, commit...), read from the
+//!   service's `batch committed` lines.
 //!
 //! Run with `scripts/bench.sh pipeline` (it starts PostgreSQL and the broker and builds the
 //! release binary). `INVESTIGATOR_BENCH_MESSAGES` makes the backlog smaller for a quick look.
@@ -18,8 +21,9 @@ use std::time::{Duration, Instant};
 use investigator_actors::kafka::{ClientLogging, KafkaSettings, ThothPublisher};
 use investigator_events::thoth::{MessageKind, ThothMessage};
 use investigator_tests::{Service, TestDatabase, TestKafka};
+use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -101,6 +105,71 @@ async fn broker_consume_rate(kafka: &TestKafka, total: usize) -> f64 {
     let rate = total as f64 / started.elapsed().as_secs_f64();
     tokio::task::spawn_blocking(move || drop(consumer)).await.expect("consumer closed");
     rate
+}
+
+/// The broker's own produce-to-consume latency at `rate`: a plain consumer, polling as the
+/// ingest does (`fetch.wait.max.ms` 20), on a topic of its own. The floor under the
+/// pipeline's latency.
+async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Duration> {
+    let topic = format!("{}.bench-latency-probe", kafka.deployment);
+    kafka.create_topics(std::slice::from_ref(&topic), 1).await;
+    let mut config = KafkaSettings::new(kafka.bootstrap_servers.clone()).consumer_config();
+    config.set("group.id", format!("{}-probe", kafka.deployment)).set("fetch.wait.max.ms", "20");
+    let consumer: StreamConsumer<ClientLogging> =
+        config.create_with_context(ClientLogging::default()).expect("consumer");
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(&topic, 0, Offset::Beginning).expect("assignment");
+    consumer.assign(&assignment).expect("assign");
+    drop(assignment);
+    let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
+        .client_config()
+        .set("linger.ms", "0")
+        .create_with_context(ClientLogging::default())
+        .expect("producer");
+    // One record first, so the connections and the consumer's first fetch are not timed.
+    let warm_up: FutureRecord<'_, (), str> = FutureRecord::to(&topic).payload("warm-up");
+    producer.send(warm_up, Duration::from_secs(10)).await.map_err(|(error, _)| error).expect("warm-up sent");
+    let warmed_up = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await;
+    let first = warmed_up.expect("the warm-up record arrives").expect("consumer").offset() + 1;
+    let sender = tokio::spawn(async move {
+        let interval = Duration::from_micros(1_000_000 / rate);
+        let started = Instant::now();
+        let mut sent_at = Vec::with_capacity(count);
+        for i in 0..count {
+            tokio::time::sleep_until((started + interval * i as u32).into()).await;
+            sent_at.push(Instant::now());
+            let record: FutureRecord<'_, (), str> = FutureRecord::to(&topic).payload("probe");
+            drop(producer.send_result(record).map_err(|(error, _)| error).expect("queued"));
+        }
+        producer.flush(Duration::from_secs(10)).expect("flushed");
+        sent_at
+    });
+    let mut received_at = BTreeMap::new();
+    while received_at.len() < count {
+        match tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await {
+            Ok(Ok(message)) => {
+                received_at.insert(message.offset(), Instant::now());
+            }
+            Ok(Err(error)) => panic!("consumer error: {error}"),
+            Err(_) => panic!("the broker stopped delivering after {} records", received_at.len()),
+        }
+    }
+    let sent_at = sender.await.expect("sender");
+    tokio::task::spawn_blocking(move || drop(consumer)).await.expect("consumer closed");
+    // One partition, one producer, no retries: offsets follow the sending order.
+    received_at.retain(|offset, _| *offset >= first);
+    received_at.values().zip(&sent_at).map(|(received, sent)| received.saturating_duration_since(*sent)).collect()
+}
+
+fn print_latency(what: &str, mut measured: Vec<Duration>) {
+    measured.sort();
+    println!(
+        "{what} ({} messages):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        measured.len(),
+        percentile(&measured, 0.50).as_secs_f64() * 1e3,
+        percentile(&measured, 0.99).as_secs_f64() * 1e3,
+        measured.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
 }
 
 fn resident_mib(pid: u32) -> f64 {
@@ -194,6 +263,65 @@ fn mixed_unresolved(i: usize) -> ThothMessage {
     )
 }
 
+/// The phases of a batch as `serve` logs them (`batch committed`, with `<phase>_ms` fields),
+/// then the batch's total, then how long its oldest record had waited when it started
+/// (`oldest_record_waited_ms`, from the record's Kafka timestamp: not part of the total).
+const PHASES: [&str; 11] = [
+    "list",
+    "lock",
+    "decode",
+    "knowledge",
+    "decide",
+    "assemble",
+    "append",
+    "project",
+    "commit",
+    "total",
+    "oldest_record_waited",
+];
+const TOTAL: usize = 9;
+
+/// Per batch, its records and the milliseconds of each of [`PHASES`], from a JSON log.
+fn batch_profiles(log: &str) -> Vec<(u64, [f64; PHASES.len()])> {
+    log.lines()
+        .filter(|line| line.contains("batch committed"))
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|line| {
+            let fields = line.get("fields")?;
+            let mut phases = [0.0; PHASES.len()];
+            for (slot, phase) in phases.iter_mut().zip(PHASES) {
+                *slot = fields.get(format!("{phase}_ms"))?.as_f64()?;
+            }
+            Some((fields.get("records")?.as_u64()?, phases))
+        })
+        .collect()
+}
+
+fn print_profile(what: &str, batches: &[(u64, [f64; PHASES.len()])]) {
+    let records: u64 = batches.iter().map(|(records, _)| records).sum();
+    println!(
+        "where a batch's time goes, {what} ({} batches, {:.0} records each on average), ms:",
+        batches.len(),
+        records as f64 / batches.len().max(1) as f64
+    );
+    println!("  {:<10} {:>8} {:>8} {:>8}  {:>6}", "phase", "p50", "p99", "mean", "share");
+    let total: f64 = batches.iter().map(|(_, phases)| phases[TOTAL]).sum();
+    for (column, phase) in PHASES.iter().enumerate() {
+        let mut values: Vec<f64> = batches.iter().map(|(_, phases)| phases[column]).collect();
+        values.sort_by(f64::total_cmp);
+        let at = |fraction: f64| {
+            values.get(((values.len() as f64 - 1.0) * fraction).round() as usize).copied().unwrap_or_default()
+        };
+        let sum: f64 = values.iter().sum();
+        let share = if column <= TOTAL {
+            format!("{:>5.1}%", 100.0 * sum / total.max(f64::MIN_POSITIVE))
+        } else {
+            String::new()
+        };
+        println!("  {phase:<10} {:>8.1} {:>8.1} {:>8.1}  {share}", at(0.5), at(0.99), sum / values.len().max(1) as f64);
+    }
+}
+
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
@@ -223,10 +351,22 @@ async fn main() {
 
     let limit = broker_consume_rate(&kafka, total).await;
     println!("broker consume rate (the limit):       {limit:>10.0} msg/s");
+    print_latency(
+        "the broker's latency at 1,000 msg/s, produce to consume",
+        broker_latency(&kafka, 5_000, 1_000).await,
+    );
 
     let mut env = kafka.vars();
     env.extend(database.vars());
-    env.push(("RUST_LOG".to_owned(), "warn".to_owned()));
+    env.push(("RUST_LOG".to_owned(), "warn,investigator_actors::pipeline::batch=debug".to_owned()));
+    env.push(("INVESTIGATOR_LOG_FORMAT".to_owned(), "json".to_owned()));
+    // Settings to compare (`INVESTIGATOR_BATCH_LINGER_MS=0 scripts/bench.sh pipeline`) reach
+    // the service; the benchmark's own knobs do not.
+    env.extend(std::env::vars().filter(|(name, _)| {
+        name.starts_with("INVESTIGATOR_")
+            && !name.starts_with("INVESTIGATOR_BENCH_")
+            && !name.starts_with("INVESTIGATOR_TEST_")
+    }));
     let service = Service::start(&env).await;
     let pid = service.pid().expect("running");
     let started = Instant::now();
@@ -261,19 +401,16 @@ async fn main() {
         flowing_rate / limit
     );
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+    let backlog_log = service.log_text();
+    print_profile("the backlog", &batch_profiles(&backlog_log));
 
     let count = 20_000;
-    let mut measured = latencies(&kafka, &database, count, 1_000).await;
+    let measured = latencies(&kafka, &database, count, 1_000).await;
     peak_mib = peak_mib.max(resident_mib(pid));
-    measured.sort();
-    println!(
-        "latency at 1,000 msg/s ({} messages):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        measured.len(),
-        percentile(&measured, 0.50).as_secs_f64() * 1e3,
-        percentile(&measured, 0.99).as_secs_f64() * 1e3,
-        measured.last().copied().unwrap_or_default().as_secs_f64() * 1e3
-    );
+    print_latency("latency at 1,000 msg/s, produce to commit", measured);
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+    let log = service.log_text();
+    print_profile("the fixed rate", &batch_profiles(log.get(backlog_log.len()..).unwrap_or_default()));
     let workflows = {
         let client = database.sql().await;
         client.query_one("SELECT count(*) FROM graph.workflow_run", &[]).await.expect("count").get::<_, i64>(0)

@@ -14,11 +14,11 @@
 
 mod assemble;
 mod decisions;
+mod phases;
 mod prepare;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use investigator_core::decide::{KnowledgeKeys, MessageOrigin, VersionListing, VersionSource};
 use investigator_events::excerpt::excerpt;
@@ -26,10 +26,11 @@ use investigator_projections::fault::Fault;
 use investigator_projections::offsets::{TopicPartition, advance_offsets, lock_offsets};
 use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{
-    Connection, Database, DatabaseError, RecordError, Transaction, load_knowledge, record_in,
+    Connection, Database, DatabaseError, RecordError, Transaction, load_knowledge, record_in_timed,
 };
 
 pub use decisions::HandlerAddresses;
+pub use phases::Phase;
 
 use super::control::Control;
 use super::dead_letter::DeadLetter;
@@ -38,6 +39,7 @@ use super::listing::VersionLister;
 use super::metrics::Metrics;
 use super::{InboundRecord, PipelineSettings};
 use assemble::Halt;
+use phases::PhaseClock;
 use prepare::{Filtered, Prepared, filter_applied, prepare};
 
 /// What the batch needs besides its records.
@@ -108,13 +110,15 @@ pub enum Kept {
 
 /// Processes one batch.
 pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) -> Result<BatchOutcome, BatchError> {
-    let started = Instant::now();
+    let mut clock = PhaseClock::start();
+    let waited = oldest_record_age(records);
     let settings = &context.settings;
     // Indexes are asked before the transaction opens, so a slow one holds no row lock.
     let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
+    clock.end(Phase::List);
     let mut connection = context.database.connection().await?;
     let (transaction, filtered) = open(&mut connection, context, records).await?;
-    let locked_at = started.elapsed();
+    clock.end(Phase::Lock);
     let mut outcome = BatchOutcome::from_filter(&filtered);
 
     let mut prepared: Vec<Prepared> = Vec::with_capacity(filtered.kept.len());
@@ -142,14 +146,14 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
             }
         }
     }
-    let prepared_at = started.elapsed();
+    clock.end(Phase::Decode);
     let mut knowledge = load_knowledge(&transaction, &keys).await?;
     for ((name, index), versions) in listings {
         knowledge.insert_listing(&name, &index, VersionListing { versions, source: VersionSource::Index });
     }
-    let knowledge_at = started.elapsed();
+    clock.end(Phase::Knowledge);
     let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
-    let decided_at = started.elapsed();
+    clock.end(Phase::Decide);
     let assembled = assemble::assemble(prepared, decided, settings, &context.metrics);
 
     let mut next_offsets: Vec<(TopicPartition, i64)> = assembled.next_offsets.into_iter().collect();
@@ -162,24 +166,14 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
     if !assembled.secrets.is_empty() {
         investigator_projections::workflow_secrets::store(&transaction, &assembled.secrets).await?;
     }
-    let recorded = commit(transaction, context, assembled.events, &next_offsets).await?;
-    let recorded_at = started.elapsed();
+    clock.end(Phase::Assemble);
+    let recorded = commit(transaction, context, assembled.events, &next_offsets, &mut clock).await?;
     // Halts take effect once the batch that decided them has committed: a batch that fails
     // halts nothing.
     for halt in assembled.halts {
         apply_halt(context, halt);
     }
-    tracing::debug!(
-        records = records.len(),
-        events = recorded,
-        lock_ms = locked_at.as_millis() as u64,
-        prepare_ms = (prepared_at - locked_at).as_millis() as u64,
-        knowledge_ms = (knowledge_at - prepared_at).as_millis() as u64,
-        decide_ms = (decided_at - knowledge_at).as_millis() as u64,
-        record_and_commit_ms = (recorded_at - decided_at).as_millis() as u64,
-        "batch committed"
-    );
-    context.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+    clock.report(&context.metrics, records.len(), recorded, waited);
     outcome.applied = assembled.applied;
     outcome.events = recorded;
     outcome.next_offsets = next_offsets;
@@ -225,7 +219,7 @@ pub async fn record_refused(
         next_offsets.push((record.topic_partition(), record.offset + 1));
         outcome.applied += 1;
     }
-    outcome.events = commit(transaction, context, events, &next_offsets).await?;
+    outcome.events = commit(transaction, context, events, &next_offsets, &mut PhaseClock::start()).await?;
     outcome.next_offsets = next_offsets;
     count(context, &outcome);
     Ok(outcome)
@@ -255,12 +249,14 @@ async fn open<'c>(
     Ok((transaction, filter_applied(records, &stored)))
 }
 
-/// Appends and projects `events`, moves the offsets, commits; the events recorded.
+/// Appends and projects `events`, moves the offsets, commits; the events recorded. The
+/// append, the projection and the commit are timed on `clock`.
 async fn commit(
     transaction: Transaction<'_>,
     context: &BatchContext,
     events: Vec<NewEvent>,
     next_offsets: &[(TopicPartition, i64)],
+    clock: &mut PhaseClock,
 ) -> Result<usize, BatchError> {
     let mut appended: BTreeMap<&'static str, u64> = BTreeMap::new();
     for event in &events {
@@ -268,10 +264,13 @@ async fn commit(
     }
     let recorded = events.len();
     if !events.is_empty() {
-        record_in(&transaction, AppendRequest { idempotency_key: None, expected: Vec::new(), events }).await?;
+        let request = AppendRequest { idempotency_key: None, expected: Vec::new(), events };
+        let (_, timings) = record_in_timed(&transaction, request).await?;
+        clock.end_split(&[(Phase::Append, timings.append), (Phase::Project, timings.projection)]);
     }
     advance_offsets(&transaction, &context.settings.consumer_group, next_offsets).await?;
     transaction.commit().await?;
+    clock.end(Phase::Commit);
     for (partition, next) in next_offsets {
         context
             .metrics
@@ -284,6 +283,15 @@ async fn commit(
     }
     context.metrics.batches.inc();
     Ok(recorded)
+}
+
+/// How long the batch's oldest record had waited since its Kafka timestamp when the batch
+/// started: the broker, the consumer's fetch and the ingest's buffer together (`None` without
+/// timestamps; wall clocks, so only as good as the producer's clock).
+fn oldest_record_age(records: &[InboundRecord]) -> Option<std::time::Duration> {
+    let oldest = records.iter().filter_map(|record| record.timestamp_ms).min()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
+    Some(std::time::Duration::from_millis(u64::try_from(now - oldest).unwrap_or(0)))
 }
 
 /// Counts a committed outcome's records.

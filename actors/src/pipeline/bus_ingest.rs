@@ -123,6 +123,7 @@ impl BusIngest {
                 key: None,
                 payload: Some(record.payload),
                 traceparent: Some(super::trace::start()),
+                timestamp_ms: None,
             })
             .collect())
     }

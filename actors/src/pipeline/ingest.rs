@@ -283,6 +283,7 @@ impl Ingest {
                 received = self.consumer.recv(), if !buffer_full => match received {
                     Ok(message) => {
                         let record = InboundRecord {
+                            timestamp_ms: message.timestamp().to_millis(),
                             topic: message.topic().to_owned(),
                             partition: message.partition(),
                             offset: message.offset(),

@@ -6,10 +6,11 @@ use investigator_core::learning::Driver;
 use investigator_events::domain::{EventType, WorkflowKind};
 use investigator_events::thoth::{ConsumerMode, MessageKind, TopicNaming};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
+use super::batch::Phase;
 use super::positioning::OffsetResetPolicy;
 
 /// Every metric, registered in one registry.
@@ -52,6 +53,9 @@ pub struct Metrics {
     pub batches: IntCounter,
     /// `investigator_batch_seconds`: one batch, from dispatch to commit.
     pub batch_seconds: Histogram,
+    /// `investigator_batch_phase_seconds{phase}`: one phase of one batch (`Phase`), so a slow
+    /// batch shows where its time went.
+    pub batch_phase_seconds: HistogramVec,
     /// `investigator_rebalance_seconds`: one consumer-group rebalance, from its first callback
     /// to every partition it assigned positioned: how long this replica's partitions went
     /// unread because of it (the first one is the replica's join).
@@ -194,6 +198,13 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(batch_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let batch_phase_seconds = HistogramVec::new(
+            HistogramOpts::new("investigator_batch_phase_seconds", "Time one batch spent in one phase")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+            &["phase"],
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(batch_phase_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
         let rebalance_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "investigator_rebalance_seconds",
@@ -420,6 +431,7 @@ impl Metrics {
             consumer_info,
             batches,
             batch_seconds,
+            batch_phase_seconds,
             database_retries,
             offset_gaps,
             offset_resets,
@@ -466,6 +478,9 @@ impl Metrics {
         }
         for outcome in ["applied", "duplicate"] {
             self.records.with_label_values(&[outcome]);
+        }
+        for phase in Phase::ALL {
+            self.batch_phase_seconds.with_label_values(&[phase.name()]);
         }
         for handler in known.handlers {
             self.handler_restarts.with_label_values(&[&format!("{handler:?}")]);

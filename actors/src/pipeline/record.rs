@@ -23,6 +23,10 @@ pub struct InboundRecord {
     /// The W3C trace context: the producer's `traceparent` header when it sent a valid one,
     /// else a trace started at ingest.
     pub traceparent: Option<String>,
+    /// The record's Kafka timestamp (the producer's create time, or the broker's append time),
+    /// in milliseconds since the epoch; `None` when the broker gave none. Only for measuring
+    /// how long records wait before their batch starts.
+    pub timestamp_ms: Option<i64>,
 }
 
 impl InboundRecord {

@@ -10,7 +10,7 @@ use investigator_projections::offsets::TopicPartition;
 use investigator_projections::store::NewEvent;
 use investigator_projections::workflow_secrets::StoredSecret;
 
-use super::decisions::Decided;
+use super::decisions::{Decided, HandlerFailure};
 use super::prepare::Prepared;
 use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::metrics::{Metrics, handler_label};
@@ -72,11 +72,13 @@ pub(super) fn assemble(
             Prepared::Message { message, .. } => Some(message.clone()),
             _ => None,
         };
-        let mut failures: Vec<(String, String, u32)> = Vec::new();
+        let mut failures: Vec<Failure> = Vec::new();
         let mut decisions: Vec<(Handler, Decision)> = Vec::new();
         match item {
             Prepared::Ignored(_) => {}
-            Prepared::DeadLetter(letter) => failures.push((letter.reason_code, letter.reason, letter.attempts)),
+            Prepared::DeadLetter(letter) => {
+                failures.push(Failure { code: letter.reason_code, reason: letter.reason, attempts: letter.attempts })
+            }
             Prepared::Message { .. } => {
                 for (handler, result) in decided.decisions.remove(&index).unwrap_or_default() {
                     match result {
@@ -84,18 +86,19 @@ pub(super) fn assemble(
                         Err(rejection) => failures.push(rejection_failure(handler, &rejection)),
                     }
                 }
-                for (handler, reason, attempts) in decided.failures.remove(&index).unwrap_or_default() {
-                    failures.push((
-                        "handler_failed".to_owned(),
-                        format!("{handler:?} failed {attempts} times: {reason}"),
+                for HandlerFailure { handler, reason, attempts } in decided.failures.remove(&index).unwrap_or_default()
+                {
+                    failures.push(Failure {
+                        code: "handler_failed".to_owned(),
+                        reason: format!("{handler:?} failed {attempts} times: {reason}"),
                         attempts,
-                    ));
+                    });
                 }
             }
         }
         let base_name = settings.naming.kind_of_topic(&record.topic).map(|kind| kind.base_name().to_owned());
         if !failures.is_empty() && base_name.as_ref().is_some_and(|base| settings.halt_on_fail.contains(base)) {
-            let reason = failures.iter().map(|(_, reason, _)| reason.as_str()).collect::<Vec<_>>().join("; ");
+            let reason = Failure::reasons(&failures);
             halted_partitions.push(partition.clone());
             assembled.halts.push(Halt { partition, offset: record.offset, reason });
             continue;
@@ -124,9 +127,9 @@ pub(super) fn assemble(
         if !failures.is_empty() {
             let letter = DeadLetter {
                 record: record.clone(),
-                reason_code: failures.iter().map(|(code, _, _)| code.as_str()).collect::<Vec<_>>().join(","),
-                reason: failures.iter().map(|(_, reason, _)| reason.as_str()).collect::<Vec<_>>().join("; "),
-                attempts: failures.iter().map(|(_, _, attempts)| *attempts).max().unwrap_or(1),
+                reason_code: failures.iter().map(|failure| failure.code.as_str()).collect::<Vec<_>>().join(","),
+                reason: Failure::reasons(&failures),
+                attempts: failures.iter().map(|failure| failure.attempts).max().unwrap_or(1),
             };
             tracing::warn!(
                 topic = record.topic,
@@ -149,8 +152,23 @@ pub(super) fn assemble(
     assembled
 }
 
-fn rejection_failure(handler: Handler, rejection: &Rejection) -> (String, String, u32) {
-    (rejection.code().to_owned(), format!("{handler:?}: {rejection}"), 1)
+/// Why one handler did not decide on a record: the parts of its dead letter.
+struct Failure {
+    /// A dead letter's `reason_code`.
+    code: String,
+    reason: String,
+    attempts: u32,
+}
+
+impl Failure {
+    /// Every failure's reason, on one line.
+    fn reasons(failures: &[Failure]) -> String {
+        failures.iter().map(|failure| failure.reason.as_str()).collect::<Vec<_>>().join("; ")
+    }
+}
+
+fn rejection_failure(handler: Handler, rejection: &Rejection) -> Failure {
+    Failure { code: rejection.code().to_owned(), reason: format!("{handler:?}: {rejection}"), attempts: 1 }
 }
 
 /// Thoth's counters for one handler's decision.

@@ -22,16 +22,29 @@ pub(super) type HandlerDecision = (Handler, Result<Decision, Rejection>);
 pub(super) struct Decided {
     /// Per item, what each handler decided (or rejected), in handler order.
     pub decisions: BTreeMap<usize, Vec<HandlerDecision>>,
-    /// Per item, the handlers that failed every attempt, with the last failure.
-    pub failures: BTreeMap<usize, Vec<(Handler, String, u32)>>,
+    /// Per item, the handlers that failed every attempt.
+    pub failures: BTreeMap<usize, Vec<HandlerFailure>>,
+}
+
+/// A handler that panicked on an item at every attempt.
+#[derive(Debug)]
+pub(super) struct HandlerFailure {
+    pub handler: Handler,
+    /// The last panic's message.
+    pub reason: String,
+    pub attempts: u32,
 }
 
 /// Sends each handler its items, in batch order, and retries what failed: after a panic the
 /// handler is restarted by its supervisor, and the items from the failed one on are sent
 /// again after `backoff * attempt`, with the knowledge updated by everything decided so far.
+///
+/// Each handler folds its own decisions into its own copy of the knowledge as it goes; the
+/// decisions of every handler are folded into the shared knowledge only when a retry round
+/// follows (rarely: a handler panicked), so a batch without panics folds each decision once.
 pub(super) async fn decide_all(
     items: Vec<(Handler, DecideItem)>,
-    mut knowledge: Knowledge,
+    knowledge: Knowledge,
     handlers: &HandlerAddresses,
     settings: &PipelineSettings,
     metrics: &Metrics,
@@ -40,14 +53,14 @@ pub(super) async fn decide_all(
     for (handler, item) in items {
         pending.entry(handler).or_default().push(item);
     }
+    let mut knowledge = Arc::new(knowledge);
     let mut decided = Decided::default();
     let mut attempts: HashMap<(usize, Handler), u32> = HashMap::new();
     while !pending.is_empty() {
-        let shared = Arc::new(knowledge.clone());
         let rounds = pending.into_iter().map(|(handler, items)| {
             let request = handlers
                 .get(&handler)
-                .map(|address| address.send(DecideBatch { items: items.clone(), knowledge: Arc::clone(&shared) }));
+                .map(|address| address.send(DecideBatch { items: items.clone(), knowledge: Arc::clone(&knowledge) }));
             async move {
                 let outcomes = match request {
                     Some(request) => request.await.unwrap_or_else(|error| {
@@ -65,6 +78,7 @@ pub(super) async fn decide_all(
             }
         });
         let mut retry: BTreeMap<Handler, Vec<DecideItem>> = BTreeMap::new();
+        let mut decided_this_round: Vec<(usize, Handler)> = Vec::new();
         let mut longest_wait = 0;
         for (handler, items, outcomes) in join_all(rounds).await {
             let by_index: HashMap<usize, &DecideItem> = items.iter().map(|item| (item.index, item)).collect();
@@ -72,17 +86,19 @@ pub(super) async fn decide_all(
                 let Some(item) = by_index.get(&index) else { continue };
                 match outcome {
                     ItemOutcome::Decided(result) => {
-                        if let Ok(decision) = &result {
-                            knowledge.observe(&decision.events);
-                        }
                         decided.decisions.entry(index).or_default().push((handler, result));
+                        decided_this_round.push((index, handler));
                     }
                     ItemOutcome::Panicked(reason) => {
                         let attempt = attempts.entry((index, handler)).or_default();
                         *attempt += 1;
                         metrics.exceptions.with_label_values(&[&handler_label(item.message.kind())]).inc();
                         if *attempt >= settings.max_retries.max(1) {
-                            decided.failures.entry(index).or_default().push((handler, reason, *attempt));
+                            decided.failures.entry(index).or_default().push(HandlerFailure {
+                                handler,
+                                reason,
+                                attempts: *attempt,
+                            });
                         } else {
                             longest_wait = longest_wait.max(*attempt);
                             retry.entry(handler).or_default().push((*item).clone());
@@ -92,10 +108,20 @@ pub(super) async fn decide_all(
                 }
             }
         }
-        for items in retry.values_mut() {
-            items.sort_by_key(|item| item.index);
-        }
         if !retry.is_empty() {
+            // Every handler's requests sent, the shared copy has one owner again: no clone.
+            let shared = Arc::make_mut(&mut knowledge);
+            for (index, handler) in decided_this_round {
+                let decision = decided.decisions.get(&index).and_then(|decisions| {
+                    decisions.iter().find(|(by, _)| *by == handler).and_then(|(_, result)| result.as_ref().ok())
+                });
+                if let Some(decision) = decision {
+                    shared.observe(&decision.events);
+                }
+            }
+            for items in retry.values_mut() {
+                items.sort_by_key(|item| item.index);
+            }
             tokio::time::sleep(settings.backoff * longest_wait.max(1)).await;
         }
         pending = retry;

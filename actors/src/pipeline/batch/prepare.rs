@@ -154,6 +154,7 @@ mod tests {
             key: None,
             payload: Some(b"{}".to_vec()),
             traceparent: None,
+            timestamp_ms: None,
         }
     }
 

@@ -1,0 +1,167 @@
+//! Where a batch's time goes. Each phase is timed on its own, logged with the batch (`batch
+//! committed`, at debug) and observed in `investigator_batch_phase_seconds{phase}`, so a
+//! change to the write path shows its effect phase by phase (the pipeline bench prints
+//! their percentiles from the log).
+
+use std::time::{Duration, Instant};
+
+use super::super::metrics::Metrics;
+
+/// The phases of a batch, in the order they run. Everything but `list` runs inside the
+/// batch's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Asking the indexes for the versions of `null`/`*` messages, before the transaction.
+    List,
+    /// Opening the transaction: the offset rows and the log head, locked.
+    Lock,
+    /// Decoding and validating the records, choosing their handlers.
+    Decode,
+    /// Reading the knowledge the batch's decisions need.
+    Knowledge,
+    /// The handler actors' decisions.
+    Decide,
+    /// Turning decisions into events, dead letters and halts; storing workflow secrets.
+    Assemble,
+    /// Appending the events to the log.
+    Append,
+    /// Projecting them into the knowledge graph.
+    Project,
+    /// Advancing the stored offsets and committing.
+    Commit,
+}
+
+impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 9] = [
+        Phase::List,
+        Phase::Lock,
+        Phase::Decode,
+        Phase::Knowledge,
+        Phase::Decide,
+        Phase::Assemble,
+        Phase::Append,
+        Phase::Project,
+        Phase::Commit,
+    ];
+
+    /// The `phase` label and the stem of the log field (`<name>_ms`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::List => "list",
+            Phase::Lock => "lock",
+            Phase::Decode => "decode",
+            Phase::Knowledge => "knowledge",
+            Phase::Decide => "decide",
+            Phase::Assemble => "assemble",
+            Phase::Append => "append",
+            Phase::Project => "project",
+            Phase::Commit => "commit",
+        }
+    }
+}
+
+/// A batch's clock: [`PhaseClock::end`] closes the phase running since the previous end.
+#[derive(Debug)]
+pub struct PhaseClock {
+    started: Instant,
+    last: Instant,
+    spent: [Duration; Phase::ALL.len()],
+}
+
+impl PhaseClock {
+    pub fn start() -> Self {
+        let now = Instant::now();
+        PhaseClock { started: now, last: now, spent: [Duration::ZERO; Phase::ALL.len()] }
+    }
+
+    /// Ends `phase` now.
+    pub fn end(&mut self, phase: Phase) {
+        let now = Instant::now();
+        self.spent[phase as usize] += now - self.last;
+        self.last = now;
+    }
+
+    /// Splits time already measured inside one step (`record_in_timed` reports the append
+    /// and the projection together with the step around them).
+    pub fn end_split(&mut self, parts: &[(Phase, Duration)]) {
+        let now = Instant::now();
+        let mut rest = now - self.last;
+        for (phase, spent) in parts {
+            let spent = (*spent).min(rest);
+            self.spent[*phase as usize] += spent;
+            rest -= spent;
+        }
+        self.last = now;
+        // Whatever the step spent around its parts goes to the last of them.
+        if let Some((phase, _)) = parts.last() {
+            self.spent[*phase as usize] += rest;
+        }
+    }
+
+    pub fn spent(&self, phase: Phase) -> Duration {
+        self.spent[phase as usize]
+    }
+
+    pub fn total(&self) -> Duration {
+        self.last - self.started
+    }
+
+    /// Observes every phase in the histogram and logs the batch's profile.
+    /// `waited` is how long the batch's oldest record had waited when the batch started.
+    pub fn report(&self, metrics: &Metrics, records: usize, events: usize, waited: Option<Duration>) {
+        for phase in Phase::ALL {
+            metrics.batch_phase_seconds.with_label_values(&[phase.name()]).observe(self.spent(phase).as_secs_f64());
+        }
+        metrics.batch_seconds.observe(self.total().as_secs_f64());
+        let ms = |phase: Phase| self.spent(phase).as_micros() as f64 / 1e3;
+        tracing::debug!(
+            records,
+            events,
+            oldest_record_waited_ms = waited.map(|waited| waited.as_millis() as u64),
+            total_ms = self.total().as_micros() as f64 / 1e3,
+            list_ms = ms(Phase::List),
+            lock_ms = ms(Phase::Lock),
+            decode_ms = ms(Phase::Decode),
+            knowledge_ms = ms(Phase::Knowledge),
+            decide_ms = ms(Phase::Decide),
+            assemble_ms = ms(Phase::Assemble),
+            append_ms = ms(Phase::Append),
+            project_ms = ms(Phase::Project),
+            commit_ms = ms(Phase::Commit),
+            "batch committed"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_step_gives_its_parts_their_time_and_the_rest_to_the_last_part() {
+        let mut clock = PhaseClock::start();
+        std::thread::sleep(Duration::from_millis(30));
+        clock.end_split(&[(Phase::Append, Duration::from_millis(10)), (Phase::Project, Duration::from_millis(5))]);
+        assert_eq!(clock.spent(Phase::Append), Duration::from_millis(10));
+        assert!(clock.spent(Phase::Project) >= Duration::from_millis(20), "{:?}", clock.spent(Phase::Project));
+        assert_eq!(clock.spent(Phase::Append) + clock.spent(Phase::Project), clock.total());
+    }
+
+    #[test]
+    fn a_part_longer_than_the_step_is_cut_to_it() {
+        let mut clock = PhaseClock::start();
+        clock.end_split(&[(Phase::Append, Duration::from_secs(60))]);
+        assert!(clock.spent(Phase::Append) < Duration::from_secs(1));
+        assert_eq!(clock.spent(Phase::Append), clock.total());
+    }
+
+    #[test]
+    fn phases_are_listed_in_their_order_with_distinct_names() {
+        for (index, phase) in Phase::ALL.iter().enumerate() {
+            assert_eq!(*phase as usize, index);
+        }
+        let names: std::collections::BTreeSet<&str> = Phase::ALL.iter().map(|phase| phase.name()).collect();
+        assert_eq!(names.len(), Phase::ALL.len());
+    }
+}
