@@ -112,7 +112,7 @@ catalogue!(
     SecurityIndicatorRecorded = 1,
     CveProvided = 1,
     HashMismatchRecorded = 1,
-    WorkflowRequested = 1,
+    WorkflowRequested = 2,
     WorkflowSubmitted = 1,
     WorkflowStarted = 1,
     WorkflowSucceeded = 1,

@@ -10,6 +10,9 @@
 //!   `specifier`; v1 wrote `*` for "any version", v2 writes the empty specifier.
 //! - `DeadLetterRedriven` v1 -> v2: `republish` added (the bytes a relay publishes after the
 //!   commit); v1 re-drives published before recording, so they have nothing left to publish.
+//! - `WorkflowRequested` v1 -> v2: v2 may leave out the parameters the request's kind, id and
+//!   target imply (`implied_parameters`, see `workflow::stored`); a v1 payload has every
+//!   parameter and no such flag, which reads the same in v2.
 
 use serde_json::{Map, Value};
 
@@ -35,6 +38,10 @@ fn step(kind: EventType, version: i32, payload: Value) -> Result<Value, String> 
         }
         (EventType::DeadLetterRedriven, 1) => {
             object.remove("republish");
+        }
+        (EventType::WorkflowRequested, 1) => {
+            object.remove("implied_parameters");
+            object.remove("parameters_unset");
         }
         (EventType::SourceDistributionFlagSet, 1) => rename(&mut object, "is_si_analyzable", "provides_source_distro")?,
         (EventType::SolverResultRecorded, 1) => {

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::thoth::JsonObject;
 
+mod stored;
+
 /// The kinds of workflow the investigator launches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -107,8 +109,10 @@ pub struct WorkflowTarget {
     pub solver_name: Option<String>,
 }
 
-/// The investigator decided a workflow must run.
+/// The investigator decided a workflow must run. Stored without the parameters its own fields
+/// imply (see `stored`); in memory, `parameters` is always whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "stored::StoredRequest", into = "stored::StoredRequest")]
 pub struct WorkflowRequested {
     /// The workflow's deterministic name (also its document id).
     pub workflow_id: String,
@@ -117,19 +121,15 @@ pub struct WorkflowRequested {
     /// The namespace it goes to.
     pub namespace: String,
     /// What it is about.
-    #[serde(default)]
     pub target: WorkflowTarget,
     /// Its parameters, by Thoth's names. Secrets are never here, only references to them.
-    #[serde(default)]
     pub parameters: JsonObject,
     /// The base name of the message type that caused it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
     /// Where the version to solve came from, for solvers an unresolved-package message asked
     /// for: `message` (it named the version), `index` (the index listed it) or `graph` (the
     /// index could not be asked, the graph knew it). Absent elsewhere; added without a schema
     /// bump because older payloads simply lack it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_source: Option<String>,
 }
 
