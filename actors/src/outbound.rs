@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use investigator_core::network::NetworkAllowance;
 use investigator_core::remote_url::{literal_address, parse_remote_url};
+use investigator_events::error_chain::{chain, one_line};
 use investigator_events::excerpt::excerpt;
 
 pub use redirects::{MAX_REDIRECTS, RedirectRefused};
@@ -134,7 +135,7 @@ impl OutboundError {
     /// From a transport error: a refusal by the resolver or the redirect policy is told
     /// apart from a failed connection.
     fn from_transport(url: &str, error: &reqwest::Error) -> Self {
-        let refusal = causes(error).find_map(|cause| {
+        let refusal = chain(error).find_map(|cause| {
             cause
                 .downcast_ref::<AddressRefused>()
                 .map(ToString::to_string)
@@ -142,21 +143,9 @@ impl OutboundError {
         });
         match refusal {
             Some(reason) => OutboundError::Refused { url: url.to_owned(), reason },
-            None => OutboundError::Connect { url: url.to_owned(), reason: cause_chain(error) },
+            None => OutboundError::Connect { url: url.to_owned(), reason: one_line(error) },
         }
     }
-}
-
-/// An error and its sources.
-fn causes<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(error), |error| error.source())
-}
-
-/// An error and its sources, `: `-separated.
-fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    causes(error).map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }
 
 impl OutboundClient {

@@ -163,11 +163,6 @@ pub enum CliError {
     Output(#[from] io::Error),
 }
 
-/// The causes of an error, outermost first (not the error itself).
-pub fn causes(error: &dyn std::error::Error) -> impl Iterator<Item = &dyn std::error::Error> {
-    std::iter::successors(error.source(), |cause| cause.source())
-}
-
 impl CliError {
     /// 2 when the invocation or its input is wrong (as for clap's usage errors), 1 when
     /// something failed while doing what was asked.

@@ -19,7 +19,7 @@ use std::io::Write;
 
 pub use cli::Cli;
 pub use commands::emit::sender_defaults;
-pub use error::{CliError, causes};
+pub use error::CliError;
 pub use settings::{Settings, SettingsError};
 
 use cli::{Command, EventsCommand, OffsetsCommand, TopicsCommand};

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use investigator_ops::{Cli, Settings, causes, run, telemetry};
+use investigator_ops::{Cli, Settings, run, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            for cause in causes(&error) {
+            for cause in investigator_events::error_chain::chain(&error).skip(1) {
                 eprintln!("  caused by: {cause}");
             }
             ExitCode::from(error.exit_code())

@@ -10,8 +10,9 @@ use investigator_projections::store::{AppendOutcome, AppendRequest};
 use investigator_projections::{Database, RecordError, migrations, record};
 
 use crate::cli::SyncArgs;
-use crate::error::{CliError, causes};
+use crate::error::CliError;
 use crate::settings::Settings;
+use investigator_events::error_chain::one_line;
 
 /// What became of one document.
 pub(crate) enum Outcome {
@@ -108,7 +109,7 @@ pub(crate) async fn sync_bytes(
             Ok(Outcome::AlreadyPresent { document_id, position: first_position + i64::from(event_count) - 1 })
         }
         Err(RecordError::Connection(error)) => Err(error.into()),
-        Err(error) => Ok(Outcome::Refused { document_id, cause: chain(&error) }),
+        Err(error) => Ok(Outcome::Refused { document_id, cause: one_line(&error) }),
     }
 }
 
@@ -181,11 +182,4 @@ fn collect_json(directory: &Path, files: &mut Vec<PathBuf>) -> Result<(), CliErr
         }
     }
     Ok(())
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    std::iter::once(error.to_string())
-        .chain(causes(error).map(|cause| cause.to_string()))
-        .collect::<Vec<_>>()
-        .join(": ")
 }
