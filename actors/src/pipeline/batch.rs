@@ -113,8 +113,13 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
     let mut clock = PhaseClock::start();
     let waited = oldest_record_age(records);
     let settings = &context.settings;
-    // Indexes are asked before the transaction opens, so a slow one holds no row lock.
-    let listings = list_versions(context.lister.as_deref(), &listing_keys(records, &settings.naming)).await;
+    // Every record is decoded once, before the transaction opens (the few the stored offsets
+    // then drop were decoded for nothing); indexes are asked then too, so a slow one holds
+    // no row lock.
+    let mut decoded: Vec<Option<Prepared>> =
+        records.iter().map(|record| Some(prepare(record.clone(), &settings.naming, &settings.modes))).collect();
+    clock.end(Phase::Decode);
+    let listings = list_versions(context.lister.as_deref(), &listing_keys(&decoded)).await;
     clock.end(Phase::List);
     let mut connection = context.database.connection().await?;
     let (transaction, filtered) = open(&mut connection, context, records).await?;
@@ -122,12 +127,15 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
     let mut outcome = BatchOutcome::from_filter(&filtered);
 
     let mut prepared: Vec<Prepared> = Vec::with_capacity(filtered.kept.len());
-    for record in filtered.kept {
+    for index in filtered.kept {
+        let (Some(record), Some(item)) = (records.get(index), decoded.get_mut(index).and_then(Option::take)) else {
+            continue;
+        };
         if context.control.is_halted(&record.topic) {
             add_rewind(&mut outcome.rewind, record.topic_partition(), record.offset);
             continue;
         }
-        prepared.push(prepare(record, &settings.naming, &settings.modes));
+        prepared.push(item);
     }
 
     let _in_progress = context.metrics.track_in_progress(prepared.iter().filter_map(|item| match item {
@@ -192,11 +200,12 @@ pub async fn record_refused(
     kept: Kept,
 ) -> Result<BatchOutcome, BatchError> {
     let mut connection = context.database.connection().await?;
-    let (transaction, filtered) = open(&mut connection, context, std::slice::from_ref(record)).await?;
+    let records = std::slice::from_ref(record);
+    let (transaction, filtered) = open(&mut connection, context, records).await?;
     let mut outcome = BatchOutcome::from_filter(&filtered);
     let mut events = Vec::new();
     let mut next_offsets = Vec::new();
-    for record in filtered.kept {
+    for record in filtered.kept.into_iter().filter_map(|index| records.get(index)) {
         let mut reason = format!("the database refused this message's effects: {}", excerpt(&describe(refusal)));
         let mut letter_record = record.clone();
         if kept == Kept::CoordinatesOnly {
@@ -215,7 +224,7 @@ pub async fn record_refused(
         );
         context.metrics.dead_letters.with_label_values(&[&record.topic, &letter.reason_code]).inc();
         let (stream, event) = letter.event();
-        events.push(NewEvent { stream, event, metadata: assemble::metadata(&record) });
+        events.push(NewEvent { stream, event, metadata: assemble::metadata(record) });
         next_offsets.push((record.topic_partition(), record.offset + 1));
         outcome.applied += 1;
     }
@@ -331,17 +340,13 @@ fn add_rewind(rewind: &mut Vec<(TopicPartition, i64)>, partition: TopicPartition
 }
 
 /// What the batch's unresolved-package messages ask to be listed (the only messages that do).
-fn listing_keys(records: &[InboundRecord], naming: &investigator_events::thoth::TopicNaming) -> KnowledgeKeys {
+fn listing_keys(decoded: &[Option<Prepared>]) -> KnowledgeKeys {
     let mut keys = KnowledgeKeys::default();
-    for record in records {
-        if naming.kind_of_topic(&record.topic) == Some(investigator_events::thoth::MessageKind::UnresolvedPackage)
-            && let Some(payload) = record.payload.as_deref()
-            && let Ok(message) = investigator_events::thoth::ThothMessage::decode(
-                investigator_events::thoth::MessageKind::UnresolvedPackage,
-                payload,
-            )
+    for item in decoded.iter().flatten() {
+        if let Prepared::Message { message, .. } = item
+            && message.kind() == investigator_events::thoth::MessageKind::UnresolvedPackage
         {
-            keys.add(&message);
+            keys.add(message);
         }
     }
     keys

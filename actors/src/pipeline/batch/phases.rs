@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 
 use super::super::metrics::Metrics;
 
-/// The phases of a batch, in the order they run. Everything but `list` runs inside the
-/// batch's transaction.
+/// The phases of a batch. Decoding and listing run before the batch's transaction opens, the
+/// rest inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     /// Asking the indexes for the versions of `null`/`*` messages, before the transaction.
     List,
     /// Opening the transaction: the offset rows and the log head, locked.
     Lock,
-    /// Decoding and validating the records, choosing their handlers.
+    /// Decoding and validating the records (before the transaction), choosing their handlers.
     Decode,
     /// Reading the knowledge the batch's decisions need.
     Knowledge,

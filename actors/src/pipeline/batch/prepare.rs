@@ -34,8 +34,8 @@ impl Prepared {
 /// What the stored offsets say about the batch's records.
 #[derive(Debug, Default)]
 pub(super) struct Filtered {
-    /// Records to apply, in batch order.
-    pub kept: Vec<InboundRecord>,
+    /// The places in the batch of the records to apply, in batch order.
+    pub kept: Vec<usize>,
     /// Records already applied (a redelivery, or a second copy in the batch).
     pub duplicates: usize,
     /// Partitions the consumer read past records never applied: it must go back to the
@@ -56,7 +56,7 @@ pub(super) fn filter_applied(records: &[InboundRecord], stored: &HashMap<TopicPa
     let mut filtered = Filtered::default();
     let mut expected: HashMap<TopicPartition, i64> = HashMap::new();
     let mut rewound: HashSet<TopicPartition> = HashSet::new();
-    for record in records {
+    for (index, record) in records.iter().enumerate() {
         let partition = record.topic_partition();
         if rewound.contains(&partition) {
             continue;
@@ -73,7 +73,7 @@ pub(super) fn filter_applied(records: &[InboundRecord], stored: &HashMap<TopicPa
         }
         filtered.gaps += u64::try_from(record.offset - *next).unwrap_or(0);
         *next = record.offset + 1;
-        filtered.kept.push(record.clone());
+        filtered.kept.push(index);
     }
     filtered
 }
@@ -158,6 +158,10 @@ mod tests {
         }
     }
 
+    fn kept(filtered: &Filtered, records: &[InboundRecord]) -> Vec<InboundRecord> {
+        filtered.kept.iter().map(|index| records[*index].clone()).collect()
+    }
+
     fn tp(partition: i32) -> TopicPartition {
         TopicPartition { topic: "t".to_owned(), partition }
     }
@@ -168,7 +172,7 @@ mod tests {
         let stored = HashMap::from([(tp(0), 5), (tp(1), 0)]);
         let filtered = filter_applied(&records, &stored);
         assert_eq!(filtered.duplicates, 2);
-        assert_eq!(filtered.kept, vec![record(0, 5), record(1, 0)]);
+        assert_eq!(kept(&filtered, &records), vec![record(0, 5), record(1, 0)]);
         assert!(filtered.rewind.is_empty());
     }
 
@@ -189,7 +193,7 @@ mod tests {
         let records = [read(0, 4, 3), read(0, 6, 5)];
         let stored = HashMap::from([(tp(0), 3)]);
         let filtered = filter_applied(&records, &stored);
-        assert_eq!(filtered.kept, records.to_vec());
+        assert_eq!(kept(&filtered, &records), records.to_vec());
         assert!(filtered.rewind.is_empty());
         assert_eq!(filtered.gaps, 2);
     }
@@ -198,7 +202,7 @@ mod tests {
     fn the_same_offset_twice_in_a_batch_is_kept_once() {
         let records = [read(0, 5, 5), read(0, 6, 6), read(0, 5, 5), read(0, 6, 6), read(0, 7, 7)];
         let filtered = filter_applied(&records, &HashMap::from([(tp(0), 5)]));
-        assert_eq!(filtered.kept, vec![read(0, 5, 5), read(0, 6, 6), read(0, 7, 7)]);
+        assert_eq!(kept(&filtered, &records), vec![read(0, 5, 5), read(0, 6, 6), read(0, 7, 7)]);
         assert_eq!(filtered.duplicates, 2);
     }
 
@@ -207,7 +211,7 @@ mod tests {
         // 5 and 6 read in order, then a record read from 9 on: 7 and 8 were skipped.
         let records = [read(0, 5, 5), read(0, 6, 6), read(0, 9, 9), read(0, 10, 10), record(1, 0)];
         let filtered = filter_applied(&records, &HashMap::from([(tp(0), 5), (tp(1), 0)]));
-        assert_eq!(filtered.kept, vec![read(0, 5, 5), read(0, 6, 6), record(1, 0)]);
+        assert_eq!(kept(&filtered, &records), vec![read(0, 5, 5), read(0, 6, 6), record(1, 0)]);
         assert_eq!(filtered.rewind, vec![(tp(0), 7)]);
     }
 

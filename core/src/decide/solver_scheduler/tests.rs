@@ -417,3 +417,27 @@ fn message_with_hash(hash: &str) -> investigator_events::thoth::ThothMessage {
                "missing_from_source": [hash], "missing_from_database": []}),
     )
 }
+
+#[test]
+fn a_solver_request_is_stored_without_the_parameters_its_target_implies() {
+    let only_pypi = decide_unresolved(&unresolved(json!("2.0.1"), json!(RHEL)), &knowledge(), &settings())
+        .expect("decided");
+    let [request] = requests(&only_pypi)[..] else { panic!("one request: {only_pypi:?}") };
+    let stored = serde_json::to_value(request).expect("serialises");
+    assert_eq!(stored["implied_parameters"], true, "{stored}");
+    assert_eq!(stored["parameters"], json!({}));
+
+    let mut knowledge = knowledge();
+    knowledge.insert_index("https://tensorflow.pypi.thoth-station.ninja/simple", true);
+    let debug = DecisionSettings { solver_debug: true, ..settings() };
+    let decision = decide_unresolved(&unresolved(json!("2.0.1"), json!(RHEL)), &knowledge, &debug).expect("decided");
+    let [request] = requests(&decision)[..] else { panic!("one request: {decision:?}") };
+    let stored = serde_json::to_value(request).expect("serialises");
+    assert_eq!(
+        stored["parameters"],
+        json!({
+            "THOTH_SOLVER_DEPENDENCY_INDEXES": "https://pypi.org/simple,https://tensorflow.pypi.thoth-station.ninja/simple",
+            "THOTH_LOG_SOLVER": "DEBUG",
+        })
+    );
+}
