@@ -108,10 +108,11 @@ async fn broker_consume_rate(kafka: &TestKafka, total: usize) -> f64 {
 }
 
 /// The broker's own produce-to-consume latency at `rate`: a plain consumer, polling as the
-/// ingest does (`fetch.wait.max.ms` 20), on a topic of its own. The floor under the
-/// pipeline's latency.
-async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Duration> {
-    let topic = format!("{}.bench-latency-probe", kafka.deployment);
+/// ingest does (`fetch.wait.max.ms` 20), on a topic of its own; with `beside`, it also reads
+/// those topics (from their end, so it gets nothing from them), as the ingest reads 19. The
+/// floor under the pipeline's latency.
+async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64, beside: &[String]) -> Vec<Duration> {
+    let topic = format!("{}.bench-latency-probe-{}", kafka.deployment, beside.len());
     kafka.create_topics(std::slice::from_ref(&topic), 1).await;
     let mut config = KafkaSettings::new(kafka.bootstrap_servers.clone()).consumer_config();
     config.set("group.id", format!("{}-probe", kafka.deployment)).set("fetch.wait.max.ms", "20");
@@ -119,6 +120,9 @@ async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Durat
         config.create_with_context(ClientLogging::default()).expect("consumer");
     let mut assignment = TopicPartitionList::new();
     assignment.add_partition_offset(&topic, 0, Offset::Beginning).expect("assignment");
+    for other in beside {
+        assignment.add_partition_offset(other, 0, Offset::End).expect("assignment");
+    }
     consumer.assign(&assignment).expect("assign");
     drop(assignment);
     let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
@@ -131,6 +135,7 @@ async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Durat
     producer.send(warm_up, Duration::from_secs(10)).await.map_err(|(error, _)| error).expect("warm-up sent");
     let warmed_up = tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await;
     let first = warmed_up.expect("the warm-up record arrives").expect("consumer").offset() + 1;
+    let sent_to = topic.clone();
     let sender = tokio::spawn(async move {
         let interval = Duration::from_micros(1_000_000 / rate);
         let started = Instant::now();
@@ -138,7 +143,7 @@ async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Durat
         for i in 0..count {
             tokio::time::sleep_until((started + interval * i as u32).into()).await;
             sent_at.push(Instant::now());
-            let record: FutureRecord<'_, (), str> = FutureRecord::to(&topic).payload("probe");
+            let record: FutureRecord<'_, (), str> = FutureRecord::to(&sent_to).payload("probe");
             drop(producer.send_result(record).map_err(|(error, _)| error).expect("queued"));
         }
         producer.flush(Duration::from_secs(10)).expect("flushed");
@@ -147,9 +152,10 @@ async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64) -> Vec<Durat
     let mut received_at = BTreeMap::new();
     while received_at.len() < count {
         match tokio::time::timeout(Duration::from_secs(30), consumer.recv()).await {
-            Ok(Ok(message)) => {
+            Ok(Ok(message)) if message.topic() == topic => {
                 received_at.insert(message.offset(), Instant::now());
             }
+            Ok(Ok(_)) => {}
             Ok(Err(error)) => panic!("consumer error: {error}"),
             Err(_) => panic!("the broker stopped delivering after {} records", received_at.len()),
         }
@@ -352,8 +358,12 @@ async fn main() {
     let limit = broker_consume_rate(&kafka, total).await;
     println!("broker consume rate (the limit):       {limit:>10.0} msg/s");
     print_latency(
-        "the broker's latency at 1,000 msg/s, produce to consume",
-        broker_latency(&kafka, 5_000, 1_000).await,
+        "the broker's latency at 1,000 msg/s, produce to consume, one topic",
+        broker_latency(&kafka, 5_000, 1_000, &[]).await,
+    );
+    print_latency(
+        "  the same, reading the 19 topics beside it",
+        broker_latency(&kafka, 5_000, 1_000, &kafka.topics()).await,
     );
 
     let mut env = kafka.vars();

@@ -420,8 +420,8 @@ fn message_with_hash(hash: &str) -> investigator_events::thoth::ThothMessage {
 
 #[test]
 fn a_solver_request_is_stored_without_the_parameters_its_target_implies() {
-    let only_pypi = decide_unresolved(&unresolved(json!("2.0.1"), json!(RHEL)), &knowledge(), &settings())
-        .expect("decided");
+    let only_pypi =
+        decide_unresolved(&unresolved(json!("2.0.1"), json!(RHEL)), &knowledge(), &settings()).expect("decided");
     let [request] = requests(&only_pypi)[..] else { panic!("one request: {only_pypi:?}") };
     let stored = serde_json::to_value(request).expect("serialises");
     assert_eq!(stored["implied_parameters"], true, "{stored}");
