@@ -19,7 +19,6 @@ use crate::health::Health;
 
 /// How often an idle bus is looked at.
 const IDLE_POLL: Duration = Duration::from_millis(50);
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Reads the embedded bus.
 pub struct BusIngest {
@@ -68,7 +67,7 @@ impl BusIngest {
                             let reason = super::batch::describe(&error);
                             self.health.failed("pipeline", &reason);
                             tracing::warn!(error = %reason, attempt = failures, "bus batch not recorded (an outage): trying again; nothing is dead-lettered");
-                            (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
+                            self.settings.outage_wait(failures)
                         }
                         Err(_) => return Err(IngestError::RouterStopped),
                     }
@@ -78,7 +77,7 @@ impl BusIngest {
                     let reason = super::batch::describe(&error);
                     self.health.failed("pipeline", &reason);
                     tracing::warn!(error = %reason, attempt = failures, "the embedded bus cannot be read: trying again");
-                    (self.settings.backoff.max(Duration::from_millis(100)) * failures).min(MAX_BACKOFF)
+                    self.settings.outage_wait(failures)
                 }
             };
             tokio::select! {

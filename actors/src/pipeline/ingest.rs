@@ -163,7 +163,6 @@ struct RebalanceUnderWay {
 
 /// How many batches' worth of records the ingest holds before pausing its partitions.
 const BUFFERED_BATCHES: usize = 4;
-const MAX_DATABASE_BACKOFF: Duration = Duration::from_secs(10);
 /// How long the broker is asked for its watermarks, or for the record a probe reads.
 const BROKER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a probe waits for the record that would show a stored offset is inside the log.
@@ -269,7 +268,7 @@ impl Ingest {
                         }
                         Ok(Err(error)) => {
                             let attempt = retry.as_ref().map_or(1, |(_, _, attempt)| attempt + 1);
-                            let wait = (self.parts.settings.backoff.max(Duration::from_millis(100)) * attempt).min(MAX_DATABASE_BACKOFF);
+                            let wait = self.parts.settings.outage_wait(attempt);
                             let reason = super::batch::describe(&error);
                             self.parts.metrics.database_retries.inc();
                             self.retrying_batch = true;
@@ -425,7 +424,7 @@ impl Ingest {
 
     fn positioning_failed(&mut self, reason: &str) {
         self.positioning_failures += 1;
-        let wait = (Duration::from_millis(200) * self.positioning_failures).min(MAX_DATABASE_BACKOFF);
+        let wait = super::settings::outage_wait(Duration::from_millis(200), self.positioning_failures);
         self.positioning_due = Instant::now() + wait;
         self.parts.health.failed(COMPONENT, reason);
         tracing::warn!(reason, retry_in = ?wait, "partitions not positioned yet: trying again");

@@ -36,7 +36,17 @@ pub struct PipelineSettings {
     pub panic_injection: Option<PanicInjection>,
 }
 
+/// The longest wait between two attempts at a batch that met an outage.
+const MAX_OUTAGE_WAIT: Duration = Duration::from_secs(10);
+
 impl PipelineSettings {
+    /// How long to wait before attempt `attempt + 1` at a batch that met an outage (the
+    /// database or the bus away): `backoff` (at least 100 ms) times the attempts so far, up
+    /// to 10 s. The one retry schedule of the ingests; handler panics use `backoff` alone.
+    pub fn outage_wait(&self, attempt: u32) -> Duration {
+        outage_wait(self.backoff.max(Duration::from_millis(100)), attempt)
+    }
+
     /// The topics the configured modes consume.
     pub fn topics(&self) -> Vec<String> {
         self.naming
@@ -46,6 +56,12 @@ impl PipelineSettings {
             .map(|(_, topic)| topic)
             .collect()
     }
+}
+
+/// `step` times `attempt`, up to 10 s: how the ingests space their attempts at what an
+/// outage stopped (a batch, the bus, positioning the partitions).
+pub(crate) fn outage_wait(step: Duration, attempt: u32) -> Duration {
+    (step * attempt).min(MAX_OUTAGE_WAIT)
 }
 
 /// Makes a handler panic on its next `count` decisions: how the tests show that a panicking
