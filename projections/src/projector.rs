@@ -46,8 +46,9 @@ pub async fn apply(
     let started = std::time::Instant::now();
     let plan = plan::Plan::of(events)?;
     let planned = started.elapsed();
-    schema.use_in(transaction).await?;
+    let previous = schema.use_in(transaction).await?;
     let stats = write::write(transaction, &plan).await?;
+    previous.restore(transaction).await?;
     tracing::debug!(
         events = events.len(),
         rows = stats.rows,
@@ -73,8 +74,9 @@ pub(crate) async fn apply_in_parallel(
         return Ok(WriteStats::default());
     }
     let plan = plan::Plan::of(events)?;
-    tokio::try_join!(schema.use_in(packages), schema.use_in(runs))?;
+    let (before_packages, before_runs) = tokio::try_join!(schema.use_in(packages), schema.use_in(runs))?;
     let (first, second) = tokio::try_join!(write::write_packages(packages, &plan), write::write_runs(runs, &plan))?;
+    tokio::try_join!(before_packages.restore(packages), before_runs.restore(runs))?;
     Ok(WriteStats { rows: first.rows + second.rows })
 }
 

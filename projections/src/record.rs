@@ -50,8 +50,8 @@ pub struct RecordTimings {
 /// Appends a batch and applies it to the live knowledge graph, inside the caller's
 /// transaction (which may also hold, say, the Kafka offsets of the records it came from).
 /// If the projection is behind the log (events appended without projecting, a log imported),
-/// it catches up first, so the graph never skips an event. It leaves the transaction's
-/// `search_path` on the `graph` schema: name `investigator.` tables explicitly after it.
+/// it catches up first, so the graph never skips an event. The transaction's `search_path` is
+/// as it was before.
 pub async fn record_in(transaction: &Transaction<'_>, request: AppendRequest) -> Result<AppendOutcome, RecordError> {
     Ok(record_in_timed(transaction, request).await?.0)
 }

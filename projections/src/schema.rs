@@ -35,8 +35,24 @@ impl SchemaName {
         &self.0
     }
 
-    /// Makes unqualified table names in the rest of the transaction mean this schema's.
-    pub(crate) async fn use_in(&self, transaction: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    /// Makes unqualified table names mean this schema's until [`SearchPath::restore`] puts
+    /// back the `search_path` the transaction had, which this returns.
+    pub(crate) async fn use_in(&self, transaction: &Transaction<'_>) -> Result<SearchPath, tokio_postgres::Error> {
+        let statement =
+            transaction.prepare("SELECT current_setting('search_path'), set_config('search_path', $1, true)").await?;
+        let row = transaction.query_one(&statement, &[&self.0]).await?;
+        Ok(SearchPath(row.get(0)))
+    }
+}
+
+/// A transaction's `search_path` before a projection changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "restore it, or later statements of the transaction resolve names in the projection's schema"]
+pub(crate) struct SearchPath(String);
+
+impl SearchPath {
+    /// Puts the `search_path` back for the rest of the transaction.
+    pub(crate) async fn restore(self, transaction: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
         let statement = transaction.prepare("SELECT set_config('search_path', $1, true)").await?;
         transaction.execute(&statement, &[&self.0]).await?;
         Ok(())

@@ -391,3 +391,24 @@ async fn events_appended_without_projecting_are_caught_up_by_the_next_record() {
     let checkpoint = query(&db.database, "SELECT position FROM investigator.projection_checkpoint").await;
     assert_eq!(checkpoint[0].get::<_, i64>(0), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recording_leaves_the_transactions_search_path_as_it_found_it() {
+    let db = TestDatabase::migrated().await;
+    let mut connection = db.database.connection().await.expect("connection");
+    let transaction = connection.transaction().await.expect("transaction");
+    let before: String = transaction.query_one("SHOW search_path", &[]).await.expect("search_path").get(0);
+    let request = AppendRequest {
+        events: vec![NewEvent {
+            stream: StreamId::package("six"),
+            event: seen("six", "1.16.0").into(),
+            metadata: EventMetadata::default(),
+        }],
+        ..AppendRequest::default()
+    };
+    investigator_projections::record_in(&transaction, request).await.expect("recorded");
+    let after: String = transaction.query_one("SHOW search_path", &[]).await.expect("search_path").get(0);
+    assert_eq!(after, before);
+    assert_ne!(after, "graph", "the projection's schema is not left behind");
+    transaction.commit().await.expect("commit");
+}
