@@ -275,7 +275,7 @@ async fn commit(
     if !events.is_empty() {
         let request = AppendRequest { idempotency_key: None, expected: Vec::new(), events };
         let (_, timings) = record_in_timed(&transaction, request).await?;
-        clock.end_split(&[(Phase::Append, timings.append), (Phase::Project, timings.projection)]);
+        clock.end_split(Phase::Append, timings.append, Phase::Project);
     }
     advance_offsets(&transaction, &context.settings.consumer_group, next_offsets).await?;
     transaction.commit().await?;

@@ -82,21 +82,16 @@ impl PhaseClock {
         self.last = now;
     }
 
-    /// Splits time already measured inside one step (`record_in_timed` reports the append
-    /// and the projection together with the step around them).
-    pub fn end_split(&mut self, parts: &[(Phase, Duration)]) {
+    /// Ends a step that ran two phases one after the other: `first` gets `first_took`
+    /// (measured inside the step, as `record_in_timed` measures the append), `second` the
+    /// rest of the step.
+    pub fn end_split(&mut self, first: Phase, first_took: Duration, second: Phase) {
         let now = Instant::now();
-        let mut rest = now - self.last;
-        for (phase, spent) in parts {
-            let spent = (*spent).min(rest);
-            self.spent[*phase as usize] += spent;
-            rest -= spent;
-        }
+        let step = now - self.last;
+        let first_took = first_took.min(step);
+        self.spent[first as usize] += first_took;
+        self.spent[second as usize] += step - first_took;
         self.last = now;
-        // Whatever the step spent around its parts goes to the last of them.
-        if let Some((phase, _)) = parts.last() {
-            self.spent[*phase as usize] += rest;
-        }
     }
 
     pub fn spent(&self, phase: Phase) -> Duration {
@@ -139,10 +134,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_split_step_gives_its_parts_their_time_and_the_rest_to_the_last_part() {
+    fn a_split_step_gives_the_first_phase_its_time_and_the_rest_to_the_second() {
         let mut clock = PhaseClock::start();
         std::thread::sleep(Duration::from_millis(30));
-        clock.end_split(&[(Phase::Append, Duration::from_millis(10)), (Phase::Project, Duration::from_millis(5))]);
+        clock.end_split(Phase::Append, Duration::from_millis(10), Phase::Project);
         assert_eq!(clock.spent(Phase::Append), Duration::from_millis(10));
         assert!(clock.spent(Phase::Project) >= Duration::from_millis(20), "{:?}", clock.spent(Phase::Project));
         assert_eq!(clock.spent(Phase::Append) + clock.spent(Phase::Project), clock.total());
@@ -151,7 +146,7 @@ mod tests {
     #[test]
     fn a_part_longer_than_the_step_is_cut_to_it() {
         let mut clock = PhaseClock::start();
-        clock.end_split(&[(Phase::Append, Duration::from_secs(60))]);
+        clock.end_split(Phase::Append, Duration::from_secs(60), Phase::Project);
         assert!(clock.spent(Phase::Append) < Duration::from_secs(1));
         assert_eq!(clock.spent(Phase::Append), clock.total());
     }
