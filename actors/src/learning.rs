@@ -18,7 +18,6 @@
 //! asks again about a gap still open after `retry_after`, as a new attempt.
 
 pub mod cves;
-pub mod index_client;
 mod indexes;
 pub mod load;
 pub mod osv_source;

@@ -6,8 +6,9 @@
 //! [`log_relay`]: the event log copied to Kafka after each commit (the knowledge-event mirror,
 //! the dead-letter topic, re-drives). [`outbound`]: the one
 //! HTTP client for package indexes and advisory sources, bounded in time, size, redirects
-//! and the addresses it reaches. [`health`]: the parts degraded by an outage, for `/_health`.
+//! and the addresses it reaches; [`package_index`]: what an index holds, read through it. [`health`]: the parts degraded by an outage, for `/_health`.
 //! [`duty`]: the duties one replica runs at a time, under a lease in PostgreSQL.
+//! [`message_sink`]: where the Thoth messages the investigator writes go (Kafka or the bus).
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
@@ -18,6 +19,8 @@ pub mod health;
 pub mod kafka;
 pub mod learning;
 pub mod log_relay;
+pub mod message_sink;
 pub mod outbound;
+pub mod package_index;
 pub mod pipeline;
 pub mod workflows;

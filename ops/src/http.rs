@@ -38,7 +38,7 @@ pub use cache::{CacheSettings, ResponseCache};
 pub use methods::unknown_path;
 pub use security_headers::security_headers;
 pub use trace::trace_requests;
-pub use writes::{MAX_CONCURRENT_UPLOADS, MessageSink};
+pub use writes::MAX_CONCURRENT_UPLOADS;
 
 use actix_web::web;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub struct AppState {
     /// The API's tokens.
     pub tokens: Tokens,
     /// Where `POST /api/v1/messages/{base}` publishes.
-    pub sink: MessageSink,
+    pub sink: investigator_actors::message_sink::MessageSink,
     /// The graph reads' cache.
     pub cache: ResponseCache,
     /// The broker's watermarks, for the lag in `/api/v1/status` (the embedded bus's are in

@@ -413,7 +413,7 @@ async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: 
 
 #[cfg(test)]
 mod tests {
-    use investigator_actors::learning::index_client::{
+    use investigator_actors::package_index::{
         Artifact, IndexClient, IndexEndpoint, IndexError, Project, ProjectListing,
     };
 

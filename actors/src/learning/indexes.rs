@@ -8,7 +8,7 @@ use investigator_core::learning::Driver;
 use investigator_projections::learning::LearningIndex;
 
 use super::LearningContext;
-use super::index_client::{IndexEndpoint, IndexError, ProjectListing};
+use crate::package_index::{IndexEndpoint, IndexError, ProjectListing};
 
 /// Where to ask about `index`.
 pub(super) fn endpoint(index: &LearningIndex) -> IndexEndpoint {

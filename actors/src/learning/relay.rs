@@ -15,40 +15,33 @@
 use std::time::Duration;
 
 use investigator_events::domain::{DomainEvent, EventType};
-use investigator_events::thoth::{MessageKind, ThothMessage, TopicNaming};
+use investigator_events::error_chain::one_line;
+use investigator_events::thoth::{MessageKind, ThothMessage};
 use investigator_projections::learning::QueuedMessage;
 use investigator_projections::lease::{self, LeaseToken};
-use investigator_projections::{Database, bus, learning};
+use investigator_projections::{Database, learning};
 use tokio::sync::watch;
 
 use super::LearningError;
-use crate::kafka::ThothPublisher;
+use crate::message_sink::MessageSink;
 use crate::pipeline::metrics::Metrics;
 
 /// Messages published per round.
 const BATCH: i64 = 500;
 
-/// Where the messages go.
-pub enum RelaySink {
-    /// The deployment's Kafka topics.
-    Kafka(Box<ThothPublisher>),
-    /// The embedded bus.
-    Bus,
-}
-
 /// Publishes the outbox.
 pub struct OutboxRelay {
     database: Database,
-    sink: RelaySink,
-    naming: TopicNaming,
+    sink: MessageSink,
     metrics: Option<Metrics>,
     lease: Option<LeaseToken>,
 }
 
 impl OutboxRelay {
-    /// A relay of `database`'s outbox to `sink`.
-    pub fn new(database: Database, sink: RelaySink, naming: TopicNaming, metrics: Option<Metrics>) -> Self {
-        OutboxRelay { database, sink, naming, metrics, lease: None }
+    /// A relay of `database`'s outbox to `sink` (on the bus, the records commit with the
+    /// relay's checkpoint: each message is published exactly once).
+    pub fn new(database: Database, sink: MessageSink, metrics: Option<Metrics>) -> Self {
+        OutboxRelay { database, sink, metrics, lease: None }
     }
 
     /// The same relay, each round's commit fenced by `lease` (inside `serve`; the `learn`
@@ -114,22 +107,10 @@ impl OutboxRelay {
             _ => head,
         };
         let messages: Vec<ThothMessage> = queued.iter().filter_map(decode).collect();
-        match &self.sink {
-            RelaySink::Kafka(publisher) => {
-                for outcome in publisher.publish_all(&messages).await {
-                    outcome.map_err(|error| LearningError::Relay { reason: error.to_string() })?;
-                }
-            }
-            RelaySink::Bus => {
-                let records: Vec<(String, Vec<u8>)> = messages
-                    .iter()
-                    .map(|message| (self.naming.topic(message.kind()), message.encode().into_bytes()))
-                    .collect();
-                bus::publish_in(&transaction, &records)
-                    .await
-                    .map_err(|error| LearningError::Relay { reason: error.to_string() })?;
-            }
-        }
+        self.sink
+            .publish_in(&transaction, &messages)
+            .await
+            .map_err(|error| LearningError::Relay { reason: one_line(&error) })?;
         if last > checkpoint {
             learning::set_relay_checkpoint(&transaction, last).await?;
         }

@@ -8,15 +8,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use investigator_core::learning::Driver;
+use investigator_events::error_chain::one_line;
 use investigator_events::thoth::MessageKind;
 use investigator_projections::learning;
 use serde_json::json;
 
-use super::index_client::ProjectListing;
 use super::indexes::{count_error, endpoint, projects};
 use super::outbox::{Finding, message};
 use super::round::Found;
 use super::{LearningContext, LearningError};
+use crate::package_index::ProjectListing;
 
 /// The finding key of a version new on an index.
 pub fn released_finding(index: &str, name: &str, version: &str) -> String {
@@ -49,7 +50,7 @@ pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, Le
                 }
                 Err(error) => {
                     count_error(context, Driver::Releases, error.code());
-                    found.errors.push(format!("{}: {error}", index.url));
+                    found.errors.push(format!("{}: {}", index.url, one_line(&error)));
                     continue;
                 }
             }
@@ -79,7 +80,7 @@ pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, Le
                 Ok(ProjectListing::NotFound) => {}
                 Err(error) => {
                     count_error(context, Driver::Releases, error.code());
-                    found.errors.push(format!("{name} on {}: {error}", index.url));
+                    found.errors.push(format!("{name} on {}: {}", index.url, one_line(&error)));
                 }
             }
         }

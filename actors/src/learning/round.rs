@@ -12,10 +12,10 @@ use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{Database, DatabaseError, RecordError};
 
 use super::LearningSettings;
-use super::index_client::IndexClient;
 use super::load::LoadProbe;
 use super::outbox::{self, Finding};
 use crate::outbound::OutboundClient;
+use crate::package_index::IndexClient;
 use crate::pipeline::metrics::Metrics;
 
 /// What every driver works with.

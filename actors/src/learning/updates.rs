@@ -13,16 +13,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use investigator_core::learning::Driver;
+use investigator_events::error_chain::one_line;
 use investigator_events::thoth::MessageKind;
 use investigator_projections::learning::{self, IndexedVersion};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::index_client::ProjectListing;
 use super::indexes::{count_error, endpoint, projects};
 use super::outbox::{Finding, message};
 use super::round::Found;
 use super::{LearningContext, LearningError};
+use crate::package_index::ProjectListing;
 
 /// Checks every known version on every enabled index.
 pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, LearningError> {
@@ -74,7 +75,7 @@ pub async fn find(context: &LearningContext, _budget: usize) -> Result<Found, Le
                     .collect(),
                 Err(error) => {
                     count_error(context, Driver::Updates, error.code());
-                    found.errors.push(format!("{name} on {}: {error}", index.url));
+                    found.errors.push(format!("{name} on {}: {}", index.url, one_line(&error)));
                     Vec::new()
                 }
             };

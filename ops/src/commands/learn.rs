@@ -5,12 +5,13 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use investigator_actors::kafka::{ThothPublisher, TopicAdmin};
-use investigator_actors::learning::index_client::IndexClient;
+use investigator_actors::kafka::TopicAdmin;
 use investigator_actors::learning::load::LoadProbe;
 use investigator_actors::learning::osv_source::OsvSource;
-use investigator_actors::learning::relay::{OutboxRelay, RelaySink};
+use investigator_actors::learning::relay::OutboxRelay;
 use investigator_actors::learning::{LearningContext, run_round};
+use investigator_actors::message_sink::MessageSink;
+use investigator_actors::package_index::IndexClient;
 use investigator_actors::pipeline::metrics::Metrics;
 use investigator_core::learning::Driver;
 use investigator_projections::{Database, migrations};
@@ -53,7 +54,7 @@ pub async fn run(
     for error in &report.errors {
         writeln!(out, "error    {error}")?;
     }
-    let relay = OutboxRelay::new(database, relay_sink(settings)?, settings.naming.clone(), None);
+    let relay = OutboxRelay::new(database.clone(), relay_sink(settings, &database)?, None);
     let published = relay.drain().await?;
     writeln!(
         out,
@@ -112,9 +113,6 @@ pub(crate) fn context(
 }
 
 /// Where queued messages are published: Kafka when configured, else the embedded bus.
-pub(crate) fn relay_sink(settings: &Settings) -> Result<RelaySink, CliError> {
-    Ok(match &settings.kafka {
-        Some(kafka) => RelaySink::Kafka(Box::new(ThothPublisher::new(kafka, settings.naming.clone(), KAFKA_TIMEOUT)?)),
-        None => RelaySink::Bus,
-    })
+pub(crate) fn relay_sink(settings: &Settings, database: &Database) -> Result<MessageSink, CliError> {
+    Ok(MessageSink::new(settings.kafka.as_ref(), &settings.naming, database, KAFKA_TIMEOUT)?)
 }

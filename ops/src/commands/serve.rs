@@ -11,7 +11,7 @@ use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
 use investigator_actors::duty::{Duty, DutyLease, SINGLETON};
 use investigator_actors::health::Health;
-use investigator_actors::kafka::{ThothPublisher, TopicAdmin, TopicOptions, TopicOutcome};
+use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
 use investigator_actors::learning::relay::OutboxRelay;
 use investigator_actors::learning::schedule::run_schedule;
 use investigator_actors::log_relay::dead_letters::DeadLetterCopy;
@@ -40,8 +40,9 @@ use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::error::CliError;
-use crate::http::{AppState, MessageSink, ResponseCache, Tokens, routes, security_headers, trace_requests};
+use crate::http::{AppState, ResponseCache, Tokens, routes, security_headers, trace_requests};
 use crate::settings::{Launcher, ServiceSettings, Settings};
+use investigator_actors::message_sink::MessageSink;
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
 const POOL_SIZE: usize = 8;
@@ -370,15 +371,10 @@ struct LearningDuties {
 impl LearningDuties {
     fn start(&self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
         let mut duties = Vec::new();
-        match super::learn::relay_sink(&self.settings) {
+        match super::learn::relay_sink(&self.settings, &self.database) {
             Ok(sink) => {
-                let relay = OutboxRelay::new(
-                    self.database.clone(),
-                    sink,
-                    self.settings.naming.clone(),
-                    Some(self.metrics.clone()),
-                )
-                .fenced_by(token.clone());
+                let relay =
+                    OutboxRelay::new(self.database.clone(), sink, Some(self.metrics.clone())).fenced_by(token.clone());
                 duties.push(Duty { name: "learning_relay", task: actix::spawn(relay.run(stop.clone())) });
             }
             Err(error) => tracing::error!(error = %investigator_events::error_chain::one_line(&error),
@@ -403,7 +399,7 @@ fn learning_duties(
     let context = super::learn::context(settings, learning, database.clone(), broker, Some(metrics.clone()))?;
     // The sink is made for each holding; made once here, a broken Kafka configuration stops
     // the service at start rather than at the first holding.
-    super::learn::relay_sink(settings)?;
+    super::learn::relay_sink(settings, database)?;
     Ok(LearningDuties {
         settings: settings.clone(),
         database: database.clone(),
@@ -488,14 +484,7 @@ fn api_state(
         graph: api_database.clone(),
         solvers: service.decisions.solvers.clone(),
         tokens: Tokens { write: service.api_token.clone(), read: service.api_read_token.clone() },
-        sink: match kafka {
-            Some(kafka) => MessageSink::Kafka(Arc::new(ThothPublisher::new(
-                kafka,
-                settings.naming.clone(),
-                Duration::from_secs(30),
-            )?)),
-            None => MessageSink::Bus(api_database),
-        },
+        sink: MessageSink::new(kafka, &settings.naming, &api_database, Duration::from_secs(30))?,
         cache: ResponseCache::new(service.api_cache),
         broker: kafka.map(|kafka| TopicAdmin::new(kafka, Duration::from_secs(2)).map(Arc::new)).transpose()?,
         api_only,

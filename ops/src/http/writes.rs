@@ -2,11 +2,9 @@
 //! enabling and disabling package indexes. Every change to the knowledge goes through the
 //! event log.
 
-use std::sync::Arc;
-
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
-use investigator_actors::kafka::ThothPublisher;
+use investigator_actors::message_sink::MessageSink;
 use investigator_events::domain::{
     DeadLetterDiscarded, DeadLetterPayload, DeadLetterRedriven, DomainEvent, EventMetadata, IndexDisabled,
     IndexEnabled, IndexRegistered, StreamId,
@@ -14,7 +12,7 @@ use investigator_events::domain::{
 use investigator_events::excerpt::excerpt;
 use investigator_events::thoth::{MessageKind, ThothMessage, with_sender_defaults};
 use investigator_projections::store::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, StoreError};
-use investigator_projections::{Database, queries, record, record_in};
+use investigator_projections::{queries, record, record_in};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -25,15 +23,6 @@ use super::trace::RequestTrace;
 
 /// Request bodies are refused beyond this.
 pub const MAX_BODY: usize = 1024 * 1024;
-
-/// Where published messages go.
-#[derive(Clone)]
-pub enum MessageSink {
-    /// Kafka, when configured.
-    Kafka(Arc<ThothPublisher>),
-    /// The embedded bus otherwise.
-    Bus(Database),
-}
 
 /// Documents may be larger than messages.
 pub const MAX_DOCUMENT: usize = 32 * 1024 * 1024;
@@ -84,23 +73,11 @@ pub async fn publish(
     let message = ThothMessage::decode(kind, text.as_bytes())
         .map_err(|error| ApiError::Unprocessable { message: error.to_string(), code: "invalid_message" })?;
     let topic = state.naming.topic(kind);
-    let (partition, offset) = match &state.sink {
-        MessageSink::Kafka(publisher) => {
-            let mut outcomes = publisher.publish_all(std::slice::from_ref(&message)).await;
-            match outcomes.pop() {
-                Some(Ok(delivered)) => (delivered.partition, delivered.offset),
-                Some(Err(error)) => return Err(ApiError::outage(error)),
-                None => return Err(ApiError::Unavailable("no delivery report".into())),
-            }
-        }
-        MessageSink::Bus(database) => {
-            let offsets =
-                investigator_projections::bus::publish(database, &[(topic.clone(), message.encode().into_bytes())])
-                    .await
-                    .map_err(ApiError::outage)?;
-            (0, offsets.first().copied().unwrap_or_default())
-        }
+    let delivered = state.sink.publish(std::slice::from_ref(&message)).await.map_err(ApiError::outage)?;
+    let Some(delivered) = delivered.first() else {
+        return Err(ApiError::Unavailable("no delivery report".into()));
     };
+    let (partition, offset) = (delivered.partition, delivered.offset);
     Ok(HttpResponse::Accepted().json(json!({"topic": topic, "partition": partition, "offset": offset})))
 }
 
@@ -205,7 +182,7 @@ pub async fn redrive(
         .await
         .map_err(ApiError::outage)?;
     let (republished_offset, republish) = match &state.sink {
-        MessageSink::Bus(_) => {
+        MessageSink::Bus { .. } => {
             let offsets = investigator_projections::bus::publish_in(&transaction, &[(topic.clone(), bytes)])
                 .await
                 .map_err(ApiError::outage)?;

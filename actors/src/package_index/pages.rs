@@ -1,240 +1,18 @@
-//! What a Python package index holds, for the learning drivers (the new-release watcher and
-//! the package-update checker): each project's files by version, from the warehouse JSON API
-//! (`{warehouse}/{name}/json`) or the simple API (PEP 691 JSON, or PEP 503 HTML), and the
-//! names of every project the index lists.
-//!
-//! Boundary: a slow, failing or garbled index is an error, never an answer. Only an HTTP 404
-//! or 410 says a project is absent ([`ProjectListing::NotFound`]); a timeout, a refused
-//! connection, any other status or an answer that cannot be read is an [`IndexError`], so
-//! that no driver ever reports a package or a version as missing because an index misbehaved.
-//! Parsing is done by pure functions over the answer's bytes, tested without a server.
-
-use std::collections::BTreeMap;
-use std::time::Duration;
+//! Reading an index's answers: a project's page (simple API, PEP 691 JSON or PEP 503 HTML, or
+//! the warehouse JSON API) and the simple API's root. Pure functions over the answer's bytes,
+//! tested without a server; a page that is not what the API promises is an error, never an
+//! empty project.
 
 use investigator_core::{PackageVersion, normalize_package_name};
 use serde_json::Value;
 
-use crate::outbound::{OutboundClient, OutboundError, OutboundRequest, SIMPLE_API_ACCEPT};
-use crate::pipeline::listing::{html_anchors, version_of_file};
-
-/// The largest answer read; a bigger one is refused as malformed.
-const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Where to ask about one index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexEndpoint {
-    /// The simple API's root, without a trailing slash (`https://pypi.org/simple`).
-    pub url: String,
-    /// The warehouse JSON API's root, when the index has one (`https://pypi.org/pypi`).
-    pub warehouse_api_url: Option<String>,
-    /// Whether the index's TLS certificate is checked.
-    pub verify_ssl: bool,
-}
-
-/// What an index says about one project.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProjectListing {
-    /// The index answered 404 or 410: it does not have the project.
-    NotFound,
-    /// The index has the project.
-    Found(Project),
-}
-
-/// A project's files on an index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Project {
-    /// PEP 440 normalised version -> its files. A version whose text is not PEP 440 is left
-    /// out; a version without files (the warehouse API, PEP 700 `versions`) is kept, empty.
-    pub versions: BTreeMap<String, Vec<Artifact>>,
-}
-
-/// One distribution file of a release.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
-    /// The file name, as the index gives it.
-    pub filename: String,
-    /// The SHA-256 digest the index gives, as 64 lower-case hex digits; `None` when the index
-    /// gives none, or something that is not a SHA-256 digest.
-    pub sha256: Option<String>,
-}
-
-/// Why an index could not be asked, or its answer not read.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    /// No whole answer within the client's timeout.
-    #[error("the index did not answer {url} in time")]
-    Timeout {
-        /// The URL asked.
-        url: String,
-    },
-    /// The index could not be reached, or the connection failed before the answer was read.
-    #[error("the index could not be reached for {url}: {reason}")]
-    Connect {
-        /// The URL asked.
-        url: String,
-        /// The transport's explanation, with its causes.
-        reason: String,
-    },
-    /// The request was not made, or a redirect not followed: the URL, the addresses it
-    /// resolves to, or the redirect's target are refused (`investigator_actors::outbound`).
-    #[error("the request to {url} is refused: {reason}")]
-    Refused {
-        /// The URL asked.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// The index answered with a status that is neither success nor "absent".
-    #[error("the index answered {url} with HTTP status {status}")]
-    Status {
-        /// The URL asked.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-    },
-    /// The answer is not what the API promises (not JSON, not an HTML page, fields missing,
-    /// too large).
-    #[error("the index's answer to {url} could not be read: {reason}")]
-    Malformed {
-        /// The URL asked.
-        url: String,
-        /// What was wrong with the answer.
-        reason: String,
-    },
-}
-
-impl IndexError {
-    /// A stable code for the kind of error, for metrics labels.
-    pub fn code(&self) -> &'static str {
-        match self {
-            IndexError::Timeout { .. } => "timeout",
-            IndexError::Connect { .. } => "connect",
-            IndexError::Refused { .. } => "refused",
-            IndexError::Status { .. } => "status",
-            IndexError::Malformed { .. } => "malformed",
-        }
-    }
-
-    /// The URL asked.
-    pub fn url(&self) -> &str {
-        match self {
-            IndexError::Timeout { url }
-            | IndexError::Connect { url, .. }
-            | IndexError::Refused { url, .. }
-            | IndexError::Status { url, .. }
-            | IndexError::Malformed { url, .. } => url,
-        }
-    }
-
-    fn malformed(url: &str, reason: String) -> Self {
-        IndexError::Malformed { url: url.to_owned(), reason }
-    }
-}
-
-impl From<OutboundError> for IndexError {
-    fn from(error: OutboundError) -> Self {
-        let url = error.url().to_owned();
-        match error {
-            OutboundError::Timeout { .. } => IndexError::Timeout { url },
-            OutboundError::Connect { reason, .. } => IndexError::Connect { url, reason },
-            OutboundError::InvalidUrl { reason, .. } | OutboundError::Refused { reason, .. } => {
-                IndexError::Refused { url, reason }
-            }
-            OutboundError::TooLarge { limit, .. } => {
-                IndexError::Malformed { url, reason: format!("the answer is larger than {limit} bytes") }
-            }
-        }
-    }
-}
-
-/// Asks package indexes about projects, through the investigator's one outbound client.
-#[derive(Debug, Clone)]
-pub struct IndexClient {
-    outbound: OutboundClient,
-    timeout: Duration,
-}
-
-/// The parts of a successful answer the parsers need.
-struct Answer {
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-/// What one GET came back with.
-enum Fetched {
-    /// 404 or 410.
-    Absent { status: u16 },
-    /// A 2xx answer, read whole.
-    Answer(Answer),
-}
-
-impl IndexClient {
-    /// A client whose requests, bodies included, give up after `timeout`.
-    pub fn new(outbound: OutboundClient, timeout: Duration) -> Self {
-        IndexClient { outbound, timeout }
-    }
-
-    /// The files of the project `name` (normalised here, as PEP 503 asks of clients): from the
-    /// warehouse JSON API when the endpoint has one, else from the simple API.
-    pub async fn project(&self, index: &IndexEndpoint, name: &str) -> Result<ProjectListing, IndexError> {
-        let name = normalize_package_name(name);
-        if let Some(warehouse) = &index.warehouse_api_url {
-            let url = format!("{}/{name}/json", warehouse.trim_end_matches('/'));
-            let answer = match self.get(index, &url, "application/json").await? {
-                Fetched::Absent { .. } => return Ok(ProjectListing::NotFound),
-                Fetched::Answer(answer) => answer,
-            };
-            return parse_warehouse_project(&answer.body)
-                .map(ProjectListing::Found)
-                .map_err(|reason| IndexError::malformed(&url, reason));
-        }
-        let url = format!("{}/{name}/", index.url.trim_end_matches('/'));
-        let answer = match self.get(index, &url, SIMPLE_API_ACCEPT).await? {
-            Fetched::Absent { .. } => return Ok(ProjectListing::NotFound),
-            Fetched::Answer(answer) => answer,
-        };
-        let format = format_of(answer.content_type.as_deref(), &answer.body);
-        parse_simple_project(&name, format, &answer.body)
-            .map(ProjectListing::Found)
-            .map_err(|reason| IndexError::malformed(&url, reason))
-    }
-
-    /// Every project name the index's simple API root lists, PEP 503 normalised, sorted,
-    /// without repeats. A 404 here is an error like any other status: the root exists.
-    pub async fn project_names(&self, index: &IndexEndpoint) -> Result<Vec<String>, IndexError> {
-        let url = format!("{}/", index.url.trim_end_matches('/'));
-        let answer = match self.get(index, &url, SIMPLE_API_ACCEPT).await? {
-            Fetched::Absent { status } => return Err(IndexError::Status { url, status }),
-            Fetched::Answer(answer) => answer,
-        };
-        let format = format_of(answer.content_type.as_deref(), &answer.body);
-        parse_simple_root(format, &answer.body).map_err(|reason| IndexError::malformed(&url, reason))
-    }
-
-    /// GETs `url`, reading a successful answer whole (up to [`MAX_BODY_BYTES`]).
-    async fn get(&self, index: &IndexEndpoint, url: &str, accept: &str) -> Result<Fetched, IndexError> {
-        let request = OutboundRequest {
-            accept,
-            deadline: self.timeout,
-            max_body_bytes: MAX_BODY_BYTES,
-            verify_tls: index.verify_ssl,
-        };
-        let answer = self.outbound.get(url, request).await?;
-        let status = answer.status;
-        if status == 404 || status == 410 {
-            return Ok(Fetched::Absent { status });
-        }
-        if !answer.is_success() {
-            return Err(IndexError::Status { url: url.to_owned(), status });
-        }
-        Ok(Fetched::Answer(Answer { content_type: answer.content_type, body: answer.body }))
-    }
-}
+use super::file_names::version_of_file;
+use super::html::html_anchors;
+use super::{Artifact, Project};
 
 /// How a simple API answer is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(super) enum Format {
     /// PEP 691 JSON.
     Json,
     /// PEP 503 HTML.
@@ -243,7 +21,7 @@ enum Format {
 
 /// The format the `Content-Type` names; when it names neither (or is absent), a body that
 /// starts with `{` is JSON and anything else HTML.
-fn format_of(content_type: Option<&str>, body: &[u8]) -> Format {
+pub(super) fn format_of(content_type: Option<&str>, body: &[u8]) -> Format {
     let media_type =
         content_type.and_then(|value| value.split(';').next()).map(|media_type| media_type.trim().to_ascii_lowercase());
     match media_type.as_deref() {
@@ -255,7 +33,7 @@ fn format_of(content_type: Option<&str>, body: &[u8]) -> Format {
 }
 
 /// A project's simple API page.
-fn parse_simple_project(name: &str, format: Format, body: &[u8]) -> Result<Project, String> {
+pub(super) fn parse_simple_project(name: &str, format: Format, body: &[u8]) -> Result<Project, String> {
     match format {
         Format::Json => parse_simple_json_project(name, body),
         Format::Html => parse_simple_html_project(name, &String::from_utf8_lossy(body)),
@@ -264,10 +42,15 @@ fn parse_simple_project(name: &str, format: Format, body: &[u8]) -> Result<Proje
 
 /// A PEP 691 project page: `files[].filename` and `files[].hashes.sha256`, and PEP 700's
 /// `versions` when present (versions without files kept). Files of another project, or of
-/// a kind that is neither a wheel nor an sdist, are left out.
+/// a kind that is neither a wheel nor an sdist, are left out. A page with `versions` and no
+/// `files` (some mirrors serve only what PEP 700 adds) gives versions without files; a page
+/// with neither is malformed.
 fn parse_simple_json_project(name: &str, body: &[u8]) -> Result<Project, String> {
     let json = parse_json(body)?;
-    let files = json.get("files").and_then(Value::as_array).ok_or("the answer has no `files` array")?;
+    let files = match json.get("files") {
+        None if json.get("versions").is_some() => &Vec::new(),
+        files => files.and_then(Value::as_array).ok_or("the answer has no `files` array")?,
+    };
     let mut project = Project::default();
     for file in files {
         let filename = file.get("filename").and_then(Value::as_str).ok_or("a file has no `filename` string")?;
@@ -314,7 +97,7 @@ fn parse_simple_html_project(name: &str, body: &str) -> Result<Project, String> 
 
 /// A warehouse JSON API answer: `releases` maps each version to its files (`filename`,
 /// `digests.sha256`); a version with no files is still a version.
-fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
+pub(super) fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
     let json = parse_json(body)?;
     let releases = json.get("releases").and_then(Value::as_object).ok_or("the answer has no `releases` object")?;
     let mut project = Project::default();
@@ -337,7 +120,7 @@ fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
 
 /// The simple API's root: PEP 691 `projects[].name`, or the text of each PEP 503 anchor;
 /// normalised, sorted, without repeats.
-fn parse_simple_root(format: Format, body: &[u8]) -> Result<Vec<String>, String> {
+pub(super) fn parse_simple_root(format: Format, body: &[u8]) -> Result<Vec<String>, String> {
     let mut names = match format {
         Format::Json => {
             let json = parse_json(body)?;
@@ -498,6 +281,14 @@ mod tests {
     }
 
     #[test]
+    fn a_json_page_with_versions_and_no_files_gives_versions_without_files() {
+        let body = br#"{"meta": {"api-version": "1.1"}, "versions": ["1.0.0", "2.1.0", "not a version"]}"#;
+        let project = parse_simple_project("flask", Format::Json, body).expect("a project");
+        assert_eq!(versions(&project), ["1.0.0", "2.1.0"]);
+        assert!(project.versions.values().all(Vec::is_empty));
+    }
+
+    #[test]
     fn only_sixty_four_hex_digits_are_a_sha256() {
         assert_eq!(valid_sha256(HASH_B), Some(HASH_B.to_owned()));
         assert_eq!(valid_sha256(&HASH_B.to_ascii_uppercase()), Some(HASH_B.to_owned()));
@@ -570,34 +361,5 @@ mod tests {
         let names = parse_simple_root(Format::Html, body.as_bytes()).expect("names");
         assert_eq!(names.len(), 100_000);
         assert_eq!(names.first().map(String::as_str), Some("p-0"));
-    }
-
-    #[test]
-    fn error_codes_are_stable() {
-        let url = || "http://index/simple/a/".to_owned();
-        let errors = [
-            IndexError::Timeout { url: url() },
-            IndexError::Connect { url: url(), reason: "refused".to_owned() },
-            IndexError::Refused { url: url(), reason: "a loopback address".to_owned() },
-            IndexError::Status { url: url(), status: 503 },
-            IndexError::Malformed { url: url(), reason: "not JSON".to_owned() },
-        ];
-        let codes: Vec<&str> = errors.iter().map(IndexError::code).collect();
-        assert_eq!(codes, ["timeout", "connect", "refused", "status", "malformed"]);
-        assert!(errors.iter().all(|error| error.url() == "http://index/simple/a/"));
-    }
-
-    #[tokio::test]
-    async fn a_closed_port_is_a_connect_error_not_an_absent_project() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-        let address = listener.local_addr().expect("an address");
-        drop(listener);
-        let allowance = investigator_core::network::NetworkAllowance::parse("loopback").expect("valid");
-        let client = IndexClient::new(OutboundClient::new(allowance).expect("a client"), Duration::from_secs(5));
-        let index =
-            IndexEndpoint { url: format!("http://{address}/simple"), warehouse_api_url: None, verify_ssl: true };
-        let error = client.project(&index, "flask").await.expect_err("no index listens there");
-        assert_eq!(error.code(), "connect", "{error}");
-        assert_eq!(error.url(), format!("http://{address}/simple/flask/"));
     }
 }
