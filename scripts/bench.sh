@@ -27,7 +27,7 @@ which=${1:-all}
 wanted() { [ "$which" = all ] || [ "$which" = "$1" ]; }
 
 # The end-to-end benchmarks run the release binary, some against a broker of their own.
-release_binary() { cargo build --quiet --release -p investigator; }
+release_binary() { cargo build --quiet --release -p investigator-ops; }
 broker_started=no
 with_broker() {
   [ "$broker_started" = yes ] && return 0

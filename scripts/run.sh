@@ -36,7 +36,7 @@ export KAFKA_CONSUMER_SESSION_TIMEOUT_MS=${KAFKA_CONSUMER_SESSION_TIMEOUT_MS:-60
 export KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS=${KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS:-2000}
 
 say "building the investigator (release; the first build takes several minutes)"
-cargo build --release --quiet -p investigator
+cargo build --release --quiet -p investigator-ops
 investigator=$CARGO_TARGET_DIR/release/investigator
 
 # The knowledge graph gets a database of its own on the same server.

@@ -18,7 +18,7 @@ minutes=${1:-30}
 rate=${2:-2000}
 prepare_infrastructure dev
 say "building the investigator (release)"
-cargo build --release --quiet -p investigator
+cargo build --release --quiet -p investigator-ops
 investigator=$CARGO_TARGET_DIR/release/investigator
 
 out=$INVESTIGATOR_HOME/soak/$(date -u +%Y%m%dT%H%M%SZ)

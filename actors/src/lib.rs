@@ -2,7 +2,7 @@
 //!
 //! [`kafka`]: the clients built from Thoth's `KAFKA_*` settings, the publisher that writes
 //! Thoth's wire format, and topic administration. [`pipeline`]: the supervised actors of the
-//! ingest (router, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
+//! ingest (recorder, handlers). [`workflows`]: the launcher and the watcher of Argo workflows.
 //! [`log_relay`]: the event log copied to Kafka after each commit (the knowledge-event mirror,
 //! the dead-letter topic, re-drives). [`outbound`]: the one
 //! HTTP client for package indexes and advisory sources, bounded in time, size, redirects

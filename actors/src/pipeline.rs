@@ -1,7 +1,7 @@
 //! The investigator pipeline: Kafka records in, decisions recorded, exactly once.
 //!
 //! ```text
-//! ingest (rdkafka consumer task) ── batches of records, per-partition order ──► InvestigatorRouter
+//! ingest (rdkafka consumer task) ── batches of records, per-partition order ──► BatchRecorder
 //!    ▲  pause / resume / seek                                                    │ decode, validate,
 //!    │  commit to Kafka (for lag tools only)                                     │ route by kind and mode
 //!    └──────────────────────── BatchOutcome ◄───────────────────────────────────┤
@@ -18,8 +18,8 @@
 //! - [`PipelineSettings`]: modes, retries, halting, batching.
 //! - [`ingest`]: the consumer loop; [`bus_ingest`]: the same over the embedded bus when there
 //!   is no Kafka.
-//! - [`router`]: the `InvestigatorRouter` actor; [`batch`]: what it does with one batch.
-//! - [`handler`]: the supervised handler actors.
+//! - [`recorder`]: the `BatchRecorder` actor; [`batch`]: what it does with one batch.
+//! - [`rule_actor`]: the supervised actors that run the decision rules.
 //! - [`control`]: halted topics (`/halt`, `/resume`, failures), shared with the HTTP side.
 //! - [`metrics`]: Thoth's Prometheus metrics and ours.
 //! - [`listing`]: package versions from an index's simple API.
@@ -28,13 +28,13 @@ pub mod batch;
 pub mod bus_ingest;
 pub mod control;
 pub mod dead_letter;
-pub mod handler;
 pub mod ingest;
 pub mod listing;
 pub mod metrics;
 pub mod positioning;
 mod record;
-pub mod router;
+pub mod recorder;
+pub mod rule_actor;
 mod settings;
 pub mod trace;
 

@@ -6,16 +6,16 @@
 //! One file per handler (`solver_scheduler`, `security_scheduler`, `adviser_retry`,
 //! `missing_version_flagger`, `user_workflows`); `fields` checks and normalises a message's
 //! identities, `workflow_id` names workflows deterministically, `parameters` and
-//! `user_parameters` give Thoth's template parameters, `plan` collects a decision and keeps
+//! `user_parameters` give Thoth's template parameters, `draft` collects a decision and keeps
 //! it from asking for one workflow twice.
 
 mod adviser_retry;
+mod draft;
 mod fields;
 mod knowledge;
 mod learning;
 mod missing_version_flagger;
 mod parameters;
-mod plan;
 mod security_scheduler;
 mod settings;
 mod solver_scheduler;
@@ -36,11 +36,14 @@ pub use settings::DecisionSettings;
 use investigator_events::domain::{DomainEvent, StreamId};
 use investigator_events::thoth::{ConsumerMode, MessageKind, ThothMessage};
 
-use plan::Plan;
+use draft::DecisionDraft;
 
-/// The actor that handles a message kind in a consumer mode.
+/// A decision rule: which of the investigator's jobs applies to a message kind in a consumer
+/// mode ([`rules_for`]). Thoth's investigator calls each one a handler, and so do the
+/// operator-facing names: the `handler` label of the metrics, `INVESTIGATOR_INJECT_PANIC`.
+/// Each runs in an actor of its own (`investigator_actors::pipeline::rule_actor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Handler {
+pub enum Rule {
     /// unresolved-package, package-released, unrevsolved-package, hash-mismatch (middletier part).
     SolverScheduler,
     /// solved-package (security indicator and kebechet-administrator), si-unanalyzed-package.
@@ -138,63 +141,63 @@ impl Rejection {
 /// Deciding the same record again with the same knowledge gives the same decision, workflow
 /// names included (they derive from `origin`), so a redelivered record asks for nothing new.
 pub fn decide(
-    handler: Handler,
+    handler: Rule,
     message: &ThothMessage,
     origin: &MessageOrigin,
     knowledge: &Knowledge,
     settings: &DecisionSettings,
 ) -> Result<Decision, Rejection> {
     use ThothMessage as M;
-    let mut plan = Plan::new(knowledge, origin, message.kind());
+    let mut draft = DecisionDraft::new(knowledge, origin, message.kind());
     match (handler, message) {
-        (Handler::SolverScheduler, M::UnresolvedPackage(message)) => {
-            solver_scheduler::unresolved_package(&mut plan, message, settings)?
+        (Rule::SolverScheduler, M::UnresolvedPackage(message)) => {
+            solver_scheduler::unresolved_package(&mut draft, message, settings)?
         }
-        (Handler::SolverScheduler, M::PackageReleased(message)) => {
-            solver_scheduler::package_released(&mut plan, message, settings)?
+        (Rule::SolverScheduler, M::PackageReleased(message)) => {
+            solver_scheduler::package_released(&mut draft, message, settings)?
         }
-        (Handler::SolverScheduler, M::UnrevsolvedPackage(message)) => {
-            solver_scheduler::unrevsolved_package(&mut plan, message, settings)?
+        (Rule::SolverScheduler, M::UnrevsolvedPackage(message)) => {
+            solver_scheduler::unrevsolved_package(&mut draft, message, settings)?
         }
-        (Handler::SolverScheduler, M::HashMismatch(message)) => {
-            solver_scheduler::hash_mismatch(&mut plan, message, settings)?
+        (Rule::SolverScheduler, M::HashMismatch(message)) => {
+            solver_scheduler::hash_mismatch(&mut draft, message, settings)?
         }
-        (Handler::SecurityIndicatorScheduler, M::SiUnanalyzedPackage(message)) => {
-            security_scheduler::si_unanalyzed_package(&mut plan, message, settings)?
+        (Rule::SecurityIndicatorScheduler, M::SiUnanalyzedPackage(message)) => {
+            security_scheduler::si_unanalyzed_package(&mut draft, message, settings)?
         }
-        (Handler::SecurityIndicatorScheduler, M::SolvedPackage(message)) => {
-            security_scheduler::solved_package(&mut plan, message, settings)?
+        (Rule::SecurityIndicatorScheduler, M::SolvedPackage(message)) => {
+            security_scheduler::solved_package(&mut draft, message, settings)?
         }
-        (Handler::AdviserRetry, M::SolvedPackage(message)) => {
-            adviser_retry::solved_package(&mut plan, message, settings)?
+        (Rule::AdviserRetry, M::SolvedPackage(message)) => {
+            adviser_retry::solved_package(&mut draft, message, settings)?
         }
-        (Handler::MissingVersionFlagger, M::MissingPackage(message)) => {
-            missing_version_flagger::missing_package(&mut plan, message, settings)?
+        (Rule::MissingVersionFlagger, M::MissingPackage(message)) => {
+            missing_version_flagger::missing_package(&mut draft, message, settings)?
         }
-        (Handler::MissingVersionFlagger, M::MissingVersion(message)) => {
-            missing_version_flagger::missing_version(&mut plan, message, settings)?
+        (Rule::MissingVersionFlagger, M::MissingVersion(message)) => {
+            missing_version_flagger::missing_version(&mut draft, message, settings)?
         }
-        (Handler::MissingVersionFlagger, M::UpdateProvidesSourceDistro(message)) => {
-            missing_version_flagger::update_provides_source_distro(&mut plan, message)?
+        (Rule::MissingVersionFlagger, M::UpdateProvidesSourceDistro(message)) => {
+            missing_version_flagger::update_provides_source_distro(&mut draft, message)?
         }
-        (Handler::MissingVersionFlagger, M::CveProvided(message)) => {
-            missing_version_flagger::cve_provided(&mut plan, message, settings)?
+        (Rule::MissingVersionFlagger, M::CveProvided(message)) => {
+            missing_version_flagger::cve_provided(&mut draft, message, settings)?
         }
-        (Handler::MissingVersionFlagger, M::HashMismatch(message)) => {
-            missing_version_flagger::hash_mismatch(&mut plan, message, settings)?
+        (Rule::MissingVersionFlagger, M::HashMismatch(message)) => {
+            missing_version_flagger::hash_mismatch(&mut draft, message, settings)?
         }
-        (Handler::UserWorkflowScheduler, message) => user_workflows::user_workflow(&mut plan, message, settings)?,
+        (Rule::UserWorkflowScheduler, message) => user_workflows::user_workflow(&mut draft, message, settings)?,
         _ => {}
     }
-    Ok(plan.finish())
+    Ok(draft.finish())
 }
 
 /// The handlers of `kind` under the configured modes, without repeats, in a fixed order.
 /// Metrics mode handles every kind.
-pub fn handlers_for(kind: MessageKind, modes: &[ConsumerMode]) -> Vec<Handler> {
-    let mut handlers: Vec<Handler> = Vec::new();
+pub fn rules_for(kind: MessageKind, modes: &[ConsumerMode]) -> Vec<Rule> {
+    let mut handlers: Vec<Rule> = Vec::new();
     for mode in modes {
-        for handler in handlers_in_mode(kind, *mode) {
+        for handler in rules_in_mode(kind, *mode) {
             if !handlers.contains(handler) {
                 handlers.push(*handler);
             }
@@ -204,9 +207,9 @@ pub fn handlers_for(kind: MessageKind, modes: &[ConsumerMode]) -> Vec<Handler> {
     handlers
 }
 
-fn handlers_in_mode(kind: MessageKind, mode: ConsumerMode) -> &'static [Handler] {
-    use Handler::*;
+fn rules_in_mode(kind: MessageKind, mode: ConsumerMode) -> &'static [Rule] {
     use MessageKind as K;
+    use Rule::*;
     match mode {
         ConsumerMode::Metrics => &[Metrics],
         ConsumerMode::Middletier => match kind {

@@ -5,7 +5,7 @@
 //! applies the whole log to a fresh schema with the same [`apply`]. The rows are a function of
 //! the log alone: ids derive from natural keys, timestamps come from the events, and values
 //! later events may change remember the position that set them, so batch boundaries do not
-//! matter. `Plan` (pure) decides the rows; `write` (SQL) stores them.
+//! matter. `RowPlan` (pure) decides the rows; `write` (SQL) stores them.
 
 mod ids;
 mod plan;
@@ -13,7 +13,7 @@ mod write;
 
 use deadpool_postgres::Transaction;
 
-pub use plan::PlanError;
+pub use plan::RowPlanError;
 pub use write::WriteStats;
 
 use crate::schema::SchemaName;
@@ -27,7 +27,7 @@ pub const KNOWLEDGE_GRAPH: &str = "knowledge_graph";
 pub enum ProjectionError {
     /// An event holds a value the graph cannot take.
     #[error(transparent)]
-    Event(#[from] PlanError),
+    Event(#[from] RowPlanError),
     /// PostgreSQL refused or failed.
     #[error("writing the knowledge graph failed")]
     Database(#[from] tokio_postgres::Error),
@@ -44,7 +44,7 @@ pub async fn apply(
         return Ok(WriteStats::default());
     }
     let started = std::time::Instant::now();
-    let plan = plan::Plan::of(events)?;
+    let plan = plan::RowPlan::of(events)?;
     let planned = started.elapsed();
     let previous = schema.use_in(transaction).await?;
     let stats = write::write(transaction, &plan).await?;
@@ -73,7 +73,7 @@ pub(crate) async fn apply_in_parallel(
     if events.is_empty() {
         return Ok(WriteStats::default());
     }
-    let plan = plan::Plan::of(events)?;
+    let plan = plan::RowPlan::of(events)?;
     let (before_packages, before_runs) = tokio::try_join!(schema.use_in(packages), schema.use_in(runs))?;
     let (first, second) = tokio::try_join!(write::write_packages(packages, &plan), write::write_runs(runs, &plan))?;
     tokio::try_join!(before_packages.restore(packages), before_runs.restore(runs))?;

@@ -27,7 +27,7 @@ pub fn investigator_binary() -> PathBuf {
     let binary = profile_dir.join("investigator");
     assert!(
         binary.is_file(),
-        "{} does not exist: build it with `cargo build -p investigator` (scripts/test.sh does)",
+        "{} does not exist: build it with `cargo build -p investigator-ops` (scripts/test.sh does)",
         binary.display()
     );
     binary

@@ -1,4 +1,4 @@
-//! What the router does with one batch of records, in ONE PostgreSQL transaction:
+//! What the recorder does with one batch of records, in ONE PostgreSQL transaction:
 //!
 //! 1. lock the offset rows of the batch's partitions and drop records already applied
 //!    ([`prepare`]); decode and validate the rest;
@@ -34,9 +34,9 @@ pub use phases::Phase;
 
 use super::control::Control;
 use super::dead_letter::DeadLetter;
-use super::handler::DecideItem;
 use super::listing::VersionLister;
 use super::metrics::Metrics;
+use super::rule_actor::DecideItem;
 use super::{InboundRecord, PipelineSettings};
 use assemble::Halt;
 use phases::PhaseClock;

@@ -1,5 +1,5 @@
 //! The ingest when there is no Kafka: reads the embedded bus (`investigator_projections::bus`)
-//! from the stored offsets and hands the records to the router, the same way the Kafka
+//! from the stored offsets and hands the records to the recorder, the same way the Kafka
 //! ingest does. It keeps no position of its own: every read starts at what the database says
 //! is applied, so a rewind, a halt or a crash needs nothing special.
 
@@ -13,7 +13,7 @@ use investigator_projections::bus::unapplied;
 
 use super::control::Control;
 use super::ingest::IngestError;
-use super::router::{InvestigatorRouter, ProcessBatch};
+use super::recorder::{BatchRecorder, RecordBatch};
 use super::{InboundRecord, PipelineSettings};
 use crate::health::Health;
 
@@ -23,7 +23,7 @@ const IDLE_POLL: Duration = Duration::from_millis(50);
 /// Reads the embedded bus.
 pub struct BusIngest {
     database: Database,
-    router: Addr<InvestigatorRouter>,
+    recorder: Addr<BatchRecorder>,
     control: Control,
     settings: Arc<PipelineSettings>,
     health: Health,
@@ -34,11 +34,11 @@ impl BusIngest {
     pub fn new(
         database: Database,
         settings: Arc<PipelineSettings>,
-        router: Addr<InvestigatorRouter>,
+        recorder: Addr<BatchRecorder>,
         control: Control,
         health: Health,
     ) -> Self {
-        BusIngest { database, router, control, settings, health }
+        BusIngest { database, recorder, control, settings, health }
     }
 
     /// Runs until `shutdown` resolves (the batch in flight finishes first).
@@ -54,7 +54,7 @@ impl BusIngest {
                     IDLE_POLL
                 }
                 Ok(records) => {
-                    let request = self.router.send(ProcessBatch { records: Arc::new(records) });
+                    let request = self.recorder.send(RecordBatch { records: Arc::new(records) });
                     match request.await {
                         Ok(Ok(outcome)) => {
                             failures = 0;

@@ -1,5 +1,5 @@
 //! The consumer loop: receives records, batches them, hands one batch at a time to the
-//! router, and steers the consumer (pause, resume, seek) from what comes back.
+//! recorder, and steers the consumer (pause, resume, seek) from what comes back.
 //!
 //! No I/O happens in librdkafka's callbacks: the rebalance callback only queues what was
 //! assigned or revoked. An assigned partition is positioned before any of its records is
@@ -35,7 +35,7 @@ use super::batch::{BatchError, BatchOutcome};
 use super::control::{Control, HaltReason};
 use super::metrics::Metrics;
 use super::positioning::{OffsetResetPolicy, Start, Watermarks, outside, start};
-use super::router::{InvestigatorRouter, ProcessBatch};
+use super::recorder::{BatchRecorder, RecordBatch};
 use super::{InboundRecord, PipelineSettings};
 use crate::health::Health;
 use crate::kafka::{ClientLogging, KafkaSettings};
@@ -95,8 +95,8 @@ pub enum IngestError {
     /// The consumer could not be created or subscribed.
     #[error("the Kafka consumer could not start")]
     Kafka(#[from] rdkafka::error::KafkaError),
-    /// The router is gone.
-    #[error("the router stopped")]
+    /// The recorder is gone.
+    #[error("the recorder stopped")]
     RouterStopped,
 }
 
@@ -107,7 +107,7 @@ pub struct IngestParts {
     /// The pipeline's settings.
     pub settings: Arc<PipelineSettings>,
     /// Records batches.
-    pub router: Addr<InvestigatorRouter>,
+    pub recorder: Addr<BatchRecorder>,
     /// Halted topics.
     pub control: Control,
     /// Metrics.
@@ -248,7 +248,7 @@ impl Ingest {
                     None => self.take_batch(),
                 };
                 if let Some(records) = due {
-                    let request = self.parts.router.send(ProcessBatch { records: Arc::clone(&records) });
+                    let request = self.parts.recorder.send(RecordBatch { records: Arc::clone(&records) });
                     in_flight = Some((records, Box::pin(request)));
                 }
             }

@@ -1,7 +1,7 @@
 //! Prometheus metrics: Thoth's names and labels (Grafana dashboards and alerts keep working),
 //! plus the investigator's own, prefixed `investigator_`.
 
-use investigator_core::decide::{Handler, handlers_for};
+use investigator_core::decide::{Rule, rules_for};
 use investigator_core::learning::Driver;
 use investigator_events::domain::{EventType, WorkflowKind};
 use investigator_events::thoth::{ConsumerMode, MessageKind, TopicNaming};
@@ -415,12 +415,7 @@ impl Metrics {
                 &["topic", "reason_code"],
             ),
             records: counter(&registry, "investigator_records_total", "Records by outcome", &["outcome"]),
-            handler_restarts: counter(
-                &registry,
-                "investigator_handler_restarts_total",
-                "Handler restarts",
-                &["handler"],
-            ),
+            handler_restarts: counter(&registry, "investigator_handler_restarts_total", "Rule restarts", &["handler"]),
             api_cache: counter(
                 &registry,
                 "investigator_api_cache_requests_total",
@@ -450,7 +445,7 @@ impl Metrics {
             .naming
             .all_topics()
             .into_iter()
-            .filter(|(kind, _)| !handlers_for(*kind, known.modes).is_empty())
+            .filter(|(kind, _)| !rules_for(*kind, known.modes).is_empty())
             .collect();
         for (kind, topic) in &consumed {
             let label = handler_label(*kind);
@@ -468,8 +463,7 @@ impl Metrics {
             if known.modes.contains(&ConsumerMode::Metrics) {
                 self.message_count_by_version.with_label_values(&[&kind.short_type(), kind.spec().current_version]);
             }
-            let schedules =
-                handlers_for(*kind, known.modes).iter().any(|handler| SCHEDULING_HANDLERS.contains(handler));
+            let schedules = rules_for(*kind, known.modes).iter().any(|handler| SCHEDULING_HANDLERS.contains(handler));
             if schedules {
                 for workflow in COUNTED_WORKFLOWS {
                     self.scheduled_workflows.with_label_values(&[kind.base_name(), workflow.name()]);
@@ -586,7 +580,7 @@ pub struct KnownLabels<'a> {
     /// The modes consumed: which topics, handlers and counters are in use.
     pub modes: &'a [ConsumerMode],
     /// The handler actors started.
-    pub handlers: &'a [Handler],
+    pub handlers: &'a [Rule],
     /// The namespaces workflows go to.
     pub namespaces: &'a [&'a str],
     /// The parts that report an outage (`investigator_degraded{component}`).
@@ -622,8 +616,8 @@ pub const COUNTED_WORKFLOWS: [WorkflowKind; 4] = [
 ];
 
 /// The handlers that request the workflows of [`COUNTED_WORKFLOWS`].
-const SCHEDULING_HANDLERS: [Handler; 3] =
-    [Handler::SolverScheduler, Handler::SecurityIndicatorScheduler, Handler::MissingVersionFlagger];
+const SCHEDULING_HANDLERS: [Rule; 3] =
+    [Rule::SolverScheduler, Rule::SecurityIndicatorScheduler, Rule::MissingVersionFlagger];
 
 /// Thoth's `message_type` label of the processed and exceptions counters: the short type,
 /// except for three handlers that use a name of their own.
@@ -658,7 +652,7 @@ mod tests {
         metrics.initialise(&KnownLabels {
             naming: &naming,
             modes,
-            handlers: &[Handler::SolverScheduler],
+            handlers: &[Rule::SolverScheduler],
             namespaces: &["thoth-middletier"],
             components: &["pipeline"],
         });

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use investigator_core::decide::{DecisionSettings, Handler};
+use investigator_core::decide::{DecisionSettings, Rule};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 
 /// Everything the pipeline needs to know, read once at start.
@@ -52,7 +52,7 @@ impl PipelineSettings {
         self.naming
             .all_topics()
             .into_iter()
-            .filter(|(kind, _)| !investigator_core::decide::handlers_for(*kind, &self.modes).is_empty())
+            .filter(|(kind, _)| !investigator_core::decide::rules_for(*kind, &self.modes).is_empty())
             .map(|(_, topic)| topic)
             .collect()
     }
@@ -69,18 +69,18 @@ pub(crate) fn outage_wait(step: Duration, attempt: u32) -> Duration {
 #[derive(Debug, Clone)]
 pub struct PanicInjection {
     /// The handler that panics.
-    pub handler: Handler,
+    pub handler: Rule,
     remaining: Arc<AtomicU32>,
 }
 
 impl PanicInjection {
     /// `handler` panics `count` times.
-    pub fn new(handler: Handler, count: u32) -> Self {
+    pub fn new(handler: Rule, count: u32) -> Self {
         PanicInjection { handler, remaining: Arc::new(AtomicU32::new(count)) }
     }
 
     /// Whether `handler` must panic now (counts the panic).
-    pub fn should_panic(&self, handler: Handler) -> bool {
+    pub fn should_panic(&self, handler: Rule) -> bool {
         handler == self.handler
             && self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok()
     }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use investigator_core::decide::handlers_for;
+use investigator_core::decide::rules_for;
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 
 use investigator_projections::{Database, workflow_outbox};
@@ -43,7 +43,7 @@ impl Backpressure {
             naming
                 .all_topics()
                 .into_iter()
-                .filter(|(kind, _)| !handlers_for(*kind, &[mode]).is_empty())
+                .filter(|(kind, _)| !rules_for(*kind, &[mode]).is_empty())
                 .map(|(_, topic)| topic)
                 .collect()
         };

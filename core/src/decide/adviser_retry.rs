@@ -7,35 +7,40 @@ use investigator_events::domain::{AdviserReRunRequested, StreamId, WorkflowKind,
 use investigator_events::thoth::{JsonObject, SolvedPackage};
 use serde_json::Value;
 
+use super::draft::{DecisionDraft, Workflow};
 use super::fields;
-use super::plan::{Plan, Workflow};
 use super::user_parameters::{self as user, AdviserRequest};
 use super::{DecisionSettings, ParkedAdviser, Rejection, workflow_id};
 use crate::{SolverEnvironment, SolverName};
 
 /// solved-package: re-runs each parked adviser this message releases.
 pub(super) fn solved_package(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &SolvedPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let name = fields::package_name(&message.package_name)?;
     let environment = fields::solver(&message.solver)?.environment();
-    for parked in plan.knowledge().parked_waiting_for(&name) {
-        if released(plan, parked, &name, &environment) {
-            re_run(plan, parked, settings);
+    for parked in draft.knowledge().parked_waiting_for(&name) {
+        if released(draft, parked, &name, &environment) {
+            re_run(draft, parked, settings);
         }
     }
     Ok(())
 }
 
 /// Whether everything `parked` waits for is now solved in its environment.
-fn released(plan: &mut Plan<'_>, parked: &ParkedAdviser, solved_name: &str, environment: &SolverEnvironment) -> bool {
+fn released(
+    draft: &mut DecisionDraft<'_>,
+    parked: &ParkedAdviser,
+    solved_name: &str,
+    environment: &SolverEnvironment,
+) -> bool {
     let id = &parked.adviser_document_id;
     if let Some(solver) = &parked.solver_name {
         let parked_environment = SolverName::parse(solver).map(|solver| solver.environment());
         if parked_environment.as_ref() != Ok(environment) {
-            plan.skip(format!("adviser {id} waits for {solver}, not this solver's environment"));
+            draft.skip(format!("adviser {id} waits for {solver}, not this solver's environment"));
             return false;
         }
     }
@@ -43,10 +48,10 @@ fn released(plan: &mut Plan<'_>, parked: &ParkedAdviser, solved_name: &str, envi
         .unresolved
         .iter()
         .map(|package| package.package_name.as_str())
-        .filter(|name| *name != solved_name && !plan.knowledge().is_name_solved_in(name, environment))
+        .filter(|name| *name != solved_name && !draft.knowledge().is_name_solved_in(name, environment))
         .collect();
     if !unsolved.is_empty() {
-        plan.skip(format!("adviser {id} still waits for {}", unsolved.join(", ")));
+        draft.skip(format!("adviser {id} still waits for {}", unsolved.join(", ")));
         return false;
     }
     true
@@ -54,12 +59,12 @@ fn released(plan: &mut Plan<'_>, parked: &ParkedAdviser, solved_name: &str, envi
 
 /// Asks for the re-run, with the original request, and records that the parked run was
 /// re-run (which un-parks it).
-fn re_run(plan: &mut Plan<'_>, parked: &ParkedAdviser, settings: &DecisionSettings) {
+fn re_run(draft: &mut DecisionDraft<'_>, parked: &ParkedAdviser, settings: &DecisionSettings) {
     let old_id = parked.adviser_document_id.as_str();
     let parameters = &parked.parameters;
     let recommendation_type = parked.recommendation_type.as_deref().or_else(|| text(parameters, "recommendation_type"));
     let Some(recommendation_type) = recommendation_type else {
-        plan.skip(format!("adviser {old_id} recorded no recommendation type to re-run with"));
+        draft.skip(format!("adviser {old_id} recorded no recommendation type to re-run with"));
         return;
     };
     let new_id = workflow_id::adviser_re_run(old_id);
@@ -81,8 +86,8 @@ fn re_run(plan: &mut Plan<'_>, parked: &ParkedAdviser, settings: &DecisionSettin
         version_source: None,
     };
     let parameters = user::adviser(&new_id, &request);
-    if plan.request_named(new_id.clone(), workflow, parameters) {
-        plan.event(
+    if draft.request_named(new_id.clone(), workflow, parameters) {
+        draft.event(
             StreamId::adviser(old_id),
             AdviserReRunRequested { adviser_document_id: old_id.to_owned(), re_run_job_id: Some(new_id) },
         );

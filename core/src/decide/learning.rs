@@ -5,14 +5,14 @@
 
 use investigator_events::domain::{WorkflowKind, WorkflowTarget};
 
+use super::draft::{DecisionDraft, Workflow};
 use super::parameters::{self, AdministratorSubject, PackageRef};
-use super::plan::{Plan, Workflow};
 use super::{DecisionSettings, VersionSource};
 use crate::SolverName;
 
 /// Asks `solver` to solve the version, with the enabled indexes for its dependencies.
 pub(super) fn request_solver(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     settings: &DecisionSettings,
     solver: &SolverName,
     package: &PackageRef<'_>,
@@ -30,15 +30,15 @@ pub(super) fn request_solver(
         },
         version_source: version_source.map(|source| version_source_name(source).to_owned()),
     };
-    let dependency_indexes = plan.knowledge().enabled_indexes();
-    plan.request_for_target(&solver_name, workflow, |id| {
+    let dependency_indexes = draft.knowledge().enabled_indexes();
+    draft.request_for_target(&solver_name, workflow, |id| {
         parameters::solver(id, solver, package, &dependency_indexes, settings.solver_debug)
     });
 }
 
 /// Asks for the reverse solver of a version. The revsolver looks the version up on every
 /// index, so its target has no index: a pending one blocks another from any message.
-pub(super) fn request_revsolver(plan: &mut Plan<'_>, settings: &DecisionSettings, name: &str, version: &str) {
+pub(super) fn request_revsolver(draft: &mut DecisionDraft<'_>, settings: &DecisionSettings, name: &str, version: &str) {
     let workflow = Workflow {
         kind: WorkflowKind::Revsolver,
         namespace: settings.middletier_namespace.clone(),
@@ -49,13 +49,17 @@ pub(super) fn request_revsolver(plan: &mut Plan<'_>, settings: &DecisionSettings
         },
         version_source: None,
     };
-    plan.request_for_target(WorkflowKind::Revsolver.name(), workflow, |id| {
+    draft.request_for_target(WorkflowKind::Revsolver.name(), workflow, |id| {
         parameters::revsolver(id, name, version, settings.revsolver_debug)
     });
 }
 
 /// Asks for a security-indicator analysis of the version.
-pub(super) fn request_security_indicator(plan: &mut Plan<'_>, settings: &DecisionSettings, package: &PackageRef<'_>) {
+pub(super) fn request_security_indicator(
+    draft: &mut DecisionDraft<'_>,
+    settings: &DecisionSettings,
+    package: &PackageRef<'_>,
+) {
     let workflow = Workflow {
         kind: WorkflowKind::SecurityIndicator,
         namespace: settings.middletier_namespace.clone(),
@@ -67,7 +71,7 @@ pub(super) fn request_security_indicator(plan: &mut Plan<'_>, settings: &Decisio
         },
         version_source: None,
     };
-    plan.request_for_target(WorkflowKind::SecurityIndicator.name(), workflow, |id| {
+    draft.request_for_target(WorkflowKind::SecurityIndicator.name(), workflow, |id| {
         parameters::security_indicator(id, package)
     });
 }
@@ -75,12 +79,12 @@ pub(super) fn request_security_indicator(plan: &mut Plan<'_>, settings: &Decisio
 /// Asks kebechet-administrator to tell the repositories that use the package, when the
 /// deployment has it on.
 pub(super) fn request_kebechet_administrator(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     settings: &DecisionSettings,
     subject: &AdministratorSubject<'_>,
 ) {
     if !settings.kebechet_administrator {
-        plan.skip("kebechet-administrator is off (THOTH_INVESTIGATOR_KEBECHET_ADMINISTRATOR=0)".to_owned());
+        draft.skip("kebechet-administrator is off (THOTH_INVESTIGATOR_KEBECHET_ADMINISTRATOR=0)".to_owned());
         return;
     }
     let workflow = Workflow {
@@ -94,8 +98,8 @@ pub(super) fn request_kebechet_administrator(
         },
         version_source: None,
     };
-    let message_type = plan.trigger();
-    plan.request_for_target(WorkflowKind::KebechetAdministrator.name(), workflow, |id| {
+    let message_type = draft.trigger();
+    draft.request_for_target(WorkflowKind::KebechetAdministrator.name(), workflow, |id| {
         parameters::kebechet_administrator(id, subject, message_type)
     });
 }

@@ -9,50 +9,51 @@ use investigator_events::thoth::{
     CveProvided, HashMismatch, MissingPackage, MissingVersion, UpdateProvidesSourceDistro,
 };
 
+use super::draft::DecisionDraft;
 use super::fields;
 use super::learning::request_kebechet_administrator;
 use super::parameters::AdministratorSubject;
-use super::plan::Plan;
 use super::{DecisionSettings, Rejection};
 
 /// missing-package: every version of the package is gone from the index.
 pub(super) fn missing_package(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &MissingPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let name = fields::package_name(&message.package_name)?;
     let index = fields::index_url(&message.index_url)?;
-    plan.event(StreamId::package(&name), PackageMarkedMissing { package_name: name.clone(), index_url: index.clone() });
+    draft
+        .event(StreamId::package(&name), PackageMarkedMissing { package_name: name.clone(), index_url: index.clone() });
     let subject = AdministratorSubject { name: &name, version: None, index: &index, solver: None };
-    request_kebechet_administrator(plan, settings, &subject);
+    request_kebechet_administrator(draft, settings, &subject);
     Ok(())
 }
 
 /// missing-package-version: one version is gone from the index.
 pub(super) fn missing_version(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &MissingVersion,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let (name, version, index) =
         fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
-    plan.event(
+    draft.event(
         StreamId::package(&name),
         VersionMarkedMissing { package_name: name.clone(), package_version: version.clone(), index_url: index.clone() },
     );
-    administrate_version(plan, settings, &name, &version, &index);
+    administrate_version(draft, settings, &name, &version, &index);
     Ok(())
 }
 
 /// update-provides-source-distro: whether the version ships a source distribution.
 pub(super) fn update_provides_source_distro(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &UpdateProvidesSourceDistro,
 ) -> Result<(), Rejection> {
     let (name, version, index) =
         fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
-    plan.event(
+    draft.event(
         StreamId::package(&name),
         SourceDistributionFlagSet {
             package_name: name.clone(),
@@ -66,13 +67,13 @@ pub(super) fn update_provides_source_distro(
 
 /// cve-provided: the version is vulnerable (the message does not say to what).
 pub(super) fn cve_provided(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &CveProvided,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let (name, version, index) =
         fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
-    plan.event(
+    draft.event(
         StreamId::package(&name),
         CveRecorded {
             package_name: name.clone(),
@@ -81,26 +82,32 @@ pub(super) fn cve_provided(
             advisory: None,
         },
     );
-    administrate_version(plan, settings, &name, &version, &index);
+    administrate_version(draft, settings, &name, &version, &index);
     Ok(())
 }
 
 /// hash-mismatch (backend part): only kebechet-administrator; the middletier part records
 /// the hashes.
 pub(super) fn hash_mismatch(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &HashMismatch,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let (name, version, index) =
         fields::version_on_index(&message.package_name, &message.package_version, &message.index_url)?;
-    administrate_version(plan, settings, &name, &version, &index);
+    administrate_version(draft, settings, &name, &version, &index);
     Ok(())
 }
 
-fn administrate_version(plan: &mut Plan<'_>, settings: &DecisionSettings, name: &str, version: &str, index: &str) {
+fn administrate_version(
+    draft: &mut DecisionDraft<'_>,
+    settings: &DecisionSettings,
+    name: &str,
+    version: &str,
+    index: &str,
+) {
     let subject = AdministratorSubject { name, version: Some(version), index, solver: None };
-    request_kebechet_administrator(plan, settings, &subject);
+    request_kebechet_administrator(draft, settings, &subject);
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 use investigator_events::domain::{HashMismatchRecorded, PackageVersionSeen, StreamId};
 use investigator_events::thoth::{HashMismatch, PackageReleased, UnresolvedPackage, UnrevsolvedPackage};
 
+use super::draft::DecisionDraft;
 use super::fields::{self, invalid};
 use super::learning::{request_revsolver, request_solver};
 use super::parameters::PackageRef;
-use super::plan::Plan;
 use super::version_request::VersionRequest;
 use super::{DecisionSettings, Rejection, VersionSource};
 use crate::SolverName;
@@ -20,15 +20,15 @@ const REVSOLVER_OFF: &str = "revsolver scheduling is off (THOTH_INVESTIGATOR_SCH
 /// environment the sender (an adviser) needs, and Thoth's "schedule every solver when the
 /// version is unknown" branch ignored it.
 pub(super) fn unresolved_package(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &UnresolvedPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     if !settings.schedule_solver {
-        plan.skip(SOLVER_OFF.to_owned());
+        draft.skip(SOLVER_OFF.to_owned());
         return Ok(());
     }
-    let knowledge = plan.knowledge();
+    let knowledge = draft.knowledge();
     let name = fields::package_name(&message.package_name)?;
     let index = fields::registered_index(&message.index_url, knowledge)?;
     let named_solver = message.solver.as_deref().map(fields::solver).transpose()?;
@@ -42,15 +42,15 @@ pub(super) fn unresolved_package(
         (request.select(&[]), VersionSource::Message)
     };
     if versions.is_empty() {
-        plan.skip(format!("no version of {name} on {index} matches {:?}", message.package_version));
+        draft.skip(format!("no version of {name} on {index} matches {:?}", message.package_version));
         return Ok(());
     }
-    let Some(solvers) = candidate_solvers(plan, named_solver, settings) else {
+    let Some(solvers) = candidate_solvers(draft, named_solver, settings) else {
         return Ok(());
     };
     for version in &versions {
         let package = PackageRef { name: &name, version, index: &index };
-        solve_where_unsolved(plan, settings, &solvers, &package, Some(source));
+        solve_where_unsolved(draft, settings, &solvers, &package, Some(source));
     }
     Ok(())
 }
@@ -58,27 +58,27 @@ pub(super) fn unresolved_package(
 /// package-released: the version exists; solve it where it is not solved yet, and reverse
 /// solve it.
 pub(super) fn package_released(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &PackageReleased,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let name = fields::package_name(&message.package_name)?;
     let version = fields::package_version(&message.package_version)?;
-    let index = fields::registered_index(&message.index_url, plan.knowledge())?;
-    plan.event(
+    let index = fields::registered_index(&message.index_url, draft.knowledge())?;
+    draft.event(
         StreamId::package(&name),
         PackageVersionSeen { package_name: name.clone(), package_version: version.clone(), index_url: index.clone() },
     );
     let package = PackageRef { name: &name, version: &version, index: &index };
     if settings.schedule_solver {
-        solve_where_unsolved(plan, settings, &settings.solvers, &package, None);
+        solve_where_unsolved(draft, settings, &settings.solvers, &package, None);
     } else {
-        plan.skip(SOLVER_OFF.to_owned());
+        draft.skip(SOLVER_OFF.to_owned());
     }
     if settings.schedule_revsolver {
-        request_revsolver(plan, settings, &name, &version);
+        request_revsolver(draft, settings, &name, &version);
     } else {
-        plan.skip(REVSOLVER_OFF.to_owned());
+        draft.skip(REVSOLVER_OFF.to_owned());
     }
     Ok(())
 }
@@ -86,17 +86,17 @@ pub(super) fn package_released(
 /// unrevsolved-package: one reverse solver. Thoth's handler passed `is_present=true` to a
 /// rule that only schedules when it is false, so it never scheduled anything.
 pub(super) fn unrevsolved_package(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &UnrevsolvedPackage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     if !settings.schedule_revsolver {
-        plan.skip(REVSOLVER_OFF.to_owned());
+        draft.skip(REVSOLVER_OFF.to_owned());
         return Ok(());
     }
     let name = fields::package_name(&message.package_name)?;
     let version = fields::package_version(&message.package_version)?;
-    request_revsolver(plan, settings, &name, &version);
+    request_revsolver(draft, settings, &name, &version);
     Ok(())
 }
 
@@ -104,16 +104,16 @@ pub(super) fn unrevsolved_package(
 /// artifacts the index no longer serves as absent) and solve the version again with every
 /// solver, solved or not, since what was solved is no longer what the index serves.
 pub(super) fn hash_mismatch(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &HashMismatch,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let name = fields::package_name(&message.package_name)?;
     let version = fields::package_version(&message.package_version)?;
-    let index = fields::registered_index(&message.index_url, plan.knowledge())?;
+    let index = fields::registered_index(&message.index_url, draft.knowledge())?;
     let missing_from_source = sha256_list("missing_from_source", &message.missing_from_source)?;
     let missing_from_database = sha256_list("missing_from_database", &message.missing_from_database)?;
-    plan.event(
+    draft.event(
         StreamId::package(&name),
         HashMismatchRecorded {
             package_name: name.clone(),
@@ -124,19 +124,19 @@ pub(super) fn hash_mismatch(
         },
     );
     if !settings.schedule_solver {
-        plan.skip(SOLVER_OFF.to_owned());
+        draft.skip(SOLVER_OFF.to_owned());
         return Ok(());
     }
     let package = PackageRef { name: &name, version: &version, index: &index };
     for solver in &settings.solvers {
-        request_solver(plan, settings, solver, &package, None);
+        request_solver(draft, settings, solver, &package, None);
     }
     Ok(())
 }
 
 /// The solvers to consider: the one the message names, if it is configured, or all.
 fn candidate_solvers(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     named: Option<SolverName>,
     settings: &DecisionSettings,
 ) -> Option<Vec<SolverName>> {
@@ -147,24 +147,24 @@ fn candidate_solvers(
         return Some(vec![named]);
     }
     // Only configured solvers have a container image; another would fail in the cluster.
-    plan.skip(format!("{named} is not a configured solver (THOTH_SOLVERS)"));
+    draft.skip(format!("{named} is not a configured solver (THOTH_SOLVERS)"));
     None
 }
 
 /// Asks each of `solvers` whose environment has not solved the version yet.
 fn solve_where_unsolved(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     settings: &DecisionSettings,
     solvers: &[SolverName],
     package: &PackageRef<'_>,
     source: Option<VersionSource>,
 ) {
     for solver in solvers {
-        if plan.knowledge().is_solved_in(package.name, package.version, package.index, &solver.environment()) {
-            plan.skip(format!("{solver} already solved {} {} on {}", package.name, package.version, package.index));
+        if draft.knowledge().is_solved_in(package.name, package.version, package.index, &solver.environment()) {
+            draft.skip(format!("{solver} already solved {} {} on {}", package.name, package.version, package.index));
             continue;
         }
-        request_solver(plan, settings, solver, package, source);
+        request_solver(draft, settings, solver, package, source);
     }
 }
 

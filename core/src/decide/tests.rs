@@ -5,13 +5,11 @@ use super::test_support::*;
 use super::*;
 
 use ConsumerMode::{Backend, Middletier};
-use Handler::{
-    AdviserRetry, MissingVersionFlagger, SecurityIndicatorScheduler, SolverScheduler, UserWorkflowScheduler,
-};
+use Rule::{AdviserRetry, MissingVersionFlagger, SecurityIndicatorScheduler, SolverScheduler, UserWorkflowScheduler};
 
 #[test]
 fn the_middletier_table_is_thoths() {
-    let middletier = |kind| handlers_for(kind, &[Middletier]);
+    let middletier = |kind| rules_for(kind, &[Middletier]);
     assert_eq!(middletier(MessageKind::UnresolvedPackage), [SolverScheduler]);
     assert_eq!(middletier(MessageKind::PackageReleased), [SolverScheduler]);
     assert_eq!(middletier(MessageKind::UnrevsolvedPackage), [SolverScheduler]);
@@ -27,7 +25,7 @@ fn the_middletier_table_is_thoths() {
 
 #[test]
 fn the_backend_table_is_thoths() {
-    let backend = |kind| handlers_for(kind, &[Backend]);
+    let backend = |kind| rules_for(kind, &[Backend]);
     for kind in
         [MessageKind::MissingPackage, MessageKind::MissingVersion, MessageKind::CveProvided, MessageKind::HashMismatch]
     {
@@ -49,23 +47,20 @@ fn the_backend_table_is_thoths() {
 
 #[test]
 fn modes_combine_without_repeats_and_metrics_counts_everything() {
+    assert_eq!(rules_for(MessageKind::HashMismatch, &[Backend, Middletier]), [SolverScheduler, MissingVersionFlagger]);
     assert_eq!(
-        handlers_for(MessageKind::HashMismatch, &[Backend, Middletier]),
+        rules_for(MessageKind::HashMismatch, &[Middletier, Backend, Middletier]),
         [SolverScheduler, MissingVersionFlagger]
     );
     assert_eq!(
-        handlers_for(MessageKind::HashMismatch, &[Middletier, Backend, Middletier]),
-        [SolverScheduler, MissingVersionFlagger]
-    );
-    assert_eq!(
-        handlers_for(MessageKind::AdviserTrigger, &[Backend, ConsumerMode::Metrics]),
-        [UserWorkflowScheduler, Handler::Metrics]
+        rules_for(MessageKind::AdviserTrigger, &[Backend, ConsumerMode::Metrics]),
+        [UserWorkflowScheduler, Rule::Metrics]
     );
     for kind in MessageKind::ALL {
-        assert_eq!(handlers_for(kind, &[ConsumerMode::Metrics]), [Handler::Metrics], "{kind}");
+        assert_eq!(rules_for(kind, &[ConsumerMode::Metrics]), [Rule::Metrics], "{kind}");
         for mode in [Backend, Middletier] {
             let handled = kind.spec().handled_by.contains(&mode);
-            assert_eq!(!handlers_for(kind, &[mode]).is_empty(), handled, "{kind} in {mode}");
+            assert_eq!(!rules_for(kind, &[mode]).is_empty(), handled, "{kind} in {mode}");
         }
     }
 }
@@ -77,7 +72,7 @@ fn a_handler_decides_nothing_about_a_message_it_does_not_handle() {
         json!({"package_name": "flask", "package_version": "2.0.1", "index_url": PYPI, "solver": RHEL}),
     );
     let origin = origin(MessageKind::SolvedPackage, 1);
-    for handler in [SolverScheduler, MissingVersionFlagger, UserWorkflowScheduler, Handler::Metrics] {
+    for handler in [SolverScheduler, MissingVersionFlagger, UserWorkflowScheduler, Rule::Metrics] {
         assert_eq!(
             decide(handler, &solved, &origin, &knowledge(), &settings()),
             Ok(Decision::default()),
@@ -85,7 +80,7 @@ fn a_handler_decides_nothing_about_a_message_it_does_not_handle() {
         );
     }
     let trigger = message(MessageKind::AdviserTrigger, json!({"recommendation_type": "latest"}));
-    assert_eq!(decide(Handler::Metrics, &trigger, &origin, &knowledge(), &settings()), Ok(Decision::default()));
+    assert_eq!(decide(Rule::Metrics, &trigger, &origin, &knowledge(), &settings()), Ok(Decision::default()));
     assert_eq!(decide(AdviserRetry, &trigger, &origin, &knowledge(), &settings()), Ok(Decision::default()));
 }
 

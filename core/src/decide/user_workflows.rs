@@ -11,9 +11,9 @@ use investigator_events::thoth::{
     PackageExtractTrigger, ProvenanceCheckerTrigger, ThothMessage, ThothRepoInit,
 };
 
+use super::draft::{DecisionDraft, Workflow};
 use super::fields::{self, invalid};
 use super::parameters;
-use super::plan::{Plan, Workflow};
 use super::user_parameters::{self as user, AdviserRequest, BuildAnalysisIds};
 use super::{DecisionSettings, Rejection, WorkflowSecret, workflow_id};
 
@@ -22,30 +22,30 @@ const SOURCE_TYPES: [&str; 4] = ["CLI", "KEBECHET", "S2I", "JUPYTER_NOTEBOOK"];
 
 /// Decides about one trigger message; other messages ask for nothing.
 pub(super) fn user_workflow(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &ThothMessage,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     use ThothMessage as M;
     match message {
-        M::AdviserTrigger(message) => adviser_trigger(plan, message, settings),
-        M::ProvenanceCheckerTrigger(message) => provenance_checker_trigger(plan, message, settings),
-        M::PackageExtractTrigger(message) => package_extract_trigger(plan, message, settings),
-        M::KebechetTrigger(message) => kebechet_trigger(plan, message, settings),
-        M::KebechetRunUrlTrigger(message) => kebechet_run_url_trigger(plan, message, settings),
-        M::BuildAnalysisTrigger(message) => build_analysis_trigger(plan, message, settings),
-        M::InspectionCompleted(message) => inspection_completed(plan, message, settings),
-        M::ThothRepoInit(message) => repo_init(plan, message, settings),
+        M::AdviserTrigger(message) => adviser_trigger(draft, message, settings),
+        M::ProvenanceCheckerTrigger(message) => provenance_checker_trigger(draft, message, settings),
+        M::PackageExtractTrigger(message) => package_extract_trigger(draft, message, settings),
+        M::KebechetTrigger(message) => kebechet_trigger(draft, message, settings),
+        M::KebechetRunUrlTrigger(message) => kebechet_run_url_trigger(draft, message, settings),
+        M::BuildAnalysisTrigger(message) => build_analysis_trigger(draft, message, settings),
+        M::InspectionCompleted(message) => inspection_completed(draft, message, settings),
+        M::ThothRepoInit(message) => repo_init(draft, message, settings),
         _ => Ok(()),
     }
 }
 
 fn adviser_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &AdviserTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::Adviser)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::Adviser)?;
     check_integration(message.source_type.as_deref(), message.origin.as_deref())?;
     // `limit_latest_versions` is not passed: Thoth's scheduler has no parameter for it.
     let request = AdviserRequest {
@@ -63,28 +63,28 @@ fn adviser_trigger(
         stack_info: message.stack_info.as_deref(),
     };
     let parameters = user::adviser(&id, &request);
-    launch(plan, id, WorkflowKind::Adviser, &settings.backend_namespace, parameters);
+    launch(draft, id, WorkflowKind::Adviser, &settings.backend_namespace, parameters);
     Ok(())
 }
 
 fn provenance_checker_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &ProvenanceCheckerTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::ProvenanceChecker)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::ProvenanceChecker)?;
     let parameters = user::provenance_checker(&id, message);
-    launch(plan, id, WorkflowKind::ProvenanceChecker, &settings.backend_namespace, parameters);
+    launch(draft, id, WorkflowKind::ProvenanceChecker, &settings.backend_namespace, parameters);
     Ok(())
 }
 
 /// Runs in middletier (Thoth gated it on backend's queue while creating it in middletier).
 fn package_extract_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &PackageExtractTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::PackageExtract)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::PackageExtract)?;
     fields::non_blank("image", Some(&message.image))?;
     if !matches!(message.environment_type.as_str(), "runtime" | "buildtime") {
         return Err(invalid(
@@ -101,41 +101,41 @@ fn package_extract_trigger(
     };
     let secret = secret_for(&id, credentials);
     let parameters = user::package_extract(&id, message, secret.as_ref().map(|secret| secret.name.as_str()));
-    if launch(plan, id, WorkflowKind::PackageExtract, &settings.middletier_namespace, parameters) {
-        secret.into_iter().for_each(|secret| plan.secret(secret));
+    if launch(draft, id, WorkflowKind::PackageExtract, &settings.middletier_namespace, parameters) {
+        secret.into_iter().for_each(|secret| draft.secret(secret));
     }
     Ok(())
 }
 
 fn kebechet_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &KebechetTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::Kebechet)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::Kebechet)?;
     let parameters = user::kebechet(&id, message);
-    launch(plan, id, WorkflowKind::Kebechet, &settings.backend_namespace, parameters);
+    launch(draft, id, WorkflowKind::Kebechet, &settings.backend_namespace, parameters);
     Ok(())
 }
 
 fn kebechet_run_url_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &KebechetRunUrlTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::KebechetRunUrl)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::KebechetRunUrl)?;
     let url = fields::non_blank("url", message.url.as_deref())?;
     let parameters = user::kebechet_run_url(&id, message, &url);
-    launch(plan, id, WorkflowKind::KebechetRunUrl, &settings.backend_namespace, parameters);
+    launch(draft, id, WorkflowKind::KebechetRunUrl, &settings.backend_namespace, parameters);
     Ok(())
 }
 
 fn build_analysis_trigger(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &BuildAnalysisTrigger,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::BuildAnalysis)?;
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::BuildAnalysis)?;
     let base_image = given(&message.base_image);
     let output_image = given(&message.output_image);
     let buildlog = given(&message.buildlog_document_id);
@@ -180,38 +180,42 @@ fn build_analysis_trigger(
     };
     let secret = secret_for(&id, credentials);
     let parameters = user::build_analysis(&id, message, &ids, secret.as_ref().map(|secret| secret.name.as_str()));
-    if launch(plan, id, WorkflowKind::BuildAnalysis, &settings.middletier_namespace, parameters) {
-        secret.into_iter().for_each(|secret| plan.secret(secret));
+    if launch(draft, id, WorkflowKind::BuildAnalysis, &settings.middletier_namespace, parameters) {
+        secret.into_iter().for_each(|secret| draft.secret(secret));
     }
     Ok(())
 }
 
 /// inspection-completed: sync the inspection's documents into the graph.
 fn inspection_completed(
-    plan: &mut Plan<'_>,
+    draft: &mut DecisionDraft<'_>,
     message: &InspectionCompleted,
     settings: &DecisionSettings,
 ) -> Result<(), Rejection> {
     let inspection_id = fields::non_blank("inspection_id", Some(&message.inspection_id))?;
-    let id = name(plan, None, WorkflowKind::GraphSync)?;
+    let id = name(draft, None, WorkflowKind::GraphSync)?;
     let parameters = parameters::graph_sync(&id, &inspection_id, message.force_sync);
-    launch(plan, id, WorkflowKind::GraphSync, &settings.middletier_namespace, parameters);
+    launch(draft, id, WorkflowKind::GraphSync, &settings.middletier_namespace, parameters);
     Ok(())
 }
 
 /// repo-init: named by the message's `job_id` (Thoth dropped it and generated a name, so
 /// the caller could not follow its own request).
-fn repo_init(plan: &mut Plan<'_>, message: &ThothRepoInit, settings: &DecisionSettings) -> Result<(), Rejection> {
-    let id = name(plan, message.job_id.as_deref(), WorkflowKind::RepoInit)?;
+fn repo_init(
+    draft: &mut DecisionDraft<'_>,
+    message: &ThothRepoInit,
+    settings: &DecisionSettings,
+) -> Result<(), Rejection> {
+    let id = name(draft, message.job_id.as_deref(), WorkflowKind::RepoInit)?;
     let project_url = fields::non_blank("project_url", Some(&message.project_url))?;
     let parameters = user::repo_init(&id, &project_url);
-    launch(plan, id, WorkflowKind::RepoInit, &settings.backend_namespace, parameters);
+    launch(draft, id, WorkflowKind::RepoInit, &settings.backend_namespace, parameters);
     Ok(())
 }
 
 /// The workflow's name: the message's job id, or one derived from the record.
-fn name(plan: &Plan<'_>, job_id: Option<&str>, kind: WorkflowKind) -> Result<String, Rejection> {
-    Ok(fields::job_id(job_id)?.unwrap_or_else(|| workflow_id::for_record(plan.origin(), kind)))
+fn name(draft: &DecisionDraft<'_>, job_id: Option<&str>, kind: WorkflowKind) -> Result<String, Rejection> {
+    Ok(fields::job_id(job_id)?.unwrap_or_else(|| workflow_id::for_record(draft.origin(), kind)))
 }
 
 /// thoth-common's integration checks: a known source type, and Kebechet needs an origin
@@ -233,10 +237,16 @@ fn check_integration(source_type: Option<&str>, origin: Option<&str>) -> Result<
     Ok(())
 }
 
-fn launch(plan: &mut Plan<'_>, id: String, kind: WorkflowKind, namespace: &str, parameters: JsonObject) -> bool {
+fn launch(
+    draft: &mut DecisionDraft<'_>,
+    id: String,
+    kind: WorkflowKind,
+    namespace: &str,
+    parameters: JsonObject,
+) -> bool {
     let workflow =
         Workflow { kind, namespace: namespace.to_owned(), target: WorkflowTarget::default(), version_source: None };
-    plan.request_named(id, workflow, parameters)
+    draft.request_named(id, workflow, parameters)
 }
 
 /// The secret with a workflow's credentials, when it needs any.

@@ -1,4 +1,4 @@
-//! `investigator serve`: the pipeline (Kafka ingest, router, handler actors) and the HTTP
+//! `investigator serve`: the pipeline (Kafka ingest, recorder, handler actors) and the HTTP
 //! endpoints, in one actix system, until SIGINT or SIGTERM; and, while this replica holds the
 //! singleton lease, the duties that run in one replica at a time (the log relays, the workflow
 //! launcher and watchers, the learning relay and drivers).
@@ -22,15 +22,15 @@ use investigator_actors::pipeline::PipelineSettings;
 use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
 use investigator_actors::pipeline::control::Control;
-use investigator_actors::pipeline::handler::HandlerActor;
 use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
 use investigator_actors::pipeline::listing::VersionLister;
 use investigator_actors::pipeline::metrics::{KnownLabels, Metrics};
-use investigator_actors::pipeline::router::InvestigatorRouter;
+use investigator_actors::pipeline::recorder::BatchRecorder;
+use investigator_actors::pipeline::rule_actor::RuleActor;
 use investigator_actors::workflows::backpressure::{Backpressure, watch_outbox};
 use investigator_actors::workflows::watcher::watch_namespace;
 use investigator_actors::workflows::{KubeWorkflows, LauncherSettings, Submitter, WorkflowLauncher};
-use investigator_core::decide::Handler;
+use investigator_core::decide::Rule;
 use investigator_core::learning::Driver;
 use investigator_events::domain::{EventMetadata, IndexRegistered, StreamId};
 use investigator_projections::lease::LeaseToken;
@@ -57,13 +57,13 @@ const LEARNING_POOL_SIZE: usize = 3;
 const LEASE_POOL_SIZE: usize = 1;
 /// How long stopping waits for the singleton duties to stop and the lease to be released.
 const LEASE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
-const HANDLERS: [Handler; 6] = [
-    Handler::SolverScheduler,
-    Handler::SecurityIndicatorScheduler,
-    Handler::AdviserRetry,
-    Handler::MissingVersionFlagger,
-    Handler::UserWorkflowScheduler,
-    Handler::Metrics,
+const HANDLERS: [Rule; 6] = [
+    Rule::SolverScheduler,
+    Rule::SecurityIndicatorScheduler,
+    Rule::AdviserRetry,
+    Rule::MissingVersionFlagger,
+    Rule::UserWorkflowScheduler,
+    Rule::Metrics,
 ];
 
 /// Runs the service on an actix system of its own thread (actors need one), and returns
@@ -150,7 +150,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         let (settings, injection, metrics) =
             (Arc::clone(&decisions), pipeline.panic_injection.clone(), metrics.clone());
         let address = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| {
-            HandlerActor::new(handler, settings, injection, metrics)
+            RuleActor::new(handler, settings, injection, metrics)
         });
         handlers.insert(handler, address);
         arbiters.push(arbiter);
@@ -166,12 +166,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
             None => None,
         },
     };
-    let router = actix::Actor::start(InvestigatorRouter::new(context));
+    let recorder = actix::Actor::start(BatchRecorder::new(context));
     let ingest = match &kafka {
         Some(kafka) => {
             let parts = IngestParts {
                 settings: Arc::clone(&pipeline),
-                router,
+                recorder,
                 control: control.clone(),
                 metrics: metrics.clone(),
                 health: health.clone(),
@@ -183,7 +183,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         None => Source::Bus(Box::new(BusIngest::new(
             database.clone(),
             Arc::clone(&pipeline),
-            router,
+            recorder,
             control.clone(),
             health.clone(),
         ))),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use investigator_actors::kafka::Secret;
 use investigator_actors::pipeline::PanicInjection;
 use investigator_actors::pipeline::positioning::OffsetResetPolicy;
-use investigator_core::decide::{DecisionSettings, Handler};
+use investigator_core::decide::{DecisionSettings, Rule};
 use investigator_core::{IndexUrl, SolverName};
 
 use investigator_actors::workflows::LauncherSettings;
@@ -87,7 +87,7 @@ pub struct ServiceSettings {
     /// `INVESTIGATOR_CVE_*`); none runs inside `serve` unless `INVESTIGATOR_LEARNING_DRIVERS`
     /// names it.
     pub learning: investigator_actors::learning::LearningSettings,
-    /// `INVESTIGATOR_INJECT_PANIC=<Handler>:<count>`, for tests of supervision.
+    /// `INVESTIGATOR_INJECT_PANIC=<Rule>:<count>`, for tests of supervision.
     pub panic_injection: Option<PanicInjection>,
 }
 
@@ -276,18 +276,18 @@ impl Reader<'_> {
         const VARIABLE: &str = "INVESTIGATOR_INJECT_PANIC";
         let value = self.text(VARIABLE)?;
         let handlers = [
-            ("SolverScheduler", Handler::SolverScheduler),
-            ("SecurityIndicatorScheduler", Handler::SecurityIndicatorScheduler),
-            ("AdviserRetry", Handler::AdviserRetry),
-            ("MissingVersionFlagger", Handler::MissingVersionFlagger),
-            ("UserWorkflowScheduler", Handler::UserWorkflowScheduler),
+            ("SolverScheduler", Rule::SolverScheduler),
+            ("SecurityIndicatorScheduler", Rule::SecurityIndicatorScheduler),
+            ("AdviserRetry", Rule::AdviserRetry),
+            ("MissingVersionFlagger", Rule::MissingVersionFlagger),
+            ("UserWorkflowScheduler", Rule::UserWorkflowScheduler),
         ];
         let parsed = value.split_once(':').and_then(|(name, count)| {
             let handler = handlers.iter().find(|(known, _)| *known == name)?.1;
             Some(PanicInjection::new(handler, count.parse().ok()?))
         });
         if parsed.is_none() {
-            self.problem(VARIABLE, format!("'{value}' is not <Handler>:<count>, e.g. SolverScheduler:2"));
+            self.problem(VARIABLE, format!("'{value}' is not <Rule>:<count>, e.g. SolverScheduler:2"));
         }
         parsed
     }

@@ -23,7 +23,7 @@ use crate::store::RecordedEvent;
 /// An event the projector cannot apply (a value its type allows but the graph does not).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot project the {event_type} event at position {position}: {detail}")]
-pub struct PlanError {
+pub struct RowPlanError {
     /// The event's position.
     pub position: i64,
     /// Its type.
@@ -34,7 +34,7 @@ pub struct PlanError {
 
 /// Everything a batch writes.
 #[derive(Debug, Default)]
-pub(crate) struct Plan {
+pub(crate) struct RowPlan {
     pub indexes: BTreeMap<i64, IndexRow>,
     pub entities: BTreeMap<i64, EntityRow>,
     pub missing_packages: BTreeMap<(String, i64), MissingPackageRow>,
@@ -73,10 +73,10 @@ pub(crate) struct Plan {
     pub events: usize,
 }
 
-impl Plan {
+impl RowPlan {
     /// The plan for `events`, which must be in position order.
-    pub fn of(events: &[RecordedEvent]) -> Result<Plan, PlanError> {
-        let mut plan = Plan::default();
+    pub fn of(events: &[RecordedEvent]) -> Result<RowPlan, RowPlanError> {
+        let mut plan = RowPlan::default();
         for event in events {
             plan.add(event)?;
         }
@@ -84,10 +84,10 @@ impl Plan {
     }
 
     /// Adds one event; events must come in position order.
-    pub fn add(&mut self, recorded: &RecordedEvent) -> Result<(), PlanError> {
+    pub fn add(&mut self, recorded: &RecordedEvent) -> Result<(), RowPlanError> {
         let position = recorded.position;
         let at = recorded.recorded_at;
-        let fail = |detail: String| PlanError { position, event_type: recorded.event.event_type(), detail };
+        let fail = |detail: String| RowPlanError { position, event_type: recorded.event.event_type(), detail };
         self.events += 1;
         match &recorded.event {
             DomainEvent::IndexRegistered(event) => {
@@ -484,7 +484,7 @@ mod tests {
             package_version: "1.0".to_owned(),
             index_url: url.to_owned(),
         };
-        let plan = Plan::of(&[
+        let plan = RowPlan::of(&[
             recorded(1, StreamId::package("six"), seen("1.0")),
             recorded(2, StreamId::package("six"), missing),
             recorded(3, StreamId::package("six"), seen("1.0")),
@@ -503,7 +503,7 @@ mod tests {
 
     #[test]
     fn a_workflow_status_only_moves_forward() {
-        let plan = Plan::of(&[
+        let plan = RowPlan::of(&[
             workflow_event(
                 1,
                 WorkflowStarted { workflow_id: "w".to_owned(), started_at: "2026-11-20T10:00:00Z".to_owned() },
@@ -519,7 +519,7 @@ mod tests {
 
     #[test]
     fn an_event_with_a_value_the_graph_cannot_take_is_an_error_naming_its_position() {
-        let error = Plan::of(&[workflow_event(
+        let error = RowPlan::of(&[workflow_event(
             9,
             WorkflowStarted { workflow_id: "w".to_owned(), started_at: "yesterday".to_owned() },
         )])

@@ -30,7 +30,7 @@ use tokio_postgres::Error;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::plan::Plan;
+use super::plan::RowPlan;
 
 /// How many rows each table received (inserted or changed).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub struct WriteStats {
 }
 
 /// Writes `plan` in the current transaction, into the schema on its `search_path`.
-pub(crate) async fn write(transaction: &Transaction<'_>, plan: &Plan) -> Result<WriteStats, Error> {
+pub(crate) async fn write(transaction: &Transaction<'_>, plan: &RowPlan) -> Result<WriteStats, Error> {
     let graph = write_packages(transaction, plan).await?;
     let runs = write_runs(transaction, plan).await?;
     Ok(WriteStats { rows: graph.rows + runs.rows })
@@ -48,7 +48,7 @@ pub(crate) async fn write(transaction: &Transaction<'_>, plan: &Plan) -> Result<
 
 /// The package tables: indexes, entities, solvers, versions with their dependencies, and the
 /// derived flags (which read only these tables).
-pub(crate) async fn write_packages(transaction: &Transaction<'_>, plan: &Plan) -> Result<WriteStats, Error> {
+pub(crate) async fn write_packages(transaction: &Transaction<'_>, plan: &RowPlan) -> Result<WriteStats, Error> {
     let mut writer = Writer::new(transaction);
     indexes::write(&mut writer, plan).await?;
     packages::write(&mut writer, plan).await?;
@@ -62,7 +62,7 @@ pub(crate) async fn write_packages(transaction: &Transaction<'_>, plan: &Plan) -
 /// Everything else: solver runs, artifacts, imports, security, workflows, dead letters,
 /// advisers. No table here is written by [`write_packages`], so with foreign keys deferred
 /// (a rebuild) the two can run at the same time on two connections.
-pub(crate) async fn write_runs(transaction: &Transaction<'_>, plan: &Plan) -> Result<WriteStats, Error> {
+pub(crate) async fn write_runs(transaction: &Transaction<'_>, plan: &RowPlan) -> Result<WriteStats, Error> {
     let mut writer = Writer::new(transaction);
     solver_runs::write(&mut writer, plan).await?;
     artifacts::write(&mut writer, plan).await?;

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use investigator_core::decide::{Decision, Handler, Rejection};
+use investigator_core::decide::{Decision, Rejection, Rule};
 use investigator_events::domain::{DomainEvent, EventMetadata, SourceRecord};
 use investigator_events::thoth::ThothMessage;
 use investigator_projections::offsets::TopicPartition;
 use investigator_projections::store::NewEvent;
 use investigator_projections::workflow_secrets::StoredSecret;
 
-use super::decisions::{Decided, HandlerFailure};
+use super::decisions::{Decided, RuleFailure};
 use super::prepare::Prepared;
 use crate::pipeline::dead_letter::DeadLetter;
 use crate::pipeline::metrics::{Metrics, handler_label};
@@ -73,7 +73,7 @@ pub(super) fn assemble(
             _ => None,
         };
         let mut failures: Vec<Failure> = Vec::new();
-        let mut decisions: Vec<(Handler, Decision)> = Vec::new();
+        let mut decisions: Vec<(Rule, Decision)> = Vec::new();
         match item {
             Prepared::Ignored(_) => {}
             Prepared::DeadLetter(letter) => {
@@ -86,8 +86,7 @@ pub(super) fn assemble(
                         Err(rejection) => failures.push(rejection_failure(handler, &rejection)),
                     }
                 }
-                for HandlerFailure { handler, reason, attempts } in decided.failures.remove(&index).unwrap_or_default()
-                {
+                for RuleFailure { handler, reason, attempts } in decided.failures.remove(&index).unwrap_or_default() {
                     failures.push(Failure {
                         code: "handler_failed".to_owned(),
                         reason: format!("{handler:?} failed {attempts} times: {reason}"),
@@ -167,14 +166,14 @@ impl Failure {
     }
 }
 
-fn rejection_failure(handler: Handler, rejection: &Rejection) -> Failure {
+fn rejection_failure(handler: Rule, rejection: &Rejection) -> Failure {
     Failure { code: rejection.code().to_owned(), reason: format!("{handler:?}: {rejection}"), attempts: 1 }
 }
 
 /// Thoth's counters for one handler's decision.
-fn count_decision(handler: Handler, message: &ThothMessage, decision: &Decision, environment: &str, metrics: &Metrics) {
+fn count_decision(handler: Rule, message: &ThothMessage, decision: &Decision, environment: &str, metrics: &Metrics) {
     let kind = message.kind();
-    if handler == Handler::Metrics {
+    if handler == Rule::Metrics {
         let version = message.version().unwrap_or("None");
         metrics.message_count_by_version.with_label_values(&[&kind.short_type(), version]).inc();
         if let ThothMessage::AdviseJustification(justification) = message {

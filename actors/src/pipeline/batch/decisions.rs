@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use actix::Addr;
 use futures_util::future::join_all;
-use investigator_core::decide::{Decision, Handler, Knowledge, Rejection};
+use investigator_core::decide::{Decision, Knowledge, Rejection, Rule};
 
 use crate::pipeline::PipelineSettings;
-use crate::pipeline::handler::{DecideBatch, DecideItem, HandlerActor, ItemOutcome};
 use crate::pipeline::metrics::{Metrics, handler_label};
+use crate::pipeline::rule_actor::{DecideBatch, DecideItem, ItemOutcome, RuleActor};
 
 /// The handler actors, by kind.
-pub type HandlerAddresses = BTreeMap<Handler, Addr<HandlerActor>>;
+pub type HandlerAddresses = BTreeMap<Rule, Addr<RuleActor>>;
 
 /// One handler's answer for one item.
-pub(super) type HandlerDecision = (Handler, Result<Decision, Rejection>);
+pub(super) type HandlerDecision = (Rule, Result<Decision, Rejection>);
 
 /// What the handlers made of the batch's items.
 #[derive(Debug, Default)]
@@ -23,13 +23,13 @@ pub(super) struct Decided {
     /// Per item, what each handler decided (or rejected), in handler order.
     pub decisions: BTreeMap<usize, Vec<HandlerDecision>>,
     /// Per item, the handlers that failed every attempt.
-    pub failures: BTreeMap<usize, Vec<HandlerFailure>>,
+    pub failures: BTreeMap<usize, Vec<RuleFailure>>,
 }
 
 /// A handler that panicked on an item at every attempt.
 #[derive(Debug)]
-pub(super) struct HandlerFailure {
-    pub handler: Handler,
+pub(super) struct RuleFailure {
+    pub handler: Rule,
     /// The last panic's message.
     pub reason: String,
     pub attempts: u32,
@@ -43,19 +43,19 @@ pub(super) struct HandlerFailure {
 /// decisions of every handler are folded into the shared knowledge only when a retry round
 /// follows (rarely: a handler panicked), so a batch without panics folds each decision once.
 pub(super) async fn decide_all(
-    items: Vec<(Handler, DecideItem)>,
+    items: Vec<(Rule, DecideItem)>,
     knowledge: Knowledge,
     handlers: &HandlerAddresses,
     settings: &PipelineSettings,
     metrics: &Metrics,
 ) -> Decided {
-    let mut pending: BTreeMap<Handler, Vec<DecideItem>> = BTreeMap::new();
+    let mut pending: BTreeMap<Rule, Vec<DecideItem>> = BTreeMap::new();
     for (handler, item) in items {
         pending.entry(handler).or_default().push(item);
     }
     let mut knowledge = Arc::new(knowledge);
     let mut decided = Decided::default();
-    let mut attempts: HashMap<(usize, Handler), u32> = HashMap::new();
+    let mut attempts: HashMap<(usize, Rule), u32> = HashMap::new();
     while !pending.is_empty() {
         let rounds = pending.into_iter().map(|(handler, items)| {
             let request = handlers
@@ -77,8 +77,8 @@ pub(super) async fn decide_all(
                 (handler, items, outcomes)
             }
         });
-        let mut retry: BTreeMap<Handler, Vec<DecideItem>> = BTreeMap::new();
-        let mut decided_this_round: Vec<(usize, Handler)> = Vec::new();
+        let mut retry: BTreeMap<Rule, Vec<DecideItem>> = BTreeMap::new();
+        let mut decided_this_round: Vec<(usize, Rule)> = Vec::new();
         let mut longest_wait = 0;
         for (handler, items, outcomes) in join_all(rounds).await {
             let by_index: HashMap<usize, &DecideItem> = items.iter().map(|item| (item.index, item)).collect();
@@ -94,7 +94,7 @@ pub(super) async fn decide_all(
                         *attempt += 1;
                         metrics.exceptions.with_label_values(&[&handler_label(item.message.kind())]).inc();
                         if *attempt >= settings.max_retries.max(1) {
-                            decided.failures.entry(index).or_default().push(HandlerFailure {
+                            decided.failures.entry(index).or_default().push(RuleFailure {
                                 handler,
                                 reason,
                                 attempts: *attempt,

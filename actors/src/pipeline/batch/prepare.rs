@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use investigator_core::decide::{Handler, handlers_for};
+use investigator_core::decide::{Rule, rules_for};
 use investigator_events::thoth::{ConsumerMode, DecodeReason, MessageKind, ThothMessage, TopicNaming};
 use investigator_projections::offsets::TopicPartition;
 
@@ -15,7 +15,7 @@ use crate::pipeline::dead_letter::DeadLetter;
 #[derive(Debug)]
 pub(super) enum Prepared {
     /// A valid message and the handlers it goes to.
-    Message { record: InboundRecord, message: Arc<ThothMessage>, handlers: Vec<Handler> },
+    Message { record: InboundRecord, message: Arc<ThothMessage>, handlers: Vec<Rule> },
     /// A record that cannot be used.
     DeadLetter(DeadLetter),
     /// A record no configured mode handles (a topic we do not consume in these modes).
@@ -83,7 +83,7 @@ pub(super) fn prepare(record: InboundRecord, naming: &TopicNaming, modes: &[Cons
     let Some(kind) = naming.kind_of_topic(&record.topic) else {
         return dead_letter(record, "unknown_topic", "not a Thoth message topic of this deployment".to_owned());
     };
-    if handlers_for(kind, modes).is_empty() {
+    if rules_for(kind, modes).is_empty() {
         return Prepared::Ignored(record);
     }
     let Some(payload) = record.payload.as_deref() else {
@@ -98,7 +98,7 @@ pub(super) fn prepare(record: InboundRecord, naming: &TopicNaming, modes: &[Cons
     };
     let version = message.handled_version().to_owned();
     let accepting: Vec<ConsumerMode> = modes.iter().copied().filter(|mode| kind.is_handled(*mode, &version)).collect();
-    let handlers = handlers_for(kind, &accepting);
+    let handlers = rules_for(kind, &accepting);
     if handlers.is_empty() || !accepts_in_every_handling_mode(kind, modes, &accepting) {
         return dead_letter(
             record,
@@ -117,7 +117,7 @@ pub(super) fn prepare(record: InboundRecord, naming: &TopicNaming, modes: &[Cons
 fn accepts_in_every_handling_mode(kind: MessageKind, modes: &[ConsumerMode], accepting: &[ConsumerMode]) -> bool {
     modes
         .iter()
-        .filter(|mode| **mode != ConsumerMode::Metrics && !handlers_for(kind, &[**mode]).is_empty())
+        .filter(|mode| **mode != ConsumerMode::Metrics && !rules_for(kind, &[**mode]).is_empty())
         .all(|mode| accepting.contains(mode))
 }
 

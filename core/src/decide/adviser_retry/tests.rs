@@ -3,7 +3,7 @@ use investigator_events::thoth::{JsonObject, MessageKind, ThothMessage};
 use serde_json::json;
 
 use crate::decide::test_support::*;
-use crate::decide::{Decision, Handler, Knowledge, ParkedAdviser, Rejection, decide};
+use crate::decide::{Decision, Knowledge, ParkedAdviser, Rejection, Rule, decide};
 
 const PARKED: &str = "adviser-210714091502-7c1f3b1a9d2e4f60";
 
@@ -34,7 +34,7 @@ fn solved(name: &str, solver: &str) -> ThothMessage {
 }
 
 fn decide_retry(message: &ThothMessage, knowledge: &Knowledge) -> Result<Decision, Rejection> {
-    decide(Handler::AdviserRetry, message, &origin(MessageKind::SolvedPackage, 11), knowledge, &settings())
+    decide(Rule::AdviserRetry, message, &origin(MessageKind::SolvedPackage, 11), knowledge, &settings())
 }
 
 #[test]

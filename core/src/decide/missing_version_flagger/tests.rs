@@ -6,10 +6,10 @@ use investigator_events::thoth::{MessageKind, ThothMessage};
 use serde_json::json;
 
 use crate::decide::test_support::*;
-use crate::decide::{Decision, DecisionSettings, Handler, Knowledge, decide};
+use crate::decide::{Decision, DecisionSettings, Knowledge, Rule, decide};
 
 fn decide_flags(message: &ThothMessage, knowledge: &Knowledge, settings: &DecisionSettings) -> Decision {
-    decide(Handler::MissingVersionFlagger, message, &origin(message.kind(), 2), knowledge, settings).expect("decided")
+    decide(Rule::MissingVersionFlagger, message, &origin(message.kind(), 2), knowledge, settings).expect("decided")
 }
 
 fn administrator_parameters(decision: &Decision) -> serde_json::Value {

@@ -3,7 +3,7 @@ use investigator_events::thoth::{MessageKind, ThothMessage};
 use serde_json::json;
 
 use crate::decide::test_support::*;
-use crate::decide::{Decision, DecisionSettings, Handler, Knowledge, PendingWorkflow, Rejection, decide};
+use crate::decide::{Decision, DecisionSettings, Knowledge, PendingWorkflow, Rejection, Rule, decide};
 
 fn solved_package(solver: &str) -> ThothMessage {
     message(
@@ -24,7 +24,7 @@ fn decide_si(
     knowledge: &Knowledge,
     settings: &DecisionSettings,
 ) -> Result<Decision, Rejection> {
-    decide(Handler::SecurityIndicatorScheduler, message, &origin(message.kind(), 5), knowledge, settings)
+    decide(Rule::SecurityIndicatorScheduler, message, &origin(message.kind(), 5), knowledge, settings)
 }
 
 #[test]

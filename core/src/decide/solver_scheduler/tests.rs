@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::decide::test_support::*;
 use crate::decide::{
-    Decision, DecisionSettings, Handler, Knowledge, PendingWorkflow, Rejection, VersionListing, VersionSource, decide,
+    Decision, DecisionSettings, Knowledge, PendingWorkflow, Rejection, Rule, VersionListing, VersionSource, decide,
 };
 
 fn unresolved(version: serde_json::Value, solver: serde_json::Value) -> investigator_events::thoth::ThothMessage {
@@ -21,7 +21,7 @@ fn decide_unresolved(
     knowledge: &Knowledge,
     settings: &DecisionSettings,
 ) -> Result<Decision, Rejection> {
-    decide(Handler::SolverScheduler, message, &origin(MessageKind::UnresolvedPackage, 42), knowledge, settings)
+    decide(Rule::SolverScheduler, message, &origin(MessageKind::UnresolvedPackage, 42), knowledge, settings)
 }
 
 /// (version, solver) of each solver request.
@@ -235,14 +235,9 @@ fn a_message_decided_again_after_its_effects_were_observed_asks_for_nothing() {
     let first = decide_unresolved(&message, &knowledge, &settings()).expect("decided");
     assert_eq!(requests(&first).len(), 3);
     knowledge.observe(&first.events);
-    let again = decide(
-        Handler::SolverScheduler,
-        &message,
-        &origin(MessageKind::UnresolvedPackage, 43),
-        &knowledge,
-        &settings(),
-    )
-    .expect("decided");
+    let again =
+        decide(Rule::SolverScheduler, &message, &origin(MessageKind::UnresolvedPackage, 43), &knowledge, &settings())
+            .expect("decided");
     assert!(again.events.is_empty(), "{again:?}");
     assert_eq!(again.skipped.len(), 3);
 }
@@ -261,14 +256,9 @@ fn the_same_record_gives_the_same_names_and_another_record_other_names() {
     let first = decide_unresolved(&message, &knowledge(), &settings()).expect("decided");
     let again = decide_unresolved(&message, &knowledge(), &settings()).expect("decided");
     assert_eq!(first, again);
-    let other = decide(
-        Handler::SolverScheduler,
-        &message,
-        &origin(MessageKind::UnresolvedPackage, 7),
-        &knowledge(),
-        &settings(),
-    )
-    .expect("decided");
+    let other =
+        decide(Rule::SolverScheduler, &message, &origin(MessageKind::UnresolvedPackage, 7), &knowledge(), &settings())
+            .expect("decided");
     let ids =
         |decision: &Decision| requests(decision).iter().map(|request| request.workflow_id.clone()).collect::<Vec<_>>();
     assert!(ids(&first).iter().all(|id| !ids(&other).contains(id)));
@@ -304,8 +294,7 @@ fn package_released_records_the_version_solves_it_where_unsolved_and_reverse_sol
     let mut knowledge = knowledge();
     knowledge.insert_solved("flask", "2.0.1", PYPI, environment(FEDORA_35));
     let origin = origin(MessageKind::PackageReleased, 3);
-    let decision =
-        decide(Handler::SolverScheduler, &released(PYPI), &origin, &knowledge, &settings()).expect("decided");
+    let decision = decide(Rule::SolverScheduler, &released(PYPI), &origin, &knowledge, &settings()).expect("decided");
 
     assert_eq!(
         decision.events[0],
@@ -345,7 +334,7 @@ fn package_released_records_the_version_solves_it_where_unsolved_and_reverse_sol
 #[test]
 fn package_released_on_an_unregistered_index_is_rejected() {
     let result = decide(
-        Handler::SolverScheduler,
+        Rule::SolverScheduler,
         &released("https://example.org/simple"),
         &origin(MessageKind::PackageReleased, 3),
         &knowledge(),
@@ -359,7 +348,7 @@ fn unrevsolved_package_asks_for_one_revsolver_unless_one_is_pending() {
     let message =
         message(MessageKind::UnrevsolvedPackage, json!({"package_name": "Flask", "package_version": "2.0.1"}));
     let origin = origin(MessageKind::UnrevsolvedPackage, 9);
-    let decision = decide(Handler::SolverScheduler, &message, &origin, &knowledge(), &settings()).expect("decided");
+    let decision = decide(Rule::SolverScheduler, &message, &origin, &knowledge(), &settings()).expect("decided");
     let [request] = requests(&decision)[..] else { panic!("one request: {decision:?}") };
     assert_eq!(request.kind, WorkflowKind::Revsolver);
     assert_eq!(request.namespace, "thoth-middletier");
@@ -368,13 +357,13 @@ fn unrevsolved_package_asks_for_one_revsolver_unless_one_is_pending() {
 
     // A revsolver asked for by a release blocks this one: the target has no index.
     let mut knowledge = knowledge();
-    let release = decide(Handler::SolverScheduler, &released(PYPI), &origin, &knowledge, &settings()).expect("decided");
+    let release = decide(Rule::SolverScheduler, &released(PYPI), &origin, &knowledge, &settings()).expect("decided");
     knowledge.observe(&release.events);
-    let again = decide(Handler::SolverScheduler, &message, &origin, &knowledge, &settings()).expect("decided");
+    let again = decide(Rule::SolverScheduler, &message, &origin, &knowledge, &settings()).expect("decided");
     assert!(again.events.is_empty(), "{again:?}");
 
     let off = DecisionSettings { schedule_revsolver: false, ..settings() };
-    assert!(decide(Handler::SolverScheduler, &message, &origin, &knowledge, &off).expect("decided").events.is_empty());
+    assert!(decide(Rule::SolverScheduler, &message, &origin, &knowledge, &off).expect("decided").events.is_empty());
 }
 
 #[test]
@@ -389,7 +378,7 @@ fn hash_mismatch_records_the_hashes_and_solves_again_with_every_solver() {
     let mut knowledge = knowledge();
     knowledge.insert_solved("flask", "2.0.1", PYPI, environment(RHEL));
     let origin = origin(MessageKind::HashMismatch, 1);
-    let decision = decide(Handler::SolverScheduler, &message, &origin, &knowledge, &settings()).expect("decided");
+    let decision = decide(Rule::SolverScheduler, &message, &origin, &knowledge, &settings()).expect("decided");
     assert_eq!(
         facts(&decision),
         [&(
@@ -406,7 +395,7 @@ fn hash_mismatch_records_the_hashes_and_solves_again_with_every_solver() {
     assert_eq!(solved(&decision), pairs(&[("2.0.1", RHEL), ("2.0.1", FEDORA_34), ("2.0.1", FEDORA_35)]));
 
     let bad = message_with_hash("not-a-hash");
-    let result = decide(Handler::SolverScheduler, &bad, &origin, &knowledge, &settings());
+    let result = decide(Rule::SolverScheduler, &bad, &origin, &knowledge, &settings());
     assert!(matches!(result, Err(Rejection::InvalidField { field: "missing_from_source", .. })), "{result:?}");
 }
 

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use crate::decide::fields::is_dns_label;
 use crate::decide::test_support::*;
-use crate::decide::{Decision, Handler, Knowledge, Rejection, decide};
+use crate::decide::{Decision, Knowledge, Rejection, Rule, decide};
 
 fn decide_user(message: &ThothMessage, knowledge: &Knowledge) -> Result<Decision, Rejection> {
-    decide(Handler::UserWorkflowScheduler, message, &origin(message.kind(), 21), knowledge, &settings())
+    decide(Rule::UserWorkflowScheduler, message, &origin(message.kind(), 21), knowledge, &settings())
 }
 
 fn the_request(decision: &Decision) -> &investigator_events::domain::WorkflowRequested {
@@ -125,7 +125,7 @@ fn without_a_job_id_the_name_follows_from_the_record() {
     assert_eq!(id, &the_request(&again).workflow_id);
     assert!(id.starts_with("adviser-") && is_dns_label(id), "{id}");
     let other = decide(
-        Handler::UserWorkflowScheduler,
+        Rule::UserWorkflowScheduler,
         &message,
         &origin(MessageKind::AdviserTrigger, 22),
         &knowledge(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use investigator_core::normalize_package_name;
 use investigator_events::domain::{SolvedPackage, SolverResultRecorded};
 
-use super::{EdgeRow, EntryRow, LicenseRow, Plan, SolvedRow, SolverRow, UnprovidedKey, UnprovidedRow, VersionRow};
+use super::{EdgeRow, EntryRow, LicenseRow, RowPlan, SolvedRow, SolverRow, UnprovidedKey, UnprovidedRow, VersionRow};
 use super::{naive_datetime, solver_entry};
 use crate::projector::ids::{self, EnvironmentKey};
 
@@ -19,7 +19,7 @@ struct Outcome {
 
 const SOLVED: Outcome = Outcome { error: false, error_unparseable: false, error_unsolvable: false, is_provided: None };
 
-impl Plan {
+impl RowPlan {
     pub(super) fn add_solver_result(
         &mut self,
         event: &SolverResultRecorded,

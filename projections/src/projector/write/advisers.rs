@@ -6,18 +6,18 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const RUNS: &str = include_str!("advisers/adviser_run.sql");
 const UNRESOLVED: &str = include_str!("advisers/has_unresolved.sql");
 const PARKED: &str = include_str!("advisers/parked_adviser.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     runs(writer, plan).await?;
     parked(writer, plan).await
 }
 
-async fn runs(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn runs(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.adviser_runs.is_empty() {
         return Ok(());
     }
@@ -62,7 +62,7 @@ async fn runs(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
     writer.pairs(UNRESOLVED, &plan.unresolved_links).await
 }
 
-async fn parked(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn parked(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.parked.is_empty() {
         return Ok(());
     }

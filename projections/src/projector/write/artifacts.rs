@@ -3,12 +3,12 @@
 
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const UPSERT: &str = include_str!("artifacts/python_artifact.sql");
 const LINKS: &str = include_str!("artifacts/has_artifact.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.artifacts.is_empty() {
         return Ok(());
     }

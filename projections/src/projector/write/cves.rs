@@ -4,13 +4,13 @@
 use chrono::NaiveDateTime;
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const UPSERT: &str = include_str!("cves/cve.sql");
 const LINKS: &str = include_str!("cves/has_vulnerability.sql");
 const TIMESTAMP: &str = include_str!("cves/cve_timestamp.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     cves(writer, plan).await?;
     if let Some(timestamp) = &plan.cve_timestamp {
         writer.run(TIMESTAMP, &[timestamp]).await?;
@@ -18,7 +18,7 @@ pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Er
     Ok(())
 }
 
-async fn cves(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn cves(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.cves.is_empty() {
         return Ok(());
     }

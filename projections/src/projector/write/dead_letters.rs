@@ -8,17 +8,17 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const UPSERT: &str = include_str!("dead_letters/dead_letter.sql");
 const STATUS: &str = include_str!("dead_letters/dead_letter_status.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     letters(writer, plan).await?;
     statuses(writer, plan).await
 }
 
-async fn letters(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn letters(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.dead_letters.is_empty() {
         return Ok(());
     }
@@ -37,7 +37,7 @@ async fn letters(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
 }
 
 /// Re-drives and discards.
-async fn statuses(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn statuses(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.dead_letter_statuses.is_empty() {
         return Ok(());
     }

@@ -5,11 +5,11 @@
 
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const RECOMPUTE: &str = include_str!("flags/recompute.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.flag_entities.is_empty() && plan.flag_packages.is_empty() {
         return Ok(());
     }

@@ -3,12 +3,12 @@
 
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const INSERT: &str = include_str!("imports/import_package.sql");
 const LINKS: &str = include_str!("imports/found_import_package.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.imports.is_empty() {
         return Ok(());
     }

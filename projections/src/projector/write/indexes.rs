@@ -4,12 +4,12 @@
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 use crate::projector::plan::IndexRow;
 
 const UPSERT: &str = include_str!("indexes/python_package_index.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.indexes.is_empty() {
         return Ok(());
     }

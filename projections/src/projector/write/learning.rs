@@ -4,17 +4,17 @@
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const FINDINGS: &str = include_str!("learning/learning_message.sql");
 const THROTTLES: &str = include_str!("learning/learning_driver.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     findings(writer, plan).await?;
     throttles(writer, plan).await
 }
 
-async fn findings(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn findings(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.learning.is_empty() {
         return Ok(());
     }
@@ -30,7 +30,7 @@ async fn findings(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
     writer.run(FINDINGS, &[&findings, &drivers, &topics, &reasons, &attempts, &first_at, &at, &positions]).await
 }
 
-async fn throttles(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn throttles(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.throttles.is_empty() {
         return Ok(());
     }

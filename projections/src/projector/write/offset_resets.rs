@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const INSERT: &str = include_str!("offset_resets/consumer_offset_reset.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.offset_resets.is_empty() {
         return Ok(());
     }

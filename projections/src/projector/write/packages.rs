@@ -5,17 +5,17 @@
 use chrono::{DateTime, Utc};
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const ENTITIES: &str = include_str!("packages/python_package_version_entity.sql");
 const MISSING: &str = include_str!("packages/python_package_missing.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     entities(writer, plan).await?;
     missing(writer, plan).await
 }
 
-async fn entities(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn entities(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.entities.is_empty() {
         return Ok(());
     }
@@ -37,7 +37,7 @@ async fn entities(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
         .await
 }
 
-async fn missing(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn missing(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.missing_packages.is_empty() {
         return Ok(());
     }

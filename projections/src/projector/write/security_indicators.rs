@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use tokio_postgres::Error;
 use tokio_postgres::types::ToSql;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const LINKS: &str = include_str!("security_indicators/si_aggregated.sql");
 
@@ -55,7 +55,7 @@ static SI_RUNS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.si_runs.is_empty() {
         return Ok(());
     }

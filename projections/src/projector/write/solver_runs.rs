@@ -5,19 +5,19 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const SOLVED: &str = include_str!("solver_runs/solved.sql");
 const RUNS: &str = include_str!("solver_runs/solver_run.sql");
 const UNPROVIDED: &str = include_str!("solver_runs/solver_error_unprovided.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     solved(writer, plan).await?;
     runs(writer, plan).await?;
     unprovided(writer, plan).await
 }
 
-async fn solved(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn solved(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.solved.is_empty() {
         return Ok(());
     }
@@ -51,7 +51,7 @@ async fn solved(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
         .await
 }
 
-async fn runs(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn runs(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.solver_runs.is_empty() {
         return Ok(());
     }
@@ -73,7 +73,7 @@ async fn runs(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
         .await
 }
 
-async fn unprovided(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+async fn unprovided(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.unprovided.is_empty() {
         return Ok(());
     }

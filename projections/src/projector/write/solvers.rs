@@ -2,11 +2,11 @@
 
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const INSERT: &str = include_str!("solvers/ecosystem_solver.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.solvers.is_empty() {
         return Ok(());
     }

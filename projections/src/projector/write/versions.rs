@@ -7,14 +7,14 @@ use serde_json::Value;
 use tokio_postgres::Error;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 
 const UPSERT: &str = include_str!("versions/python_package_version.sql");
 const DELETE_EDGES: &str = include_str!("versions/depends_on_delete.sql");
 const COPY_EDGES: &str = include_str!("versions/depends_on_copy.sql");
 const EDGE_TYPES: [Type; 6] = [Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::BOOL];
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.versions.is_empty() {
         return Ok(());
     }

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio_postgres::Error;
 
-use super::{Plan, Writer};
+use super::{RowPlan, Writer};
 use crate::projector::plan::WorkflowRow;
 
 const UPSERT: &str = include_str!("workflows/workflow_run.sql");
 
-pub(super) async fn write(writer: &mut Writer<'_>, plan: &Plan) -> Result<(), Error> {
+pub(super) async fn write(writer: &mut Writer<'_>, plan: &RowPlan) -> Result<(), Error> {
     if plan.workflows.is_empty() {
         return Ok(());
     }

@@ -1,4 +1,4 @@
-//! The `InvestigatorRouter` actor: takes batches from the ingest, one at a time and in order
+//! The `BatchRecorder` actor: takes batches from the ingest, one at a time and in order
 //! (an atomic response: the next batch starts only when the previous one has committed), and
 //! runs them through [`process_batch`].
 
@@ -13,28 +13,28 @@ use super::batch::{BatchContext, BatchError, BatchOutcome, Kept, describe, proce
 
 /// Record these, in order.
 #[derive(Debug, Clone)]
-pub struct ProcessBatch {
+pub struct RecordBatch {
     /// The records, in the order the consumer received them.
     pub records: Arc<Vec<InboundRecord>>,
 }
 
-impl actix::Message for ProcessBatch {
+impl actix::Message for RecordBatch {
     type Result = Result<BatchOutcome, BatchError>;
 }
 
-/// Routes batches to the handlers and records what they decide.
-pub struct InvestigatorRouter {
+/// Records batches: each one's decisions, events, graph rows and offsets in one transaction.
+pub struct BatchRecorder {
     context: BatchContext,
 }
 
-impl InvestigatorRouter {
-    /// A router over `context`.
+impl BatchRecorder {
+    /// A recorder over `context`.
     pub fn new(context: BatchContext) -> Self {
-        InvestigatorRouter { context }
+        BatchRecorder { context }
     }
 }
 
-impl Actor for InvestigatorRouter {
+impl Actor for BatchRecorder {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
@@ -43,10 +43,10 @@ impl Actor for InvestigatorRouter {
     }
 }
 
-impl actix::Handler<ProcessBatch> for InvestigatorRouter {
+impl actix::Handler<RecordBatch> for BatchRecorder {
     type Result = AtomicResponse<Self, Result<BatchOutcome, BatchError>>;
 
-    fn handle(&mut self, batch: ProcessBatch, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, batch: RecordBatch, _ctx: &mut Context<Self>) -> Self::Result {
         let context = self.context.clone();
         // One span per batch (exported when OTLP is on); the first record's trace context is a
         // field, so a batch can be found from a producer's trace.
@@ -56,7 +56,7 @@ impl actix::Handler<ProcessBatch> for InvestigatorRouter {
             first_traceparent = batch.records.first().and_then(|record| record.traceparent.as_deref()),
         );
         AtomicResponse::new(Box::pin(
-            async move { route(&context, &batch).await }.instrument(span).into_actor(self).map(|result, _, _| result),
+            async move { record(&context, &batch).await }.instrument(span).into_actor(self).map(|result, _, _| result),
         ))
     }
 }
@@ -64,7 +64,7 @@ impl actix::Handler<ProcessBatch> for InvestigatorRouter {
 /// Records the batch. An outage fails it whole (the ingest retries it, and nothing becomes a
 /// dead letter); when the database refuses the data itself, its records are recorded one by
 /// one, so only a record at fault becomes a dead letter.
-async fn route(context: &BatchContext, batch: &ProcessBatch) -> Result<BatchOutcome, BatchError> {
+async fn record(context: &BatchContext, batch: &RecordBatch) -> Result<BatchOutcome, BatchError> {
     let refusal = match process_batch(context, &batch.records).await {
         Err(error) if error.fault() == Fault::Data => error,
         other => return other,

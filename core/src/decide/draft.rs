@@ -21,7 +21,7 @@ pub(super) struct Workflow {
 }
 
 /// One decision in the making.
-pub(super) struct Plan<'a> {
+pub(super) struct DecisionDraft<'a> {
     knowledge: &'a Knowledge,
     origin: &'a MessageOrigin,
     trigger: MessageKind,
@@ -30,10 +30,10 @@ pub(super) struct Plan<'a> {
     requested_ids: HashSet<String>,
 }
 
-impl<'a> Plan<'a> {
+impl<'a> DecisionDraft<'a> {
     /// An empty decision about a message of kind `trigger` from `origin`.
     pub fn new(knowledge: &'a Knowledge, origin: &'a MessageOrigin, trigger: MessageKind) -> Self {
-        Plan {
+        DecisionDraft {
             knowledge,
             origin,
             trigger,

@@ -1,16 +1,17 @@
-//! The handler actors: one per [`Handler`], each on its own arbiter (thread), supervised.
+//! The rule actors: one per decision [`Rule`] (a "handler" in Thoth's words), each on its own
+//! arbiter (thread), supervised.
 //!
-//! A handler applies the pure rules of `investigator_core::decide` to the items of a batch it
+//! An actor applies the pure rules of `investigator_core::decide` to the items of a batch it
 //! is given, in order, folding each decision into its copy of the knowledge so later items
-//! see earlier effects. actix does not catch panics, so the handler does: the item that
+//! see earlier effects. actix does not catch panics, so the actor does: the item that
 //! panicked is reported, the rest of the batch is reported not run, and the actor stops; its
-//! `Supervisor` starts it again, and the router retries the items (with backoff).
+//! `Supervisor` starts it again, and the recorder retries the items (with backoff).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use actix::{Actor, Context, MessageResult, Supervised};
-use investigator_core::decide::{Decision, DecisionSettings, Handler, Knowledge, MessageOrigin, Rejection, decide};
+use investigator_core::decide::{Decision, DecisionSettings, Knowledge, MessageOrigin, Rejection, Rule, decide};
 use investigator_events::thoth::ThothMessage;
 
 use super::PanicInjection;
@@ -52,22 +53,22 @@ impl actix::Message for DecideBatch {
 }
 
 /// A supervised handler.
-pub struct HandlerActor {
-    handler: Handler,
+pub struct RuleActor {
+    handler: Rule,
     settings: Arc<DecisionSettings>,
     injection: Option<PanicInjection>,
     metrics: Metrics,
 }
 
-impl HandlerActor {
+impl RuleActor {
     /// A handler of kind `handler`.
     pub fn new(
-        handler: Handler,
+        handler: Rule,
         settings: Arc<DecisionSettings>,
         injection: Option<PanicInjection>,
         metrics: Metrics,
     ) -> Self {
-        HandlerActor { handler, settings, injection, metrics }
+        RuleActor { handler, settings, injection, metrics }
     }
 
     fn decide_one(&self, item: &DecideItem, knowledge: &Knowledge) -> Result<Decision, Rejection> {
@@ -78,16 +79,16 @@ impl HandlerActor {
     }
 }
 
-impl Actor for HandlerActor {
+impl Actor for RuleActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        // Bounded: a router that outruns its handlers waits instead of queueing without end.
+        // Bounded: a recorder that outruns its handlers waits instead of queueing without end.
         ctx.set_mailbox_capacity(4);
     }
 }
 
-impl Supervised for HandlerActor {
+impl Supervised for RuleActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         let handler = format!("{:?}", self.handler);
         self.metrics.handler_restarts.with_label_values(&[&handler]).inc();
@@ -95,7 +96,7 @@ impl Supervised for HandlerActor {
     }
 }
 
-impl actix::Handler<DecideBatch> for HandlerActor {
+impl actix::Handler<DecideBatch> for RuleActor {
     type Result = MessageResult<DecideBatch>;
 
     fn handle(&mut self, batch: DecideBatch, ctx: &mut Context<Self>) -> Self::Result {
