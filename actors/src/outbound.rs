@@ -60,7 +60,6 @@ pub struct OutboundRequest<'a> {
 /// What a server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundAnswer {
-    /// The HTTP status.
     pub status: u16,
     /// The `Content-Type` header, when it is text.
     pub content_type: Option<String>,
@@ -81,7 +80,6 @@ pub enum OutboundError {
     /// The URL is not one the client asks (scheme, host, characters, length).
     #[error("{} is not a URL that is asked: {reason}", excerpt(.url))]
     InvalidUrl {
-        /// The URL.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -89,35 +87,23 @@ pub enum OutboundError {
     /// The URL's host, the addresses its name resolves to, or a redirect is refused.
     #[error("the request to {} is refused: {reason}", excerpt(.url))]
     Refused {
-        /// The URL.
         url: String,
         /// The address range or the redirect at fault.
         reason: String,
     },
     /// No whole answer within the deadline.
     #[error("{} did not answer in full within {deadline:?}", excerpt(.url))]
-    Timeout {
-        /// The URL.
-        url: String,
-        /// The deadline.
-        deadline: Duration,
-    },
+    Timeout { url: String, deadline: Duration },
     /// The connection failed, or broke before the answer was read.
     #[error("{} could not be reached: {reason}", excerpt(.url))]
     Connect {
-        /// The URL.
         url: String,
         /// The transport's explanation, with its causes.
         reason: String,
     },
     /// The body is larger than the request allows.
     #[error("the answer of {} is larger than {limit} bytes", excerpt(.url))]
-    TooLarge {
-        /// The URL.
-        url: String,
-        /// The limit.
-        limit: u64,
-    },
+    TooLarge { url: String, limit: u64 },
 }
 
 impl OutboundError {

@@ -68,10 +68,7 @@ pub struct Artifact {
 pub enum IndexError {
     /// No whole answer within the client's timeout.
     #[error("the index did not answer {url} in time")]
-    Timeout {
-        /// The URL asked.
-        url: String,
-    },
+    Timeout { url: String },
     /// The index could not be reached, or the connection failed before the answer was read.
     #[error("the index could not be reached")]
     Connect(#[source] OutboundError),
@@ -79,24 +76,17 @@ pub enum IndexError {
     /// resolves to, or the redirect's target are refused (`investigator_actors::outbound`).
     #[error("the request to {url} is refused: {reason}")]
     Refused {
-        /// The URL asked.
         url: String,
         /// Why.
         reason: String,
     },
     /// The index answered with a status that is neither success nor "absent".
     #[error("the index answered {url} with HTTP status {status}")]
-    Status {
-        /// The URL asked.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-    },
+    Status { url: String, status: u16 },
     /// The answer is not what the API promises (not JSON, not an HTML page, fields missing,
     /// too large).
     #[error("the index's answer to {url} could not be read: {reason}")]
     Malformed {
-        /// The URL asked.
         url: String,
         /// What was wrong with the answer.
         reason: String,

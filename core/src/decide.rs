@@ -66,9 +66,7 @@ pub enum Rule {
 pub struct MessageOrigin {
     /// The full topic name.
     pub topic: String,
-    /// Its partition.
     pub partition: i32,
-    /// Its offset.
     pub offset: i64,
 }
 
@@ -118,7 +116,6 @@ pub enum Rejection {
     /// A field's value is not acceptable.
     #[error("field '{field}': {reason}")]
     InvalidField {
-        /// The field's name.
         field: &'static str,
         /// Why.
         reason: String,

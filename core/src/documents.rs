@@ -14,7 +14,6 @@ use crate::{IndexUrl, PackageName, PackageVersion};
 /// The events one document stands for, ready to append.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocumentEvents {
-    /// The document id.
     pub document_id: String,
     /// The stream they go to.
     pub stream: StreamId,

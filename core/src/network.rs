@@ -199,9 +199,7 @@ pub struct NetworkAllowance {
     "{address} is a {range} address, which outgoing requests do not reach unless INVESTIGATOR_ALLOW_PRIVATE_NETWORKS allows it"
 )]
 pub struct DeniedAddress {
-    /// The address.
     pub address: IpAddr,
-    /// The range it is in.
     pub range: SpecialRange,
 }
 

@@ -120,7 +120,6 @@ pub enum OsvError {
     TooLong {
         /// Where the field is.
         field: String,
-        /// The limit.
         limit: usize,
     },
     /// More values in the fields read than an advisory may hold.

@@ -48,7 +48,6 @@ impl WorkflowTemplates {
 /// What a manifest is built from: one row of the outbox of requested workflows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowIntent {
-    /// The workflow's name.
     pub workflow_id: String,
     /// What it runs.
     pub kind: WorkflowKind,

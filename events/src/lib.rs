@@ -13,6 +13,10 @@
 //! Boundary: no I/O, no async, no clock, no randomness. Everything here is a function of its
 //! input, so every other crate can rely on it and tests need nothing but bytes.
 
+// The wire and event types are what other crates, Thoth and the stored log agree on: each
+// is documented. The other crates document contracts and reasons, not every field.
+#![warn(missing_docs)]
+
 pub mod documents;
 pub mod domain;
 pub mod error_chain;

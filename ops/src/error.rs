@@ -152,7 +152,6 @@ pub enum CliError {
     /// The HTTP address is taken or not ours.
     #[error("cannot listen on {address}")]
     Bind {
-        /// The address.
         address: String,
         /// Why.
         #[source]

@@ -62,7 +62,6 @@ pub struct AppState {
     pub control: Control,
     /// The parts degraded by an outage (`/_health`, `/api/v1/status`).
     pub health: investigator_actors::health::Health,
-    /// Metrics.
     pub metrics: Metrics,
     /// A pool of its own for the API's reads (kept apart from the pipeline's).
     pub graph: Database,

@@ -79,11 +79,9 @@ struct ArchivedEvent {
 /// What an export or import moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ArchiveSummary {
-    /// Events.
     pub events: u64,
     /// Idempotency batches.
     pub batches: u64,
-    /// The last position.
     pub last_position: i64,
 }
 

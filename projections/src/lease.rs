@@ -45,11 +45,9 @@ pub struct HeldLease {
 /// A row of `investigator.duty_lease`, as `/api/v1/status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseRow {
-    /// The duty.
     pub duty: String,
     /// The replica that holds it, or held it last.
     pub holder: String,
-    /// Its generation.
     pub generation: i64,
     /// When it was last renewed.
     pub renewed_at: DateTime<Utc>,
@@ -66,7 +64,6 @@ pub enum LeaseError {
     /// stop, and what it was about to write is not written.
     #[error("the lease of duty {duty} is no longer held by {holder} in generation {generation}")]
     Lost {
-        /// The duty.
         duty: String,
         /// The replica that believed it held it.
         holder: String,

@@ -19,7 +19,6 @@ pub struct Migration {
     pub version: i32,
     /// What it does, from its file name.
     pub name: &'static str,
-    /// The SQL.
     pub sql: &'static str,
 }
 
@@ -109,7 +108,6 @@ pub enum MigrationError {
         set: &'static str,
         /// Its number.
         version: i32,
-        /// Its name.
         name: &'static str,
     },
     /// The database has a migration this build does not know.
@@ -131,7 +129,6 @@ pub enum MigrationError {
         set: &'static str,
         /// Its number.
         version: i32,
-        /// Its name.
         name: &'static str,
         /// PostgreSQL's error.
         #[source]

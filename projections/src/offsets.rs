@@ -14,7 +14,6 @@ use crate::store::{AppendRequest, NewEvent};
 pub struct TopicPartition {
     /// The full topic name.
     pub topic: String,
-    /// The partition.
     pub partition: i32,
 }
 

@@ -9,7 +9,6 @@ use deadpool_postgres::GenericClient;
 /// A registered or seen package index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexRow {
-    /// Its URL.
     pub url: String,
     /// Its warehouse JSON API, when known.
     pub warehouse_api_url: Option<String>,
@@ -43,9 +42,7 @@ impl EnvironmentFilter {
 pub struct VersionRow {
     /// PEP 503 name.
     pub package_name: String,
-    /// The version.
     pub package_version: String,
-    /// The index's URL.
     pub index_url: String,
 }
 

@@ -30,9 +30,7 @@ pub struct TestKafka {
 pub struct Record {
     /// Full topic name.
     pub topic: String,
-    /// Partition.
     pub partition: i32,
-    /// Offset.
     pub offset: i64,
     /// Key bytes, if any.
     pub key: Option<Vec<u8>>,

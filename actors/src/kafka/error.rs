@@ -30,7 +30,6 @@ pub enum KafkaError {
     /// A record could not be delivered.
     #[error("delivery to topic '{topic}' failed")]
     Delivery {
-        /// The topic.
         topic: String,
         /// librdkafka's error.
         #[source]
@@ -61,7 +60,6 @@ pub enum KafkaError {
     /// The broker refused to create a topic.
     #[error("creating topic '{topic}' failed: {reason}")]
     CreateTopic {
-        /// The topic.
         topic: String,
         /// The broker's error code.
         reason: String,

@@ -28,7 +28,6 @@ pub struct ThothPublisher {
 pub struct Delivered {
     /// The full topic name.
     pub topic: String,
-    /// The partition.
     pub partition: i32,
     /// The record's offset.
     pub offset: i64,

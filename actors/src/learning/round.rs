@@ -23,7 +23,6 @@ use crate::pipeline::metrics::Metrics;
 pub struct LearningContext {
     /// The graph and the log.
     pub database: Database,
-    /// The settings.
     pub settings: Arc<LearningSettings>,
     /// The deployment's topic names.
     pub naming: TopicNaming,

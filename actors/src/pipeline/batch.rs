@@ -29,7 +29,7 @@ use investigator_projections::{
     Connection, Database, DatabaseError, RecordError, Transaction, load_knowledge, record_in_timed,
 };
 
-pub use decisions::HandlerAddresses;
+pub use decisions::RuleActors;
 pub use phases::Phase;
 
 use super::control::Control;
@@ -45,13 +45,11 @@ use prepare::{Filtered, Prepared, filter_applied, prepare};
 /// What the batch needs besides its records.
 #[derive(Clone)]
 pub struct BatchContext {
-    /// The database.
     pub database: Database,
     /// The pipeline's settings.
     pub settings: Arc<PipelineSettings>,
     /// The handler actors.
-    pub handlers: Arc<HandlerAddresses>,
-    /// Metrics.
+    pub rule_actors: Arc<RuleActors>,
     pub metrics: Metrics,
     /// Halted topics.
     pub control: Control,
@@ -149,18 +147,18 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
             keys.add(message);
             let origin =
                 MessageOrigin { topic: record.topic.clone(), partition: record.partition, offset: record.offset };
-            for handler in handlers {
-                items.push((*handler, DecideItem { index, message: Arc::clone(message), origin: origin.clone() }));
+            for rule in handlers {
+                items.push((*rule, DecideItem { index, message: Arc::clone(message), origin: origin.clone() }));
             }
         }
     }
     clock.end(Phase::Decode);
     let mut knowledge = load_knowledge(&transaction, &keys).await?;
-    for ((name, index), versions) in listings {
+    for Listed { name, index, versions } in listings {
         knowledge.insert_listing(&name, &index, VersionListing { versions, source: VersionSource::Index });
     }
     clock.end(Phase::Knowledge);
-    let decided = decisions::decide_all(items, knowledge, &context.handlers, settings, &context.metrics).await;
+    let decided = decisions::decide_all(items, knowledge, &context.rule_actors, settings, &context.metrics).await;
     clock.end(Phase::Decide);
     let assembled = assemble::assemble(prepared, decided, settings, &context.metrics);
 
@@ -352,12 +350,20 @@ fn listing_keys(decoded: &[Option<Prepared>]) -> KnowledgeKeys {
     keys
 }
 
+/// The versions an index listed for one package, newest first.
+struct Listed {
+    name: String,
+    index: String,
+    versions: Vec<String>,
+}
+
 /// The versions the indexes list for the batch's `null`/`*` messages, asked all at once;
 /// those that could not be asked are left out (the graph's versions are used for them).
-async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> Vec<((String, String), Vec<String>)> {
+async fn list_versions(lister: Option<&VersionLister>, keys: &KnowledgeKeys) -> Vec<Listed> {
     let Some(lister) = lister else { return Vec::new() };
     let requests = keys.listings.iter().map(|(name, index)| async move {
-        lister.list(name, index).await.map(|versions| ((name.clone(), index.clone()), versions))
+        let versions = lister.list(name, index).await?;
+        Some(Listed { name: name.clone(), index: index.clone(), versions })
     });
     futures_util::future::join_all(requests).await.into_iter().flatten().collect()
 }

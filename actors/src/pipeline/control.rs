@@ -16,7 +16,6 @@ pub enum HaltReason {
     Failure {
         /// The partition of the failed message.
         partition: i32,
-        /// Its offset.
         offset: i64,
         /// What failed.
         reason: String,
@@ -25,7 +24,6 @@ pub enum HaltReason {
     /// `INVESTIGATOR_OFFSET_RESET` is `halt`: an operator resets the offset (`investigator
     /// offsets reset`), then resumes the topic.
     OffsetOutOfRange {
-        /// The partition.
         partition: i32,
         /// Its stored next offset.
         stored: i64,
@@ -36,10 +34,7 @@ pub enum HaltReason {
     },
     /// Too many workflows of the namespace its messages lead to are waiting to be submitted
     /// (the launcher's back-pressure); resumed when the outbox drains.
-    Backpressure {
-        /// The namespace.
-        namespace: String,
-    },
+    Backpressure { namespace: String },
 }
 
 /// Halted topics (full names), with a wake-up for the ingest loop.

@@ -17,7 +17,6 @@ use super::InboundRecord;
 /// A record set aside, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
-    /// The record.
     pub record: InboundRecord,
     /// A stable code: `malformed_json`, `unknown_schema_version`, `unregistered_index`...
     pub reason_code: String,

@@ -7,9 +7,7 @@ use investigator_projections::offsets::TopicPartition;
 pub struct InboundRecord {
     /// The full topic name.
     pub topic: String,
-    /// Its partition.
     pub partition: i32,
-    /// Its offset.
     pub offset: i64,
     /// Where the consumer was reading this partition from when it got this record: the offset
     /// after the record before it, or where it was last positioned. Offsets from `follows` up

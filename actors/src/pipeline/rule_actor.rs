@@ -31,7 +31,6 @@ pub struct DecideItem {
 /// Decide these items, in order, from this knowledge.
 #[derive(Debug)]
 pub struct DecideBatch {
-    /// The items.
     pub items: Vec<DecideItem>,
     /// What the graph knew when the batch started, plus the effects decided so far.
     pub knowledge: Arc<Knowledge>,

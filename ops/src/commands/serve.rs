@@ -9,17 +9,15 @@ use std::time::Duration;
 
 use actix::{Arbiter, Supervisor};
 use actix_web::{App, HttpServer, web};
-use investigator_actors::duty::{Duty, DutyLease, SINGLETON};
+use investigator_actors::duty::{DutyLease, SINGLETON};
 use investigator_actors::health::Health;
 use investigator_actors::kafka::{TopicAdmin, TopicOptions, TopicOutcome};
-use investigator_actors::learning::relay::OutboxRelay;
-use investigator_actors::learning::schedule::run_schedule;
+use investigator_actors::log_relay::LogCopy;
 use investigator_actors::log_relay::dead_letters::DeadLetterCopy;
 use investigator_actors::log_relay::mirror::KnowledgeMirror;
 use investigator_actors::log_relay::redrives::RedriveCopy;
-use investigator_actors::log_relay::{LogCopy, LogRelay, RelayContext};
 use investigator_actors::pipeline::PipelineSettings;
-use investigator_actors::pipeline::batch::{BatchContext, HandlerAddresses};
+use investigator_actors::pipeline::batch::{BatchContext, RuleActors};
 use investigator_actors::pipeline::bus_ingest::BusIngest;
 use investigator_actors::pipeline::control::Control;
 use investigator_actors::pipeline::ingest::{Ingest, IngestParts};
@@ -28,12 +26,8 @@ use investigator_actors::pipeline::metrics::{KnownLabels, Metrics};
 use investigator_actors::pipeline::recorder::BatchRecorder;
 use investigator_actors::pipeline::rule_actor::RuleActor;
 use investigator_actors::workflows::backpressure::{Backpressure, watch_outbox};
-use investigator_actors::workflows::watcher::watch_namespace;
-use investigator_actors::workflows::{KubeWorkflows, LauncherSettings, Submitter, WorkflowLauncher};
 use investigator_core::decide::Rule;
-use investigator_core::learning::Driver;
 use investigator_events::domain::{EventMetadata, IndexRegistered, StreamId};
-use investigator_projections::lease::LeaseToken;
 use investigator_projections::store::{AppendRequest, NewEvent};
 use investigator_projections::{Database, record};
 use tokio::sync::watch;
@@ -41,7 +35,11 @@ use tokio::sync::watch;
 use crate::cli::ServeArgs;
 use crate::error::CliError;
 use crate::http::{AppState, ResponseCache, Tokens, routes, security_headers, trace_requests};
-use crate::settings::{Launcher, ServiceSettings, Settings};
+use crate::settings::{ServiceSettings, Settings};
+
+mod duties;
+
+use duties::{RelayParts, SingletonDuties, learning_duties, workflow_duties};
 use investigator_actors::message_sink::MessageSink;
 
 /// Connections of the pipeline's pool: the batch transaction, the bus reader, headroom.
@@ -57,7 +55,7 @@ const LEARNING_POOL_SIZE: usize = 3;
 const LEASE_POOL_SIZE: usize = 1;
 /// How long stopping waits for the singleton duties to stop and the lease to be released.
 const LEASE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
-const HANDLERS: [Rule; 6] = [
+const RULES: [Rule; 6] = [
     Rule::SolverScheduler,
     Rule::SecurityIndicatorScheduler,
     Rule::AdviserRetry,
@@ -127,7 +125,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     metrics.initialise(&KnownLabels {
         naming: &settings.naming,
         modes: &settings.consumer_modes,
-        handlers: &HANDLERS,
+        handlers: &RULES,
         namespaces: &namespaces,
         components: &components,
     });
@@ -144,21 +142,21 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 
     let decisions = Arc::new(service.decisions.clone());
     let mut arbiters = Vec::new();
-    let mut handlers: HandlerAddresses = BTreeMap::new();
-    for handler in HANDLERS {
+    let mut rule_actors: RuleActors = BTreeMap::new();
+    for rule in RULES {
         let arbiter = Arbiter::new();
         let (settings, injection, metrics) =
             (Arc::clone(&decisions), pipeline.panic_injection.clone(), metrics.clone());
         let address = Supervisor::start_in_arbiter(&arbiter.handle(), move |_| {
-            RuleActor::new(handler, settings, injection, metrics)
+            RuleActor::new(rule, settings, injection, metrics)
         });
-        handlers.insert(handler, address);
+        rule_actors.insert(rule, address);
         arbiters.push(arbiter);
     }
     let context = BatchContext {
         database: database.clone(),
         settings: Arc::clone(&pipeline),
-        handlers: Arc::new(handlers),
+        rule_actors: Arc::new(rule_actors),
         metrics: metrics.clone(),
         control: control.clone(),
         lister: match service.index_timeout {
@@ -262,153 +260,6 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     ingest_result.map_err(|error| CliError::Ingest(Box::new(error)))
 }
 
-/// The duties that run in one replica at a time, started anew for each holding of the lease.
-struct SingletonDuties {
-    workflows: WorkflowDuties,
-    learning: LearningDuties,
-    /// The log's relays to Kafka, when there is Kafka.
-    relays: Option<RelayParts>,
-}
-
-impl SingletonDuties {
-    /// Starts every duty for the holding `token`; each stops when `stop` turns true.
-    fn start(&mut self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
-        let mut duties = self.workflows.start(token, stop);
-        duties.extend(self.learning.start(token, stop));
-        if let Some(relays) = &self.relays {
-            duties.extend(relays.start(KnowledgeMirror, token, stop));
-            duties.extend(relays.start(DeadLetterCopy, token, stop));
-            duties.extend(relays.start(RedriveCopy, token, stop));
-        }
-        duties
-    }
-}
-
-/// The workflow launcher (to the cluster, or to the log) and, with a cluster, a watcher per
-/// namespace.
-struct WorkflowDuties {
-    database: Database,
-    submitter: Submitter,
-    settings: LauncherSettings,
-    metrics: Metrics,
-    /// With a cluster: its workflows, the namespaces to watch and the watches' timeout.
-    watches: Option<(KubeWorkflows, Vec<String>, u32)>,
-    launcher: Launcher,
-}
-
-impl WorkflowDuties {
-    fn start(&self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
-        let mut duties = Vec::new();
-        if let Some((workflows, namespaces, timeout_seconds)) = &self.watches {
-            for namespace in namespaces {
-                let task = actix::spawn(watch_namespace(
-                    workflows.clone(),
-                    namespace.clone(),
-                    *timeout_seconds,
-                    self.database.clone(),
-                    self.metrics.clone(),
-                    stop.clone(),
-                ));
-                duties.push(Duty { name: "workflow_watcher", task });
-            }
-        }
-        let launcher = WorkflowLauncher::new(
-            self.database.clone(),
-            self.submitter.clone(),
-            self.settings.clone(),
-            self.metrics.clone(),
-            token.clone(),
-        );
-        duties.push(Duty { name: "workflow_launcher", task: actix::spawn(launcher.run(stop.clone())) });
-        tracing::info!(launcher = ?self.launcher, pending_limit = ?self.settings.pending_limit, "workflow launcher started");
-        duties
-    }
-}
-
-/// What the launcher and watchers are made of.
-async fn workflow_duties(
-    database: &Database,
-    service: &ServiceSettings,
-    metrics: &Metrics,
-) -> Result<WorkflowDuties, CliError> {
-    let submitter = match service.launcher {
-        Launcher::Log => Submitter::Log,
-        Launcher::Kube => Submitter::Kube(Box::new(
-            KubeWorkflows::from_environment(service.kube_timeout)
-                .await
-                .map_err(|error| CliError::Kube(Box::new(error)))?,
-        )),
-    };
-    let watches = match &submitter {
-        Submitter::Kube(workflows) => {
-            let mut namespaces =
-                vec![service.decisions.middletier_namespace.clone(), service.decisions.backend_namespace.clone()];
-            namespaces.dedup();
-            Some((workflows.as_ref().clone(), namespaces, service.watch_timeout_seconds))
-        }
-        Submitter::Log => None,
-    };
-    Ok(WorkflowDuties {
-        database: database.clone(),
-        submitter,
-        settings: service.launcher_settings.clone(),
-        metrics: metrics.clone(),
-        watches,
-        launcher: service.launcher,
-    })
-}
-
-/// The relay of queued learning messages, and each driver `INVESTIGATOR_LEARNING_DRIVERS`
-/// names, on its schedule.
-struct LearningDuties {
-    settings: Settings,
-    database: Database,
-    context: investigator_actors::learning::LearningContext,
-    schedules: Vec<(Driver, Duration)>,
-    metrics: Metrics,
-}
-
-impl LearningDuties {
-    fn start(&self, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Vec<Duty> {
-        let mut duties = Vec::new();
-        match super::learn::relay_sink(&self.settings, &self.database) {
-            Ok(sink) => {
-                let relay =
-                    OutboxRelay::new(self.database.clone(), sink, Some(self.metrics.clone())).fenced_by(token.clone());
-                duties.push(Duty { name: "learning_relay", task: actix::spawn(relay.run(stop.clone())) });
-            }
-            Err(error) => tracing::error!(error = %investigator_events::error_chain::one_line(&error),
-                                          "the learning relay could not be started; it starts with the next holding"),
-        }
-        for (driver, interval) in &self.schedules {
-            let task = actix::spawn(run_schedule(self.context.clone(), *driver, *interval, stop.clone()));
-            duties.push(Duty { name: "learning_driver", task });
-        }
-        duties
-    }
-}
-
-fn learning_duties(
-    settings: &Settings,
-    database: &Database,
-    broker: Option<Arc<TopicAdmin>>,
-    metrics: &Metrics,
-) -> Result<LearningDuties, CliError> {
-    let learning = settings.service.learning.clone();
-    let schedules = learning.schedules.iter().map(|(driver, interval)| (*driver, *interval)).collect();
-    let context = super::learn::context(settings, learning, database.clone(), broker, Some(metrics.clone()))?;
-    // The sink is made for each holding; made once here, a broken Kafka configuration stops
-    // the service at start rather than at the first holding.
-    super::learn::relay_sink(settings, database)?;
-    Ok(LearningDuties {
-        settings: settings.clone(),
-        database: database.clone(),
-        context,
-        schedules,
-        metrics: metrics.clone(),
-    })
-}
-
 /// `serve --api-only`: the REST API over the graph of `DATABASE_URL`, which must exist
 /// already (a read replica migrates nothing and consumes nothing). `DATABASE_URL` may name a
 /// hot standby: every read works there, writes answer `read_only_database`.
@@ -432,36 +283,6 @@ async fn serve_api_only(settings: Settings) -> Result<(), CliError> {
     let _ = stop.send(true);
     server_handle.stop(true).await;
     Ok(())
-}
-
-/// What the log's relays to Kafka are made of.
-struct RelayParts {
-    kafka: investigator_actors::kafka::KafkaSettings,
-    settings: Settings,
-    database: Database,
-    metrics: Metrics,
-    health: Health,
-}
-
-impl RelayParts {
-    /// The relay of the log to the deployment's topic for `copy`, for the holding `token`;
-    /// none (and an error in the log) when its producer cannot be made.
-    fn start<C: LogCopy + 'static>(&self, copy: C, token: &LeaseToken, stop: &watch::Receiver<bool>) -> Option<Duty> {
-        let topic = self.settings.naming.topic_for_base_name(C::BASE_NAME);
-        let context = RelayContext {
-            database: self.database.clone(),
-            metrics: self.metrics.clone(),
-            health: self.health.clone(),
-            lease: token.clone(),
-        };
-        match LogRelay::new(copy, &self.kafka, topic, context) {
-            Ok(relay) => Some(Duty { name: C::NAME, task: actix::spawn(relay.run(stop.clone())) }),
-            Err(error) => {
-                tracing::error!(relay = C::NAME, %error, "the relay's producer could not be made; it starts with the next holding");
-                None
-            }
-        }
-    }
 }
 
 /// What the HTTP handlers share.

@@ -45,10 +45,7 @@ pub enum ApiError {
     },
     /// The body is too large (413).
     #[error("the request body is larger than {limit} bytes")]
-    PayloadTooLarge {
-        /// The limit.
-        limit: usize,
-    },
+    PayloadTooLarge { limit: usize },
     /// The request lost a race with another one (409): asking again sees what won.
     #[error("{message}")]
     Conflict {

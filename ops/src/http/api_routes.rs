@@ -13,7 +13,6 @@ use super::{graph, operations, writes};
 pub enum In {
     /// The query string.
     Query,
-    /// The path.
     Path,
 }
 

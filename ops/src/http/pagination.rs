@@ -11,7 +11,6 @@ use super::parameters::Parameters;
 
 /// One page of rows, and where it lies.
 pub struct Page<T> {
-    /// The rows.
     pub rows: Vec<T>,
     page: i64,
     per_page: i64,

@@ -26,7 +26,6 @@ use crate::store::RecordedEvent;
 pub struct RowPlanError {
     /// The event's position.
     pub position: i64,
-    /// Its type.
     pub event_type: EventType,
     /// What is wrong.
     pub detail: String,
@@ -451,83 +450,4 @@ pub(crate) fn solver_entry(package: &SolvedPackage) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn recorded(position: i64, stream: StreamId, event: impl Into<DomainEvent>) -> RecordedEvent {
-        RecordedEvent {
-            position,
-            stream,
-            stream_version: position,
-            event: event.into(),
-            metadata: EventMetadata::default(),
-            recorded_at: Utc.timestamp_opt(1_700_000_000 + position, 0).single().expect("valid time"),
-        }
-    }
-
-    fn workflow_event(position: i64, event: impl Into<DomainEvent>) -> RecordedEvent {
-        recorded(position, StreamId::workflow("w"), event)
-    }
-
-    #[test]
-    fn a_batch_folds_to_one_row_per_key_as_if_applied_one_by_one() {
-        let url = "https://pypi.org/simple";
-        let seen = |version: &str| PackageVersionSeen {
-            package_name: "six".to_owned(),
-            package_version: version.to_owned(),
-            index_url: url.to_owned(),
-        };
-        let missing = VersionMarkedMissing {
-            package_name: "six".to_owned(),
-            package_version: "1.0".to_owned(),
-            index_url: url.to_owned(),
-        };
-        let plan = RowPlan::of(&[
-            recorded(1, StreamId::package("six"), seen("1.0")),
-            recorded(2, StreamId::package("six"), missing),
-            recorded(3, StreamId::package("six"), seen("1.0")),
-            recorded(4, StreamId::package("six"), seen("2.0")),
-            recorded(5, StreamId::index(url), IndexDisabled { url: url.to_owned() }),
-        ])
-        .expect("plan");
-        assert_eq!(plan.entities.len(), 2);
-        let first = &plan.entities[&ids::entity("six", Some("1.0"), Some(url))];
-        assert_eq!((first.missing_position, first.present_position), (2, 3), "the latest of each kind");
-        assert_eq!(first.first_seen_at.timestamp(), 1_700_000_001, "first seen by the first event");
-        assert_eq!(plan.indexes.len(), 1, "the index is referenced, registered or not");
-        assert_eq!(plan.indexes[&ids::index(url)].enabled, Some((false, 5)));
-        assert_eq!(plan.flag_entities.len(), 2);
-    }
-
-    #[test]
-    fn a_workflow_status_only_moves_forward() {
-        let plan = RowPlan::of(&[
-            workflow_event(
-                1,
-                WorkflowStarted { workflow_id: "w".to_owned(), started_at: "2026-11-20T10:00:00Z".to_owned() },
-            ),
-            workflow_event(2, WorkflowSubmitted { workflow_id: "w".to_owned(), namespace: "n".to_owned() }),
-        ])
-        .expect("plan");
-        let row = &plan.workflows["w"];
-        assert_eq!((row.status.name, row.status.rank, row.status.position), ("running", 3, 1));
-        assert_eq!(row.namespace.as_deref(), Some("n"));
-        assert!(row.submitted_at.is_some() && row.started_at.is_some());
-    }
-
-    #[test]
-    fn an_event_with_a_value_the_graph_cannot_take_is_an_error_naming_its_position() {
-        let error = RowPlan::of(&[workflow_event(
-            9,
-            WorkflowStarted { workflow_id: "w".to_owned(), started_at: "yesterday".to_owned() },
-        )])
-        .expect_err("not a timestamp");
-        assert_eq!(error.position, 9);
-        assert_eq!(
-            error.to_string(),
-            "cannot project the WorkflowStarted event at position 9: 'yesterday' is not an RFC 3339 timestamp"
-        );
-    }
-}
+mod tests;

@@ -12,7 +12,6 @@ use crate::schema::SchemaName;
 /// One table's contents, summarised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableChecksum {
-    /// Rows.
     pub rows: i64,
     /// The sum of the rows' hashes, as text.
     pub digest: String,
@@ -21,7 +20,6 @@ pub struct TableChecksum {
 /// A table in both schemas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableComparison {
-    /// The table's name.
     pub table: String,
     /// In the live schema (`None`: not there).
     pub live: Option<TableChecksum>,

@@ -11,7 +11,6 @@ pub enum StoreError {
     /// A stream is not at the version the append expected: someone else appended first.
     #[error("stream '{stream}' is at version {actual}, but the append expected {}", describe(.expected))]
     Conflict {
-        /// The stream.
         stream: StreamId,
         /// What the append expected.
         expected: ExpectedVersion,
@@ -21,7 +20,6 @@ pub enum StoreError {
     /// An event in the log cannot be read by this build.
     #[error("the event at position {position} cannot be read")]
     Unreadable {
-        /// Its position.
         position: i64,
         /// Why.
         #[source]

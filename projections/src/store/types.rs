@@ -9,7 +9,6 @@ use investigator_events::domain::{DomainEvent, EventDecodeError, EventMetadata, 
 pub struct NewEvent {
     /// The stream it belongs to.
     pub stream: StreamId,
-    /// The event.
     pub event: DomainEvent,
     /// Where it came from.
     pub metadata: EventMetadata,
@@ -74,11 +73,9 @@ pub enum AppendOutcome {
 pub struct RecordedEvent {
     /// Its position in the log (1, 2, 3...; gapless, in commit order).
     pub position: i64,
-    /// Its stream.
     pub stream: StreamId,
     /// Its version within the stream (1, 2, 3...).
     pub stream_version: i64,
-    /// The event.
     pub event: DomainEvent,
     /// Where it came from.
     pub metadata: EventMetadata,
@@ -89,13 +86,10 @@ pub struct RecordedEvent {
 /// An event as stored, not decoded: what `events tail` prints and archives carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
-    /// Position.
     pub position: i64,
-    /// Stream id.
     pub stream_id: String,
     /// Version within the stream.
     pub stream_version: i64,
-    /// Type name.
     pub event_type: String,
     /// Schema version of the payload.
     pub schema_version: i32,

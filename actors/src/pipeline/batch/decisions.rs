@@ -12,7 +12,7 @@ use crate::pipeline::metrics::{Metrics, handler_label};
 use crate::pipeline::rule_actor::{DecideBatch, DecideItem, ItemOutcome, RuleActor};
 
 /// The handler actors, by kind.
-pub type HandlerAddresses = BTreeMap<Rule, Addr<RuleActor>>;
+pub type RuleActors = BTreeMap<Rule, Addr<RuleActor>>;
 
 /// One handler's answer for one item.
 pub(super) type HandlerDecision = (Rule, Result<Decision, Rejection>);
@@ -45,7 +45,7 @@ pub(super) struct RuleFailure {
 pub(super) async fn decide_all(
     items: Vec<(Rule, DecideItem)>,
     knowledge: Knowledge,
-    handlers: &HandlerAddresses,
+    handlers: &RuleActors,
     settings: &PipelineSettings,
     metrics: &Metrics,
 ) -> Decided {
