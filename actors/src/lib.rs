@@ -8,12 +8,14 @@
 //! HTTP client for package indexes and advisory sources, bounded in time, size, redirects
 //! and the addresses it reaches; [`package_index`]: what an index holds, read through it. [`health`]: the parts degraded by an outage, for `/_health`.
 //! [`duty`]: the duties one replica runs at a time, under a lease in PostgreSQL.
+//! [`backoff`]: the one schedule of every retry loop.
 //! [`message_sink`]: where the Thoth messages the investigator writes go (Kafka or the bus).
 //!
 //! Boundary: message content is decided elsewhere (`investigator-events` encodes, the
 //! decision rules will come from `investigator-core`); this crate moves bytes and reports
 //! what happened to them.
 
+pub mod backoff;
 pub mod duty;
 pub mod health;
 pub mod kafka;

@@ -40,12 +40,15 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
+use crate::backoff::Backoff;
 use crate::health::Health;
 use crate::kafka::{ClientLogging, KafkaSettings};
 use crate::pipeline::metrics::Metrics;
 
 /// Events read per round.
 const BATCH: i64 = 1_000;
+/// The waits between rounds that fail in a row.
+const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
 /// How long one delivery may take before the round fails (and is tried again).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// librdkafka's default `message.max.bytes`, when `KAFKA_MESSAGE_MAX_BYTES` is not set.
@@ -151,12 +154,12 @@ impl<C: LogCopy> LogRelay<C> {
             tracing::info!(relay = C::NAME, reason, "the lease is lost: the relay stops");
             return;
         }
-        let mut wait = Duration::from_millis(200);
+        let mut failures = 0;
         loop {
             let pause = match self.round().await {
                 Ok(0) => Duration::from_millis(200),
                 Ok(_) => {
-                    wait = Duration::from_millis(200);
+                    failures = 0;
                     self.health.recovered(C::NAME);
                     Duration::ZERO
                 }
@@ -167,8 +170,8 @@ impl<C: LogCopy> LogRelay<C> {
                 Err(RoundError::Failed(error)) => {
                     self.health.failed(C::NAME, &error);
                     tracing::warn!(relay = C::NAME, %error, "the event log could not be copied; trying again");
-                    wait = (wait * 2).min(Duration::from_secs(10));
-                    wait
+                    failures += 1;
+                    RELAY_BACKOFF.after(failures)
                 }
             };
             if !pause.is_zero() {

@@ -23,11 +23,14 @@ use investigator_projections::{Database, learning};
 use tokio::sync::watch;
 
 use super::LearningError;
+use crate::backoff::Backoff;
 use crate::message_sink::MessageSink;
 use crate::pipeline::metrics::Metrics;
 
 /// Messages published per round.
 const BATCH: i64 = 500;
+/// The waits between rounds that fail in a row.
+const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
 
 /// Publishes the outbox.
 pub struct OutboxRelay {
@@ -66,7 +69,7 @@ impl OutboxRelay {
 
     /// Publishes until `stop` turns true, backing off while publishing fails.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut wait = Duration::from_millis(500);
+        let mut failures = 0;
         loop {
             let pause = match self.round().await {
                 Ok(0) => Duration::from_millis(500),
@@ -78,12 +81,12 @@ impl OutboxRelay {
                 Err(error) => {
                     tracing::warn!(error = %investigator_projections::fault::describe(&error),
                                    "the queued learning messages could not be published; trying again");
-                    wait = (wait * 2).min(Duration::from_secs(30));
-                    wait
+                    failures += 1;
+                    RELAY_BACKOFF.after(failures)
                 }
             };
             if pause.is_zero() {
-                wait = Duration::from_millis(500);
+                failures = 0;
                 if *stop.borrow() {
                     return;
                 }

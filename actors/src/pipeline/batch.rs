@@ -1,11 +1,15 @@
 //! What the recorder does with one batch of records, in ONE PostgreSQL transaction:
 //!
-//! 1. lock the offset rows of the batch's partitions and drop records already applied
-//!    ([`prepare`]); decode and validate the rest;
-//! 2. read the knowledge the batch needs, in the same transaction;
-//! 3. let the handler actors decide ([`decisions`]), retrying handlers that panic;
-//! 4. turn decisions into events, failures into dead letters or halts ([`assemble`]);
-//! 5. append and project the events, advance the offsets, commit; then apply the halts.
+//! 1. decode and validate every record, and ask the indexes for the versions `null`/`*`
+//!    messages name, before the transaction opens ([`prepare`], `listing`);
+//! 2. lock the offset rows of the batch's partitions, then the log head, and drop records
+//!    already applied;
+//! 3. read the knowledge the batch needs, in the same transaction;
+//! 4. let the rule actors decide ([`decisions`]), retrying rules that panic;
+//! 5. turn decisions into events, failures into dead letters or halts ([`assemble`]);
+//! 6. append and project the events, advance the offsets, commit; then apply the halts.
+//!
+//! `phases::PhaseClock` times each step for the `investigator_batch_phase_seconds` metric.
 //!
 //! Whatever crashes, a record's effects and the offset past it commit together or not at
 //! all, and a record below the stored offset is never applied again. A record whose effects

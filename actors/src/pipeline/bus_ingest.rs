@@ -69,7 +69,7 @@ impl BusIngest {
                             tracing::warn!(error = %reason, attempt = failures, "bus batch not recorded (an outage): trying again; nothing is dead-lettered");
                             self.settings.outage_wait(failures)
                         }
-                        Err(_) => return Err(IngestError::RouterStopped),
+                        Err(_) => return Err(IngestError::RecorderStopped),
                     }
                 }
                 Err(error) => {

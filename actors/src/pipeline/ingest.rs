@@ -50,7 +50,7 @@ pub enum IngestError {
     Kafka(#[from] rdkafka::error::KafkaError),
     /// The recorder is gone.
     #[error("the recorder stopped")]
-    RouterStopped,
+    RecorderStopped,
 }
 
 type InFlight = Pin<Box<dyn Future<Output = Result<Result<BatchOutcome, BatchError>, actix::MailboxError>>>>;
@@ -226,7 +226,7 @@ impl Ingest {
                             tracing::warn!(error = %reason, attempt, retry_in = ?wait, "batch not recorded (an outage): trying again; nothing is dead-lettered");
                             retry = Some((records, Instant::now() + wait, attempt));
                         }
-                        Err(_) => return Err(IngestError::RouterStopped),
+                        Err(_) => return Err(IngestError::RecorderStopped),
                     }
                 }
                 received = self.consumer.recv(), if !buffer_full => match received {

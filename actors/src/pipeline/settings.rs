@@ -8,6 +8,8 @@ use std::time::Duration;
 use investigator_core::decide::{DecisionSettings, Rule};
 use investigator_events::thoth::{ConsumerMode, TopicNaming};
 
+use crate::backoff::Backoff;
+
 /// Everything the pipeline needs to know, read once at start.
 #[derive(Debug, Clone)]
 pub struct PipelineSettings {
@@ -36,15 +38,15 @@ pub struct PipelineSettings {
     pub panic_injection: Option<PanicInjection>,
 }
 
-/// The longest wait between two attempts at a batch that met an outage.
+/// The longest wait between two attempts at what an outage stopped.
 const MAX_OUTAGE_WAIT: Duration = Duration::from_secs(10);
 
 impl PipelineSettings {
-    /// How long to wait before attempt `attempt + 1` at a batch that met an outage (the
-    /// database or the bus away): `backoff` (at least 100 ms) times the attempts so far, up
-    /// to 10 s. The one retry schedule of the ingests; handler panics use `backoff` alone.
-    pub fn outage_wait(&self, attempt: u32) -> Duration {
-        outage_wait(self.backoff.max(Duration::from_millis(100)), attempt)
+    /// How long to wait after `failures` failed attempts in a row at a batch that met an
+    /// outage (the database or the bus away): from `backoff` (at least 100 ms), doubling, up
+    /// to 10 s. Rule panics are retried after `backoff` alone.
+    pub fn outage_wait(&self, failures: u32) -> Duration {
+        outage_backoff(self.backoff.max(Duration::from_millis(100))).after(failures)
     }
 
     /// The topics the configured modes consume.
@@ -58,10 +60,10 @@ impl PipelineSettings {
     }
 }
 
-/// `step` times `attempt`, up to 10 s: how the ingests space their attempts at what an
-/// outage stopped (a batch, the bus, positioning the partitions).
-pub(crate) fn outage_wait(step: Duration, attempt: u32) -> Duration {
-    (step * attempt).min(MAX_OUTAGE_WAIT)
+/// How the ingests space their attempts at what an outage stopped (a batch, the bus,
+/// positioning the partitions): from `first`, doubling, up to 10 s.
+pub(crate) fn outage_backoff(first: Duration) -> Backoff {
+    Backoff::new(first, MAX_OUTAGE_WAIT)
 }
 
 /// Makes a handler panic on its next `count` decisions: how the tests show that a panicking

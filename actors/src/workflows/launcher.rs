@@ -36,6 +36,7 @@ use tokio::sync::watch;
 use super::not_found::{NotFoundGrace, Verdict};
 use super::rate::RateLimiter;
 use super::submitter::{Missing, SubmitError, Submitter};
+use crate::backoff::Backoff;
 use crate::pipeline::metrics::Metrics;
 
 /// How many more workflows a namespace with `pending` submitted and not started may get under
@@ -511,7 +512,7 @@ impl Launch {
     fn back_off(&self, workflow_id: &str) -> Retry {
         let mut retries = self.retries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let attempts = retries.get(workflow_id).map_or(1, |retry| retry.attempts + 1);
-        let wait = Duration::from_millis(250u64.saturating_mul(1 << attempts.min(10))).min(self.settings.max_backoff);
+        let wait = Backoff::new(Duration::from_millis(500), self.settings.max_backoff).after(attempts);
         let retry = Retry { attempts, not_before: Instant::now() + wait };
         retries.insert(workflow_id.to_owned(), retry);
         retry

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::backoff::Backoff;
+
 /// The first wait between two probes of a namespace.
 const FIRST_PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -37,7 +39,8 @@ pub(crate) enum Verdict {
 struct Streak {
     since: Instant,
     last: Instant,
-    probe_interval: Duration,
+    /// 404s in the run so far.
+    answered: u32,
     next_probe: Instant,
 }
 
@@ -45,7 +48,7 @@ struct Streak {
 #[derive(Debug)]
 pub(crate) struct NotFoundGrace {
     grace: Duration,
-    max_probe_interval: Duration,
+    probes: Backoff,
     namespaces: HashMap<String, Streak>,
 }
 
@@ -55,7 +58,7 @@ impl NotFoundGrace {
     pub(crate) fn new(grace: Duration, max_probe_interval: Duration) -> Self {
         NotFoundGrace {
             grace,
-            max_probe_interval: max_probe_interval.max(FIRST_PROBE_INTERVAL),
+            probes: Backoff::new(FIRST_PROBE_INTERVAL, max_probe_interval.max(FIRST_PROBE_INTERVAL)),
             namespaces: HashMap::new(),
         }
     }
@@ -74,18 +77,13 @@ impl NotFoundGrace {
         if now < streak.next_probe {
             return false;
         }
-        streak.next_probe = now + streak.probe_interval;
+        streak.next_probe = now + self.probes.after(streak.answered + 1);
         true
     }
 
     /// A create in `namespace` was answered 404 at `now`.
     pub(crate) fn not_found(&mut self, namespace: &str, now: Instant) -> Verdict {
-        let fresh = Streak {
-            since: now,
-            last: now,
-            probe_interval: FIRST_PROBE_INTERVAL,
-            next_probe: now + FIRST_PROBE_INTERVAL,
-        };
+        let fresh = Streak { since: now, last: now, answered: 0, next_probe: now };
         let streak = self.namespaces.entry(namespace.to_owned()).or_insert(fresh);
         if now.saturating_duration_since(streak.last) >= self.grace {
             // Quiet for a whole grace: this is another outage.
@@ -96,8 +94,8 @@ impl NotFoundGrace {
         if waited >= self.grace {
             return Verdict::Refuse { waited };
         }
-        streak.next_probe = now + streak.probe_interval;
-        streak.probe_interval = (streak.probe_interval * 2).min(self.max_probe_interval);
+        streak.answered += 1;
+        streak.next_probe = now + self.probes.after(streak.answered);
         Verdict::Wait { waited, left: self.grace - waited }
     }
 

@@ -24,12 +24,11 @@ use investigator_projections::store::{AppendOutcome, AppendRequest, NewEvent};
 use investigator_projections::{Database, RecordError, record, workflow_outbox};
 use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::pipeline::metrics::Metrics;
 
-/// The first wait after a round that failed.
-const FIRST_WAIT: Duration = Duration::from_millis(200);
-/// The longest wait between two rounds.
-const MAX_WAIT: Duration = Duration::from_secs(30);
+/// The waits between rounds that fail in a row.
+const ROUND_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
 
 /// A full list of the namespace: where the log stood before the list was asked for, and the
 /// workflows it showed.
@@ -77,7 +76,8 @@ pub(crate) struct Unrecorded {
     namespace: String,
     workflows: BTreeMap<String, Waiting>,
     lists: Vec<CompletedList>,
-    wait: Duration,
+    /// Rounds failed in a row, without progress.
+    failed_rounds: u32,
     retry_at: Option<Instant>,
 }
 
@@ -88,7 +88,7 @@ impl Unrecorded {
             namespace: namespace.to_owned(),
             workflows: BTreeMap::new(),
             lists: Vec::new(),
-            wait: FIRST_WAIT,
+            failed_rounds: 0,
             retry_at: None,
         }
     }
@@ -125,7 +125,7 @@ impl Unrecorded {
             tracing::warn!(namespace = %self.namespace, workflow = workflow_id, error = %error_chain(&error),
                            "a workflow transition could not be recorded; it waits and is tried again");
             self.workflows.insert(workflow_id.to_owned(), waiting);
-            self.retry_at.get_or_insert_with(|| Instant::now() + self.wait);
+            self.retry_at.get_or_insert_with(|| Instant::now() + ROUND_BACKOFF.after(self.failed_rounds + 1));
         }
         self.publish_size(metrics);
     }
@@ -147,17 +147,15 @@ impl Unrecorded {
         let progressed = self.size() < queued_before;
         match failure {
             None => {
-                self.wait = FIRST_WAIT;
+                self.failed_rounds = 0;
                 self.retry_at = None;
             }
             Some(error) => {
-                if progressed {
-                    self.wait = FIRST_WAIT;
-                }
-                self.retry_at = Some(Instant::now() + self.wait);
-                tracing::warn!(namespace = %self.namespace, waiting = self.size(), retry_in_ms = self.wait.as_millis(),
+                self.failed_rounds = if progressed { 1 } else { self.failed_rounds + 1 };
+                let wait = ROUND_BACKOFF.after(self.failed_rounds);
+                self.retry_at = Some(Instant::now() + wait);
+                tracing::warn!(namespace = %self.namespace, waiting = self.size(), retry_in_ms = wait.as_millis(),
                                error = %error, "workflow transitions still not recorded; trying again");
-                self.wait = (self.wait * 2).min(MAX_WAIT);
             }
         }
         self.publish_size(metrics);

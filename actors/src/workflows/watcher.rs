@@ -33,10 +33,11 @@ use tokio::sync::watch;
 
 use super::submitter::KubeWorkflows;
 use super::unrecorded::{CompletedList, Unrecorded};
+use crate::backoff::Backoff;
 use crate::pipeline::metrics::Metrics;
 
-/// The longest wait between two attempts at reading the log's head before a list.
-const MAX_HEAD_WAIT: Duration = Duration::from_secs(10);
+/// Attempts at reading the log's head before a list.
+const HEAD_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
 
 /// Follows the workflows of `namespace` until `stop` turns true, renewing each watch after
 /// `timeout_seconds`.
@@ -123,7 +124,7 @@ fn deleted(object: &DynamicObject) -> Option<(&str, Vec<(Transition, DomainEvent
 /// The log's head position, read again and again while PostgreSQL is away (nothing can be
 /// recorded meanwhile anyway); `None` when the service stops first.
 async fn log_head(database: &Database, namespace: &str, stop: &mut watch::Receiver<bool>) -> Option<i64> {
-    let mut wait = Duration::from_millis(200);
+    let mut failures = 0;
     loop {
         let head = async {
             let mut connection =
@@ -131,17 +132,17 @@ async fn log_head(database: &Database, namespace: &str, stop: &mut watch::Receiv
             let client = connection.read().await.map_err(|error| investigator_projections::fault::describe(&error))?;
             store::head_position(&client).await.map_err(|error| investigator_projections::fault::describe(&error))
         };
-        match head.await {
+        let error = match head.await {
             Ok(position) => return Some(position),
-            Err(error) => {
-                tracing::warn!(namespace, %error, retry_in_ms = wait.as_millis(),
-                               "the log's head could not be read before listing the workflows; trying again");
-            }
-        }
+            Err(error) => error,
+        };
+        failures += 1;
+        let wait = HEAD_BACKOFF.after(failures);
+        tracing::warn!(namespace, %error, retry_in_ms = wait.as_millis(),
+                       "the log's head could not be read before listing the workflows; trying again");
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => return None,
             () = tokio::time::sleep(wait) => {}
         }
-        wait = (wait * 2).min(MAX_HEAD_WAIT);
     }
 }

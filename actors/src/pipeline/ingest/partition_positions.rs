@@ -62,7 +62,8 @@ impl Ingest {
 
     pub(super) fn positioning_failed(&mut self, reason: &str) {
         self.positioning_failures += 1;
-        let wait = crate::pipeline::settings::outage_wait(Duration::from_millis(200), self.positioning_failures);
+        let wait =
+            crate::pipeline::settings::outage_backoff(Duration::from_millis(200)).after(self.positioning_failures);
         self.positioning_due = Instant::now() + wait;
         self.parts.health.failed(COMPONENT, reason);
         tracing::warn!(reason, retry_in = ?wait, "partitions not positioned yet: trying again");
