@@ -48,7 +48,7 @@ use crate::pipeline::metrics::Metrics;
 /// Events read per round.
 const BATCH: i64 = 1_000;
 /// The waits between rounds that fail in a row.
-const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(400), Duration::from_secs(10));
 /// How long one delivery may take before the round fails (and is tried again).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// librdkafka's default `message.max.bytes`, when `KAFKA_MESSAGE_MAX_BYTES` is not set.

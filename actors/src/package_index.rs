@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use investigator_core::normalize_package_name;
+use investigator_events::excerpt::excerpt;
 
 use crate::outbound::{OutboundClient, OutboundError, OutboundRequest, SIMPLE_API_ACCEPT};
 use pages::{format_of, parse_simple_project, parse_simple_root, parse_warehouse_project};
@@ -67,25 +68,25 @@ pub struct Artifact {
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// No whole answer within the client's timeout.
-    #[error("the index did not answer {url} in time")]
+    #[error("the index did not answer {} in time", excerpt(.url))]
     Timeout { url: String },
     /// The index could not be reached, or the connection failed before the answer was read.
     #[error("the index could not be reached")]
     Connect(#[source] OutboundError),
     /// The request was not made, or a redirect not followed: the URL, the addresses it
     /// resolves to, or the redirect's target are refused (`investigator_actors::outbound`).
-    #[error("the request to {url} is refused: {reason}")]
+    #[error("the request to {} is refused: {reason}", excerpt(.url))]
     Refused {
         url: String,
         /// Why.
         reason: String,
     },
     /// The index answered with a status that is neither success nor "absent".
-    #[error("the index answered {url} with HTTP status {status}")]
+    #[error("the index answered {} with HTTP status {status}", excerpt(.url))]
     Status { url: String, status: u16 },
     /// The answer is not what the API promises (not JSON, not an HTML page, fields missing,
     /// too large).
-    #[error("the index's answer to {url} could not be read: {reason}")]
+    #[error("the index's answer to {} could not be read: {reason}", excerpt(.url))]
     Malformed {
         url: String,
         /// What was wrong with the answer.

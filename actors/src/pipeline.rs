@@ -6,7 +6,7 @@
 //!    │  commit to Kafka (for lag tools only)                                     │ route by kind and mode
 //!    └──────────────────────── BatchOutcome ◄───────────────────────────────────┤
 //!                                                                                ▼
-//!                    handler actors (supervised): SolverScheduler, SecurityIndicatorScheduler,
+//!                    rule actors (supervised): SolverScheduler, SecurityIndicatorScheduler,
 //!                    AdviserRetry, MissingVersionFlagger, UserWorkflowScheduler, Metrics
 //!                    each calls the pure rules of `investigator_core::decide`
 //!                                                                                │

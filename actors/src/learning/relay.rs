@@ -30,7 +30,7 @@ use crate::pipeline::metrics::Metrics;
 /// Messages published per round.
 const BATCH: i64 = 500;
 /// The waits between rounds that fail in a row.
-const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+const RELAY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
 
 /// Publishes the outbox.
 pub struct OutboxRelay {

@@ -4,6 +4,7 @@
 //! empty project.
 
 use investigator_core::{PackageVersion, normalize_package_name};
+use investigator_events::excerpt::excerpt;
 use serde_json::Value;
 
 use super::file_names::version_of_file;
@@ -102,7 +103,8 @@ pub(super) fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
     let releases = json.get("releases").and_then(Value::as_object).ok_or("the answer has no `releases` object")?;
     let mut project = Project::default();
     for (version, files) in releases {
-        let files = files.as_array().ok_or_else(|| format!("the files of release {version} are not an array"))?;
+        let files =
+            files.as_array().ok_or_else(|| format!("the files of release {} are not an array", excerpt(version)))?;
         let Some(artifacts) = project.add_version(version) else {
             continue;
         };
@@ -110,7 +112,7 @@ pub(super) fn parse_warehouse_project(body: &[u8]) -> Result<Project, String> {
             let filename = file
                 .get("filename")
                 .and_then(Value::as_str)
-                .ok_or_else(|| format!("a file of release {version} has no `filename` string"))?;
+                .ok_or_else(|| format!("a file of release {} has no `filename` string", excerpt(version)))?;
             let sha256 = file.get("digests").and_then(|digests| digests.get("sha256")).and_then(Value::as_str);
             artifacts.push(Artifact { filename: filename.to_owned(), sha256: sha256.and_then(valid_sha256) });
         }
@@ -177,7 +179,7 @@ impl Project {
         match PackageVersion::parse(version) {
             Ok(parsed) => Some(self.versions.entry(parsed.normalized()).or_default()),
             Err(error) => {
-                tracing::debug!(version, %error, "a version that is not PEP 440 is left out");
+                tracing::debug!(version = %excerpt(version), %error, "a version that is not PEP 440 is left out");
                 None
             }
         }

@@ -52,7 +52,7 @@ pub struct BatchContext {
     pub database: Database,
     /// The pipeline's settings.
     pub settings: Arc<PipelineSettings>,
-    /// The handler actors.
+    /// The rule actors.
     pub rule_actors: Arc<RuleActors>,
     pub metrics: Metrics,
     /// Halted topics.

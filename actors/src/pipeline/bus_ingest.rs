@@ -50,6 +50,7 @@ impl BusIngest {
             let wait = match self.next_batch().await {
                 Ok(records) if records.is_empty() => {
                     // The bus answers and nothing is waiting: whatever failed before is over.
+                    failures = 0;
                     self.health.recovered("pipeline");
                     IDLE_POLL
                 }

@@ -409,7 +409,12 @@ impl Metrics {
                 &["topic", "reason_code"],
             ),
             records: counter(&registry, "investigator_records_total", "Records by outcome", &["outcome"]),
-            handler_restarts: counter(&registry, "investigator_handler_restarts_total", "Rule restarts", &["handler"]),
+            handler_restarts: counter(
+                &registry,
+                "investigator_handler_restarts_total",
+                "Handler restarts",
+                &["handler"],
+            ),
             api_cache: counter(
                 &registry,
                 "investigator_api_cache_requests_total",

@@ -17,7 +17,7 @@ use investigator_events::thoth::ThothMessage;
 use super::PanicInjection;
 use super::metrics::Metrics;
 
-/// One message for a handler.
+/// One message for a rule.
 #[derive(Debug, Clone)]
 pub struct DecideItem {
     /// Its place in the batch.

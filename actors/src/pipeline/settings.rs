@@ -44,7 +44,7 @@ const MAX_OUTAGE_WAIT: Duration = Duration::from_secs(10);
 impl PipelineSettings {
     /// How long to wait after `failures` failed attempts in a row at a batch that met an
     /// outage (the database or the bus away): from `backoff` (at least 100 ms), doubling, up
-    /// to 10 s. Rule panics are retried after `backoff` alone.
+    /// to 10 s. A rule that panics is retried after `backoff` times the attempt (Thoth's schedule).
     pub fn outage_wait(&self, failures: u32) -> Duration {
         outage_backoff(self.backoff.max(Duration::from_millis(100))).after(failures)
     }

@@ -34,6 +34,7 @@ pub(super) struct AdviserRequest<'a> {
     pub limit: Option<i64>,
     /// The repository or client that asked.
     pub origin: Option<&'a str>,
+    /// The run this one re-runs.
     pub re_run_adviser_id: Option<&'a str>,
     /// `KEBECHET`, `CLI`...
     pub source_type: Option<&'a str>,

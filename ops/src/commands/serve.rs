@@ -1,4 +1,4 @@
-//! `investigator serve`: the pipeline (Kafka ingest, recorder, handler actors) and the HTTP
+//! `investigator serve`: the pipeline (Kafka ingest, recorder, rule actors) and the HTTP
 //! endpoints, in one actix system, until SIGINT or SIGTERM; and, while this replica holds the
 //! singleton lease, the duties that run in one replica at a time (the log relays, the workflow
 //! launcher and watchers, the learning relay and drivers).

@@ -2,17 +2,19 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use investigator_actors::backoff::Backoff;
 use investigator_core::documents::document_events;
 use investigator_events::documents::Document;
 use investigator_events::domain::{EventMetadata, EventType};
+use investigator_events::error_chain::one_line;
 use investigator_projections::store::{AppendOutcome, AppendRequest};
 use investigator_projections::{Database, RecordError, migrations, record};
 
 use crate::cli::SyncArgs;
 use crate::error::CliError;
 use crate::settings::Settings;
-use investigator_events::error_chain::one_line;
 
 /// What became of one document.
 pub(crate) enum Outcome {
@@ -115,6 +117,8 @@ pub(crate) async fn sync_bytes(
 
 /// How many times a document's recording is tried while PostgreSQL or the pooler fails.
 const RECORD_ATTEMPTS: u32 = 5;
+/// The waits between those attempts.
+const RECORD_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
 
 /// Records `request`, trying again (after 0.2, 0.4, 0.8, 1.6 s) when the database failed for a
 /// reason of its own (a lost connection, a pooler's error, a timeout): an outage is retried,
@@ -135,7 +139,7 @@ async fn record_retrying_outages(
                     error = %investigator_projections::fault::describe(&error),
                     "recording the document failed for a reason of the database's; trying again"
                 );
-                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                tokio::time::sleep(RECORD_BACKOFF.after(attempt)).await;
                 attempt += 1;
             }
             outcome => return outcome,

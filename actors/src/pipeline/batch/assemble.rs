@@ -1,4 +1,4 @@
-//! Step three of a batch: the decisions become events in record order, failures become dead
+//! Step five of a batch: the decisions become events in record order, failures become dead
 //! letters or halts, and the metrics are counted.
 
 use std::collections::BTreeMap;

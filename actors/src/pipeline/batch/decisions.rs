@@ -1,4 +1,4 @@
-//! Step two of a batch: the handler actors decide, with retries for handlers that panic.
+//! Step four of a batch: the rule actors decide, with retries for rules that panic.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use crate::pipeline::PipelineSettings;
 use crate::pipeline::metrics::{Metrics, handler_label};
 use crate::pipeline::rule_actor::{DecideBatch, DecideItem, ItemOutcome, RuleActor};
 
-/// The handler actors, by kind.
+/// The rule actors, by rule.
 pub type RuleActors = BTreeMap<Rule, Addr<RuleActor>>;
 
 /// One handler's answer for one item.

@@ -1,5 +1,6 @@
-//! Step one of a batch: keep the records not yet applied (the stored offsets say which),
-//! and decode and validate them.
+//! Steps one and two of a batch: decode and validate every record, before the transaction
+//! opens; then, under its locks, keep the records not yet applied (the stored offsets say
+//! which).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
