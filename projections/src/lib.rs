@@ -13,6 +13,7 @@
 //! - [`bus`]: the embedded bus, Thoth messages kept here when there is no Kafka.
 //! - [`queries`]: read-only queries for the REST API.
 //! - [`fault`]: whether a failure to record is the data's fault or an outage, decided once.
+//! - [`statements`]: the batch path's statements in one round trip each.
 //! - [`offsets`]: Kafka consumer offsets, locked and advanced inside the batch transaction.
 //! - [`load_knowledge()`]: what a batch's decisions need to know, read from the graph.
 //! - [`workflow_outbox`]: the workflow launcher's and watcher's reads of `workflow_run`.
@@ -39,6 +40,7 @@ pub mod queries;
 mod record;
 pub mod replay;
 mod schema;
+pub mod statements;
 pub mod store;
 pub mod workflow_outbox;
 pub mod workflow_secrets;

@@ -31,6 +31,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::plan::RowPlan;
+use crate::statements;
 
 /// How many rows each table received (inserted or changed).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -90,22 +91,24 @@ impl<'a> Writer<'a> {
     }
 
     /// Runs one statement, usually an upsert of a table's rows given as one array per column.
-    async fn run(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<(), Error> {
-        let statement = self.transaction.prepare(sql).await?;
-        self.stats.rows += self.transaction.execute(&statement, params).await?;
+    async fn run(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<(), Error> {
+        self.stats.rows += statements::execute(self.transaction, sql, params).await?;
         Ok(())
     }
 
     /// Runs one statement with a `RETURNING` clause, counting the rows it returns.
-    async fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<tokio_postgres::Row>, Error> {
-        let statement = self.transaction.prepare(sql).await?;
-        let rows = self.transaction.query(&statement, params).await?;
+    async fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, Error> {
+        let rows = statements::query(self.transaction, sql, params).await?;
         self.stats.rows += rows.len() as u64;
         Ok(rows)
     }
 
     /// Fills a link table: `sql` takes the left ids as `$1` and the right ids as `$2`.
-    async fn pairs(&mut self, sql: &str, pairs: &BTreeSet<(i64, i64)>) -> Result<(), Error> {
+    async fn pairs(&mut self, sql: &'static str, pairs: &BTreeSet<(i64, i64)>) -> Result<(), Error> {
         if pairs.is_empty() {
             return Ok(());
         }

@@ -11,6 +11,7 @@ use super::error::DatabaseContext;
 use super::{AppendOutcome, AppendRequest, ExpectedVersion, RecordedEvent, StoreError};
 use crate::Database;
 use crate::jsonb::JsonbText;
+use crate::statements;
 
 const LOCK_HEAD: &str = "SELECT position, now() FROM investigator.log_head WHERE id = 1 FOR UPDATE";
 const FIND_BATCH: &str =
@@ -128,7 +129,6 @@ pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) ->
     if count >= COPY_FROM {
         copy_events(transaction, &columns, &payloads, &metadata, recorded_at).await?;
     } else {
-        let insert = transaction.prepare(INSERT_EVENTS).await.during("appending events")?;
         let params: [&(dyn ToSql + Sync); 8] = [
             &columns.positions,
             &columns.streams,
@@ -139,17 +139,14 @@ pub async fn append_in(transaction: &Transaction<'_>, request: AppendRequest) ->
             &metadata,
             &recorded_at,
         ];
-        transaction.execute(&insert, &params).await.during("appending events")?;
+        statements::execute(transaction, INSERT_EVENTS, &params).await.during("appending events")?;
     }
     if let Some(key) = &request.idempotency_key {
-        let statement = transaction.prepare(RECORD_BATCH).await.during("recording the idempotency key")?;
-        transaction
-            .execute(&statement, &[key, &first_position, &event_count, &recorded_at])
+        statements::execute(transaction, RECORD_BATCH, &[key, &first_position, &event_count, &recorded_at])
             .await
             .during("recording the idempotency key")?;
     }
-    let move_head = transaction.prepare(MOVE_HEAD).await.during("moving the log head")?;
-    transaction.execute(&move_head, &[&last_position]).await.during("moving the log head")?;
+    statements::execute(transaction, MOVE_HEAD, &[&last_position]).await.during("moving the log head")?;
     Ok(AppendOutcome::Appended(recorded))
 }
 
@@ -211,9 +208,8 @@ async fn find_batch(transaction: &Transaction<'_>, key: Option<&str>) -> Result<
     let Some(key) = key else {
         return Ok(None);
     };
-    let statement = transaction.prepare(FIND_BATCH).await.during("checking the idempotency key")?;
-    let row = transaction.query_opt(&statement, &[&key]).await.during("checking the idempotency key")?;
-    Ok(row.map(|row| (row.get(0), row.get(1))))
+    let rows = statements::query(transaction, FIND_BATCH, &[&key]).await.during("checking the idempotency key")?;
+    Ok(rows.first().map(|row| (row.get(0), row.get(1))))
 }
 
 /// The current version of every stream the request touches (absent: no event yet).
@@ -225,8 +221,7 @@ async fn current_versions(
     streams.extend(request.expected.iter().map(|(stream, _)| stream.as_str()));
     streams.sort_unstable();
     streams.dedup();
-    let statement = transaction.prepare(STREAM_VERSIONS).await.during("reading stream versions")?;
-    let rows = transaction.query(&statement, &[&streams]).await.during("reading stream versions")?;
+    let rows = statements::query(transaction, STREAM_VERSIONS, &[&streams]).await.during("reading stream versions")?;
     Ok(rows
         .into_iter()
         .filter_map(|row| row.get::<_, Option<i64>>(1).map(|version| (row.get::<_, String>(0), version)))

@@ -25,6 +25,7 @@ mod replicas;
 mod security;
 mod settings;
 mod standby;
+mod statements;
 mod sync;
 mod telemetry;
 mod thoth_interop;
