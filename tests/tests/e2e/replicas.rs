@@ -16,6 +16,17 @@ mod churn;
 /// The lease's time to live in these tests (the shortest allowed).
 const LEASE_TTL_S: u64 = 3;
 
+/// What `actors/src/duty.rs` logs when a holding's lease is lost with a round still running,
+/// and when a stopping holder leaves its lease to expire: the endings besides "duties stopped".
+const DUTY_LOST: &str = "duty lost: its tasks are stopped";
+const LEFT_TO_EXPIRE: &str = "the duties did not stop while the lease was held: it is left to expire, not released";
+
+/// The entries of a replica's log (`INVESTIGATOR_LOG_FORMAT=json`); lines that are not JSON
+/// are skipped.
+fn log_entries(log: &str) -> impl Iterator<Item = serde_json::Value> + '_ {
+    log.lines().filter_map(|line| serde_json::from_str(line).ok())
+}
+
 /// The replica that holds the singleton duties according to `service`'s `/api/v1/status`, and
 /// how many holders it lists.
 async fn singleton_holder(service: &Service) -> (Option<String>, usize) {
@@ -256,17 +267,10 @@ async fn three_replicas_restarted_one_by_one_hand_the_duties_over_within_a_look(
             // The stopping holder released the lease once its duties had stopped, or, when a
             // renewal went unanswered meanwhile (a loaded machine), left it to expire with its
             // late round fenced: never anything else.
-            let logged = |wanted: &dyn Fn(&serde_json::Value) -> bool| {
-                log.lines()
-                    .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-                    .any(|entry| wanted(&entry["fields"]))
-            };
-            let released =
-                logged(&|fields| fields["message"] == "duty given up: the service stops" && fields["released"] == true);
-            let left_to_expire = logged(&|fields| {
-                fields["message"]
-                    == "the duties did not stop while the lease was held: it is left to expire, not released"
+            let released = log_entries(&log).any(|entry| {
+                entry["fields"]["message"] == "duty given up: the service stops" && entry["fields"]["released"] == true
             });
+            let left_to_expire = log_entries(&log).any(|entry| entry["fields"]["message"] == LEFT_TO_EXPIRE);
             assert!(released || left_to_expire, "{name} neither released its lease nor logged why not");
             if !released {
                 eprintln!("rolling update: {name} lost its lease while its duties stopped; it expired");

@@ -15,7 +15,10 @@ use investigator_actors::kafka::{KafkaSettings, ThothPublisher};
 use investigator_events::thoth::MessageKind;
 use investigator_tests::{Service, TestDatabase, TestKafka, eventually};
 
-use super::{LEASE_TTL_S, assert_mirrored_once, assert_submitted_once, conflicts, singleton_holder, three_replicas};
+use super::{
+    DUTY_LOST, LEASE_TTL_S, LEFT_TO_EXPIRE, assert_mirrored_once, assert_submitted_once, conflicts, log_entries,
+    singleton_holder, three_replicas,
+};
 use crate::pipeline::crash_safety::{assert_exactly_once, mixed_message};
 use crate::pipeline::{applied_records, service_env};
 use crate::workflows::{cluster, kube_settings};
@@ -146,8 +149,7 @@ impl std::fmt::Debug for Life {
 
 fn life(log: &str) -> Life {
     let mut life = Life::default();
-    for line in log.lines() {
-        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+    for entry in log_entries(log) {
         let fields = &entry["fields"];
         if entry["level"].as_str() == Some("WARN") {
             life.warnings.push(entry["fields"].to_string());
@@ -167,10 +169,7 @@ fn life(log: &str) -> Life {
                 assert_eq!(Some(holding.generation), generation, "the duties of the holding taken last stop");
                 holding.end = HoldingEnd::Stopped(at());
             }
-            Some(
-                "duty lost: its tasks are stopped"
-                | "the duties did not stop while the lease was held: it is left to expire, not released",
-            ) => {
+            Some(DUTY_LOST | LEFT_TO_EXPIRE) => {
                 let generation = fields["generation"].as_i64();
                 let holding = life.holdings.last_mut().expect("lost after taken");
                 assert_eq!(Some(holding.generation), generation, "the holding taken last is lost");
