@@ -37,10 +37,12 @@ use crate::health::Health;
 use crate::kafka::KafkaSettings;
 
 mod consumer_context;
+mod offset_jumps;
 mod partition_positions;
 
 pub use consumer_context::IngestContext;
 use consumer_context::Rebalanced;
+use offset_jumps::{OffsetJumps, Verdict};
 
 /// Why the ingest stopped.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +101,8 @@ pub struct Ingest {
     backpressure: BTreeSet<TopicPartition>,
     /// Seeks that failed and are tried again.
     pending_seeks: HashMap<TopicPartition, i64>,
+    /// Jumps in offsets seen once, read again before they are believed.
+    offset_jumps: OffsetJumps,
     /// The rebalance under way: when its first callback came, and whether an assignment has
     /// come since (a rebalance is over once that assignment is positioned).
     rebalance: Option<RebalanceUnderWay>,
@@ -174,6 +178,7 @@ impl Ingest {
             halted: HashMap::new(),
             backpressure: BTreeSet::new(),
             pending_seeks: HashMap::new(),
+            offset_jumps: OffsetJumps::default(),
             rebalance: None,
             joined: false,
         })
@@ -296,25 +301,37 @@ impl Ingest {
         if !self.assigned.contains(&partition) {
             return;
         }
-        let Some(position) = self.positions.get_mut(&partition) else {
+        let Some(&position) = self.positions.get(&partition) else {
             // Not positioned yet, or a seek is pending: read again from the position.
             return;
         };
-        if record.offset < *position {
+        if record.offset < position {
             // The consumer went back without being asked: it reset itself (an offset outside
             // the log). The partition is positioned again, from what the database says.
             tracing::warn!(
                 topic = partition.topic,
                 partition = partition.partition,
                 offset = record.offset,
-                expected = *position,
+                expected = position,
                 "the consumer went back on its own: positioning the partition again"
             );
             self.reposition(vec![partition]);
             return;
         }
-        record.follows = *position;
-        *position = record.offset + 1;
+        if let Verdict::ReadAgain { from } = self.offset_jumps.judge(&partition, position, record.offset) {
+            tracing::info!(
+                topic = partition.topic,
+                partition = partition.partition,
+                from,
+                to = record.offset,
+                "offsets jumped: reading the partition again before taking them for absent"
+            );
+            self.parts.metrics.offset_jumps_read_again.inc();
+            self.seek(partition, from);
+            return;
+        }
+        record.follows = position;
+        self.positions.insert(partition, record.offset + 1);
         self.buffer_since.get_or_insert_with(Instant::now);
         self.buffer.push(record);
     }
@@ -387,11 +404,11 @@ impl Ingest {
         self.seek(partition, offset);
     }
 
-    /// Moves the consumer to `offset` on `partition`. Its buffered records are dropped (a
-    /// batch never holds a record twice), and so are the records received until the seek has
-    /// succeeded.
+    /// Moves the consumer to `offset` on `partition`. Its buffered records from `offset` on
+    /// are dropped (a batch never holds a record twice), and so are the records received until
+    /// the seek has succeeded.
     fn seek(&mut self, partition: TopicPartition, offset: i64) {
-        self.buffer.retain(|record| record.topic_partition() != partition);
+        self.buffer.retain(|record| record.offset < offset || record.topic_partition() != partition);
         self.positions.remove(&partition);
         match self.consumer.seek(&partition.topic, partition.partition, Offset::Offset(offset), BROKER_TIMEOUT) {
             Ok(()) => {
@@ -438,6 +455,7 @@ impl Ingest {
                         self.halted.remove(&partition);
                         self.backpressure.remove(&partition);
                         self.pending_seeks.remove(&partition);
+                        self.offset_jumps.forget(&partition);
                     }
                 }
             }

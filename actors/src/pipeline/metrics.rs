@@ -59,6 +59,10 @@ pub struct Metrics {
     /// `investigator_offset_gaps_total`: offsets read past because the log does not hold them
     /// (transaction markers, compaction, retention).
     pub offset_gaps: IntCounter,
+    /// `investigator_offset_jumps_read_again_total`: jumps in a partition's offsets read a
+    /// second time before being taken for absent offsets (one per commit marker of a
+    /// transactional producer; a broker that served a later batch first shows here too).
+    pub offset_jumps_read_again: IntCounter,
     /// `investigator_offset_resets_total{topic, policy}`: stored offsets found outside the
     /// broker's log and reset (or halted) by `INVESTIGATOR_OFFSET_RESET`.
     pub offset_resets: IntCounterVec,
@@ -156,6 +160,12 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(offset_gaps.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let offset_jumps_read_again = IntCounter::new(
+            "investigator_offset_jumps_read_again_total",
+            "Jumps in a partition's offsets read a second time before being taken for absent offsets",
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(offset_jumps_read_again.clone())).unwrap_or_else(|error| panic!("{error}"));
         let offset_resets = counter(
             &registry,
             "investigator_offset_resets_total",
@@ -428,6 +438,7 @@ impl Metrics {
             batch_phase_seconds,
             database_retries,
             offset_gaps,
+            offset_jumps_read_again,
             offset_resets,
             degraded,
             database_standby,

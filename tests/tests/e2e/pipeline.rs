@@ -34,8 +34,19 @@ pub async fn count(database: &Database, sql: &str) -> i64 {
 /// Every one of `packages` unresolved-package records was applied once: its two solver
 /// workflows requested once each, and nothing dead-lettered.
 pub async fn assert_each_requested_once(database: &TestDatabase, packages: i64) {
+    assert_eq!(applied_records(&database.database).await, packages, "every record applied");
+    assert_each_workflow_requested_once(database, packages).await;
+}
+
+/// `packages` unresolved-package records of distinct packages led to two solver workflows each,
+/// none requested twice, and nothing was dead-lettered.
+pub async fn assert_each_workflow_requested_once(database: &TestDatabase, packages: i64) {
     let db = &database.database;
-    assert_eq!(applied_records(db).await, packages, "every record applied");
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT package_name) FROM graph.workflow_run").await,
+        packages,
+        "every package's record applied"
+    );
     assert_eq!(count(db, "SELECT count(*) FROM graph.workflow_run").await, packages * 2, "two solvers each");
     assert_eq!(
         count(

@@ -1,15 +1,19 @@
 //! Stored offsets the broker's log no longer matches: a topic deleted and created again (a
 //! common way to purge a backlog) leaves a stored offset far above the new log's end. The
 //! partition is reset as `INVESTIGATOR_OFFSET_RESET` says and the reset recorded, or halted
-//! until an operator moves the offset; never a silent drop of the new records.
+//! until an operator moves the offset; never a silent drop of the new records. Offsets the log
+//! does not hold between records (a transactional producer's commit markers) are read past, but
+//! only once the consumer has read the same jump twice.
 
 use std::time::Duration;
 
 use investigator_events::thoth::MessageKind;
 use investigator_tests::{Service, TestDatabase, TestKafka, eventually, investigator};
+use rdkafka::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use super::messages::{PYPI, unresolved};
-use super::{count, publish, service_env};
+use super::{assert_each_workflow_requested_once, count, publish, serve, service_env};
 
 const TOKEN: &str = "offsets-test-token";
 
@@ -148,4 +152,95 @@ async fn an_operators_reset_of_nonsense_is_refused_with_a_clear_error() {
         investigator(&["offsets", "reset", "--topic", "thoth.investigator.unresolved-package", "--to=-3"], &env).await;
     assert_eq!(bad_target.code, Some(2), "{}", bad_target.stderr);
     assert!(bad_target.stderr.contains("--to: '-3' is not earliest, latest or an offset"), "{}", bad_target.stderr);
+}
+
+/// A transactional producer's three transactions of 20 records: commit markers at offsets 20,
+/// 41 and 62, which the consumer jumps over (the last one only once more records follow).
+async fn publish_in_transactions(kafka: &TestKafka, topic: &str) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.bootstrap_servers)
+        .set("transactional.id", format!("{}.transactions", kafka.deployment))
+        .create()
+        .expect("a transactional producer");
+    producer.init_transactions(Duration::from_secs(20)).expect("transactions initialised");
+    for transaction in 0..3 {
+        producer.begin_transaction().expect("a transaction begun");
+        for i in 0..20 {
+            let payload = unresolved(&format!("in-transaction-{transaction}-{i}"), "1.0.0", PYPI).encode();
+            let record: FutureRecord<'_, (), String> = FutureRecord::to(topic).payload(&payload);
+            producer.send(record, Duration::from_secs(20)).await.map_err(|(error, _)| error).expect("delivered");
+        }
+        producer.commit_transaction(Duration::from_secs(20)).expect("the transaction committed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offsets_a_transactional_producer_leaves_between_its_records_are_read_twice_then_read_past() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    kafka.create_topics(&kafka.topics(), 1).await;
+    publish_in_transactions(&kafka, &topic).await;
+
+    let service = serve(&kafka, &database, &[]).await;
+    eventually("every record of the three transactions applied", Duration::from_secs(30), || async {
+        stored_offset(&database, &topic).await == Some(62)
+    })
+    .await;
+    assert_each_workflow_requested_once(&database, 60).await;
+    assert_eq!(service.metric("investigator_offset_gaps_total").await, Some(2.0), "markers 20 and 41 read past");
+    assert_eq!(
+        service.metric("investigator_offset_jumps_read_again_total").await,
+        Some(2.0),
+        "each jump over a marker read a second time before it was taken"
+    );
+    assert_eq!(service.stop().await, Some(0));
+}
+
+/// Eight producers, each on a connection of its own, 100 records a second each, for 8 s, while
+/// the service tails the partition: tansu moves the high watermark before it stores a batch, so
+/// a consumer at the end of the log is sometimes served a later batch before an earlier one
+/// (a plain confluent-kafka consumer skipped a record or two in each of three such runs).
+async fn publish_from_concurrent_producers(kafka: &TestKafka, topic: &str, producers: usize, each: usize) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for producer_number in 0..producers {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &kafka.bootstrap_servers)
+            .set("linger.ms", "0")
+            .create()
+            .expect("a producer");
+        let topic = topic.to_owned();
+        tasks.spawn(async move {
+            let mut pace = tokio::time::interval(Duration::from_millis(10));
+            for i in 0..each {
+                pace.tick().await;
+                let payload = unresolved(&format!("concurrent-{producer_number}-{i}"), "1.0.0", PYPI).encode();
+                let record: FutureRecord<'_, (), String> = FutureRecord::to(&topic).payload(&payload);
+                producer.send(record, Duration::from_secs(20)).await.map_err(|(error, _)| error).expect("delivered");
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("a producer finished");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partition_written_by_concurrent_producers_while_it_is_tailed_loses_no_record() {
+    let (kafka, database) = (TestKafka::new(), TestDatabase::create().await);
+    let topic = kafka.naming().topic(MessageKind::UnresolvedPackage);
+    kafka.create_topics(&kafka.topics(), 1).await;
+    let service = serve(&kafka, &database, &[]).await;
+    let (producers, each) = (8, 800);
+    publish_from_concurrent_producers(&kafka, &topic, producers, each).await;
+
+    let total = (producers * each) as i64;
+    eventually("every record applied", Duration::from_secs(60), || async {
+        stored_offset(&database, &topic).await == Some(total)
+    })
+    .await;
+    let read_again = service.metric("investigator_offset_jumps_read_again_total").await;
+    println!("jumps read again: {read_again:?}");
+    assert_eq!(service.metric("investigator_offset_gaps_total").await, Some(0.0), "no offset taken for absent");
+    assert_each_workflow_requested_once(&database, total).await;
+    assert_eq!(service.stop().await, Some(0));
 }
