@@ -68,6 +68,10 @@ pub struct MessageOrigin {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// When the record was published, in milliseconds since the epoch: its Kafka timestamp, or
+    /// its time on the embedded bus; `None` when the broker gave none. The names of the
+    /// workflows it asks for carry it, as Thoth's names carry their time.
+    pub published_at_ms: Option<i64>,
 }
 
 /// What a handler decided for one message.

@@ -3,7 +3,8 @@
 //! whatever cannot be is an error naming the field.
 
 mod adviser;
-mod solver;
+/// Crate-visible for the workflow names, which must read back as their solver.
+pub(crate) mod solver;
 
 use investigator_events::documents::{Document, DocumentError};
 use investigator_events::domain::{DomainEvent, StreamId};

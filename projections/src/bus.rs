@@ -1,6 +1,7 @@
 //! The embedded bus: Thoth messages kept in PostgreSQL when there is no Kafka, read by the
 //! pipeline as one-partition topics (partition 0, offsets from 0).
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
 use crate::Database;
@@ -19,6 +20,8 @@ pub struct BusRecord {
     /// this one's offset was read (the bus hands offsets out without gaps, but records can be
     /// deleted).
     pub read_from: i64,
+    /// When it was published (its transaction's time).
+    pub published_at: DateTime<Utc>,
 }
 
 /// Publishes `messages` (topic, bytes) in one transaction; returns each one's offset, in
@@ -87,7 +90,7 @@ pub async fn unapplied(
 ) -> Result<Vec<BusRecord>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT record.topic, record.\"offset\", record.payload, coalesce(stored.next_offset, 0)
+            "SELECT record.topic, record.\"offset\", record.payload, coalesce(stored.next_offset, 0), record.published_at
              FROM unnest($2::text[]) AS wanted (topic)
              LEFT JOIN investigator.consumer_offset stored
                ON stored.consumer_group = $1 AND stored.topic = wanted.topic AND stored.partition = 0
@@ -102,7 +105,13 @@ pub async fn unapplied(
         .await?;
     Ok(rows
         .iter()
-        .map(|row| BusRecord { topic: row.get(0), offset: row.get(1), payload: row.get(2), read_from: row.get(3) })
+        .map(|row| BusRecord {
+            topic: row.get(0),
+            offset: row.get(1),
+            payload: row.get(2),
+            read_from: row.get(3),
+            published_at: row.get(4),
+        })
         .collect())
 }
 

@@ -149,8 +149,12 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
     for (index, item) in prepared.iter().enumerate() {
         if let Prepared::Message { record, message, handlers } = item {
             keys.add(message);
-            let origin =
-                MessageOrigin { topic: record.topic.clone(), partition: record.partition, offset: record.offset };
+            let origin = MessageOrigin {
+                topic: record.topic.clone(),
+                partition: record.partition,
+                offset: record.offset,
+                published_at_ms: record.timestamp_ms,
+            };
             for rule in handlers {
                 items.push((*rule, DecideItem { index, message: Arc::clone(message), origin: origin.clone() }));
             }

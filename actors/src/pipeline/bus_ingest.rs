@@ -123,7 +123,7 @@ impl BusIngest {
                 key: None,
                 payload: Some(record.payload),
                 traceparent: Some(super::trace::start()),
-                timestamp_ms: None,
+                timestamp_ms: Some(record.published_at.timestamp_millis()),
             })
             .collect())
     }

@@ -22,8 +22,9 @@ pub struct InboundRecord {
     /// else a trace started at ingest.
     pub traceparent: Option<String>,
     /// The record's Kafka timestamp (the producer's create time, or the broker's append time),
-    /// in milliseconds since the epoch; `None` when the broker gave none. Only for measuring
-    /// how long records wait before their batch starts.
+    /// or its publication time on the embedded bus, in milliseconds since the epoch; `None`
+    /// when the broker gave none. It is part of the names of the workflows the record asks for
+    /// (the same on every delivery), and measures how long records wait before their batch.
     pub timestamp_ms: Option<i64>,
 }
 

@@ -14,7 +14,13 @@ pub(super) const FEDORA_35: &str = "solver-fedora-35-py310";
 
 /// A record of `kind`'s topic at `offset`.
 pub(super) fn origin(kind: MessageKind, offset: i64) -> MessageOrigin {
-    MessageOrigin { topic: format!("ocp4-stage.{}", kind.base_name()), partition: 0, offset }
+    // 2021-10-08 12:10:19 UTC.
+    MessageOrigin {
+        topic: format!("ocp4-stage.{}", kind.base_name()),
+        partition: 0,
+        offset,
+        published_at_ms: Some(1_633_695_019_000),
+    }
 }
 
 /// A message of `kind` with `fields` and the base fields, decoded as the consumer would.

@@ -40,7 +40,7 @@ pub(super) fn solver_result(document: &SolverDocument) -> Result<SolverResultRec
 }
 
 /// The solver name is the document id without its last two parts (timestamp, random id).
-fn solver_of(document_id: &str) -> Result<SolverName, DocumentError> {
+pub(crate) fn solver_of(document_id: &str) -> Result<SolverName, DocumentError> {
     let field = "metadata.document_id";
     let parts: Vec<&str> = document_id.rsplitn(3, '-').collect();
     let [_, _, name] = parts.as_slice() else {

@@ -49,7 +49,8 @@ fn a_parked_adviser_runs_again_only_when_the_last_package_it_waits_for_is_solved
     knowledge.insert_solved_name("tensorflow", environment(RHEL));
     let last = decide_retry(&solved("numpy", RHEL), &knowledge).expect("decided");
     let new_id = &requests(&last)[0].workflow_id;
-    assert!(new_id.starts_with("adviser-") && new_id.len() == 24, "{new_id}");
+    // The parked run's time, and a hash of its id.
+    assert!(new_id.starts_with("adviser-210714091502-") && new_id.len() == 37, "{new_id}");
     assert_eq!(
         last.events[1],
         (

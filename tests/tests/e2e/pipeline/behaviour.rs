@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use investigator_events::thoth::MessageKind;
-use investigator_tests::{TestDatabase, TestKafka, eventually};
+use investigator_tests::{TestDatabase, TestKafka, eventually, investigator};
 
 use super::messages::*;
 use super::{applied_records, count, publish, serve, texts};
@@ -225,4 +225,50 @@ async fn a_parked_adviser_is_re_run_once_when_its_last_package_is_solved_for_its
     );
     assert_eq!(texts(db, "SELECT status FROM graph.parked_adviser").await, ["re-run-requested"]);
     drop(service);
+}
+
+/// The loop closed through Ceph's naming: a solver workflow's name is the id of the document
+/// the solver writes, and Thoth's tools (and `investigator sync`) read the solver back as that
+/// id without its last two parts (`<solver>-<yymmddHHMMSS>-<hex>`). A name without the time
+/// read back as `solver-rhel-8`, and the document was refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_document_a_requested_solver_writes_under_its_workflows_name_is_synced_as_that_solvers() {
+    let kafka = TestKafka::new();
+    let database = TestDatabase::create().await;
+    let service = serve(&kafka, &database, &[]).await;
+    let published = chrono::Utc::now();
+    publish(&kafka, &[unresolved("flask", "2.0.1", PYPI)]).await;
+    let sql = "SELECT workflow_id FROM graph.workflow_run WHERE solver_name = 'solver-rhel-8-py38'";
+    eventually("the solver workflow requested", Duration::from_secs(30), || async {
+        count(&database.database, &format!("SELECT count(*) FROM ({sql}) requested")).await == 1
+    })
+    .await;
+    assert_eq!(service.stop().await, Some(0));
+    let name: String = database.sql().await.query_one(sql, &[]).await.expect("the workflow's name").get(0);
+
+    let parts: Vec<&str> = name.rsplitn(3, '-').collect();
+    assert_eq!(parts[2], "solver-rhel-8-py38", "{name}");
+    assert!(parts[0].len() == 16 && parts[0].bytes().all(|byte| byte.is_ascii_hexdigit()), "{name}");
+    let named_at = chrono::NaiveDateTime::parse_from_str(parts[1], "%y%m%d%H%M%S")
+        .unwrap_or_else(|error| panic!("{name}: the time part does not read as yymmddHHMMSS: {error}"));
+    let drift = (named_at.and_utc() - published).num_seconds().abs();
+    assert!(drift <= 60, "{name}: named {drift} s away from the record's publication");
+
+    let fixture =
+        crate::knowledge_graph::documents_dir().join("solver/solver-rhel-8-py38-210713010253-a24759ebdaa1442c.json");
+    let mut document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture).expect("the solver document")).expect("JSON");
+    document["metadata"]["document_id"] = serde_json::Value::from(name.clone());
+    let ceph = tempfile::tempdir().expect("a directory for the document");
+    std::fs::write(ceph.path().join(format!("{name}.json")), document.to_string()).expect("the document written");
+    let synced = investigator(&["sync", &ceph.path().display().to_string()], &database.vars()).await;
+    assert_eq!(synced.code, Some(0), "{}\n{}", synced.stdout, synced.stderr);
+    assert!(synced.stdout.contains("1 document(s): 1 synced"), "{}", synced.stdout);
+    let solved_in = texts(
+        &database.database,
+        "SELECT os_name || '-' || os_version || '-' || python_version FROM graph.python_package_version \
+         WHERE package_name = 'flask' AND package_version = '2.0.1'",
+    )
+    .await;
+    assert_eq!(solved_in, ["rhel-8-3.8"]);
 }
