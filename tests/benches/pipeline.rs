@@ -198,7 +198,17 @@ fn resident_mib(pid: u32) -> f64 {
 
 /// Sends `count` unresolved-package messages at `rate` per second and returns each one's
 /// produce-to-committed latency.
-async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rate: u64) -> Vec<Duration> {
+/// What the fixed-rate phase measured, and what it could not: records the broker refused, and
+/// records not committed before the deadline.
+struct FixedRate {
+    latencies: Vec<Duration>,
+    delivered: usize,
+    refused: usize,
+    first_refusal: Option<String>,
+    deadline_passed: bool,
+}
+
+async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rate: u64) -> FixedRate {
     let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
         .client_config()
         .set("linger.ms", "0")
@@ -213,12 +223,13 @@ async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rat
             .expect("offset")
             .map_or(0, |row| row.get::<_, i64>(0))
     };
-    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Instant)>();
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(i64, Instant), String>>();
     let sender = {
         let topic = topic.clone();
         tokio::spawn(async move {
             let interval = Duration::from_micros(1_000_000 / rate);
             let started = Instant::now();
+            let mut reports = tokio::task::JoinSet::new();
             for i in 0..count {
                 let due = started + interval * i as u32;
                 tokio::time::sleep_until(due.into()).await;
@@ -227,22 +238,40 @@ async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rat
                 let record: FutureRecord<'_, (), String> = FutureRecord::to(&topic).payload(&payload);
                 let delivery = producer.send_result(record).map_err(|(error, _)| error).expect("queued");
                 let sent_tx = sent_tx.clone();
-                tokio::spawn(async move {
-                    if let Ok(Ok(delivered)) = delivery.await {
-                        let _ = sent_tx.send((delivered.offset, sent_at));
-                    }
+                reports.spawn(async move {
+                    let outcome = match delivery.await {
+                        Ok(Ok(delivered)) => Ok((delivered.offset, sent_at)),
+                        Ok(Err((error, _))) => Err(error.to_string()),
+                        Err(_) => Err("the delivery report was dropped".to_owned()),
+                    };
+                    let _ = sent_tx.send(outcome);
                 });
             }
+            // Dropping the producer purges what is in flight (the last records' reports would
+            // say `PurgeInflight`, though the broker has them): it waits for every report.
+            reports.join_all().await;
+            drop(producer);
         })
     };
     let mut sent: BTreeMap<i64, Instant> = BTreeMap::new();
+    let (mut delivered, mut refused, mut first_refusal) = (0, 0, None);
+    let mut note = |outcome: Result<(i64, Instant), String>, sent: &mut BTreeMap<i64, Instant>| match outcome {
+        Ok((offset, at)) => {
+            delivered += 1;
+            sent.insert(offset, at);
+        }
+        Err(error) => {
+            refused += 1;
+            first_refusal.get_or_insert(error);
+        }
+    };
     let mut measured = Vec::with_capacity(count);
     let mut seen_up_to = start_offset;
     let client = database.sql().await;
     let deadline = Instant::now() + Duration::from_secs(count as u64 / rate + 60);
     while measured.len() < count && Instant::now() < deadline {
-        while let Ok((offset, at)) = sent_rx.try_recv() {
-            sent.insert(offset, at);
+        while let Ok(outcome) = sent_rx.try_recv() {
+            note(outcome, &mut sent);
         }
         let next: i64 = client
             .query_opt("SELECT next_offset FROM investigator.consumer_offset WHERE topic = $1", &[&topic])
@@ -253,9 +282,9 @@ async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rat
         while seen_up_to < next {
             while !sent.contains_key(&seen_up_to) {
                 match sent_rx.recv().await {
-                    Some((offset, at)) => sent.insert(offset, at),
+                    Some(outcome) => note(outcome, &mut sent),
                     None => break,
-                };
+                }
             }
             if let Some(at) = sent.remove(&seen_up_to) {
                 measured.push(now.saturating_duration_since(at));
@@ -264,8 +293,12 @@ async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rat
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    let deadline_passed = measured.len() < count && Instant::now() >= deadline;
     sender.await.expect("sender");
-    measured
+    while let Ok(outcome) = sent_rx.try_recv() {
+        note(outcome, &mut sent);
+    }
+    FixedRate { latencies: measured, delivered, refused, first_refusal, deadline_passed }
 }
 
 fn mixed_unresolved(i: usize) -> ThothMessage {
@@ -418,9 +451,26 @@ async fn main() {
     print_profile("the backlog", &batch_profiles(&backlog_log));
 
     let count = 20_000;
-    let measured = latencies(&kafka, &database, count, 1_000).await;
+    let fixed_rate = latencies(&kafka, &database, count, 1_000).await;
     peak_mib = peak_mib.max(resident_mib(pid));
-    print_latency("latency at 1,000 msg/s, produce to commit", measured);
+    print_latency("latency at 1,000 msg/s, produce to commit", fixed_rate.latencies);
+    println!(
+        "  records: {} sent, {} delivered, {} refused by the broker{}{}",
+        count,
+        fixed_rate.delivered,
+        fixed_rate.refused,
+        fixed_rate.first_refusal.map(|error| format!(" (first: {error})")).unwrap_or_default(),
+        if fixed_rate.deadline_passed { "; the deadline passed before every record was committed" } else { "" }
+    );
+    let metric = |name: &'static str| {
+        let service = &service;
+        async move { service.metric(name).await.map_or_else(|| "absent".to_owned(), |value| value.to_string()) }
+    };
+    println!(
+        "  offsets read past as absent: {}, jumps read a second time: {}",
+        metric("investigator_offset_gaps_total").await,
+        metric("investigator_offset_jumps_read_again_total").await
+    );
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
     let log = service.log_text();
     print_profile("the fixed rate", &batch_profiles(log.get(backlog_log.len()..).unwrap_or_default()));
