@@ -120,7 +120,7 @@ mod tests {
         parameters.insert("THOTH_ADVISER_METADATA".to_owned(), json!({"origin": null}));
         parameters.insert("THOTH_LOG_SOLVER".to_owned(), Value::Null);
         WorkflowIntent {
-            workflow_id: "solver-rhel-8-py38-0123456789abcdef".to_owned(),
+            workflow_id: "solver-rhel-8-py38-261206231502-0123456789abcdef".to_owned(),
             kind,
             namespace: "thoth-middletier".to_owned(),
             parameters,
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn a_manifest_names_its_template_and_passes_every_parameter_as_text() {
         let manifest = workflow_manifest(&intent(WorkflowKind::Solver), &WorkflowTemplates::default());
-        assert_eq!(manifest["metadata"]["name"], "solver-rhel-8-py38-0123456789abcdef");
+        assert_eq!(manifest["metadata"]["name"], "solver-rhel-8-py38-261206231502-0123456789abcdef");
         assert_eq!(manifest["metadata"]["namespace"], "thoth-middletier");
         assert_eq!(manifest["metadata"]["labels"]["app"], "thoth");
         assert_eq!(manifest["metadata"]["labels"]["component"], "solver");
