@@ -196,8 +196,6 @@ fn resident_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// Sends `count` unresolved-package messages at `rate` per second and returns each one's
-/// produce-to-committed latency.
 /// What the fixed-rate phase measured, and what it could not: records the broker refused, and
 /// records not committed before the deadline.
 struct FixedRate {
@@ -208,6 +206,8 @@ struct FixedRate {
     deadline_passed: bool,
 }
 
+/// Sends `count` unresolved-package messages at `rate` per second and measures each one's
+/// produce-to-committed latency.
 async fn latencies(kafka: &TestKafka, database: &TestDatabase, count: usize, rate: u64) -> FixedRate {
     let producer: FutureProducer<ClientLogging> = KafkaSettings::new(kafka.bootstrap_servers.clone())
         .client_config()
@@ -462,15 +462,9 @@ async fn main() {
         fixed_rate.first_refusal.map(|error| format!(" (first: {error})")).unwrap_or_default(),
         if fixed_rate.deadline_passed { "; the deadline passed before every record was committed" } else { "" }
     );
-    let metric = |name: &'static str| {
-        let service = &service;
-        async move { service.metric(name).await.map_or_else(|| "absent".to_owned(), |value| value.to_string()) }
-    };
-    println!(
-        "  offsets read past as absent: {}, jumps read a second time: {}",
-        metric("investigator_offset_gaps_total").await,
-        metric("investigator_offset_jumps_read_again_total").await
-    );
+    let gaps = service.metric("investigator_offset_gaps_total").await;
+    let jumps = service.metric("investigator_offset_jumps_read_again_total").await;
+    println!("  offsets read past as absent: {gaps:?}, jumps read a second time: {jumps:?}");
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
     let log = service.log_text();
     print_profile("the fixed rate", &batch_profiles(log.get(backlog_log.len()..).unwrap_or_default()));

@@ -154,21 +154,31 @@ async fn an_operators_reset_of_nonsense_is_refused_with_a_clear_error() {
     assert!(bad_target.stderr.contains("--to: '-3' is not earliest, latest or an offset"), "{}", bad_target.stderr);
 }
 
+/// A producer of its own (its own connection) with one extra setting.
+fn producer(kafka: &TestKafka, setting: (&str, &str)) -> FutureProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", &kafka.bootstrap_servers)
+        .set(setting.0, setting.1)
+        .create()
+        .expect("a producer")
+}
+
+/// Sends an unresolved-package record about `package` and waits for its delivery.
+async fn send_unresolved(producer: &FutureProducer, topic: &str, package: &str) {
+    let payload = unresolved(package, "1.0.0", PYPI).encode();
+    let record: FutureRecord<'_, (), String> = FutureRecord::to(topic).payload(&payload);
+    producer.send(record, Duration::from_secs(20)).await.map_err(|(error, _)| error).expect("delivered");
+}
+
 /// A transactional producer's three transactions of 20 records: commit markers at offsets 20,
 /// 41 and 62, which the consumer jumps over (the last one only once more records follow).
 async fn publish_in_transactions(kafka: &TestKafka, topic: &str) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &kafka.bootstrap_servers)
-        .set("transactional.id", format!("{}.transactions", kafka.deployment))
-        .create()
-        .expect("a transactional producer");
+    let producer = producer(kafka, ("transactional.id", &format!("{}.transactions", kafka.deployment)));
     producer.init_transactions(Duration::from_secs(20)).expect("transactions initialised");
     for transaction in 0..3 {
         producer.begin_transaction().expect("a transaction begun");
         for i in 0..20 {
-            let payload = unresolved(&format!("in-transaction-{transaction}-{i}"), "1.0.0", PYPI).encode();
-            let record: FutureRecord<'_, (), String> = FutureRecord::to(topic).payload(&payload);
-            producer.send(record, Duration::from_secs(20)).await.map_err(|(error, _)| error).expect("delivered");
+            send_unresolved(&producer, topic, &format!("in-transaction-{transaction}-{i}")).await;
         }
         producer.commit_transaction(Duration::from_secs(20)).expect("the transaction committed");
     }
@@ -203,19 +213,13 @@ async fn offsets_a_transactional_producer_leaves_between_its_records_are_read_tw
 async fn publish_from_concurrent_producers(kafka: &TestKafka, topic: &str, producers: usize, each: usize) {
     let mut tasks = tokio::task::JoinSet::new();
     for producer_number in 0..producers {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &kafka.bootstrap_servers)
-            .set("linger.ms", "0")
-            .create()
-            .expect("a producer");
+        let producer = producer(kafka, ("linger.ms", "0"));
         let topic = topic.to_owned();
         tasks.spawn(async move {
             let mut pace = tokio::time::interval(Duration::from_millis(10));
             for i in 0..each {
                 pace.tick().await;
-                let payload = unresolved(&format!("concurrent-{producer_number}-{i}"), "1.0.0", PYPI).encode();
-                let record: FutureRecord<'_, (), String> = FutureRecord::to(&topic).payload(&payload);
-                producer.send(record, Duration::from_secs(20)).await.map_err(|(error, _)| error).expect("delivered");
+                send_unresolved(&producer, &topic, &format!("concurrent-{producer_number}-{i}")).await;
             }
         });
     }
