@@ -43,7 +43,7 @@ use super::metrics::Metrics;
 use super::rule_actor::DecideItem;
 use super::{InboundRecord, PipelineSettings};
 use assemble::Halt;
-use phases::PhaseClock;
+use phases::{PhaseClock, RecordWaits};
 use prepare::{Filtered, Prepared, filter_applied, prepare};
 
 /// What the batch needs besides its records.
@@ -113,7 +113,7 @@ pub enum Kept {
 /// Processes one batch.
 pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) -> Result<BatchOutcome, BatchError> {
     let mut clock = PhaseClock::start();
-    let waited = oldest_record_age(records);
+    let waited = RecordWaits::of(records);
     let settings = &context.settings;
     // Every record is decoded once, before the transaction opens (the few the stored offsets
     // then drop were decoded for nothing); indexes are asked then too, so a slow one holds
@@ -298,15 +298,6 @@ async fn commit(
     }
     context.metrics.batches.inc();
     Ok(recorded)
-}
-
-/// How long the batch's oldest record had waited since its Kafka timestamp when the batch
-/// started: the broker, the consumer's fetch and the ingest's buffer together (`None` without
-/// timestamps; wall clocks, so only as good as the producer's clock).
-fn oldest_record_age(records: &[InboundRecord]) -> Option<std::time::Duration> {
-    let oldest = records.iter().filter_map(|record| record.timestamp_ms).min()?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
-    Some(std::time::Duration::from_millis(u64::try_from(now - oldest).unwrap_or(0)))
 }
 
 /// Counts a committed outcome's records.

@@ -124,6 +124,7 @@ impl BusIngest {
                 payload: Some(record.payload),
                 traceparent: Some(super::trace::start()),
                 timestamp_ms: Some(record.published_at.timestamp_millis()),
+                received_at: std::time::Instant::now(),
             })
             .collect())
     }

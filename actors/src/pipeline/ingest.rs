@@ -238,6 +238,7 @@ impl Ingest {
                     Ok(message) => {
                         let record = InboundRecord {
                             timestamp_ms: message.timestamp().to_millis(),
+                            received_at: Instant::now(),
                             topic: message.topic().to_owned(),
                             partition: message.partition(),
                             offset: message.offset(),
@@ -332,7 +333,10 @@ impl Ingest {
         }
         record.follows = position;
         self.positions.insert(partition, record.offset + 1);
-        self.buffer_since.get_or_insert_with(Instant::now);
+        // A buffer emptied by a seek or a revocation starts its linger again.
+        if self.buffer.is_empty() {
+            self.buffer_since = Some(Instant::now());
+        }
         self.buffer.push(record);
     }
 
@@ -350,7 +354,7 @@ impl Ingest {
 
     /// The next batch, when there are enough records or the oldest has waited long enough.
     fn take_batch(&mut self) -> Option<Arc<Vec<InboundRecord>>> {
-        let since = self.buffer_since?;
+        let since = self.buffer_since.filter(|_| !self.buffer.is_empty())?;
         let settings = &self.parts.settings;
         if self.buffer.len() < settings.batch_size && since.elapsed() < settings.batch_linger {
             return None;

@@ -1,5 +1,7 @@
 //! A Kafka record as the pipeline carries it: owned bytes and coordinates.
 
+use std::time::Instant;
+
 use investigator_projections::offsets::TopicPartition;
 
 /// One record, copied out of the consumer's buffer.
@@ -26,6 +28,10 @@ pub struct InboundRecord {
     /// when the broker gave none. It is part of the names of the workflows the record asks for
     /// (the same on every delivery), and measures how long records wait before their batch.
     pub timestamp_ms: Option<i64>,
+    /// When the consumer (or the bus) handed the record to the ingest. Against
+    /// `timestamp_ms` it splits a record's wait before its batch into the broker's part and
+    /// the service's own.
+    pub received_at: Instant,
 }
 
 impl InboundRecord {

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::super::InboundRecord;
 use super::super::metrics::Metrics;
 
 /// The phases of a batch. Decoding and listing run before the batch's transaction opens, the
@@ -61,6 +62,28 @@ impl Phase {
     }
 }
 
+/// How long a batch's oldest record had waited when the batch started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordWaits {
+    /// Since its Kafka timestamp: the broker, the consumer's fetch and the ingest's buffer
+    /// together (`None` without timestamps; wall clocks, so only as good as the producer's).
+    pub since_timestamp: Option<Duration>,
+    /// Since the consumer handed it to the ingest: the service's own part (the buffer, the
+    /// batch before it, outage retries).
+    pub since_received: Option<Duration>,
+}
+
+impl RecordWaits {
+    pub fn of(records: &[InboundRecord]) -> Self {
+        let since_timestamp = records.iter().filter_map(|record| record.timestamp_ms).min().and_then(|oldest| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
+            Some(Duration::from_millis(u64::try_from(now - oldest).unwrap_or(0)))
+        });
+        let since_received = records.iter().map(|record| record.received_at).min().map(|at| at.elapsed());
+        RecordWaits { since_timestamp, since_received }
+    }
+}
+
 /// A batch's clock: [`PhaseClock::end`] closes the phase running since the previous end.
 #[derive(Debug)]
 pub struct PhaseClock {
@@ -103,8 +126,7 @@ impl PhaseClock {
     }
 
     /// Observes every phase in the histogram and logs the batch's profile.
-    /// `waited` is how long the batch's oldest record had waited when the batch started.
-    pub fn report(&self, metrics: &Metrics, records: usize, events: usize, waited: Option<Duration>) {
+    pub fn report(&self, metrics: &Metrics, records: usize, events: usize, waited: RecordWaits) {
         for phase in Phase::ALL {
             metrics.batch_phase_seconds.with_label_values(&[phase.name()]).observe(self.spent(phase).as_secs_f64());
         }
@@ -113,7 +135,8 @@ impl PhaseClock {
         tracing::debug!(
             records,
             events,
-            oldest_record_waited_ms = waited.map(|waited| waited.as_millis() as u64),
+            oldest_record_waited_ms = waited.since_timestamp.map(|waited| waited.as_millis() as u64),
+            oldest_record_held_ms = waited.since_received.map(|held| held.as_micros() as f64 / 1e3),
             total_ms = self.total().as_micros() as f64 / 1e3,
             list_ms = ms(Phase::List),
             lock_ms = ms(Phase::Lock),
@@ -149,6 +172,41 @@ mod tests {
         clock.end_split(Phase::Append, Duration::from_secs(60), Phase::Project);
         assert!(clock.spent(Phase::Append) < Duration::from_secs(1));
         assert_eq!(clock.spent(Phase::Append), clock.total());
+    }
+
+    fn received(ago: Duration, timestamp_ms: Option<i64>) -> InboundRecord {
+        InboundRecord {
+            topic: "t".to_owned(),
+            partition: 0,
+            offset: 0,
+            follows: 0,
+            key: None,
+            payload: None,
+            traceparent: None,
+            timestamp_ms,
+            received_at: Instant::now() - ago,
+        }
+    }
+
+    #[test]
+    fn a_batch_reports_its_oldest_records_wait_since_its_timestamp_and_since_the_ingest_got_it() {
+        let now_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+        // The record the ingest got first is not the one the producer stamped first.
+        let records = [
+            received(Duration::from_millis(40), Some(now_ms - 90)),
+            received(Duration::from_millis(400), Some(now_ms - 500)),
+            received(Duration::from_millis(10), Some(now_ms - 2_000)),
+        ];
+        let waits = RecordWaits::of(&records);
+        let since_timestamp = waits.since_timestamp.expect("timestamps");
+        assert!((2_000..2_500).contains(&since_timestamp.as_millis()), "{since_timestamp:?}");
+        let since_received = waits.since_received.expect("records");
+        assert!((400..900).contains(&since_received.as_millis()), "{since_received:?}");
+
+        let without_timestamps = RecordWaits::of(&[received(Duration::ZERO, None)]);
+        assert_eq!(without_timestamps.since_timestamp, None);
+        assert_eq!(RecordWaits::of(&[]).since_received, None);
     }
 
     #[test]

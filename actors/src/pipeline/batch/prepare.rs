@@ -156,6 +156,7 @@ mod tests {
             payload: Some(b"{}".to_vec()),
             traceparent: None,
             timestamp_ms: None,
+            received_at: std::time::Instant::now(),
         }
     }
 
