@@ -6,11 +6,14 @@
 //! - the limit: a plain consumer reads the whole backlog (the broker's consume rate);
 //! - ingest: `investigator serve` (release build) applies the backlog end to end (decode,
 //!   decide, append, project, offsets), with its resident memory sampled throughout;
+//! - the broker's own latency: a plain consumer tailing a topic written at 1,000 records a
+//!   second, one record per request as Thoth's producers send, as many as the fixed rate below;
 //! - latency: once caught up, messages produced at a fixed 1,000 per second, each timed from
-//!   its send to the moment its offset is committed in PostgreSQL (polled every 2 ms);
+//!   its send to the moment its offset is committed in PostgreSQL (polled every 2 ms), and the
+//!   service's part of it (each batch's oldest record from the ingest getting it to the commit);
 //! - where the time goes: for the backlog and for the fixed rate, the p50 and p99 of each
 //!   phase of a batch (decode, knowledge, decide, append, project, commit...), read from the
-//!   service's `batch committed` lines.
+//!   service's `batch committed` lines, and the CPU the broker, `serve` and PostgreSQL used.
 //!
 //! Run with `scripts/bench.sh pipeline` (it starts PostgreSQL and the broker and builds the
 //! release binary). `INVESTIGATOR_BENCH_MESSAGES` makes the backlog smaller for a quick look.
@@ -26,6 +29,9 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
+
+/// How many records the fixed-rate phase sends, at 1,000 a second.
+const FIXED_RATE_MESSAGES: usize = 20_000;
 
 fn backlog_size() -> usize {
     std::env::var("INVESTIGATOR_BENCH_MESSAGES").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000)
@@ -309,9 +315,11 @@ fn mixed_unresolved(i: usize) -> ThothMessage {
 }
 
 /// The phases of a batch as `serve` logs them (`batch committed`, with `<phase>_ms` fields),
-/// then the batch's total, then how long its oldest record had waited when it started
-/// (`oldest_record_waited_ms`, from the record's Kafka timestamp: not part of the total).
-const PHASES: [&str; 11] = [
+/// then the batch's total, then how long its oldest record had waited when it started, from
+/// its Kafka timestamp (`oldest_record_waited_ms`: the broker's part and the service's) and
+/// from the moment the ingest got it (`oldest_record_held_ms`: the service's part). The waits
+/// are not part of the total.
+const PHASES: [&str; 12] = [
     "list",
     "lock",
     "decode",
@@ -323,8 +331,10 @@ const PHASES: [&str; 11] = [
     "commit",
     "total",
     "oldest_record_waited",
+    "oldest_record_held",
 ];
 const TOTAL: usize = 9;
+const HELD: usize = 11;
 
 /// Per batch, its records and the milliseconds of each of [`PHASES`], from a JSON log.
 fn batch_profiles(log: &str) -> Vec<(u64, [f64; PHASES.len()])> {
@@ -367,6 +377,72 @@ fn print_profile(what: &str, batches: &[(u64, [f64; PHASES.len()])]) {
     }
 }
 
+/// The service's own part of the latency: for each batch, its oldest record from the moment the
+/// ingest got it to the batch's commit (held before the batch, then the batch).
+fn print_service_share(batches: &[(u64, [f64; PHASES.len()])]) {
+    let mut shares: Vec<Duration> =
+        batches.iter().map(|(_, phases)| Duration::from_secs_f64((phases[HELD] + phases[TOTAL]) / 1e3)).collect();
+    shares.sort();
+    println!(
+        "  the service's part: each batch's oldest record from the ingest getting it to the commit ({} batches):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        shares.len(),
+        percentile(&shares, 0.50).as_secs_f64() * 1e3,
+        percentile(&shares, 0.99).as_secs_f64() * 1e3,
+        shares.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+}
+
+/// CPU time, in seconds, of the broker, of `serve` and of PostgreSQL (all its processes), read
+/// from `/proc`: on two cores the three share, a busy broker slows everyone.
+#[derive(Debug, Clone, Copy)]
+struct CpuSeconds {
+    broker: f64,
+    service: f64,
+    postgres: f64,
+    at: Instant,
+}
+
+impl CpuSeconds {
+    fn now(broker: &str, service_pid: u32) -> Self {
+        let ticks: f64 = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|output| String::from_utf8(output.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0);
+        let mut seconds = CpuSeconds { broker: 0.0, service: 0.0, postgres: 0.0, at: Instant::now() };
+        let Ok(processes) = std::fs::read_dir("/proc") else { return seconds };
+        for process in processes.flatten() {
+            let path = process.path();
+            let Some(pid) = path.file_name().and_then(|name| name.to_str()?.parse::<u32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(path.join("stat")) else { continue };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+            let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+            let used = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
+            let cpu = (used(11) + used(12)) / ticks;
+            let command = std::fs::read_to_string(path.join("cmdline")).unwrap_or_default().replace('\0', " ");
+            if pid == service_pid {
+                seconds.service += cpu;
+            } else if &stat[open + 1..close] == "postgres" {
+                seconds.postgres += cpu;
+            } else if command.contains("tansu broker") && command.contains(&format!("{broker} ")) {
+                seconds.broker += cpu;
+            }
+        }
+        seconds
+    }
+
+    fn print_since(&self, start: &CpuSeconds, what: &str) {
+        let wall = self.at.duration_since(start.at).as_secs_f64().max(f64::MIN_POSITIVE);
+        println!(
+            "  CPU during {what}, in cores (of 2): broker {:.2}, serve {:.2}, PostgreSQL {:.2}",
+            (self.broker - start.broker) / wall,
+            (self.service - start.service) / wall,
+            (self.postgres - start.postgres) / wall
+        );
+    }
+}
+
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
@@ -396,10 +472,14 @@ async fn main() {
 
     let limit = broker_consume_rate(&kafka, total).await;
     println!("broker consume rate (the limit):       {limit:>10.0} msg/s");
+    // As many records as the fixed-rate phase below sends: tansu lists every batch of a
+    // partition on each fetch, so its latency grows with the partition.
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, 0);
     print_latency(
         "the broker's latency at 1,000 msg/s, produce to consume, one topic",
-        broker_latency(&kafka, 5_000, 1_000, 0).await,
+        broker_latency(&kafka, FIXED_RATE_MESSAGES, 1_000, 0).await,
     );
+    CpuSeconds::now(&kafka.bootstrap_servers, 0).print_since(&cpu_before, "it");
     print_latency("  the same, reading 18 empty topics beside it", broker_latency(&kafka, 5_000, 1_000, 18).await);
 
     let mut env = kafka.vars();
@@ -415,6 +495,7 @@ async fn main() {
     }));
     let service = Service::start(&env).await;
     let pid = service.pid().expect("running");
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, pid);
     let started = Instant::now();
     let mut peak_mib: f64 = resident_mib(pid);
     let mut first_applied: Option<Instant> = None;
@@ -447,11 +528,14 @@ async fn main() {
         flowing_rate / limit
     );
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+    CpuSeconds::now(&kafka.bootstrap_servers, pid).print_since(&cpu_before, "the backlog");
     let backlog_log = service.log_text();
     print_profile("the backlog", &batch_profiles(&backlog_log));
 
-    let count = 20_000;
+    let count = FIXED_RATE_MESSAGES;
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, pid);
     let fixed_rate = latencies(&kafka, &database, count, 1_000).await;
+    let cpu_after = CpuSeconds::now(&kafka.bootstrap_servers, pid);
     peak_mib = peak_mib.max(resident_mib(pid));
     print_latency("latency at 1,000 msg/s, produce to commit", fixed_rate.latencies);
     println!(
@@ -466,8 +550,11 @@ async fn main() {
     let jumps = service.metric("investigator_offset_jumps_read_again_total").await;
     println!("  offsets read past as absent: {gaps:?}, jumps read a second time: {jumps:?}");
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
+    cpu_after.print_since(&cpu_before, "the fixed rate");
     let log = service.log_text();
-    print_profile("the fixed rate", &batch_profiles(log.get(backlog_log.len()..).unwrap_or_default()));
+    let fixed_rate_batches = batch_profiles(log.get(backlog_log.len()..).unwrap_or_default());
+    print_service_share(&fixed_rate_batches);
+    print_profile("the fixed rate", &fixed_rate_batches);
     let workflows = {
         let client = database.sql().await;
         client.query_one("SELECT count(*) FROM graph.workflow_run", &[]).await.expect("count").get::<_, i64>(0)
