@@ -179,10 +179,15 @@ async fn broker_latency(kafka: &TestKafka, count: usize, rate: u64, idle: usize)
     received_at.values().zip(&sent_at).map(|(received, sent)| received.saturating_duration_since(*sent)).collect()
 }
 
-fn print_latency(what: &str, mut measured: Vec<Duration>) {
+fn print_latency(what: &str, measured: Vec<Duration>) {
+    print_percentiles(what, "messages", measured);
+}
+
+/// `what` (`count` `of`): its p50, p99 and max.
+fn print_percentiles(what: &str, of: &str, mut measured: Vec<Duration>) {
     measured.sort();
     println!(
-        "{what} ({} messages):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{what} ({} {of}):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         measured.len(),
         percentile(&measured, 0.50).as_secs_f64() * 1e3,
         percentile(&measured, 0.99).as_secs_f64() * 1e3,
@@ -380,15 +385,12 @@ fn print_profile(what: &str, batches: &[(u64, [f64; PHASES.len()])]) {
 /// The service's own part of the latency: for each batch, its oldest record from the moment the
 /// ingest got it to the batch's commit (held before the batch, then the batch).
 fn print_service_share(batches: &[(u64, [f64; PHASES.len()])]) {
-    let mut shares: Vec<Duration> =
+    let shares: Vec<Duration> =
         batches.iter().map(|(_, phases)| Duration::from_secs_f64((phases[HELD] + phases[TOTAL]) / 1e3)).collect();
-    shares.sort();
-    println!(
-        "  the service's part: each batch's oldest record from the ingest getting it to the commit ({} batches):  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        shares.len(),
-        percentile(&shares, 0.50).as_secs_f64() * 1e3,
-        percentile(&shares, 0.99).as_secs_f64() * 1e3,
-        shares.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    print_percentiles(
+        "  the service's part: each batch's oldest record from the ingest getting it to the commit",
+        "batches",
+        shares,
     );
 }
 

@@ -63,7 +63,7 @@ impl Phase {
 }
 
 /// How long a batch's oldest record had waited when the batch started.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RecordWaits {
     /// Since its Kafka timestamp: the broker, the consumer's fetch and the ingest's buffer
     /// together (`None` without timestamps; wall clocks, so only as good as the producer's).
