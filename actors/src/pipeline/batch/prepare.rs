@@ -139,7 +139,13 @@ fn decode_reason_code(reason: &DecodeReason) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+    use std::time::Instant;
+
     use super::*;
+
+    /// One moment for every record, so that records with the same coordinates compare equal.
+    static RECEIVED_AT: LazyLock<Instant> = LazyLock::new(Instant::now);
 
     fn record(partition: i32, offset: i64) -> InboundRecord {
         read(partition, offset, offset)
@@ -156,7 +162,7 @@ mod tests {
             payload: Some(b"{}".to_vec()),
             traceparent: None,
             timestamp_ms: None,
-            received_at: std::time::Instant::now(),
+            received_at: *RECEIVED_AT,
         }
     }
 
