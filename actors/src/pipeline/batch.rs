@@ -34,7 +34,7 @@ use investigator_projections::{
 };
 
 pub use decisions::RuleActors;
-pub use phases::Phase;
+pub use phases::{Phase, RecordWaits};
 
 use super::control::Control;
 use super::dead_letter::DeadLetter;
@@ -43,7 +43,7 @@ use super::metrics::Metrics;
 use super::rule_actor::DecideItem;
 use super::{InboundRecord, PipelineSettings};
 use assemble::Halt;
-use phases::{PhaseClock, RecordWaits};
+use phases::PhaseClock;
 use prepare::{Filtered, Prepared, filter_applied, prepare};
 
 /// What the batch needs besides its records.

@@ -50,6 +50,11 @@ pub struct Metrics {
     /// `investigator_batch_phase_seconds{phase}`: one phase of one batch (`Phase`), so a slow
     /// batch shows where its time went.
     pub batch_phase_seconds: HistogramVec,
+    /// `investigator_record_wait_seconds{since}`: how long each batch's oldest record had
+    /// waited when its batch started, since its Kafka timestamp (`timestamp`: the producer, the
+    /// broker and the service together) and since the ingest got it (`received`: the service
+    /// alone). Where the first grows and the second does not, the wait is outside the service.
+    pub record_wait_seconds: HistogramVec,
     /// `investigator_rebalance_seconds`: one consumer-group rebalance, from its first callback
     /// to every partition it assigned positioned: how long this replica's partitions went
     /// unread because of it (the first one is the replica's join).
@@ -209,6 +214,16 @@ impl Metrics {
         )
         .unwrap_or_else(|error| panic!("{error}"));
         registry.register(Box::new(batch_phase_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
+        let record_wait_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "investigator_record_wait_seconds",
+                "How long a batch's oldest record had waited when the batch started",
+            )
+            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0]),
+            &["since"],
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        registry.register(Box::new(record_wait_seconds.clone())).unwrap_or_else(|error| panic!("{error}"));
         let rebalance_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "investigator_rebalance_seconds",
@@ -436,6 +451,7 @@ impl Metrics {
             batches,
             batch_seconds,
             batch_phase_seconds,
+            record_wait_seconds,
             database_retries,
             offset_gaps,
             offset_jumps_read_again,

@@ -74,6 +74,9 @@ pub struct RecordWaits {
 }
 
 impl RecordWaits {
+    /// The `since` labels of `investigator_record_wait_seconds`.
+    pub const SINCE: [&str; 2] = ["timestamp", "received"];
+
     pub fn of(records: &[InboundRecord]) -> Self {
         let since_timestamp = records.iter().filter_map(|record| record.timestamp_ms).min().and_then(|oldest| {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
@@ -81,6 +84,12 @@ impl RecordWaits {
         });
         let since_received = records.iter().map(|record| record.received_at).min().map(|at| at.elapsed());
         RecordWaits { since_timestamp, since_received }
+    }
+
+    /// Each wait with its `since` label.
+    fn by_label(&self) -> [(&'static str, Option<Duration>); 2] {
+        let [timestamp, received] = Self::SINCE;
+        [(timestamp, self.since_timestamp), (received, self.since_received)]
     }
 }
 
@@ -131,6 +140,11 @@ impl PhaseClock {
             metrics.batch_phase_seconds.with_label_values(&[phase.name()]).observe(self.spent(phase).as_secs_f64());
         }
         metrics.batch_seconds.observe(self.total().as_secs_f64());
+        for (since, wait) in waited.by_label() {
+            if let Some(wait) = wait {
+                metrics.record_wait_seconds.with_label_values(&[since]).observe(wait.as_secs_f64());
+            }
+        }
         let ms = |phase: Phase| self.spent(phase).as_micros() as f64 / 1e3;
         tracing::debug!(
             records,
@@ -207,6 +221,17 @@ mod tests {
         let without_timestamps = RecordWaits::of(&[received(Duration::ZERO, None)]);
         assert_eq!(without_timestamps.since_timestamp, None);
         assert_eq!(RecordWaits::of(&[]).since_received, None);
+    }
+
+    #[test]
+    fn a_batchs_report_observes_each_wait_it_knows_under_its_label() {
+        let metrics = Metrics::new("test");
+        let count = |since: &str| metrics.record_wait_seconds.with_label_values(&[since]).get_sample_count();
+        let clock = PhaseClock::start();
+        clock.report(&metrics, 1, 1, RecordWaits::of(&[received(Duration::from_millis(30), None)]));
+        assert_eq!((count("timestamp"), count("received")), (0, 1));
+        let sum = metrics.record_wait_seconds.with_label_values(&["received"]).get_sample_sum();
+        assert!((0.03..1.0).contains(&sum), "{sum}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use investigator_events::domain::{EventType, WorkflowKind};
 use investigator_events::thoth::{ConsumerMode, MessageKind, TopicNaming};
 
 use super::Metrics;
-use crate::pipeline::batch::Phase;
+use crate::pipeline::batch::{Phase, RecordWaits};
 use crate::pipeline::positioning::OffsetResetPolicy;
 
 impl Metrics {
@@ -50,6 +50,9 @@ impl Metrics {
         }
         for phase in Phase::ALL {
             self.batch_phase_seconds.with_label_values(&[phase.name()]);
+        }
+        for since in RecordWaits::SINCE {
+            self.record_wait_seconds.with_label_values(&[since]);
         }
         for handler in known.handlers {
             self.handler_restarts.with_label_values(&[&format!("{handler:?}")]);
