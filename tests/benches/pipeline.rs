@@ -404,14 +404,19 @@ struct CpuSeconds {
     at: Instant,
 }
 
+/// The kernel's clock ticks per second, in which `/proc/<pid>/stat` counts CPU time.
+static CLOCK_TICKS: std::sync::LazyLock<f64> = std::sync::LazyLock::new(|| {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok()?.trim().parse().ok())
+        .unwrap_or(100.0)
+});
+
 impl CpuSeconds {
-    fn now(broker: &str, service_pid: u32) -> Self {
-        let ticks: f64 = std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|output| String::from_utf8(output.stdout).ok()?.trim().parse().ok())
-            .unwrap_or(100.0);
+    /// `service` is `serve`'s process, once it runs.
+    fn now(broker: &str, service: Option<u32>) -> Self {
         let mut seconds = CpuSeconds { broker: 0.0, service: 0.0, postgres: 0.0, at: Instant::now() };
         let Ok(processes) = std::fs::read_dir("/proc") else { return seconds };
         for process in processes.flatten() {
@@ -421,13 +426,14 @@ impl CpuSeconds {
             let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
             let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
             let used = |index: usize| fields.get(index).and_then(|field| field.parse::<f64>().ok()).unwrap_or(0.0);
-            let cpu = (used(11) + used(12)) / ticks;
-            let command = std::fs::read_to_string(path.join("cmdline")).unwrap_or_default().replace('\0', " ");
-            if pid == service_pid {
+            let cpu = (used(11) + used(12)) / *CLOCK_TICKS;
+            if Some(pid) == service {
                 seconds.service += cpu;
             } else if &stat[open + 1..close] == "postgres" {
                 seconds.postgres += cpu;
-            } else if command.contains("tansu broker") && command.contains(&format!("{broker} ")) {
+            } else if std::fs::read_to_string(path.join("cmdline"))
+                .is_ok_and(|command| command.contains(&format!("tcp://{broker}\0")))
+            {
                 seconds.broker += cpu;
             }
         }
@@ -436,8 +442,9 @@ impl CpuSeconds {
 
     fn print_since(&self, start: &CpuSeconds, what: &str) {
         let wall = self.at.duration_since(start.at).as_secs_f64().max(f64::MIN_POSITIVE);
+        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
         println!(
-            "  CPU during {what}, in cores (of 2): broker {:.2}, serve {:.2}, PostgreSQL {:.2}",
+            "  CPU during {what}, in cores (of {cores}): broker {:.2}, serve {:.2}, PostgreSQL {:.2}",
             (self.broker - start.broker) / wall,
             (self.service - start.service) / wall,
             (self.postgres - start.postgres) / wall
@@ -476,12 +483,12 @@ async fn main() {
     println!("broker consume rate (the limit):       {limit:>10.0} msg/s");
     // As many records as the fixed-rate phase below sends: tansu lists every batch of a
     // partition on each fetch, so its latency grows with the partition.
-    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, 0);
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, None);
     print_latency(
         "the broker's latency at 1,000 msg/s, produce to consume, one topic",
         broker_latency(&kafka, FIXED_RATE_MESSAGES, 1_000, 0).await,
     );
-    CpuSeconds::now(&kafka.bootstrap_servers, 0).print_since(&cpu_before, "it");
+    CpuSeconds::now(&kafka.bootstrap_servers, None).print_since(&cpu_before, "it");
     print_latency("  the same, reading 18 empty topics beside it", broker_latency(&kafka, 5_000, 1_000, 18).await);
 
     let mut env = kafka.vars();
@@ -497,7 +504,7 @@ async fn main() {
     }));
     let service = Service::start(&env).await;
     let pid = service.pid().expect("running");
-    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, pid);
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, Some(pid));
     let started = Instant::now();
     let mut peak_mib: f64 = resident_mib(pid);
     let mut first_applied: Option<Instant> = None;
@@ -530,14 +537,14 @@ async fn main() {
         flowing_rate / limit
     );
     println!("  resident memory of serve, peak:      {peak_mib:>10.1} MiB");
-    CpuSeconds::now(&kafka.bootstrap_servers, pid).print_since(&cpu_before, "the backlog");
+    CpuSeconds::now(&kafka.bootstrap_servers, Some(pid)).print_since(&cpu_before, "the backlog");
     let backlog_log = service.log_text();
     print_profile("the backlog", &batch_profiles(&backlog_log));
 
     let count = FIXED_RATE_MESSAGES;
-    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, pid);
+    let cpu_before = CpuSeconds::now(&kafka.bootstrap_servers, Some(pid));
     let fixed_rate = latencies(&kafka, &database, count, 1_000).await;
-    let cpu_after = CpuSeconds::now(&kafka.bootstrap_servers, pid);
+    let cpu_after = CpuSeconds::now(&kafka.bootstrap_servers, Some(pid));
     peak_mib = peak_mib.max(resident_mib(pid));
     print_latency("latency at 1,000 msg/s, produce to commit", fixed_rate.latencies);
     println!(

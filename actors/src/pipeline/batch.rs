@@ -113,7 +113,7 @@ pub enum Kept {
 /// Processes one batch.
 pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) -> Result<BatchOutcome, BatchError> {
     let mut clock = PhaseClock::start();
-    let waited = RecordWaits::of(records);
+    let waits = RecordWaits::of(records);
     let settings = &context.settings;
     // Every record is decoded once, before the transaction opens (the few the stored offsets
     // then drop were decoded for nothing); indexes are asked then too, so a slow one holds
@@ -187,7 +187,7 @@ pub async fn process_batch(context: &BatchContext, records: &[InboundRecord]) ->
     for halt in assembled.halts {
         apply_halt(context, halt);
     }
-    clock.report(&context.metrics, records.len(), recorded, waited);
+    clock.report(&context.metrics, records.len(), recorded, waits);
     outcome.applied = assembled.applied;
     outcome.events = recorded;
     outcome.next_offsets = next_offsets;

@@ -135,12 +135,12 @@ impl PhaseClock {
     }
 
     /// Observes every phase in the histogram and logs the batch's profile.
-    pub fn report(&self, metrics: &Metrics, records: usize, events: usize, waited: RecordWaits) {
+    pub fn report(&self, metrics: &Metrics, records: usize, events: usize, waits: RecordWaits) {
         for phase in Phase::ALL {
             metrics.batch_phase_seconds.with_label_values(&[phase.name()]).observe(self.spent(phase).as_secs_f64());
         }
         metrics.batch_seconds.observe(self.total().as_secs_f64());
-        for (since, wait) in waited.by_label() {
+        for (since, wait) in waits.by_label() {
             if let Some(wait) = wait {
                 metrics.record_wait_seconds.with_label_values(&[since]).observe(wait.as_secs_f64());
             }
@@ -149,8 +149,8 @@ impl PhaseClock {
         tracing::debug!(
             records,
             events,
-            oldest_record_waited_ms = waited.since_timestamp.map(|waited| waited.as_millis() as u64),
-            oldest_record_held_ms = waited.since_received.map(|held| held.as_micros() as f64 / 1e3),
+            oldest_record_waited_ms = waits.since_timestamp.map(|waited| waited.as_millis() as u64),
+            oldest_record_held_ms = waits.since_received.map(|held| held.as_micros() as f64 / 1e3),
             total_ms = self.total().as_micros() as f64 / 1e3,
             list_ms = ms(Phase::List),
             lock_ms = ms(Phase::Lock),
